@@ -1,0 +1,147 @@
+"""The configuration of one run: the parameters of ``notebooks/train.ipynb``.
+
+``make_config`` checks every parameter before any expensive work starts and
+fills what was left as ``None`` from the profile (``helpers.profiles``).
+Every error names the parameter and the accepted values.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import data as data_mod
+from .noise import GRANULARITIES, SCOPES
+from .profiles import PROFILES, SYNTHETIC_SIZE
+from .training import OPTIMIZERS
+
+
+class ConfigError(ValueError):
+    """A parameter has a value outside the accepted ones."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    dataset: str = "cifar10"
+    depth: int = 20
+    lr: float = 0.001
+    optimizer: str = "adam"
+    epochs: int | None = None          # None: the profile's
+    batch_size: int = 32
+    seed: int = 0
+    batch_norm: bool = True
+    profile: str = "paper"
+    data_dir: str | None = None        # folder, .tar.gz, .npz or "download"
+    results_dir: str = "results"
+    n_repeats: int | None = None       # noise draws per eta; None: the profile's
+    noise_scope: str = "all"
+    noise_granularity: str = "array"
+
+    # filled from the profile by make_config
+    steps_per_epoch: int | None = None
+    train_samples: int | None = None
+    test_samples: int | None = None
+
+    @property
+    def synthetic(self) -> bool:
+        return self.data_dir is None or Path(self.data_dir, data_mod.SYNTHETIC_MARKER).exists()
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+# The notebook's parameters; the last three fields are derived from the profile.
+PARAMETERS = ("dataset", "depth", "lr", "optimizer", "epochs", "batch_size", "seed",
+              "batch_norm", "profile", "data_dir", "results_dir", "n_repeats",
+              "noise_scope", "noise_granularity")
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+
+
+def _check_int(name, value, minimum):
+    if not _is_int(value) or value < minimum:
+        raise ConfigError(f"{name}={value!r} is not accepted: it must be an integer >= {minimum}")
+
+
+def _check_choice(name, value, accepted):
+    if value not in accepted:
+        raise ConfigError(f"{name}={value!r} is not accepted; accepted values: "
+                          + ", ".join(repr(a) for a in accepted))
+
+
+def synthetic_data_dir(dataset: str) -> Path:
+    """Where the smoke profile writes its synthetic dataset (content is deterministic)."""
+    root = Path(tempfile.gettempdir()) / "helpers-synthetic" / dataset
+    if not (root / data_mod.SYNTHETIC_MARKER).exists():
+        data_mod.write_synthetic(root, dataset, seed=0, fmt="folder", **SYNTHETIC_SIZE)
+    return root
+
+
+def make_config(**params) -> TrainConfig:
+    """Validate the parameters and resolve the profile's defaults."""
+    unknown = set(params) - set(PARAMETERS)
+    if unknown:
+        raise ConfigError(f"unknown parameter(s) {sorted(unknown)}; accepted: {list(PARAMETERS)}")
+    p = {**asdict(TrainConfig()), **params}
+
+    _check_choice("profile", p["profile"], tuple(PROFILES))
+    _check_choice("dataset", p["dataset"], data_mod.DATASETS)
+    _check_choice("optimizer", p["optimizer"], tuple(OPTIMIZERS))
+    _check_choice("noise_scope", p["noise_scope"], SCOPES)
+    _check_choice("noise_granularity", p["noise_granularity"], GRANULARITIES)
+    if not _is_int(p["depth"]) or p["depth"] < 8 or (p["depth"] - 2) % 6:
+        raise ConfigError(f"depth={p['depth']!r} is not accepted: it must be 6n+2 with n >= 1 "
+                          "(20, 32, 44, 56 in the paper)")
+    lr = p["lr"]
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
+        raise ConfigError(f"lr={lr!r} is not accepted: it must be a finite number > 0")
+    if p["epochs"] is not None:
+        _check_int("epochs", p["epochs"], 1)
+    _check_int("batch_size", p["batch_size"], 1)
+    _check_int("seed", p["seed"], 0)
+    if p["n_repeats"] is not None:
+        _check_int("n_repeats", p["n_repeats"], 1)
+    if not isinstance(p["batch_norm"], (bool, np.bool_)):
+        raise ConfigError(f"batch_norm={p['batch_norm']!r} is not accepted: True or False")
+    if not isinstance(p["results_dir"], (str, Path)) or not str(p["results_dir"]):
+        raise ConfigError(f"results_dir={p['results_dir']!r} is not accepted: a folder path")
+
+    profile = PROFILES[p["profile"]]
+    data_dir = data_mod.resolve_data_dir(p["data_dir"])
+    if data_dir is None and profile.synthetic_without_data:
+        data_dir = str(synthetic_data_dir(p["dataset"]))
+    elif data_dir is not None and data_dir != "download":
+        try:
+            data_mod.find_source(p["dataset"], data_dir)
+        except data_mod.DataError as e:
+            raise ConfigError(f"data_dir={data_dir!r} is not accepted: {e}. Accepted: a folder "
+                              "holding the standard CIFAR layout, a .tar.gz, an .npz, or "
+                              "'download'") from None
+    elif data_dir is None:
+        try:
+            data_dir = data_mod._default_source(p["dataset"])
+        except data_mod.DataError as e:
+            raise ConfigError(f"data_dir=None is not accepted for profile {p['profile']!r}: {e}") \
+                from None
+
+    p.update(
+        data_dir=data_dir,
+        results_dir=str(p["results_dir"]),
+        lr=float(lr),
+        depth=int(p["depth"]),
+        batch_size=int(p["batch_size"]),
+        seed=int(p["seed"]),
+        batch_norm=bool(p["batch_norm"]),
+        epochs=int(p["epochs"] if p["epochs"] is not None else profile.epochs),
+        n_repeats=int(p["n_repeats"] if p["n_repeats"] is not None else profile.n_repeats),
+        steps_per_epoch=profile.steps_per_epoch,
+        train_samples=profile.train_samples,
+        test_samples=profile.test_samples,
+    )
+    return TrainConfig(**p)

@@ -1,0 +1,118 @@
+"""Analog-noise injection into a trained model's weights (paper eq. 4-6).
+
+Each selected weight array ``w`` becomes ``w + n`` with ``n ~ N(0, sigma_noise^2)``
+and ``sigma_noise = eta * sigma_w``, where ``sigma_w`` is the standard deviation
+of that array (``granularity="array"``, the default) or of all selected arrays
+of its layer pooled (``"layer"``). ``scope`` picks the arrays: ``"all"`` (every
+weight of every layer, BN moving statistics included: the paper's "all the
+model weights"), ``"trainable"`` or ``"kernels"``. ``kind="multiplicative"``
+is an ablation: ``w * (1 + eta * e)`` with ``e ~ N(0, 1)``.
+
+Every draw comes from a generator seeded by (seed, eta, repeat), so the same
+seed gives the same draws, and the model's weights are restored bit-exactly.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import keras
+import numpy as np
+import pandas as pd
+
+from .models import accuracy
+from .progress import progress_bar
+
+PAPER_ETAS = (0.01, 0.05, 0.10, 0.20, 0.30, 0.40)
+SCOPES = ("all", "trainable", "kernels")
+GRANULARITIES = ("array", "layer")
+KINDS = ("additive", "multiplicative")
+
+
+def _check(name, value, accepted):
+    if value not in accepted:
+        raise ValueError(f"{name}={value!r} is not one of {accepted}")
+
+
+def select_variables(model: keras.Model, scope: str = "all") -> list:
+    """The weight variables that receive noise under ``scope``."""
+    _check("scope", scope, SCOPES)
+    if scope == "all":
+        return list(model.weights)
+    if scope == "trainable":
+        return list(model.trainable_weights)
+    return [v for v in model.weights if v.path.endswith("kernel")]
+
+
+def layer_of(variable) -> str:
+    """The layer part of a variable path, e.g. 'conv2d_3' for 'conv2d_3/kernel'."""
+    return variable.path.rsplit("/", 1)[0]
+
+
+def sigma_w(arrays: list[np.ndarray], layers: list[str], granularity: str = "array") -> list[float]:
+    """Standard deviation of each array, or of its layer's arrays pooled."""
+    _check("granularity", granularity, GRANULARITIES)
+    if granularity == "array":
+        return [float(np.std(a)) for a in arrays]
+    pooled = {}
+    for a, name in zip(arrays, layers):
+        pooled.setdefault(name, []).append(np.ravel(a))
+    per_layer = {name: float(np.std(np.concatenate(parts))) for name, parts in pooled.items()}
+    return [per_layer[name] for name in layers]
+
+
+def draw_rng(seed: int, eta: float, repeat: int) -> np.random.Generator:
+    """Independent generator for one noisy copy; keyed by the eta value, not its index."""
+    return np.random.default_rng([int(seed), int(round(eta * 1_000_000)), int(repeat)])
+
+
+def noisy_arrays(arrays, sigmas, eta, rng, kind="additive") -> list[np.ndarray]:
+    _check("kind", kind, KINDS)
+    out = []
+    for a, s in zip(arrays, sigmas):
+        e = rng.standard_normal(a.shape).astype(a.dtype)
+        if kind == "additive":
+            out.append(a + (eta * s) * e)
+        else:
+            out.append(a * (1 + eta * e))
+    return out
+
+
+@contextmanager
+def injected(model: keras.Model, eta: float, rng: np.random.Generator, scope: str = "all",
+             granularity: str = "array", kind: str = "additive"):
+    """Temporarily replace the model's weights by one noisy copy; always restored."""
+    variables = select_variables(model, scope)
+    originals = [keras.ops.convert_to_numpy(v.value).copy() for v in variables]
+    sigmas = sigma_w(originals, [layer_of(v) for v in variables], granularity)
+    try:
+        for v, a in zip(variables, noisy_arrays(originals, sigmas, eta, rng, kind)):
+            v.assign(a)
+        yield variables
+    finally:
+        for v, a in zip(variables, originals):
+            v.assign(a)
+
+
+def noise_sweep(model: keras.Model, x: np.ndarray, y: np.ndarray, etas=PAPER_ETAS,
+                n_repeats: int = 10, seed: int = 0, scope: str = "all",
+                granularity: str = "array", kind: str = "additive",
+                batch_size: int = 1000, progress: bool = True) -> pd.DataFrame:
+    """Test accuracy for each eta and repeat; eta = 0 (one row) is the baseline a0.
+
+    Returns a long table with columns eta, repeat, accuracy (fractions in [0, 1]).
+    """
+    _check("scope", scope, SCOPES)
+    _check("granularity", granularity, GRANULARITIES)
+    _check("kind", kind, KINDS)
+    if any(not 0 < e for e in etas):
+        raise ValueError(f"etas={etas!r}: every noise level must be > 0 (eta = 0 is a0)")
+    rows = [{"eta": 0.0, "repeat": 0, "accuracy": accuracy(model, x, y, batch_size)}]
+    jobs = [(eta, r) for eta in etas for r in range(n_repeats)]
+    for eta, r in progress_bar(iterable=jobs, desc="noise sweep", unit="eval",
+                               disable=not progress):
+        with injected(model, eta, draw_rng(seed, eta, r), scope, granularity, kind):
+            acc = accuracy(model, x, y, batch_size)
+        rows.append({"eta": float(eta), "repeat": r, "accuracy": acc})
+    return pd.DataFrame(rows)
+

@@ -1,0 +1,189 @@
+"""Run records: one JSON per trained model, and a loader for a folder of them.
+
+A record holds everything needed to tell where a number came from: the full
+config, a content key derived from it and from the data, the data's identity,
+baseline accuracy, the noise sweep and its summary (eq. 7-9), the training
+history, timings, seed, package versions, Keras backend, device and git commit.
+Records are written atomically (a temporary file, then a rename), so a crash
+never leaves half a record. The weights are saved beside the record and never
+committed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import sys
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+
+RECORD_VERSION = 1
+
+# Config fields that change what a run computes (data_dir/results_dir do not:
+# the data enters the key through its fingerprint).
+KEY_FIELDS = ("dataset", "depth", "lr", "optimizer", "epochs", "batch_size", "seed",
+              "batch_norm", "profile", "n_repeats", "noise_scope", "noise_granularity",
+              "steps_per_epoch", "train_samples", "test_samples")
+
+
+def run_key(config: dict, data_fingerprint: str) -> str:
+    """Readable, content-derived id: same config and data -> same key."""
+    content = {k: config[k] for k in KEY_FIELDS}
+    content["data"] = data_fingerprint
+    digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:10]
+    bn = "bn" if config["batch_norm"] else "nobn"
+    return (f"{config['dataset']}-resnet{config['depth']}-{bn}-{config['optimizer']}"
+            f"-lr{config['lr']:g}-s{config['seed']}-{config['profile']}-{digest}")
+
+
+def git_commit() -> dict:
+    """The commit of the code that ran, and whether the tree had local changes."""
+    here = Path(__file__).resolve().parent
+    try:
+        rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True,
+                             text=True, timeout=10)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=here, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return {"commit": None, "dirty": None}
+    if rev.returncode != 0:
+        return {"commit": None, "dirty": None}
+    return {"commit": rev.stdout.strip(), "dirty": bool(dirty.stdout.strip())}
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def device() -> str:
+    """The accelerator Keras computes on (GPU name), or the CPU."""
+    import keras
+
+    backend = keras.config.backend()
+    try:
+        if backend == "jax":
+            import jax
+
+            d = jax.devices()[0]
+            if d.platform != "cpu":
+                return f"{d.platform.upper()}: {d.device_kind} x{len(jax.devices())}"
+        elif backend == "tensorflow":
+            import tensorflow as tf
+
+            gpus = tf.config.list_physical_devices("GPU")
+            if gpus:
+                name = tf.config.experimental.get_device_details(gpus[0]).get("device_name", "GPU")
+                return f"GPU: {name} x{len(gpus)}"
+    except Exception:  # a device query must never lose a finished run
+        pass
+    return f"CPU: {_cpu_name()} ({os.cpu_count()} cores)"
+
+
+def environment() -> dict:
+    import keras
+
+    packages = ("helpers", "keras", "tensorflow", "tensorflow-cpu", "jax", "jaxlib", "numpy",
+                "pandas", "papermill")
+    return {
+        "keras_backend": keras.config.backend(),
+        "device": device(),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "packages": {p: v for p in packages if (v := _version(p))},
+        "git": git_commit(),
+    }
+
+
+def write_record(path: str | Path, record: dict) -> Path:
+    """Write ``record`` as JSON atomically: readers see the old file or the new one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(json.dumps(record, indent=1, sort_keys=False, allow_nan=True) + "\n")
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+def read_record(path: str | Path) -> dict:
+    return json.loads(Path(path).read_text())
+
+
+def make_record(config: dict, key: str, data_source: dict, train_result,
+                sweep: pd.DataFrame | None, timings: dict) -> dict:
+    """Assemble a run record from a ``training.TrainResult`` and the long table of
+    ``noise.noise_sweep`` (None for a diverged run, which gets no sweep)."""
+    from .metrics import average_normalized_accuracy, baseline, summarize_sweep
+
+    noise, a0 = None, None
+    if sweep is not None:
+        a0 = baseline(sweep)
+        a_avr, a_avr_std = average_normalized_accuracy(sweep)
+        noise = {"etas": sorted(float(e) for e in set(sweep["eta"]) if e > 0),
+                 "A_avr": a_avr, "A_avr_std": a_avr_std,
+                 "summary": summarize_sweep(sweep).to_dict(orient="records"),
+                 "draws": sweep.to_dict(orient="records")}
+    elif train_result.history:
+        a0 = train_result.history[-1]["test_accuracy"]
+    return {
+        "record_version": RECORD_VERSION,
+        "key": key,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "status": train_result.status,
+        "diverged_at_epoch": train_result.diverged_at_epoch,
+        "synthetic_data": bool(data_source.get("synthetic")),
+        "config": config,
+        "data": data_source,
+        "baseline_accuracy": a0,
+        "noise": noise,
+        "history": train_result.history,
+        "timings": {"train_seconds": train_result.train_seconds,
+                    "resumed_from_epoch": train_result.resumed_from_epoch, **timings},
+        "environment": environment(),
+    }
+
+
+def load_records(folder: str | Path) -> pd.DataFrame:
+    """One row per record in ``folder`` (recursively): config, status, a0, A_avr, A^x per eta."""
+    rows = []
+    for path in sorted(Path(folder).rglob("*.json")):
+        try:
+            rec = read_record(path)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            continue
+        if not isinstance(rec, dict) or rec.get("record_version") is None:
+            continue
+        row = {"key": rec["key"], "status": rec["status"],
+               "synthetic_data": rec["synthetic_data"], "data": rec["data"].get("label"),
+               **rec["config"], "baseline_accuracy": rec["baseline_accuracy"],
+               "backend": rec["environment"]["keras_backend"],
+               "device": rec["environment"]["device"],
+               "commit": rec["environment"]["git"]["commit"], "path": str(path)}
+        noise = rec.get("noise") or {}
+        row["A_avr"], row["A_avr_std"] = noise.get("A_avr"), noise.get("A_avr_std")
+        for s in noise.get("summary", []):
+            row[f"A_{s['eta']:g}"] = s["A_x"]
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -1,0 +1,202 @@
+"""Training one ResNet with Keras ``fit``, as PROTOCOL.md describes.
+
+Each epoch is one ``fit`` call over a freshly shuffled and augmented copy of
+the training set, drawn from a generator seeded by (seed, epoch): an epoch is
+the same whether the run went straight through or was resumed. After every
+epoch the model (weights and optimizer state) is checkpointed atomically, so
+an interrupted run resumes at the last finished epoch. A run whose loss
+becomes NaN stops and is marked ``diverged``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import keras
+import numpy as np
+from .data import Dataset, Prepared, augment, load_cifar
+from .models import accuracy, resnet_v1
+from .progress import progress_bar
+
+OPTIMIZERS = {
+    "adam": lambda lr: keras.optimizers.Adam(lr),
+    "nadam": lambda lr: keras.optimizers.Nadam(lr),
+    "adamax": lambda lr: keras.optimizers.Adamax(lr),
+    "sgd": lambda lr: keras.optimizers.SGD(lr),
+    "sgd_momentum": lambda lr: keras.optimizers.SGD(lr, momentum=0.9),
+    "sgd_nesterov": lambda lr: keras.optimizers.SGD(lr, momentum=0.9, nesterov=True),
+}
+
+# PROTOCOL.md step schedule for 200 epochs: (first epoch of the step, LR factor).
+SCHEDULE = ((80, 0.1), (120, 0.01), (160, 1e-3), (180, 5e-4))
+SCHEDULE_EPOCHS = 200
+
+
+def lr_at_epoch(epoch: int, lr: float, epochs: int = SCHEDULE_EPOCHS) -> float:
+    """Learning rate of 0-based ``epoch``: base lr for the first 80 of 200 epochs, then
+    x0.1, x0.01, x1e-3 (from epoch 160) and x5e-4 (from 180). With ``epochs`` other
+    than 200 the boundaries scale in proportion (epoch / epochs >= 80 / 200, ...)."""
+    factor = 1.0
+    for boundary, f in SCHEDULE:
+        if epoch * SCHEDULE_EPOCHS >= boundary * epochs:
+            factor = f
+    return lr * factor
+
+
+def make_optimizer(name: str, lr: float) -> keras.optimizers.Optimizer:
+    if name not in OPTIMIZERS:
+        raise ValueError(f"optimizer={name!r} is not one of {tuple(OPTIMIZERS)}")
+    return OPTIMIZERS[name](lr)
+
+
+def build_model(config, num_classes: int) -> keras.Model:
+    """A compiled ResNet for ``config`` (seeded: same seed, same initial weights)."""
+    keras.utils.set_random_seed(config.seed)
+    model = resnet_v1(config.depth, num_classes, batch_norm=config.batch_norm)
+    model.compile(optimizer=make_optimizer(config.optimizer, config.lr),
+                  loss=keras.losses.SparseCategoricalCrossentropy(),
+                  metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")])
+    return model
+
+
+def load_data(config) -> Dataset:
+    """The dataset of a run, cut to the profile's subset sizes."""
+    return load_cifar(config.dataset, config.data_dir).subset(config.train_samples,
+                                                               config.test_samples)
+
+
+def epoch_arrays(x: np.ndarray, y: np.ndarray, seed: int, epoch: int, n: int | None = None):
+    """Shuffled, augmented training arrays of one epoch (first n samples if given)."""
+    rng = np.random.default_rng([seed, epoch])
+    perm = rng.permutation(len(y))[:n]
+    return augment(x[perm], rng), y[perm]
+
+
+# --------------------------------------------------------------------------
+# checkpoints
+# --------------------------------------------------------------------------
+
+@dataclass
+class RunPaths:
+    """Where a run keeps its files: ``<results_dir>/<key>.*``."""
+    results_dir: Path
+    key: str
+
+    @property
+    def record(self) -> Path:
+        return self.results_dir / f"{self.key}.json"
+
+    @property
+    def weights(self) -> Path:
+        return self.results_dir / f"{self.key}.weights.h5"
+
+    @property
+    def checkpoint(self) -> Path:
+        return self.results_dir / f"{self.key}.ckpt"
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def save_checkpoint(model: keras.Model, state: dict, folder: Path) -> None:
+    """Model + optimizer state and the run state, each replaced atomically."""
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / ".model.tmp.keras"
+    model.save(tmp)
+    os.replace(tmp, folder / "model.keras")
+    _atomic_write_text(folder / "state.json", json.dumps(state, indent=1))
+
+
+def load_checkpoint(folder: Path):
+    """(model, state) from a checkpoint folder, or (None, None) if there is none."""
+    if not (folder / "state.json").exists() or not (folder / "model.keras").exists():
+        return None, None
+    state = json.loads((folder / "state.json").read_text())
+    return keras.saving.load_model(folder / "model.keras"), state
+
+
+# --------------------------------------------------------------------------
+# the training loop
+# --------------------------------------------------------------------------
+
+class _BatchProgress(keras.callbacks.Callback):
+    """Advances one tqdm bar (the whole run) per batch, showing loss and accuracy."""
+
+    def __init__(self, bar, epoch):
+        super().__init__()
+        self.bar, self.epoch = bar, epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.bar.update(1)
+        if logs and batch % 50 == 0:
+            self.bar.set_postfix(epoch=self.epoch + 1, loss=f"{logs.get('loss', float('nan')):.3f}",
+                                 acc=f"{logs.get('accuracy', float('nan')):.3f}", refresh=False)
+
+
+@dataclass
+class TrainResult:
+    model: keras.Model
+    history: list = field(default_factory=list)   # one dict per finished epoch
+    status: str = "completed"                     # or "diverged"
+    diverged_at_epoch: int | None = None
+    train_seconds: float = 0.0
+    resumed_from_epoch: int = 0
+
+
+def train(config, data: Prepared, paths: RunPaths, callbacks=(), progress: bool = True) -> TrainResult:
+    """Train (or resume, or reload if finished) the model of ``config`` on ``data``."""
+    x_train, y_train, x_test, y_test = data.x_train, data.y_train, data.x_test, data.y_test
+    model, state = load_checkpoint(paths.checkpoint)
+    if model is None:
+        model = build_model(config, data.num_classes)
+        state = {"epochs_done": 0, "history": [], "status": "running", "train_seconds": 0.0}
+    result = TrainResult(model, list(state["history"]), resumed_from_epoch=state["epochs_done"],
+                         train_seconds=state["train_seconds"])
+    if state["status"] in ("completed", "diverged"):
+        result.status = state["status"]
+        result.diverged_at_epoch = state.get("diverged_at_epoch")
+        return result
+
+    n = None if config.steps_per_epoch is None else config.steps_per_epoch * config.batch_size
+    steps = math.ceil(min(n or len(y_train), len(y_train)) / config.batch_size)
+    start = state["epochs_done"]
+    bar = progress_bar(total=(config.epochs - start) * steps, desc=f"train {paths.key}",
+                       unit="step", disable=not progress)
+    try:
+        for epoch in range(start, config.epochs):
+            t0 = time.perf_counter()
+            lr = lr_at_epoch(epoch, config.lr, config.epochs)
+            model.optimizer.learning_rate.assign(lr)
+            xe, ye = epoch_arrays(x_train, y_train, config.seed, epoch, n)
+            h = model.fit(xe, ye, batch_size=config.batch_size, epochs=1, shuffle=False,
+                          verbose=0, callbacks=[keras.callbacks.TerminateOnNaN(),
+                                                _BatchProgress(bar, epoch), *callbacks])
+            loss = float(h.history["loss"][-1])
+            row = {"epoch": epoch + 1, "lr": lr, "loss": loss,
+                   "accuracy": float(h.history["accuracy"][-1]),
+                   "test_accuracy": accuracy(model, x_test, y_test),
+                   "seconds": time.perf_counter() - t0}
+            result.history.append(row)
+            result.train_seconds += row["seconds"]
+            if not math.isfinite(loss):
+                result.status, result.diverged_at_epoch = "diverged", epoch + 1
+            state = {"epochs_done": epoch + 1, "history": result.history,
+                     "status": result.status if result.status == "diverged" else
+                     ("completed" if epoch + 1 == config.epochs else "running"),
+                     "diverged_at_epoch": result.diverged_at_epoch,
+                     "train_seconds": result.train_seconds}
+            save_checkpoint(model, state, paths.checkpoint)
+            if result.status == "diverged":
+                break
+    finally:
+        bar.close()
+    return result
+
