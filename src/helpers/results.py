@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import platform
 import subprocess
@@ -113,13 +114,24 @@ def environment() -> dict:
     }
 
 
+def _strict(obj):
+    """JSON has no NaN/inf: store them as null (a diverged run says so in ``status``)."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _strict(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_strict(v) for v in obj]
+    return obj
+
+
 def write_record(path: str | Path, record: dict) -> Path:
     """Write ``record`` as JSON atomically: readers see the old file or the new one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        tmp.write_text(json.dumps(record, indent=1, sort_keys=False, allow_nan=True) + "\n")
+        tmp.write_text(json.dumps(_strict(record), indent=1, allow_nan=False) + "\n")
         os.replace(tmp, path)
     finally:
         if tmp.exists():

@@ -1,0 +1,149 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Training one ResNet and measuring its resistance to analog noise
+#
+# One cell of the study: a ResNet v1 (depth 6n+2) is trained on CIFAR with the
+# recipe of the protocol (Keras `cifar10_resnet` example: batch 32, step LR
+# schedule, shifts and flips, L2 1e-4), then Gaussian noise of standard
+# deviation $\sigma_{noise} = \eta \, \sigma_w$ is added to its weights
+# (eq. 4-6) at the six noise levels of the paper, $N$ times each, and the
+# test accuracy is measured (eq. 7-9). Everything is written to one run
+# record under `results_dir`.
+#
+# Run it with papermill, e.g.
+# `papermill notebooks/train.ipynb out.ipynb -p lr 0.001 -p profile smoke`.
+
+# %% tags=["parameters"]
+dataset = "cifar10"        # cifar10 | cifar100
+depth = 20                 # 6n+2: 20, 32, 44, 56
+lr = 0.001                 # base learning rate eta of the optimizer
+optimizer = "adam"         # adam | nadam | adamax | sgd | sgd_momentum | sgd_nesterov
+epochs = None              # None: the profile's (paper 200, fast 30, smoke 1)
+batch_size = 32
+seed = 0
+batch_norm = True
+profile = "paper"          # smoke | fast | paper
+data_dir = None            # folder / .tar.gz / .npz / "download"; None: $CIFAR_DATA_DIR
+results_dir = "results"
+n_repeats = None           # noisy copies per eta; None: the profile's (paper 10)
+noise_scope = "all"        # all | trainable | kernels
+noise_granularity = "array"  # array | layer
+
+# %% [markdown]
+# ## Parameters, checked before any work
+
+# %%
+import time
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+from IPython.display import Markdown, display
+
+from helpers import data as data_mod
+from helpers import metrics, noise, paper, plots, results, training
+from helpers.config import make_config
+
+config = make_config(
+    dataset=dataset, depth=depth, lr=lr, optimizer=optimizer, epochs=epochs,
+    batch_size=batch_size, seed=seed, batch_norm=batch_norm, profile=profile,
+    data_dir=data_dir, results_dir=results_dir, n_repeats=n_repeats,
+    noise_scope=noise_scope, noise_granularity=noise_granularity,
+)
+key = results.run_key(config.to_dict(), data_mod.fingerprint(config.dataset, config.data_dir))
+paths = training.RunPaths(Path(config.results_dir), key)
+print(f"run {key}\nrecord -> {paths.record}")
+
+# %% [markdown]
+# ## Data
+
+# %%
+data = data_mod.preprocess(training.load_data(config))
+if data.source["synthetic"]:
+    display(Markdown(f"**{plots.SMOKE_NOTE}.**"))
+print(f"{data.source['label']}: {len(data.y_train)} training and {len(data.y_test)} "
+      f"test images, {data.num_classes} classes")
+
+# %% [markdown]
+# ## Training
+#
+# Resumes from the last finished epoch if the run was interrupted; a run whose
+# loss turns NaN stops and is recorded as diverged.
+
+# %%
+run = training.train(config, data, paths)
+print(f"status: {run.status}; {len(run.history)} epochs, {run.train_seconds:.1f} s of training")
+
+# %% [markdown]
+# ## Noise injection (eq. 4-9)
+
+# %%
+sweep, t0 = None, time.perf_counter()
+if run.status == "completed":
+    sweep = noise.noise_sweep(run.model, data.x_test, data.y_test, n_repeats=config.n_repeats,
+                              seed=config.seed, scope=config.noise_scope,
+                              granularity=config.noise_granularity)
+    summary = metrics.summarize_sweep(sweep)
+    a0 = metrics.baseline(sweep)
+    a_avr, a_avr_std = metrics.average_normalized_accuracy(sweep)
+    display(summary.round(4))
+noise_seconds = time.perf_counter() - t0
+
+# %% [markdown]
+# ## The run record
+
+# %%
+run.model.save_weights(paths.weights)
+record = results.make_record(config.to_dict(), key, data.source, run, sweep,
+                             {"noise_seconds": noise_seconds})
+results.write_record(paths.record, record)
+print(f"wrote {paths.record}")
+
+# %% [markdown]
+# ## Figures
+
+# %%
+title = (f"ResNet{config.depth} {'' if config.batch_norm else 'without BN '}on "
+         f"{data.source['label']}, {config.optimizer} lr = {config.lr:g}, seed {config.seed}, "
+         f"{config.profile} profile")
+plots.training_curves(run.history, title=title, synthetic=data.source["synthetic"])
+plt.show()
+if sweep is not None:
+    in_text = paper.lookup("in_text", dataset=config.dataset, depth=config.depth, lr=config.lr,
+                           optimizer=config.optimizer)
+    plots.noise_curve(summary, config.lr, title=title, synthetic=data.source["synthetic"],
+                      paper=None if config.batch_norm is False else in_text)
+    plt.show()
+
+# %% [markdown]
+# ## What this run says
+
+# %%
+if sweep is None:
+    text = (f"The run **diverged** at epoch {run.diverged_at_epoch} (NaN loss); it is recorded "
+            "as diverged and has no noise sweep.")
+else:
+    row10 = summary.loc[(summary["eta"] - 0.10).abs() < 1e-9]
+    at10 = f"{100 * row10['A_x'].iloc[0]:.1f} %" if len(row10) else "n/a"
+    ref = paper.lookup("table3", dataset=config.dataset, depth=config.depth, lr=config.lr)
+    paper_txt = (f"; the paper's Table III gives {ref['avg_normalized_accuracy_pct'].iloc[0]:.2f} % "
+                 "for this cell" if len(ref) and config.optimizer == "adam" and config.batch_norm
+                 else "")
+    text = (f"Baseline test accuracy a0 = {100 * a0:.2f} %. At eta = 10 % the model keeps "
+            f"{at10} of it; averaged over the {len(summary)} noise levels, "
+            f"A_avr = {100 * a_avr:.2f} % (spread over the {config.n_repeats} repeats "
+            f"{100 * a_avr_std:.2f} %){paper_txt}.")
+if data.source["synthetic"]:
+    text += f" **{plots.SMOKE_NOTE}: these numbers say nothing about the paper.**"
+display(Markdown(text))

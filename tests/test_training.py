@@ -1,0 +1,98 @@
+"""The training loop on the smoke profile: seeding, resume, divergence, records."""
+
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from helpers import data as data_mod
+from helpers.config import make_config
+from helpers.training import RunPaths, build_model, epoch_arrays, load_data, train
+
+
+def _setup(tmp_path, **overrides):
+    config = make_config(profile="smoke", results_dir=str(tmp_path), **overrides)
+    data = data_mod.preprocess(load_data(config))
+    return config, data
+
+
+def _weights(model):
+    return [np.array(w) for w in model.get_weights()]
+
+
+class Interrupt(keras.callbacks.Callback):
+    """Raises KeyboardInterrupt at the given (0-based) fit call and batch."""
+
+    def __init__(self, call, batch):
+        super().__init__()
+        self.call, self.batch, self.calls = call, batch, -1
+
+    def on_train_begin(self, logs=None):
+        self.calls += 1
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self.calls == self.call and batch == self.batch:
+            raise KeyboardInterrupt
+
+
+def test_same_seed_same_initial_weights_and_different_seed_differs(tmp_path):
+    config, data = _setup(tmp_path)
+    a = _weights(build_model(config, 10))
+    b = _weights(build_model(config, 10))
+    c = _weights(build_model(make_config(profile="smoke", seed=1), 10))
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert not all(np.array_equal(x, y) for x, y in zip(a, c))
+
+
+def test_epoch_arrays_are_a_function_of_seed_and_epoch():
+    x = np.random.default_rng(0).normal(size=(40, 32, 32, 3)).astype(np.float32)
+    y = np.arange(40)
+    x1, y1 = epoch_arrays(x, y, seed=3, epoch=5, n=16)
+    x2, y2 = epoch_arrays(x, y, seed=3, epoch=5, n=16)
+    x3, y3 = epoch_arrays(x, y, seed=3, epoch=6, n=16)
+    assert len(y1) == 16 and np.array_equal(y1, y2) and np.array_equal(x1, x2)
+    assert not np.array_equal(y1, y3)
+    assert len(set(y1.tolist())) == 16  # a permutation: no sample twice
+
+
+def test_smoke_training_history_and_checkpoint(tmp_path):
+    config, data = _setup(tmp_path, epochs=2)
+    paths = RunPaths(Path(tmp_path), "run")
+    result = train(config, data, paths, progress=False)
+    assert result.status == "completed"
+    assert [h["epoch"] for h in result.history] == [1, 2]
+    assert all(np.isfinite(h["loss"]) and 0 <= h["test_accuracy"] <= 1 for h in result.history)
+    # the schedule scaled to 2 epochs: epoch 2 starts at 50 % of training, past the 40 % step
+    assert [h["lr"] for h in result.history] == pytest.approx([config.lr, 0.1 * config.lr])
+    assert (paths.checkpoint / "model.keras").exists()
+    # a finished run is reloaded, not retrained
+    again = train(config, data, paths, progress=False)
+    assert again.resumed_from_epoch == 2 and again.history == result.history
+    assert all(np.array_equal(a, b) for a, b in zip(_weights(again.model), _weights(result.model)))
+
+
+def test_interrupted_run_resumes_to_the_same_weights(tmp_path):
+    config, data = _setup(tmp_path, epochs=2)
+    straight = train(config, data, RunPaths(tmp_path / "a", "run"), progress=False)
+
+    paths = RunPaths(tmp_path / "b", "run")
+    with pytest.raises(KeyboardInterrupt):
+        train(config, data, paths, callbacks=[Interrupt(call=1, batch=2)], progress=False)
+    resumed = train(config, data, paths, progress=False)
+    assert resumed.resumed_from_epoch == 1
+    assert [h["epoch"] for h in resumed.history] == [1, 2]
+    for a, b in zip(_weights(straight.model), _weights(resumed.model)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert resumed.history[0]["loss"] == straight.history[0]["loss"]
+
+
+def test_nan_loss_is_recorded_as_diverged(tmp_path):
+    config, data = _setup(tmp_path, optimizer="sgd", lr=1e8, epochs=3)
+    paths = RunPaths(Path(tmp_path), "run")
+    result = train(config, data, paths, progress=False)
+    assert result.status == "diverged"
+    assert result.diverged_at_epoch == 1
+    assert len(result.history) == 1 and np.isnan(result.history[0]["loss"])
+    # and it stays diverged when the run is started again
+    assert train(config, data, paths, progress=False).status == "diverged"
