@@ -283,7 +283,8 @@ def test_noise_sweep_shape_and_reproducibility(resnet8, sweep_data):
     etas = (0.1, 0.5)
     df = noise.noise_sweep(resnet8, x, y, etas=etas, n_repeats=3, seed=4, progress=False)
     assert isinstance(df, pd.DataFrame)
-    assert list(df.columns) == ["eta", "repeat", "accuracy"]
+    assert list(df.columns) == ["eta", "repeat", "accuracy", "nonfinite"]
+    assert df["nonfinite"].between(0, 1).all()
     assert len(df) == 1 + 3 * len(etas)
     base = df[df["eta"] == 0]
     assert len(base) == 1 and base["repeat"].tolist() == [0]

@@ -48,7 +48,13 @@ class TrainConfig:
 
     @property
     def synthetic(self) -> bool:
-        return self.data_dir is None or Path(self.data_dir, data_mod.SYNTHETIC_MARKER).exists()
+        """True when the run reads synthetic data (its marker sits beside the source)."""
+        if self.data_dir is None:
+            return True
+        if self.data_dir == "download":
+            return False
+        src = data_mod.find_source(self.dataset, self.data_dir)
+        return (src.parent / data_mod.SYNTHETIC_MARKER).exists()
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -99,7 +105,7 @@ def make_config(**params) -> TrainConfig:
         raise ConfigError(f"depth={p['depth']!r} is not accepted: it must be 6n+2 with n >= 1 "
                           "(20, 32, 44, 56 in the paper)")
     lr = p["lr"]
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
+    if isinstance(lr, bool) or not isinstance(lr, (int, float, np.integer, np.floating)) or not math.isfinite(float(lr)) or lr <= 0:
         raise ConfigError(f"lr={lr!r} is not accepted: it must be a finite number > 0")
     if p["epochs"] is not None:
         _check_int("epochs", p["epochs"], 1)

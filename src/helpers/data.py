@@ -24,6 +24,7 @@ import json
 import os
 import pickle
 import tarfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,7 +89,7 @@ class Dataset:
         return bool(self.source.get("synthetic"))
 
     def subset(self, n_train: int | None, n_test: int | None) -> "Dataset":
-        """The first n images of each split, stratified by a fixed permutation."""
+        """A fixed random subset (seed 0) of n images per split, in the original order."""
         def take(x, y, n):
             if n is None or n >= len(y):
                 return x, y
@@ -220,12 +221,16 @@ def _decode_jpegs(blob: np.ndarray, offsets: np.ndarray) -> np.ndarray:
 
 def read_npz(path: Path, name: str) -> Dataset:
     """Arrays ``x_train, y_train, x_test, y_test``, or a JPEG pack (train_jpeg, ...)."""
-    with np.load(path, allow_pickle=False) as z:
+    try:
+        z = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, zipfile.BadZipFile) as e:
+        raise DataError(f"{path} is not a readable .npz: {e}") from None
+    with z:
         keys = set(z.files)
         if {"x_train", "y_train", "x_test", "y_test"} <= keys:
             arrays = [z[k] for k in ("x_train", "y_train", "x_test", "y_test")]
             kind, what = "npz", f"npz {path.name}"
-        elif {"train_jpeg", "train_offsets", "train_labels"} <= keys:
+        elif {f"{s}_{k}" for s in ("train", "test") for k in ("jpeg", "offsets", "labels")} <= keys:
             arrays = [_decode_jpegs(z["train_jpeg"], z["train_offsets"]), z["train_labels"],
                       _decode_jpegs(z["test_jpeg"], z["test_offsets"]), z["test_labels"]]
             kind, what = "jpeg-pack", "JPEG copy"
@@ -240,6 +245,9 @@ def read_npz(path: Path, name: str) -> Dataset:
             raise DataError(f"{path}: {split} must be uint8 of shape (N, 32, 32, 3), "
                             f"got {x.dtype} {x.shape}")
     ytr, yte = ytr.reshape(-1).astype(np.int64), yte.reshape(-1).astype(np.int64)
+    if len(xtr) != len(ytr) or len(xte) != len(yte):
+        raise DataError(f"{path}: image and label counts differ "
+                        f"({len(xtr)}/{len(ytr)} train, {len(xte)}/{len(yte)} test)")
     k = NUM_CLASSES[name]
     if ytr.max() >= k or yte.max() >= k or min(ytr.min(), yte.min()) < 0:
         raise DataError(f"{path}: labels outside 0..{k - 1}: is this really {name}?")

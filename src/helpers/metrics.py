@@ -34,6 +34,8 @@ def summarize_sweep(sweep: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame({"n": g.size(), "a_x": g.mean(), "a_x_std": g.std(ddof=1)})
     out["A_x"] = normalized_accuracy(out["a_x"].to_numpy(), a0)
     out["A_x_std"] = normalized_accuracy(out["a_x_std"].to_numpy(), a0)
+    if "nonfinite" in sweep:
+        out["nonfinite"] = sweep[sweep["eta"] > 0].groupby("eta")["nonfinite"].mean()
     return out.reset_index()
 
 

@@ -67,11 +67,18 @@ def count_bn_layers(model: keras.Model) -> int:
     return sum(isinstance(layer, layers.BatchNormalization) for layer in model.layers)
 
 
-def predict_labels(model: keras.Model, x: np.ndarray, batch_size: int = 1000) -> np.ndarray:
-    """Arg-max class of each image, in inference mode."""
-    return np.argmax(model.predict(x, batch_size=batch_size, verbose=0), axis=-1)
+def evaluate(model: keras.Model, x: np.ndarray, y: np.ndarray,
+             batch_size: int = 1000) -> tuple[float, float]:
+    """(top-1 accuracy in [0, 1], fraction of images whose output is not finite).
+
+    Non-finite outputs happen e.g. when noise makes a BN moving variance negative;
+    such an image counts as misclassified unless arg-max happens to hit its label.
+    """
+    p = model.predict(x, batch_size=batch_size, verbose=0)
+    acc = float(np.mean(np.argmax(p, axis=-1) == np.asarray(y).reshape(-1)))
+    return acc, float(np.mean(~np.all(np.isfinite(p), axis=-1)))
 
 
 def accuracy(model: keras.Model, x: np.ndarray, y: np.ndarray, batch_size: int = 1000) -> float:
     """Top-1 test accuracy in [0, 1]."""
-    return float(np.mean(predict_labels(model, x, batch_size) == np.asarray(y).reshape(-1)))
+    return evaluate(model, x, y, batch_size)[0]

@@ -20,7 +20,7 @@ import keras
 import numpy as np
 import pandas as pd
 
-from .models import accuracy
+from .models import evaluate
 from .progress import progress_bar
 
 PAPER_ETAS = (0.01, 0.05, 0.10, 0.20, 0.30, 0.40)
@@ -100,19 +100,21 @@ def noise_sweep(model: keras.Model, x: np.ndarray, y: np.ndarray, etas=PAPER_ETA
                 batch_size: int = 1000, progress: bool = True) -> pd.DataFrame:
     """Test accuracy for each eta and repeat; eta = 0 (one row) is the baseline a0.
 
-    Returns a long table with columns eta, repeat, accuracy (fractions in [0, 1]).
+    Returns a long table with columns eta, repeat, accuracy (fractions in [0, 1]) and
+    nonfinite (fraction of test images whose output was NaN/inf under that draw).
     """
     _check("scope", scope, SCOPES)
     _check("granularity", granularity, GRANULARITIES)
     _check("kind", kind, KINDS)
     if any(not 0 < e for e in etas):
         raise ValueError(f"etas={etas!r}: every noise level must be > 0 (eta = 0 is a0)")
-    rows = [{"eta": 0.0, "repeat": 0, "accuracy": accuracy(model, x, y, batch_size)}]
+    acc, bad = evaluate(model, x, y, batch_size)
+    rows = [{"eta": 0.0, "repeat": 0, "accuracy": acc, "nonfinite": bad}]
     jobs = [(eta, r) for eta in etas for r in range(n_repeats)]
     for eta, r in progress_bar(iterable=jobs, desc="noise sweep", unit="eval",
                                disable=not progress):
         with injected(model, eta, draw_rng(seed, eta, r), scope, granularity, kind):
-            acc = accuracy(model, x, y, batch_size)
-        rows.append({"eta": float(eta), "repeat": r, "accuracy": acc})
+            acc, bad = evaluate(model, x, y, batch_size)
+        rows.append({"eta": float(eta), "repeat": r, "accuracy": acc, "nonfinite": bad})
     return pd.DataFrame(rows)
 

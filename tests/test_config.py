@@ -1,0 +1,187 @@
+"""Parameter checking and profile defaults (helpers.config.make_config)."""
+
+import tempfile
+
+import pytest
+
+from helpers import data
+from helpers.config import PARAMETERS, ConfigError, TrainConfig, make_config
+
+
+@pytest.fixture
+def synthetic_tmp(monkeypatch, tmp_path):
+    """The smoke profile's synthetic data goes to this test's tmp dir, not the shared /tmp."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.delenv(data.ENV_VAR, raising=False)
+    return tmp_path / "tmp"
+
+
+def _ok(synthetic_root, **kw):
+    """make_config with valid data, so that only the parameter under test can fail."""
+    return make_config(**{"data_dir": str(synthetic_root), **kw})
+
+
+@pytest.mark.parametrize("name, value, accepted", [
+    ("dataset", "cifar1000", ["'cifar10'", "'cifar100'"]),
+    ("optimizer", "rmsprop", ["'adam'", "'nadam'", "'adamax'", "'sgd'", "'sgd_momentum'",
+                              "'sgd_nesterov'"]),
+    ("profile", "huge", ["'smoke'", "'fast'", "'paper'"]),
+    ("noise_scope", "biases", ["'all'", "'trainable'", "'kernels'"]),
+    ("noise_granularity", "model", ["'array'", "'layer'"]),
+    ("depth", 21, ["6n+2"]),
+    ("depth", 20.0, ["6n+2"]),
+    ("depth", "20", ["6n+2"]),
+    ("depth", True, ["6n+2"]),
+    ("depth", 2, ["6n+2"]),
+    ("lr", 0, ["> 0"]),
+    ("lr", -1e-3, ["> 0"]),
+    ("lr", float("nan"), ["finite", "> 0"]),
+    ("lr", float("inf"), ["finite", "> 0"]),
+    ("lr", True, ["> 0"]),
+    ("lr", "0.1", ["> 0"]),
+    ("epochs", 0, [">= 1"]),
+    ("epochs", 2.5, [">= 1"]),
+    ("batch_size", 0, [">= 1"]),
+    ("batch_size", True, [">= 1"]),
+    ("seed", -1, [">= 0"]),
+    ("seed", 1.0, [">= 0"]),
+    ("n_repeats", 0, [">= 1"]),
+    ("batch_norm", "yes", ["True", "False"]),
+    ("batch_norm", 1, ["True", "False"]),
+    ("results_dir", "", ["folder"]),
+])
+def test_bad_parameter_names_itself_and_the_accepted_values(synthetic_root, name, value,
+                                                            accepted):
+    with pytest.raises(ConfigError) as e:
+        _ok(synthetic_root, **{name: value})
+    msg = str(e.value)
+    assert msg.startswith(f"{name}="), msg
+    assert repr(value) in msg
+    for a in accepted:
+        assert a in msg, (a, msg)
+
+
+def test_config_error_is_a_value_error():
+    assert issubclass(ConfigError, ValueError)
+
+
+def test_missing_data_dir_is_refused(monkeypatch):
+    monkeypatch.delenv(data.ENV_VAR, raising=False)
+    with pytest.raises(ConfigError) as e:
+        make_config(data_dir="/nonexistent")
+    msg = str(e.value)
+    assert msg.startswith("data_dir='/nonexistent'")
+    assert "does not exist" in msg
+    for accepted in (".tar.gz", ".npz", "'download'", "folder"):
+        assert accepted in msg
+
+
+def test_data_dir_without_cifar_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="data_dir=.*holds no cifar10 data"):
+        make_config(data_dir=str(tmp_path))
+
+
+def test_unknown_parameter_is_refused(synthetic_root):
+    with pytest.raises(ConfigError) as e:
+        _ok(synthetic_root, learning_rate=0.1)
+    msg = str(e.value)
+    assert "learning_rate" in msg
+    for p in PARAMETERS:
+        assert repr(p) in msg
+
+
+def test_derived_fields_cannot_be_set(synthetic_root):
+    with pytest.raises(ConfigError, match="steps_per_epoch"):
+        _ok(synthetic_root, steps_per_epoch=3)
+
+
+@pytest.mark.parametrize("profile, epochs, n_repeats, steps", [
+    ("smoke", 1, 2, 4), ("fast", 30, 5, None), ("paper", 200, 10, None)])
+def test_profile_defaults(synthetic_root, profile, epochs, n_repeats, steps):
+    c = _ok(synthetic_root, profile=profile)
+    assert isinstance(c, TrainConfig)
+    assert (c.epochs, c.n_repeats, c.steps_per_epoch) == (epochs, n_repeats, steps)
+    if profile == "smoke":
+        assert (c.train_samples, c.test_samples) == (512, 256)
+    else:
+        assert (c.train_samples, c.test_samples) == (None, None)
+
+
+@pytest.mark.parametrize("profile", ("smoke", "fast", "paper"))
+def test_explicit_values_win_over_the_profile(synthetic_root, profile):
+    c = _ok(synthetic_root, profile=profile, epochs=3, n_repeats=7)
+    assert (c.epochs, c.n_repeats) == (3, 7)
+
+
+def test_smoke_without_data_uses_synthetic_data(synthetic_tmp):
+    c = make_config(profile="smoke")
+    assert c.synthetic is True
+    assert c.data_dir is not None and str(synthetic_tmp) in c.data_dir
+    ds = data.load_cifar("cifar10", c.data_dir)
+    assert ds.synthetic and len(ds.y_train) == 512 and len(ds.y_test) == 256
+    # cifar100 gets its own synthetic set
+    c100 = make_config(profile="smoke", dataset="cifar100")
+    assert c100.synthetic and c100.data_dir != c.data_dir
+    assert data.load_cifar("cifar100", c100.data_dir).num_classes == 100
+    assert (c.epochs, c.n_repeats, c.steps_per_epoch) == (1, 2, 4)
+
+
+def test_synthetic_folder_is_accepted(synthetic_root):
+    c = make_config(profile="fast", data_dir=synthetic_root)  # a Path is fine too
+    assert c.data_dir == str(synthetic_root)
+    assert c.synthetic is True
+
+
+def test_real_looking_data_is_not_marked_synthetic(tmp_path):
+    root = tmp_path / "d"
+    data.write_synthetic(root, "cifar10", n_train=10, n_test=5)
+    (root / data.SYNTHETIC_MARKER).unlink()
+    c = make_config(data_dir=str(root))
+    assert c.synthetic is False
+
+
+def test_paper_profile_without_data_asks_for_it(no_cifar_env):
+    with pytest.raises(ConfigError) as e:
+        make_config(profile="paper")
+    msg = str(e.value)
+    assert "data_dir" in msg and "download" in msg and "'paper'" in msg
+
+
+def test_paper_profile_uses_the_cached_archive(no_cifar_env):
+    archive = data.write_synthetic(no_cifar_env / "datasets", "cifar10", n_train=10, n_test=5,
+                                   fmt="archive")
+    c = make_config(profile="paper")
+    assert c.data_dir == str(archive)
+
+
+def test_env_var_supplies_data_dir(synthetic_root, monkeypatch):
+    monkeypatch.setenv(data.ENV_VAR, str(synthetic_root))
+    assert make_config(profile="fast").data_dir == str(synthetic_root)
+
+
+def test_download_is_accepted_without_network():
+    c = make_config(data_dir="download", profile="paper")
+    assert c.data_dir == "download"
+
+
+def test_values_are_normalised(synthetic_root):
+    import numpy as np
+
+    c = _ok(synthetic_root, lr=1, depth=np.int64(32), batch_size=np.int32(16), seed=np.int64(2),
+            batch_norm=np.bool_(False), results_dir=synthetic_root / "res")
+    assert c.lr == 1.0 and isinstance(c.lr, float)
+    assert c.depth == 32 and type(c.depth) is int
+    assert c.batch_size == 16 and type(c.batch_size) is int
+    assert c.seed == 2 and type(c.seed) is int
+    assert c.batch_norm is False
+    assert c.results_dir == str(synthetic_root / "res")
+
+
+def test_defaults(synthetic_root):
+    c = _ok(synthetic_root)
+    assert (c.dataset, c.depth, c.lr, c.optimizer, c.batch_size, c.seed, c.batch_norm,
+            c.profile, c.noise_scope, c.noise_granularity) == (
+        "cifar10", 20, 0.001, "adam", 32, 0, True, "paper", "all", "array")
+    d = c.to_dict()
+    assert set(PARAMETERS) <= set(d) and d["epochs"] == 200

@@ -1,0 +1,272 @@
+"""Run records (helpers.results): keys, atomic writes, assembling and loading."""
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from helpers import results
+from helpers.config import make_config
+
+
+@pytest.fixture
+def config(synthetic_root):
+    return make_config(profile="smoke", data_dir=str(synthetic_root)).to_dict()
+
+
+# --------------------------------------------------------------------------
+# run_key
+# --------------------------------------------------------------------------
+
+def test_run_key_is_stable_and_readable(config):
+    k = results.run_key(config, "abc123")
+    assert k == results.run_key(dict(config), "abc123")
+    assert k == results.run_key(dict(reversed(list(config.items()))), "abc123")
+    assert k.startswith("cifar10-resnet20-bn-adam-lr0.001-s0-smoke-")
+    digest = k.rsplit("-", 1)[1]
+    assert len(digest) == 10 and all(ch in "0123456789abcdef" for ch in digest)
+
+
+def _other_value(name, value):
+    return {"dataset": "cifar100", "depth": 32, "lr": 0.01, "optimizer": "sgd", "epochs": 7,
+            "batch_size": 64, "seed": 1, "batch_norm": not value, "profile": "fast",
+            "n_repeats": 3, "noise_scope": "kernels", "noise_granularity": "layer",
+            "steps_per_epoch": 5, "train_samples": 100, "test_samples": 50}[name]
+
+
+# everything that changes what a run computes (data_dir and results_dir do not)
+KEY_FIELDS = ("dataset", "depth", "lr", "optimizer", "epochs", "batch_size", "seed",
+              "batch_norm", "profile", "n_repeats", "noise_scope", "noise_granularity",
+              "steps_per_epoch", "train_samples", "test_samples")
+
+
+def test_key_fields():
+    assert set(results.KEY_FIELDS) == set(KEY_FIELDS)
+
+
+@pytest.mark.parametrize("name", KEY_FIELDS)
+def test_run_key_changes_with_every_key_field(config, name):
+    base = results.run_key(config, "fp")
+    changed = {**config, name: _other_value(name, config[name])}
+    assert changed[name] != config[name]
+    assert results.run_key(changed, "fp") != base
+
+
+def test_run_key_changes_with_the_data_and_ignores_paths(config):
+    base = results.run_key(config, "fp1")
+    assert results.run_key(config, "fp2") != base
+    moved = {**config, "data_dir": "/somewhere/else", "results_dir": "/other/results"}
+    assert results.run_key(moved, "fp1") == base
+
+
+def test_run_key_shows_no_bn_and_small_lr(config):
+    k = results.run_key({**config, "batch_norm": False, "lr": 1e-5}, "fp")
+    assert "-nobn-" in k and "-lr1e-05-" in k
+
+
+# --------------------------------------------------------------------------
+# write_record / read_record
+# --------------------------------------------------------------------------
+
+def test_write_and_read_round_trip(tmp_path):
+    rec = {"record_version": 1, "key": "k", "x": [1, 2.5, None], "nested": {"a": "b"},
+           "nan": float("nan")}
+    path = results.write_record(tmp_path / "sub" / "k.json", rec)
+    assert path == tmp_path / "sub" / "k.json"
+    back = results.read_record(path)
+    # strict JSON: NaN/inf are stored as null
+    assert "NaN" not in path.read_text()
+    assert back.pop("nan") is None
+    rec.pop("nan")
+    assert back == rec
+    assert os.listdir(tmp_path / "sub") == ["k.json"]
+
+
+def test_non_finite_numbers_become_null_everywhere(tmp_path):
+    rec = {"a": [float("inf"), 1.0, {"b": float("-inf")}], "c": (float("nan"), 2)}
+    back = results.read_record(results.write_record(tmp_path / "r.json", rec))
+    assert back == {"a": [None, 1.0, {"b": None}], "c": [None, 2]}
+    assert rec["a"][0] == float("inf")  # the caller's record is not modified
+
+
+def test_write_record_replaces_the_old_content(tmp_path):
+    p = tmp_path / "r.json"
+    results.write_record(p, {"v": 1})
+    results.write_record(p, {"v": 2})
+    assert results.read_record(p) == {"v": 2}
+    assert os.listdir(tmp_path) == ["r.json"]
+
+
+def test_failed_serialisation_keeps_the_old_record(tmp_path, monkeypatch):
+    p = tmp_path / "r.json"
+    results.write_record(p, {"v": 1})
+    old = p.read_bytes()
+
+    def broken(*a, **k):
+        raise TypeError("not serialisable")
+
+    monkeypatch.setattr(results.json, "dumps", broken)
+    with pytest.raises(TypeError):
+        results.write_record(p, {"v": 2})
+    assert p.read_bytes() == old
+    assert os.listdir(tmp_path) == ["r.json"]
+
+
+def test_crash_in_the_middle_of_writing_keeps_the_old_record(tmp_path, monkeypatch):
+    p = tmp_path / "r.json"
+    results.write_record(p, {"v": 1, "payload": "x" * 1000})
+    old = p.read_bytes()
+    real_write_text = Path.write_text
+    written = []
+
+    def half_then_crash(self, text, *a, **k):
+        real_write_text(self, text[: len(text) // 2], *a, **k)  # a partial file exists
+        written.append(self)
+        raise OSError("disk full")
+
+    monkeypatch.setattr(Path, "write_text", half_then_crash)
+    with pytest.raises(OSError, match="disk full"):
+        results.write_record(p, {"v": 2, "payload": "y" * 1000})
+    monkeypatch.undo()
+    assert written and written[0] != p  # it wrote to a temporary file, not the record
+    assert p.read_bytes() == old
+    assert results.read_record(p)["v"] == 1
+    assert os.listdir(tmp_path) == ["r.json"]  # no temporary file left behind
+
+
+def test_failed_rename_keeps_the_old_record(tmp_path, monkeypatch):
+    p = tmp_path / "r.json"
+    results.write_record(p, {"v": 1})
+
+    def broken(src, dst):
+        raise OSError("rename failed")
+
+    monkeypatch.setattr(results.os, "replace", broken)
+    with pytest.raises(OSError, match="rename failed"):
+        results.write_record(p, {"v": 2})
+    monkeypatch.undo()
+    assert results.read_record(p) == {"v": 1}
+    assert os.listdir(tmp_path) == ["r.json"]
+
+
+# --------------------------------------------------------------------------
+# make_record / load_records
+# --------------------------------------------------------------------------
+
+@dataclass
+class FakeTrain:
+    status: str = "completed"
+    diverged_at_epoch: int | None = None
+    history: list = field(default_factory=list)
+    train_seconds: float = 12.5
+    resumed_from_epoch: int = 0
+
+
+def _sweep(a0, rows):
+    return pd.DataFrame([(0.0, 0, a0)] + rows, columns=["eta", "repeat", "accuracy"])
+
+
+# a0 = 0.5; eta 0.1: 0.5, 0.4 -> A 0.9 ; eta 0.2: 0.3, 0.2 -> A 0.5 ; A_avr 0.7
+# per repeat: r0 (0.5 + 0.3) / 2 / 0.5 = 0.8, r1 (0.4 + 0.2) / 2 / 0.5 = 0.6 -> spread sqrt(0.02)
+SWEEP_A = _sweep(0.5, [(0.1, 0, 0.5), (0.1, 1, 0.4), (0.2, 0, 0.3), (0.2, 1, 0.2)])
+# a0 = 0.8; eta 0.1: 0.8, 0.8 -> A 1.0 ; eta 0.2: 0.4, 0.4 -> A 0.5 ; A_avr 0.75, spread 0
+SWEEP_B = _sweep(0.8, [(0.1, 0, 0.8), (0.1, 1, 0.8), (0.2, 0, 0.4), (0.2, 1, 0.4)])
+
+HISTORY = [{"epoch": 1, "lr": 0.001, "loss": 2.0, "accuracy": 0.2, "test_accuracy": 0.25,
+            "seconds": 1.0}]
+
+
+def _record(config, key, sweep, train=None, source=None):
+    source = source or {"kind": "python-folder", "synthetic": True, "label": "synthetic data"}
+    return results.make_record(config, key, source, train or FakeTrain(history=HISTORY), sweep,
+                               {"noise_seconds": 3.0})
+
+
+def test_make_record_completed(config):
+    rec = _record(config, "key-a", SWEEP_A)
+    assert rec["record_version"] == results.RECORD_VERSION
+    assert rec["key"] == "key-a" and rec["status"] == "completed"
+    assert rec["config"] == config
+    assert rec["synthetic_data"] is True
+    assert rec["baseline_accuracy"] == 0.5
+    assert rec["noise"]["etas"] == [0.1, 0.2]
+    assert rec["noise"]["A_avr"] == pytest.approx(0.7)
+    assert rec["noise"]["A_avr_std"] == pytest.approx(math.sqrt(0.02))
+    assert [s["A_x"] for s in rec["noise"]["summary"]] == pytest.approx([0.9, 0.5])
+    assert len(rec["noise"]["draws"]) == 5
+    assert rec["timings"] == {"train_seconds": 12.5, "resumed_from_epoch": 0, "noise_seconds": 3.0}
+    assert rec["history"] == HISTORY
+    # the record survives JSON exactly
+    assert json.loads(json.dumps(rec)) == rec
+
+
+def test_make_record_diverged(config):
+    train = FakeTrain(status="diverged", diverged_at_epoch=3, history=HISTORY * 3)
+    rec = _record(config, "key-d", None, train)
+    assert rec["status"] == "diverged" and rec["diverged_at_epoch"] == 3
+    assert rec["noise"] is None
+    assert rec["baseline_accuracy"] == 0.25  # the last test accuracy
+
+
+def test_load_records(tmp_path, config):
+    folder = tmp_path / "results"
+    cfg_b = {**config, "lr": 0.1, "seed": 3}
+    results.write_record(folder / "a.json", _record(config, "key-a", SWEEP_A))
+    results.write_record(folder / "deep" / "b.json", _record(cfg_b, "key-b", SWEEP_B))
+    results.write_record(folder / "d.json", _record(
+        config, "key-d", None, FakeTrain(status="diverged", diverged_at_epoch=1, history=HISTORY)))
+    # files that are not records
+    (folder / "SYNTHETIC.json").write_text(json.dumps({"md5": {}}))
+    (folder / "list.json").write_text("[1, 2]")
+    (folder / "broken.json").write_text("{not json")
+    (folder / "state.json").write_text(json.dumps({"epochs_done": 3}))
+    (folder / "notes.txt").write_text("hello")
+
+    df = results.load_records(folder).set_index("key")
+    assert sorted(df.index) == ["key-a", "key-b", "key-d"]
+    assert df.loc["key-a", "A_avr"] == pytest.approx(0.7)
+    assert df.loc["key-b", "A_avr"] == pytest.approx(0.75)
+    assert df.loc["key-a", "A_avr_std"] == pytest.approx(math.sqrt(0.02))
+    assert df.loc["key-b", "A_avr_std"] == pytest.approx(0.0)
+    assert df.loc["key-a", "A_0.1"] == pytest.approx(0.9)
+    assert df.loc["key-b", "A_0.2"] == pytest.approx(0.5)
+    assert df.loc["key-a", "baseline_accuracy"] == 0.5
+    assert df.loc["key-b", "baseline_accuracy"] == 0.8
+    assert df.loc["key-b", "lr"] == 0.1 and df.loc["key-b", "seed"] == 3
+    assert df.loc["key-a", "status"] == "completed"
+    assert df.loc["key-d", "status"] == "diverged"
+    assert pd.isna(df.loc["key-d", "A_avr"])
+    assert df.loc["key-a", "backend"] == "tensorflow"
+    assert df.loc["key-a", "data"] == "synthetic data"
+    assert bool(df.loc["key-a", "synthetic_data"]) is True
+    assert df.loc["key-b", "path"] == str(folder / "deep" / "b.json")
+
+
+def test_load_records_of_empty_folder(tmp_path):
+    df = results.load_records(tmp_path)
+    assert isinstance(df, pd.DataFrame) and len(df) == 0
+
+
+def test_environment():
+    env = results.environment()
+    assert env["keras_backend"] == "tensorflow"
+    assert isinstance(env["device"], str) and env["device"].split(":")[0] in ("CPU", "GPU")
+    assert env["packages"]["keras"].startswith("3.")
+    assert "numpy" in env["packages"]
+    assert set(env["git"]) == {"commit", "dirty"}
+    assert env["python"].count(".") == 2
+
+
+def test_zero_baseline_record_stores_null_and_loads_as_missing(tmp_path, config):
+    sweep = _sweep(0.0, [(0.1, 0, 0.1), (0.1, 1, 0.1)])
+    rec = _record(config, "key-z", sweep)
+    assert math.isnan(rec["noise"]["A_avr"])
+    results.write_record(tmp_path / "z.json", rec)
+    back = results.read_record(tmp_path / "z.json")
+    assert back["noise"]["A_avr"] is None and back["noise"]["summary"][0]["A_x"] is None
+    df = results.load_records(tmp_path)
+    assert len(df) == 1 and pd.isna(df.loc[0, "A_avr"]) and pd.isna(df.loc[0, "A_0.1"])
