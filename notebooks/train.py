@@ -40,6 +40,7 @@ results_dir = "results"
 n_repeats = None           # noisy copies per eta; None: the profile's (paper 10)
 noise_scope = "all"        # all | trainable | kernels
 noise_granularity = "array"  # array | layer
+noise_ablation = False     # also sweep the other noise models (scope, granularity, kind)
 
 # %% [markdown]
 # ## Parameters, checked before any work
@@ -59,7 +60,7 @@ config = make_config(
     dataset=dataset, depth=depth, lr=lr, optimizer=optimizer, epochs=epochs,
     batch_size=batch_size, seed=seed, batch_norm=batch_norm, profile=profile,
     data_dir=data_dir, results_dir=results_dir, n_repeats=n_repeats,
-    noise_scope=noise_scope, noise_granularity=noise_granularity,
+    noise_scope=noise_scope, noise_granularity=noise_granularity, noise_ablation=noise_ablation,
 )
 key = results.run_key(config.to_dict(), data_mod.fingerprint(config.dataset, config.data_dir))
 paths = training.RunPaths(Path(config.results_dir), key)
@@ -101,12 +102,30 @@ if run.status == "completed":
 noise_seconds = time.perf_counter() - t0
 
 # %% [markdown]
+# ### Other readings of "noise on all the weights" (ablation)
+#
+# With `noise_ablation=True` the same sweep is repeated for each noise model of
+# `noise.ABLATION` (noise on trainable arrays only, on kernels only, one
+# $\sigma_w$ per layer, multiplicative noise).
+
+# %%
+ablation, t0 = {}, time.perf_counter()
+if config.noise_ablation and sweep is not None:
+    this = f"{config.noise_scope}/{config.noise_granularity}/additive"
+    ablation = {name: results.noise_block(s, draws=False) for name, s in noise.ablation_sweeps(
+        run.model, data.x_test, data.y_test, config.n_repeats, config.seed, skip=(this,)).items()}
+    for name, block in ablation.items():
+        print(f"{name:26s} A_avr = {100 * block['A_avr']:.2f} %")
+ablation_seconds = time.perf_counter() - t0
+
+# %% [markdown]
 # ## The run record
 
 # %%
 run.model.save_weights(paths.weights)
 record = results.make_record(config.to_dict(), key, data.source, run, sweep,
-                             {"noise_seconds": noise_seconds})
+                             {"noise_seconds": noise_seconds, "ablation_seconds": ablation_seconds})
+record["noise_ablation"] = ablation or None
 results.write_record(paths.record, record)
 print(f"wrote {paths.record}")
 

@@ -35,13 +35,14 @@ def _other_value(name, value):
     return {"dataset": "cifar100", "depth": 32, "lr": 0.01, "optimizer": "sgd", "epochs": 7,
             "batch_size": 64, "seed": 1, "batch_norm": not value, "profile": "fast",
             "n_repeats": 3, "noise_scope": "kernels", "noise_granularity": "layer",
-            "steps_per_epoch": 5, "train_samples": 100, "test_samples": 50}[name]
+            "steps_per_epoch": 5, "train_samples": 100, "test_samples": 50,
+            "noise_ablation": not value}[name]
 
 
 # everything that changes what a run computes (data_dir and results_dir do not)
 KEY_FIELDS = ("dataset", "depth", "lr", "optimizer", "epochs", "batch_size", "seed",
               "batch_norm", "profile", "n_repeats", "noise_scope", "noise_granularity",
-              "steps_per_epoch", "train_samples", "test_samples")
+              "steps_per_epoch", "train_samples", "test_samples", "noise_ablation")
 
 
 def test_key_fields():

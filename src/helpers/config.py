@@ -40,6 +40,7 @@ class TrainConfig:
     n_repeats: int | None = None       # noise draws per eta; None: the profile's
     noise_scope: str = "all"
     noise_granularity: str = "array"
+    noise_ablation: bool = False       # also sweep the other noise models (noise.ABLATION)
 
     # filled from the profile by make_config
     steps_per_epoch: int | None = None
@@ -63,7 +64,7 @@ class TrainConfig:
 # The notebook's parameters; the last three fields are derived from the profile.
 PARAMETERS = ("dataset", "depth", "lr", "optimizer", "epochs", "batch_size", "seed",
               "batch_norm", "profile", "data_dir", "results_dir", "n_repeats",
-              "noise_scope", "noise_granularity")
+              "noise_scope", "noise_granularity", "noise_ablation")
 
 
 def _is_int(v) -> bool:
@@ -113,8 +114,9 @@ def make_config(**params) -> TrainConfig:
     _check_int("seed", p["seed"], 0)
     if p["n_repeats"] is not None:
         _check_int("n_repeats", p["n_repeats"], 1)
-    if not isinstance(p["batch_norm"], (bool, np.bool_)):
-        raise ConfigError(f"batch_norm={p['batch_norm']!r} is not accepted: True or False")
+    for name in ("batch_norm", "noise_ablation"):
+        if not isinstance(p[name], (bool, np.bool_)):
+            raise ConfigError(f"{name}={p[name]!r} is not accepted: True or False")
     if not isinstance(p["results_dir"], (str, Path)) or not str(p["results_dir"]):
         raise ConfigError(f"results_dir={p['results_dir']!r} is not accepted: a folder path")
 
@@ -144,6 +146,7 @@ def make_config(**params) -> TrainConfig:
         batch_size=int(p["batch_size"]),
         seed=int(p["seed"]),
         batch_norm=bool(p["batch_norm"]),
+        noise_ablation=bool(p["noise_ablation"]),
         epochs=int(p["epochs"] if p["epochs"] is not None else profile.epochs),
         n_repeats=int(p["n_repeats"] if p["n_repeats"] is not None else profile.n_repeats),
         steps_per_epoch=profile.steps_per_epoch,

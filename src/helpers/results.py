@@ -30,12 +30,12 @@ RECORD_VERSION = 1
 # the data enters the key through its fingerprint).
 KEY_FIELDS = ("dataset", "depth", "lr", "optimizer", "epochs", "batch_size", "seed",
               "batch_norm", "profile", "n_repeats", "noise_scope", "noise_granularity",
-              "steps_per_epoch", "train_samples", "test_samples")
+              "steps_per_epoch", "train_samples", "test_samples", "noise_ablation")
 
 
 def run_key(config: dict, data_fingerprint: str) -> str:
     """Readable, content-derived id: same config and data -> same key."""
-    content = {k: config[k] for k in KEY_FIELDS}
+    content = {k: config[k] for k in KEY_FIELDS if k in config}
     content["data"] = data_fingerprint
     digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:10]
     bn = "bn" if config["batch_norm"] else "nobn"
@@ -143,20 +143,29 @@ def read_record(path: str | Path) -> dict:
     return json.loads(Path(path).read_text())
 
 
+def noise_block(sweep: pd.DataFrame, draws: bool = True) -> dict:
+    """The record's summary of one noise sweep: eq. 7-9 with spreads (and the raw draws)."""
+    from .metrics import average_normalized_accuracy, summarize_sweep
+
+    a_avr, a_avr_std = average_normalized_accuracy(sweep)
+    block = {"etas": sorted(float(e) for e in set(sweep["eta"]) if e > 0),
+             "A_avr": a_avr, "A_avr_std": a_avr_std,
+             "summary": summarize_sweep(sweep).to_dict(orient="records")}
+    if draws:
+        block["draws"] = sweep.to_dict(orient="records")
+    return block
+
+
 def make_record(config: dict, key: str, data_source: dict, train_result,
                 sweep: pd.DataFrame | None, timings: dict) -> dict:
     """Assemble a run record from a ``training.TrainResult`` and the long table of
     ``noise.noise_sweep`` (None for a diverged run, which gets no sweep)."""
-    from .metrics import average_normalized_accuracy, baseline, summarize_sweep
+    from .metrics import baseline
 
     noise, a0 = None, None
     if sweep is not None:
         a0 = baseline(sweep)
-        a_avr, a_avr_std = average_normalized_accuracy(sweep)
-        noise = {"etas": sorted(float(e) for e in set(sweep["eta"]) if e > 0),
-                 "A_avr": a_avr, "A_avr_std": a_avr_std,
-                 "summary": summarize_sweep(sweep).to_dict(orient="records"),
-                 "draws": sweep.to_dict(orient="records")}
+        noise = noise_block(sweep)
     elif train_result.history:
         a0 = train_result.history[-1]["test_accuracy"]
     return {
