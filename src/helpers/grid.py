@@ -99,6 +99,13 @@ def study_cells(studies=STUDIES, datasets=DATASETS, depths=PAPER_DEPTHS, lrs=PAP
 def plan(cells: list[Cell], profile: str, results_dir: str, data_dir=None,
          extra: dict | None = None) -> list[Cell]:
     """Check every cell's parameters (before any training) and compute its run key."""
+    fixed = {"dataset", "depth", "lr", "optimizer", "batch_norm", "seed", "noise_ablation",
+             "profile", "results_dir", "data_dir"}
+    clash = sorted(fixed & set(extra or {}))
+    if clash:
+        raise ConfigError(f"-p {clash} is not accepted: the grid sets these itself; use the "
+                          "filters (--datasets, --depths, --lrs, --optimizers, --seeds, "
+                          "--batch-norm) and --profile/--results-dir/--data-dir")
     fingerprints = {}
     for cell in cells:
         cell.params.update(profile=profile, results_dir=str(results_dir), data_dir=data_dir,

@@ -206,5 +206,8 @@ def load_records(folder: str | Path) -> pd.DataFrame:
         row["A_avr"], row["A_avr_std"] = noise.get("A_avr"), noise.get("A_avr_std")
         for s in noise.get("summary", []):
             row[f"A_{s['eta']:g}"] = s["A_x"]
+        for name, block in (rec.get("noise_ablation") or {}).items():
+            row[f"A_avr|{name}"] = block["A_avr"]
+        row["C"] = (rec.get("theory") or {}).get("C")
         rows.append(row)
     return pd.DataFrame(rows)

@@ -1,0 +1,147 @@
+"""The claim verdicts on hand-made record tables whose answers are known."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers import claims
+from helpers.paper import PAPER_DEPTHS, PAPER_LRS
+
+ETAS = (0.01, 0.05, 0.1, 0.2, 0.3, 0.4)
+
+
+def _row(dataset, depth, lr, a0, a_avr, seed=0, optimizer="adam", bn=True, curve=None, C=None,
+         synthetic=False):
+    curve = curve if curve is not None else [a_avr + 0.1 - 0.04 * i for i in range(6)]
+    row = {"status": "completed", "profile": "paper", "synthetic_data": synthetic,
+           "dataset": dataset, "depth": depth, "lr": lr, "optimizer": optimizer,
+           "batch_norm": bn, "seed": seed, "baseline_accuracy": a0, "A_avr": a_avr, "C": C}
+    row.update({f"A_{e:g}": v for e, v in zip(ETAS, curve)})
+    return row
+
+
+def _paperlike(seeds=(0, 1, 2), synthetic=False):
+    """A study where every claim holds by construction."""
+    rows = []
+    for seed in seeds:
+        for ds in ("cifar10", "cifar100"):
+            for d in PAPER_DEPTHS:
+                for lr in PAPER_LRS:
+                    a_avr = 0.8 - (0.1 if ds == "cifar100" else 0) - lr * (50 + d)  # steeper when deep
+                    a0 = 0.91 - (0.2 if ds == "cifar100" else 0) + 0.001 * seed
+                    # ResNet20 / CIFAR-10: a0 rises up to lr 0.001, A^0.1 falls: front = lr <= 0.001
+                    if ds == "cifar10" and d == 20:
+                        a0 = 0.90 + 0.01 * min(lr, 0.001) / 0.001
+                    row = _row(ds, d, lr, a0, a_avr, seed, C=1.0 / lr, synthetic=synthetic)
+                    rows.append(row)
+                # no BN: more resistant, the gap grows with depth
+                rows.append(_row(ds, d, 0.001, 0.9, 0.8 - 0.001 * (50 + d) + 0.001 * d, seed, bn=False))
+        for opt, a0, aavr in (("nadam", 0.9, 0.75), ("adamax", 0.9, 0.74), ("sgd", 0.7, 0.5),
+                              ("sgd_momentum", 0.87, 0.6), ("sgd_nesterov", 0.86, 0.6)):
+            rows.append(_row("cifar10", 20, 0.00075, a0, aavr, seed, optimizer=opt))
+    return pd.DataFrame(rows)
+
+
+def _by_claim(df):
+    return {v.claim: v for v in claims.verdicts(df)}
+
+
+def test_every_claim_holds_on_a_study_built_to_agree():
+    v = _by_claim(_paperlike())
+    assert {k: v[k].outcome for k in v} == {k: "held" for k in range(1, 9)}
+    assert all(x.indicative == "" for x in v.values())
+
+
+def test_indicative_with_one_seed_and_with_synthetic_data():
+    v = _by_claim(_paperlike(seeds=(0,)))
+    assert "1 training seed(s)" in v[1].indicative
+    v = _by_claim(_paperlike(synthetic=True))
+    assert "synthetic" in v[3].indicative
+
+
+def test_claim1_fails_when_the_baseline_moves_with_lr():
+    df = _paperlike()
+    df.loc[(df["dataset"] == "cifar10") & (df["depth"] == 56) & (df["lr"] == 0.0015), "baseline_accuracy"] = 0.85
+    v = _by_claim(df)[1]
+    assert v.outcome == "did not hold"
+    assert "6.10 pp" in v.statistic  # 0.911 - 0.85
+
+
+def test_claim2_counts_a_non_monotone_curve():
+    df = _paperlike(seeds=(0,))
+    i = df.index[0]
+    df.loc[i, "A_0.3"] = df.loc[i, "A_0.2"] + 0.05
+    v = _by_claim(df)[2]
+    n = len(claims._lr_cells(df))
+    assert f"{n - 1} of {n} runs" in v.ours
+
+
+def test_claim3_reversed_lr_effect_does_not_hold():
+    df = _paperlike()
+    df["A_avr"] = np.where(df["optimizer"] == "adam", 0.5 + df["lr"] * 100, df["A_avr"])
+    v = _by_claim(df)[3]
+    assert v.outcome in ("did not hold", "partly")
+    assert "rho(LR, A_avr) < 0 for 0 of 8 models" in v.ours
+
+
+def test_pareto_front_by_hand():
+    pts = pd.DataFrame({"lr": [1, 2, 3, 4], "a": [0.9, 0.8, 0.95, 0.7], "b": [0.5, 0.6, 0.4, 0.3]})
+    front = claims.pareto_front(pts, "a", "b")
+    assert sorted(front["lr"]) == [1, 2, 3]      # 4 is dominated by all
+
+
+def test_claim4_sweet_spot_outside_range():
+    df = _paperlike()
+    sel = (df["dataset"] == "cifar10") & (df["depth"] == 20) & (df["optimizer"] == "adam")
+    df.loc[sel, "A_0.1"] = df.loc[sel, "lr"]                     # resistance grows with LR
+    df.loc[sel, "baseline_accuracy"] = df.loc[sel, "lr"]         # and so does a0
+    v = _by_claim(df)[4]
+    assert v.outcome == "did not hold" and "0.0015" in v.ours
+
+
+def test_claim5_partly_when_sgd_momentum_is_more_resistant():
+    df = _paperlike()
+    df.loc[df["optimizer"] == "sgd_momentum", "A_avr"] = 0.95
+    v = _by_claim(df)[5]
+    assert v.outcome == "partly"
+
+
+def test_claim6_and_8_reverse():
+    df = _paperlike()
+    df.loc[df["dataset"] == "cifar100", "A_avr"] += 0.5
+    df.loc[~df["batch_norm"], "A_avr"] -= 0.5
+    v = _by_claim(df)
+    assert v[6].outcome == "did not hold"
+    assert v[8].outcome in ("did not hold", "partly")
+    assert "0 of 8 models" in v[8].ours
+
+
+def test_claim7_needs_measured_C():
+    df = _paperlike().drop(columns="C")
+    assert _by_claim(df)[7].outcome == "no data"
+
+
+def test_claim7_positive_correlation_does_not_hold():
+    df = _paperlike()
+    df["C"] = 1e-6 / df["lr"] ** 3                # bound decreasing in LR: rho(bound, A_avr) > 0
+    assert _by_claim(df)[7].outcome == "did not hold"
+
+
+def test_no_records():
+    v = claims.verdicts(pd.DataFrame())
+    assert [x.outcome for x in v] == ["no data"] * 8
+
+
+def test_diverged_runs_are_left_out_of_the_means():
+    df = _paperlike()
+    bad = df.iloc[:1].assign(status="diverged", baseline_accuracy=0.1, A_avr=np.nan, seed=9)
+    m = claims.cell_means(claims.completed(pd.concat([df, bad])))
+    first = m[(m["dataset"] == bad["dataset"].iloc[0]) & (m["depth"] == bad["depth"].iloc[0])
+              & (m["lr"] == bad["lr"].iloc[0]) & m["batch_norm"] & (m["optimizer"] == "adam")]
+    assert int(first["n_seeds"].iloc[0]) == 3
+
+
+@pytest.mark.parametrize("depth", [20, 32, 44, 56])
+def test_bn_layer_count_matches_the_model(depth):
+    from helpers.models import count_bn_layers, resnet_v1
+    assert claims.bn_layers(depth) == count_bn_layers(resnet_v1(depth, 10))

@@ -1,0 +1,125 @@
+"""The grid runner: which cells, skipping, resuming, failure isolation, filters."""
+
+import json
+
+import pytest
+
+from helpers import grid, results
+from helpers.config import ConfigError
+
+
+def _cells(**filters):
+    return grid.plan(grid.study_cells(**filters), "smoke", "unused")
+
+
+def test_the_full_study_has_61_unique_models_per_seed():
+    cells = grid.study_cells(seeds=(0, 1, 2))
+    assert len(cells) == 3 * (48 + 5 + 8)        # LR grid + 5 other optimizers + 8 without BN
+    lr_grid = [c for c in cells if "lr" in c.studies]
+    assert len(lr_grid) == 3 * 48 and all(c.params["noise_ablation"] for c in lr_grid)
+    shared = [c for c in cells if c.studies == {"lr", "optimizers"}]
+    assert len(shared) == 3                      # ResNet20/CIFAR-10/adam/0.00075 serves both
+    assert {c.params["optimizer"] for c in cells if "optimizers" in c.studies} == set(grid.OPTIMIZERS)
+    assert all(c.params["lr"] == 0.001 for c in cells if not c.params["batch_norm"])
+
+
+def test_filters_intersect():
+    cells = grid.study_cells(studies=("lr",), datasets=("cifar100",), depths=(32,),
+                             lrs=(0.0005, 0.0015), seeds=(4,))
+    assert sorted(c.params["lr"] for c in cells) == [0.0005, 0.0015]
+    assert {(c.params["dataset"], c.params["depth"], c.params["seed"]) for c in cells} == {("cifar100", 32, 4)}
+    assert grid.study_cells(studies=("batchnorm",), batch_norm=(False,), depths=(20,), datasets=("cifar10",))[0].params["batch_norm"] is False
+
+
+@pytest.mark.parametrize("kw, word", [({"studies": ("lrs",)}, "studies"),
+                                      ({"datasets": ("mnist",)}, "datasets"),
+                                      ({"optimizers": ("rmsprop",)}, "optimizers")])
+def test_bad_filter_names_the_parameter(kw, word):
+    with pytest.raises(ConfigError, match=word):
+        grid.study_cells(**kw)
+
+
+def test_plan_refuses_overriding_a_grid_dimension():
+    with pytest.raises(ConfigError, match="depth"):
+        grid.plan(grid.study_cells(studies=("optimizers",)), "smoke", "x", extra={"depth": 8})
+
+
+def test_cli_bad_profile_fails_before_any_run(tmp_path, capsys):
+    assert grid.main(["--profile", "quick", "--results-dir", str(tmp_path)]) == 2
+    assert "profile" in capsys.readouterr().err and not list(tmp_path.iterdir())
+
+
+def _fake_runner(fail=(), interrupt_after=None):
+    calls = []
+
+    def runner(cell, results_dir):
+        calls.append(cell.key)
+        if interrupt_after is not None and len(calls) > interrupt_after:
+            raise KeyboardInterrupt
+        if cell.key in fail:
+            raise RuntimeError("boom")
+        results.write_record(results_dir / f"{cell.key}.json", {"status": "completed"})
+
+    runner.calls = calls
+    return runner
+
+
+def test_skip_existing_records(tmp_path):
+    cells = _cells(studies=("optimizers",))
+    r1 = _fake_runner()
+    s = grid.run_grid(cells, tmp_path, runner=r1, progress=False)
+    assert s["done"] == 6 and s["skipped"] == 0 and len(r1.calls) == 6
+    r2 = _fake_runner()
+    s = grid.run_grid(cells, tmp_path, runner=r2, progress=False)
+    assert s["skipped"] == 6 and r2.calls == []
+
+
+def test_a_failed_run_does_not_stop_the_others_and_is_retried(tmp_path):
+    cells = _cells(studies=("optimizers",))
+    bad = cells[2].key
+    s = grid.run_grid(cells, tmp_path, runner=_fake_runner(fail={bad}), progress=False)
+    assert s["done"] == 5 and s["failed"] == 1 and s["failed_keys"] == [bad]
+    log = [json.loads(line) for line in (tmp_path / "grid-log.jsonl").read_text().splitlines()]
+    assert [e["key"] for e in log if e["status"] == "failed"] == [bad]
+    assert "boom" in log[2]["error"]
+    r = _fake_runner()
+    s = grid.run_grid(cells, tmp_path, runner=r, progress=False)
+    assert r.calls == [bad] and s["done"] == 1 and s["skipped"] == 5
+
+
+def test_a_run_without_a_finished_record_counts_as_failed(tmp_path):
+    cells = _cells(studies=("optimizers",), optimizers=("adam",))
+    s = grid.run_grid(cells, tmp_path, runner=lambda c, d: None, progress=False)
+    assert s["failed"] == 1
+
+
+def test_an_interrupted_grid_resumes_where_it_stopped(tmp_path):
+    cells = _cells(studies=("optimizers",))
+    with pytest.raises(KeyboardInterrupt):
+        grid.run_grid(cells, tmp_path, runner=_fake_runner(interrupt_after=2), progress=False)
+    r = _fake_runner()
+    s = grid.run_grid(cells, tmp_path, runner=r, progress=False)
+    assert s["skipped"] == 2 and r.calls == [c.key for c in cells[2:]]
+
+
+def test_diverged_record_counts_as_finished(tmp_path):
+    (cell,) = _cells(studies=("optimizers",), optimizers=("sgd",))
+    results.write_record(tmp_path / f"{cell.key}.json", {"status": "diverged"})
+    assert grid.finished(tmp_path, cell.key)
+    results.write_record(tmp_path / f"{cell.key}.json", {"status": "running"})
+    assert not grid.finished(tmp_path, cell.key)
+
+
+@pytest.mark.slow
+def test_real_grid_through_papermill(tmp_path):
+    """One real cell (ResNet20, smoke) end to end; the second call skips it."""
+    args = ["--profile", "smoke", "--results-dir", str(tmp_path / "res"), "--studies",
+            "optimizers", "--optimizers", "sgd_nesterov"]
+    assert grid.main(args) == 0
+    (rec,) = [results.read_record(p) for p in (tmp_path / "res").glob("*.json")]
+    assert rec["status"] == "completed" and rec["config"]["optimizer"] == "sgd_nesterov"
+    assert rec["config"]["noise_ablation"] is False and rec["synthetic_data"] is True
+    assert (tmp_path / "res" / "notebooks" / f"{rec['key']}.out.ipynb").exists()
+    assert grid.main(args) == 0
+    log = (tmp_path / "res" / "grid-log.jsonl").read_text().splitlines()
+    assert len(log) == 1                          # the second call ran nothing
