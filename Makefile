@@ -1,12 +1,18 @@
 # Two commands do everything on a fresh machine with Python >= 3.11:
-#   make main   set up, then run the main job (a smoke run of the training notebook)
+#   make main   set up, then build the book from the committed run records
 #   make test   set up, then run the tests
-PYTHON ?= python3
-VENV   ?= .venv
-BIN     = $(VENV)/bin
-EXTRAS ?= tf,jax,dev
+# and one re-runs the study:
+#   make study PROFILE=paper GRID_ARGS="--data-dir ~/cifar --seeds 0 1 2"
+PYTHON   ?= python3
+VENV     ?= .venv
+BIN       = $(VENV)/bin
+EXTRAS   ?= tf,jax,dev,book
+PROFILE  ?= smoke
+GRID_ARGS ?=
+export MPLBACKEND = Agg
+export TF_CPP_MIN_LOG_LEVEL = 2
 
-.PHONY: setup main test clean
+.PHONY: setup main book test study example clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,13 +22,22 @@ $(BIN)/.installed: pyproject.toml
 
 setup: $(BIN)/.installed
 
-main: setup
-	MPLBACKEND=Agg $(BIN)/papermill notebooks/train.ipynb results/smoke/train.out.ipynb \
-	    -p profile smoke -p results_dir results/smoke --cwd .
-	@echo "record and executed notebook in results/smoke/"
+main: book
+
+book: setup
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter-book build book/ -W -n --keep-going
+	@echo "open book/_build/html/index.html"
 
 test: setup
-	MPLBACKEND=Agg TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/python -m pytest
+	$(BIN)/python -m pytest
+
+study: setup
+	$(BIN)/python -m helpers.grid --profile $(PROFILE) $(GRID_ARGS)
+
+# The book's example run: the training notebook executed on the smoke profile.
+example: setup
+	$(BIN)/papermill notebooks/train.ipynb book/example_run.ipynb -p profile smoke \
+	    -p results_dir results/example --cwd notebooks --no-progress-bar
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache book/_build

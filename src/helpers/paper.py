@@ -37,3 +37,37 @@ def lookup(name: str, **where) -> pd.DataFrame:
     for col, value in where.items():
         mask &= (df[col] - value).abs() < 1e-9 if col == "lr" else df[col] == value
     return df[mask]
+
+
+# Our metric (a fraction in [0, 1]) beside the paper's column (printed in %).
+_COMPARE = {
+    "table2": (("dataset", "depth", "lr"), "baseline_accuracy", "baseline_accuracy_pct"),
+    "table3": (("dataset", "depth", "lr"), "A_avr", "avg_normalized_accuracy_pct"),
+    "figure3_a0": (("optimizer",), "baseline_accuracy", "baseline_accuracy_pct"),
+    "figure3_aavr": (("optimizer",), "A_avr", "avg_normalized_accuracy_pct"),
+}
+
+
+def beside(means: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Our seed means (``claims.cell_means``) beside a paper table, in %, with the
+    difference in points. Cells we have not run show NaN in the ``ours`` columns."""
+    keys, ours, theirs = _COMPARE[name]
+    paper = table(name.split("_")[0])
+    keys = list(keys)
+    if name.startswith("figure3"):
+        means = means[(means["dataset"] == "cifar10") & (means["depth"] == 20)
+                      & ((means["lr"] - 0.00075).abs() < 1e-12) & means["batch_norm"]]
+    else:
+        means = means[(means["optimizer"] == "adam") & means["batch_norm"]]
+    m = means[keys + [ours, f"{ours}_std", "n_seeds"]].copy()
+    m["lr_key"] = m["lr"].round(9) if "lr" in keys else 0
+    p = paper[keys + [theirs]].copy()
+    p["lr_key"] = p["lr"].round(9) if "lr" in keys else 0
+    on = [k for k in keys if k != "lr"] + ["lr_key"]
+    out = p.merge(m.drop(columns=["lr"], errors="ignore"), on=on, how="left")
+    out = out.drop(columns="lr_key")
+    out["ours_pct"] = 100 * out.pop(ours)
+    out["ours_std_pct"] = 100 * out.pop(f"{ours}_std")
+    out["paper_pct"] = out.pop(theirs)
+    out["diff_pp"] = out["ours_pct"] - out["paper_pct"]
+    return out

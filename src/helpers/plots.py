@@ -22,7 +22,8 @@ def lr_colour(lr: float):
 
 def _stamp(fig, synthetic: bool) -> None:
     if synthetic:
-        fig.text(0.5, 0.995, SMOKE_NOTE, ha="center", va="top", color="crimson",
+        # above the figure's top edge: notebooks save figures with a tight bounding box
+        fig.text(0.5, 1.0, SMOKE_NOTE, ha="center", va="bottom", color="crimson",
                  fontsize=9, weight="bold")
 
 
@@ -68,3 +69,92 @@ def noise_curve(summary: pd.DataFrame, lr: float, title: str = "", synthetic: bo
     ax.set_title(title)
     _stamp(fig, synthetic)
     return fig
+
+
+def _lr_label(lr: float) -> str:
+    return f"lr = {lr:g}"
+
+
+def noise_panels(df: pd.DataFrame, dataset: str, paper_in_text: pd.DataFrame | None = None,
+                 synthetic: bool = False):
+    """Fig. 1/2: normalized accuracy (%) against eta (%), one panel per depth, one line
+    per LR (seed mean; error bars: std over seeds where there are several)."""
+    etas = sorted(float(c[2:]) for c in df if c.startswith("A_") and c[2:].replace(".", "").isdigit())
+    d = df[(df["dataset"] == dataset) & (df["optimizer"] == "adam") & df["batch_norm"]]
+    depths = sorted(d["depth"].unique())
+    fig, axes = plt.subplots(1, max(len(depths), 1), figsize=(3.4 * max(len(depths), 1), 3.4),
+                             sharey=True, constrained_layout=True, squeeze=False)
+    for ax, depth in zip(axes[0], depths):
+        for lr, g in d[d["depth"] == depth].groupby("lr"):
+            cols = [f"A_{e:g}" for e in etas]
+            mean = np.concatenate([[100.0], 100 * g[cols].mean().to_numpy()])
+            std = np.concatenate([[0.0], 100 * g[cols].std(ddof=1).fillna(0).to_numpy()])
+            ax.errorbar([0] + [100 * e for e in etas], mean, yerr=std, marker="o", ms=3,
+                        capsize=2, color=lr_colour(lr), label=_lr_label(lr))
+        if paper_in_text is not None:
+            pt = paper_in_text[(paper_in_text["dataset"] == dataset) & (paper_in_text["depth"] == depth)]
+            for lr, g in pt.groupby("lr"):
+                ax.plot(g["noise_form_factor_pct"], g["normalized_accuracy_pct"], "x",
+                        color=lr_colour(lr), ms=7)
+        ax.set_title(f"ResNet{depth}")
+        ax.set_xlabel(r"noise form factor $\eta$ (%)")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("normalized accuracy $A^x$ (%)")
+    from matplotlib.lines import Line2D
+    lrs = sorted(d["lr"].unique())
+    handles = [Line2D([], [], color=lr_colour(lr), marker="o", ms=3, label=_lr_label(lr)) for lr in lrs]
+    if paper_in_text is not None:
+        handles.append(Line2D([], [], color="black", marker="x", ls="none", label="paper (text)"))
+    fig.legend(handles=handles, loc="outside right center", fontsize=8)
+    fig.suptitle(f"{dataset.upper()}: normalized accuracy under weight noise (ours: lines)")
+    _stamp(fig, synthetic)
+    return fig
+
+
+def tradeoff(means: pd.DataFrame, dataset: str, depths=(20, 32), front: dict | None = None,
+             synthetic: bool = False):
+    """Fig. 4: baseline accuracy a0 (%) and normalized accuracy at eta = 10 % (%) against
+    the LR; LRs on the Pareto front of (a0, A^0.1) are ringed."""
+    fig, axes = plt.subplots(1, len(depths), figsize=(4.6 * len(depths), 3.6),
+                             constrained_layout=True, squeeze=False)
+    for ax, depth in zip(axes[0], depths):
+        m = means[(means["dataset"] == dataset) & (means["depth"] == depth)
+                  & (means["optimizer"] == "adam") & means["batch_norm"]].sort_values("lr")
+        ax.plot(1000 * m["lr"], 100 * m["baseline_accuracy"], "o-", color="tab:blue",
+                label="baseline accuracy $a_0$")
+        ax.set_xlabel("learning rate (x 1e-3)")
+        ax.set_ylabel("baseline accuracy $a_0$ (%)", color="tab:blue")
+        ax2 = ax.twinx()
+        ax2.plot(1000 * m["lr"], 100 * m["A_0.1"], "s--", color="tab:orange",
+                 label=r"$A^{0.1}$ ($\eta$ = 10 %)")
+        ax2.set_ylabel(r"normalized accuracy at $\eta$ = 10 % (%)", color="tab:orange")
+        if front and depth in front:
+            f = front[depth]
+            ax.plot(1000 * f["lr"], 100 * f["baseline_accuracy"], "o", ms=12, mfc="none",
+                    color="black", label="Pareto front")
+        ax.set_title(f"ResNet{depth}, {dataset.upper()}")
+        h1, l1 = ax.get_legend_handles_labels()
+        h2, l2 = ax2.get_legend_handles_labels()
+        ax.legend(h1 + h2, l1 + l2, fontsize=8, loc="lower left")
+    _stamp(fig, synthetic)
+    return fig
+
+
+def paired_bars(frame: pd.DataFrame, label: str, ours: str, paper: str | None, ylabel: str,
+                ax=None, colour="tab:blue"):
+    """Our values (with std error bars where given) beside the paper's, per ``label``."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.4), constrained_layout=True)
+    x = np.arange(len(frame))
+    w = 0.38 if paper else 0.7
+    err = frame.get(f"{ours.removesuffix('_pct')}_std_pct") if ours.endswith("_pct") else None
+    ax.bar(x - (w / 2 if paper else 0), frame[ours], w, yerr=err, capsize=3, color=colour,
+           label="ours")
+    if paper:
+        ax.bar(x + w / 2, frame[paper], w, color="lightgrey", edgecolor="black", label="paper")
+    ax.set_xticks(x, frame[label], rotation=20)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8)
+    return ax
+
+stamp = _stamp  # public name: mark a figure made from synthetic (smoke) data

@@ -211,3 +211,31 @@ def load_records(folder: str | Path) -> pd.DataFrame:
         row["C"] = (rec.get("theory") or {}).get("C")
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def provenance(df: pd.DataFrame) -> str:
+    """One markdown paragraph saying which runs a page's numbers come from."""
+    if df.empty:
+        return "**No run records found.**"
+    def vals(col):
+        return ", ".join(sorted({str(v) for v in df[col].dropna()})) or "n/a"
+    seeds = df.groupby(["dataset", "depth", "lr", "optimizer", "batch_norm"])["seed"].nunique()
+    commits = sorted({str(c)[:8] for c in df["commit"].dropna()})
+    text = (f"From {len(df)} run records ({int((df['status'] == 'completed').sum())} completed, "
+            f"{int((df['status'] == 'diverged').sum())} diverged): profile {vals('profile')}; "
+            f"data {vals('data')}; {seeds.min()}-{seeds.max()} training seed(s) per cell; "
+            f"Keras backend {vals('backend')}; device {vals('device')}; "
+            f"code commit(s) {', '.join(commits) or 'n/a'}.")
+    if df["synthetic_data"].any():
+        from .plots import SMOKE_NOTE
+        text = (f"**{SMOKE_NOTE}. The numbers below exercise the pipeline; they are not a "
+                f"reproduction of the paper.**\n\n" + text)
+    return text
+
+
+def load_study(results_dir: str | Path, profile: str | None = None) -> pd.DataFrame:
+    """The records of one profile in ``results_dir`` (all profiles if None)."""
+    df = load_records(results_dir)
+    if profile and not df.empty:
+        df = df[df["profile"] == profile]
+    return df.reset_index(drop=True)

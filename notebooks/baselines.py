@@ -1,0 +1,52 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Baseline accuracy against the learning rate (Table II)
+#
+# The test accuracy $ of every model of the LR grid without noise, our seed
+# mean beside the paper's Table II. Claim 1 of the paper: in this LR range the
+# baseline accuracy barely depends on the LR.
+
+# %% tags=["parameters"]
+results_dir = "../results/smoke"   # a folder of run records
+profile = "smoke"                  # smoke | fast | paper
+
+# %%
+from IPython.display import Markdown, display
+
+from helpers import claims, paper, results
+
+df = results.load_study(results_dir, profile)
+display(Markdown(results.provenance(df)))
+means = claims.cell_means(claims.completed(df))
+
+# %% [markdown]
+# ## Table II, ours beside the paper's
+#
+# Accuracies in %; `ours_std_pct` is the spread over training seeds, `diff_pp`
+# ours minus paper in percentage points. Empty cells: not run in this profile.
+
+# %%
+t2 = paper.beside(means, "table2")
+for dataset, t in t2.groupby("dataset"):
+    display(Markdown(f"**{dataset.upper()}**"))
+    display(t.pivot_table(index="lr", columns="depth", values=["ours_pct", "paper_pct"],
+                          dropna=False).round(2))
+
+# %%
+v = claims.claim1(means)
+display(Markdown(f"**Claim 1 ({v.statement})** Paper: {v.paper}. Ours: {v.ours}. "
+                 f"Verdict: **{v.outcome}** ({v.statistic})."
+                 + (f" *Indicative only: {claims.verdicts(df)[0].indicative}.*"
+                    if claims.verdicts(df)[0].indicative else "")))

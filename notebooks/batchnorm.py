@@ -1,0 +1,61 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Batch normalization and noise resistance (the second paper)
+#
+# Every depth trained with and without batch normalization (Adam, lr = 0.001,
+# both datasets), then injected with the same noise. The BN paper's claim
+# (claim 8): BN lowers the noise resistance, the more BN layers the worse. A
+# ResNet v1 of depth n+2$ has n+1$ BN layers (one after the stem, two per
+# residual block), so depth and BN-layer count move together here.
+
+# %% tags=["parameters"]
+results_dir = "../results/smoke"
+profile = "smoke"
+
+# %%
+import matplotlib.pyplot as plt
+from IPython.display import Markdown, display
+
+from helpers import claims, plots, results
+
+df = results.load_study(results_dir, profile)
+display(Markdown(results.provenance(df)))
+means = claims.cell_means(claims.completed(df))
+bn = means[(means["optimizer"] == "adam") & ((means["lr"] - 0.001).abs() < 1e-12)].copy()
+bn["BN layers"] = [claims.bn_layers(d) if b else 0 for d, b in zip(bn["depth"], bn["batch_norm"])]
+table = bn.pivot_table(index=["dataset", "depth"], columns="batch_norm",
+                       values=["baseline_accuracy", "A_avr"])
+display((100 * table).round(2))
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), constrained_layout=True)
+for ax, (dataset, g) in zip(axes, bn.groupby("dataset")):
+    for flag, style in ((True, "o-"), (False, "s--")):
+        h = g[g["batch_norm"] == flag].sort_values("depth")
+        ax.errorbar(h["depth"].map(claims.bn_layers), 100 * h["A_avr"],
+                    yerr=100 * h["A_avr_std"].fillna(0), fmt=style, capsize=3,
+                    label="with BN" if flag else "without BN")
+    ax.set_xlabel("BN layers of the BN model (depth - 1)")
+    ax.set_ylabel("average normalized accuracy $A_{avr}$ (%)")
+    ax.set_title(dataset.upper())
+    ax.legend()
+plots.stamp(fig, bool(df["synthetic_data"].any()))
+plt.show()
+
+# %%
+v = claims.claim8(means)
+ind = claims.verdicts(df)[7].indicative
+display(Markdown(f"**Claim 8 ({v.statement})** Ours: {v.ours}. Verdict: **{v.outcome}** "
+                 f"({v.statistic})." + (f" *Indicative only: {ind}.*" if ind else "")))

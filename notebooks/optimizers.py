@@ -1,0 +1,54 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Six optimizers at lr = 0.00075 (Figure 3)
+#
+# ResNet20 on CIFAR-10 trained with Adam, Nadam, Adamax, SGD, SGD with momentum
+# and SGD with Nesterov momentum at the same base LR, then injected with noise.
+# Claim 5 of the paper: the adaptive optimizers beat the SGD variants on both
+# baseline accuracy and noise resistance.
+
+# %% tags=["parameters"]
+results_dir = "../results/smoke"
+profile = "smoke"
+
+# %%
+import matplotlib.pyplot as plt
+from IPython.display import Markdown, display
+
+from helpers import claims, paper, plots, results
+
+df = results.load_study(results_dir, profile)
+display(Markdown(results.provenance(df)))
+means = claims.cell_means(claims.completed(df))
+a0 = paper.beside(means, "figure3_a0")
+aavr = paper.beside(means, "figure3_aavr")
+display(a0.merge(aavr, on="optimizer", suffixes=("_a0", "_A_avr"))[
+    ["optimizer", "n_seeds_a0", "ours_pct_a0", "paper_pct_a0", "ours_pct_A_avr",
+     "paper_pct_A_avr"]].round(2))
+
+# %%
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8), constrained_layout=True)
+plots.paired_bars(a0, "optimizer", "ours_pct", "paper_pct", "baseline accuracy $a_0$ (%)", ax1)
+plots.paired_bars(aavr, "optimizer", "ours_pct", "paper_pct", "average normalized accuracy $A_{avr}$ (%)",
+                  ax2, colour="tab:orange")
+fig.suptitle("ResNet20, CIFAR-10, lr = 0.00075: ours (seed mean) and the paper's Figure 3")
+plots.stamp(fig, bool(df["synthetic_data"].any()))
+plt.show()
+
+# %%
+v = claims.claim5(means)
+ind = claims.verdicts(df)[4].indicative
+display(Markdown(f"**Claim 5 ({v.statement})** Paper: {v.paper}. Ours: {v.ours}. "
+                 f"Verdict: **{v.outcome}** ({v.statistic})." + (f" *Indicative only: {ind}.*" if ind else "")))

@@ -1,0 +1,107 @@
+"""The analysis notebooks through papermill, on hand-made run records whose verdicts
+are known: each page must print what ``helpers.claims`` computes from the records."""
+
+import numpy as np
+import nbformat
+import pandas as pd
+import papermill as pm
+import pytest
+
+from helpers import claims, grid, results
+from helpers.noise import PAPER_ETAS
+from helpers.training import TrainResult
+
+from test_notebook import NOTEBOOKS, _outputs_text
+
+pytestmark = pytest.mark.slow
+ANALYSES = ("baselines", "noise", "optimizers", "batchnorm", "report")
+
+
+def _sweep(a0, a_avr_target, seed):
+    rng = np.random.default_rng(seed)
+    rows = [{"eta": 0.0, "repeat": 0, "accuracy": a0, "nonfinite": 0.0}]
+    for i, eta in enumerate(PAPER_ETAS):
+        for r in range(3):
+            a_x = a0 * (a_avr_target + 0.1 - 0.04 * i) + rng.normal(0, 0.002)
+            rows.append({"eta": eta, "repeat": r, "accuracy": a_x, "nonfinite": 0.0})
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="module")
+def study_dir(tmp_path_factory):
+    """Records in the real format for a 2-depth study with 3 seeds; resistance falls with
+    the LR, CIFAR-100 is less resistant, no-BN models are more resistant."""
+    folder = tmp_path_factory.mktemp("records")
+    for cell in grid.study_cells(depths=(20, 32), seeds=(0, 1, 2)):
+        p = {**cell.params, "profile": "paper", "epochs": 200, "batch_size": 32,
+             "n_repeats": 3, "noise_scope": "all", "noise_granularity": "array",
+             "steps_per_epoch": None, "train_samples": None, "test_samples": None,
+             "data_dir": "hand-made", "results_dir": str(folder)}
+        c100 = p["dataset"] == "cifar100"
+        a_avr = 0.8 - 0.1 * c100 - p["lr"] * (50 + p["depth"]) + 0.05 * (not p["batch_norm"])
+        if p["optimizer"].startswith("sgd"):
+            a_avr -= 0.1
+        a0 = 0.91 - 0.2 * c100 + 0.001 * p["seed"] - 0.1 * (p["optimizer"] == "sgd")
+        key = f"{cell.key or 'cell'}-{p['dataset']}-{p['depth']}-{p['lr']:g}-{p['optimizer']}-{p['batch_norm']}-{p['seed']}"
+        run = TrainResult(model=None, history=[{"epoch": 200, "lr": p["lr"], "loss": 0.1,
+                                                "accuracy": 0.99, "test_accuracy": a0,
+                                                "seconds": 1.0}])
+        rec = results.make_record(p, key, {"label": "hand-made test records", "synthetic": False},
+                                  run, _sweep(a0, a_avr, p["seed"]), {"noise_seconds": 1.0})
+        rec["theory"] = {"C": 1.0 / p["lr"], "grad_mean_sq_norm": 1.0, "n_examples": 64}
+        results.write_record(folder / f"{key}.json", rec)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def executed(study_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("executed")
+    texts = {}
+    for name in ANALYSES:
+        path = out / f"{name}.ipynb"
+        pm.execute_notebook(str(NOTEBOOKS / f"{name}.ipynb"), str(path), cwd=str(NOTEBOOKS),
+                            parameters={"results_dir": str(study_dir), "profile": "paper"},
+                            progress_bar=False)
+        texts[name] = _outputs_text(nbformat.read(path, as_version=4))
+    return texts
+
+
+def test_report_prints_every_verdict_the_helpers_compute(study_dir, executed):
+    verdicts = claims.verdicts(results.load_study(study_dir, "paper"))
+    assert len(verdicts) == 8
+    for v in verdicts:
+        assert f"**Claim {v.claim}.**" in executed["report"]
+        assert f"verdict: **{v.outcome}** ({v.statistic or 'no statistic'})" in executed["report"]
+    assert {v.claim: v.outcome for v in verdicts}[3] == "held"
+
+
+def test_pages_name_their_records_and_carry_no_smoke_banner(executed):
+    for name in ANALYSES:
+        assert "hand-made test records" in executed[name], name
+        assert "SMOKE RUN" not in executed[name], name
+
+
+def test_noise_page_prints_the_pareto_front(study_dir, executed):
+    means = claims.cell_means(claims.completed(results.load_study(study_dir, "paper")))
+    lrs = ", ".join(f"{lr:g}" for lr in sorted(claims.sweet_spot(means, "cifar10", 20)["lr"]))
+    assert f"ResNet20: Pareto-optimal LRs {lrs}" in executed["noise"]
+
+
+def test_baselines_and_optimizers_sentences_match_the_helpers(study_dir, executed):
+    means = claims.cell_means(claims.completed(results.load_study(study_dir, "paper")))
+    assert claims.claim1(means).statistic in executed["baselines"]
+    assert claims.claim5(means).statistic in executed["optimizers"]
+    assert claims.claim8(means).statistic in executed["batchnorm"]
+
+
+def test_smoke_records_get_the_banner(tmp_path):
+    rec_dir = tmp_path / "res"
+    pm.execute_notebook(str(NOTEBOOKS / "train.ipynb"), str(tmp_path / "t.ipynb"),
+                        cwd=str(tmp_path), progress_bar=False,
+                        parameters={"profile": "smoke", "results_dir": str(rec_dir), "depth": 8})
+    pm.execute_notebook(str(NOTEBOOKS / "report.ipynb"), str(tmp_path / "r.ipynb"),
+                        cwd=str(NOTEBOOKS), progress_bar=False,
+                        parameters={"results_dir": str(rec_dir), "profile": "smoke"})
+    text = _outputs_text(nbformat.read(tmp_path / "r.ipynb", as_version=4))
+    assert "SMOKE RUN on synthetic data" in text
+    assert "None of these is a verdict yet" in text
