@@ -9,7 +9,6 @@ BIN       = $(VENV)/bin
 EXTRAS   ?= tf,jax,dev,book
 PROFILE  ?= smoke
 GRID_ARGS ?=
-export MPLBACKEND = Agg
 export TF_CPP_MIN_LOG_LEVEL = 2
 
 .PHONY: setup main book test study example clean

@@ -50,10 +50,11 @@ import time
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import pandas as pd
 from IPython.display import Markdown, display
 
 from helpers import data as data_mod
-from helpers import metrics, noise, paper, plots, results, training
+from helpers import metrics, noise, paper, plots, results, theory, training
 from helpers.config import make_config
 
 config = make_config(
@@ -119,6 +120,28 @@ if config.noise_ablation and sweep is not None:
 ablation_seconds = time.perf_counter() - t0
 
 # %% [markdown]
+# ## Gradient noise (eq. 1-3)
+#
+# On the trained model: per-example gradients of the training loss on the first
+# training images (BN on its moving statistics), their spread
+# $C = E\|\nabla L_i - \nabla L_D\|^2$ (eq. 3), and the variance of minibatch
+# gradients for several $|B|$ against the $C/|B|$ law (`helpers.theory`). The
+# bound of eq. 2 is printed at this run's base learning rate and batch size.
+
+# %%
+theory_result = None
+if run.status == "completed":
+    n_theory = min(theory.settings(config.profile)["n_examples"], len(data.y_train))
+    theory_result = theory.measure(run.model, data.x_train[:n_theory], data.y_train[:n_theory],
+                                   **{**theory.settings(config.profile), "n_examples": n_theory},
+                                   seed=config.seed)
+    display(pd.DataFrame(theory_result["minibatch"]))
+    print(f"C = {theory_result['C']:.4g}; alpha^2 C / |B| = "
+          f"{theory.noise_power_bound(config.lr, theory_result['C'], config.batch_size):.4g} "
+          f"at alpha = {config.lr:g}, |B| = {config.batch_size} "
+          f"({theory_result['seconds']:.1f} s, {n_theory} images)")
+
+# %% [markdown]
 # ## The run record
 
 # %%
@@ -126,6 +149,7 @@ run.model.save_weights(paths.weights)
 record = results.make_record(config.to_dict(), key, data.source, run, sweep,
                              {"noise_seconds": noise_seconds, "ablation_seconds": ablation_seconds})
 record["noise_ablation"] = ablation or None
+record["theory"] = theory_result
 results.write_record(paths.record, record)
 print(f"wrote {paths.record}")
 

@@ -7,14 +7,14 @@ import pandas as pd
 import papermill as pm
 import pytest
 
-from helpers import claims, grid, results
+from helpers import claims, grid, results, theory
 from helpers.noise import PAPER_ETAS
 from helpers.training import TrainResult
 
 from test_notebook import NOTEBOOKS, _outputs_text
 
 pytestmark = pytest.mark.slow
-ANALYSES = ("baselines", "noise", "optimizers", "batchnorm", "report")
+ANALYSES = ("baselines", "noise", "optimizers", "theory", "batchnorm", "report")
 
 
 def _sweep(a0, a_avr_target, seed):
@@ -48,22 +48,29 @@ def study_dir(tmp_path_factory):
                                                 "seconds": 1.0}])
         rec = results.make_record(p, key, {"label": "hand-made test records", "synthetic": False},
                                   run, _sweep(a0, a_avr, p["seed"]), {"noise_seconds": 1.0})
-        rec["theory"] = {"C": 1.0 / p["lr"], "grad_mean_sq_norm": 1.0, "n_examples": 64}
+        # per-example "gradients" whose spread grows with the LR: C known by construction
+        g = np.random.default_rng(p["seed"]).normal(0, np.sqrt(p["lr"] * 1000), (32, 5))
+        rec["theory"] = theory.from_gradients(g, batch_sizes=(2, 4, 8), n_batches=50)
         results.write_record(folder / f"{key}.json", rec)
     return folder
 
 
 @pytest.fixture(scope="module")
-def executed(study_dir, tmp_path_factory):
+def executed_nbs(study_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("executed")
-    texts = {}
+    nbs = {}
     for name in ANALYSES:
         path = out / f"{name}.ipynb"
         pm.execute_notebook(str(NOTEBOOKS / f"{name}.ipynb"), str(path), cwd=str(NOTEBOOKS),
                             parameters={"results_dir": str(study_dir), "profile": "paper"},
                             progress_bar=False)
-        texts[name] = _outputs_text(nbformat.read(path, as_version=4))
-    return texts
+        nbs[name] = nbformat.read(path, as_version=4)
+    return nbs
+
+
+@pytest.fixture(scope="module")
+def executed(executed_nbs):
+    return {name: _outputs_text(nb) for name, nb in executed_nbs.items()}
 
 
 def test_report_prints_every_verdict_the_helpers_compute(study_dir, executed):
@@ -79,6 +86,13 @@ def test_pages_name_their_records_and_carry_no_smoke_banner(executed):
     for name in ANALYSES:
         assert "hand-made test records" in executed[name], name
         assert "SMOKE RUN" not in executed[name], name
+
+
+def test_figures_are_in_the_pages(executed_nbs):
+    for name in ("noise", "optimizers", "batchnorm", "theory"):
+        pngs = [o for c in executed_nbs[name].cells for o in c.get("outputs", [])
+                if "image/png" in o.get("data", {})]
+        assert pngs, f"{name} has no figure"
 
 
 def test_noise_page_prints_the_pareto_front(study_dir, executed):

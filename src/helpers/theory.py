@@ -1,0 +1,270 @@
+"""SGD's inherent gradient noise (eq. 1-3 of the paper), measured on a model.
+
+With alpha the learning rate, B the minibatch, L_i the loss of example i and
+L_D the mean loss over the data D (n examples), one SGD step is (eq. 1)
+
+    alpha grad L_B = alpha grad L_D + (alpha / |B|) sum_{i in B} (grad L_i - grad L_D),
+
+so the step carries a zero-mean noise alpha (g_B - g_D), with g = grad L. Its
+power is bounded (eq. 2-3) by
+
+    E ||alpha g_B - alpha g_D||^2 <= alpha^2 C / |B|,   C = E_i ||g_i - g_D||^2.
+
+For B drawn *without* replacement from the n examples (what an epoch of Keras
+``fit`` over a shuffled set does) the exact value is
+
+    E ||g_B - g_D||^2 = (C / |B|) (n - |B|) / (n - 1)
+
+(the finite-population correction: the cross terms E<d_i, d_j> of the centred
+gradients d_i = g_i - g_D are -C / (n - 1), because sum_i d_i = 0); with
+replacement it is exactly C / |B|. ``measure`` computes C on a subset of the
+training data, draws minibatches from that subset and checks both.
+
+All gradients are taken with ``training=False``: BatchNormalization then uses its
+moving statistics, so the loss of example i depends on example i only and a
+per-example gradient is well defined (in training mode the batch statistics
+couple the examples of a batch, and g_B would not be the mean of the g_i).
+The model measured is therefore the one that is deployed and noise-tested.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+
+# How much to measure per profile (the smoke profile must stay ~1-2 s on a CPU).
+SETTINGS = {
+    "smoke": {"n_examples": 64, "batch_sizes": (4, 8, 16, 32), "n_batches": 200},
+    "fast": {"n_examples": 256, "batch_sizes": (8, 16, 32, 64, 128), "n_batches": 500},
+    "paper": {"n_examples": 256, "batch_sizes": (8, 16, 32, 64, 128), "n_batches": 500},
+}
+
+_CHUNK = 32  # examples per vectorised gradient call
+
+
+def settings(profile: str) -> dict:
+    """The ``measure`` keyword arguments for a run profile (paper's for unknown names)."""
+    return dict(SETTINGS.get(profile, SETTINGS["paper"]))
+
+
+def noise_power_bound(alpha, C, B):
+    """Eq. 2-3: the bound alpha^2 C / |B| on the power of the SGD gradient noise
+    (numbers, arrays or pandas Series)."""
+    return alpha ** 2 * C / B
+
+
+def without_replacement_variance(C, B, n):
+    """Exact E||g_B - g_D||^2 for |B| = B examples drawn without replacement from n:
+    (C / B) (n - B) / (n - 1), C with divisor n (0 at B = n)."""
+    B = np.asarray(B, dtype=float)
+    return np.asarray(C) / B * (n - B) / (n - 1)
+
+
+# --------------------------------------------------------------------------
+# per-example gradients
+# --------------------------------------------------------------------------
+
+def _regularization(model, values):
+    """Sum of the weight penalties (L2 1e-4 on kernels) at the given trainable values."""
+    return sum(v.regularizer(val) for v, val in zip(model.trainable_variables, values)
+               if v.regularizer is not None)
+
+
+def _has_regularizer(model) -> bool:
+    return any(v.regularizer is not None for v in model.trainable_variables)
+
+
+def _per_example_tf(model, x, y, regularization):
+    import keras
+    import tensorflow as tf
+
+    variables = model.trainable_variables
+    penalty = regularization and _has_regularizer(model)
+
+    def one(xy):
+        with tf.GradientTape() as tape:
+            p = model(xy[0][None], training=False)
+            loss = keras.losses.sparse_categorical_crossentropy(xy[1][None], p)[0]
+            if penalty:
+                loss = loss + _regularization(model, variables)
+        return tf.concat([tf.reshape(g, (-1,)) for g in tape.gradient(
+            loss, variables, unconnected_gradients=tf.UnconnectedGradients.ZERO)], 0)
+
+    # a graph-mode map_fn over examples: faster on CPU than tf.vectorized_map or a
+    # pfor jacobian here (pfor falls back to while loops for the conv gradients)
+    all_grads = tf.function(lambda xs, ys: tf.map_fn(one, (xs, ys),
+                                                     fn_output_signature=tf.float32))
+    return np.concatenate([all_grads(tf.constant(x[i:i + 256]), tf.constant(y[i:i + 256])).numpy()
+                           for i in range(0, len(y), 256)], axis=0)
+
+
+def _per_example_jax(model, x, y, regularization):
+    import jax
+    import keras
+    import jax.numpy as jnp
+
+    trainable = [v.value for v in model.trainable_variables]
+    non_trainable = [v.value for v in model.non_trainable_variables]
+    penalty = regularization and _has_regularizer(model)
+
+    def loss_one(tv, xi, yi):
+        p, _ = model.stateless_call(tv, non_trainable, xi[None], training=False)
+        loss = keras.losses.sparse_categorical_crossentropy(yi[None], p)[0]
+        return loss + _regularization(model, tv) if penalty else loss
+
+    def flat(grads):
+        return jnp.concatenate([jnp.reshape(g, (g.shape[0], -1)) for g in grads], axis=1)
+
+    chunk_grads = jax.jit(lambda tv, xc, yc: flat(jax.vmap(jax.grad(loss_one),
+                                                          in_axes=(None, 0, 0))(tv, xc, yc)))
+    rows = []
+    for i in range(0, len(y), _CHUNK):
+        xc, yc = x[i:i + _CHUNK], y[i:i + _CHUNK]
+        m = len(yc)
+        if m < _CHUNK and len(y) > _CHUNK:  # pad to the compiled shape, drop the padding after
+            xc = np.concatenate([xc, np.repeat(xc[:1], _CHUNK - m, axis=0)])
+            yc = np.concatenate([yc, np.repeat(yc[:1], _CHUNK - m, axis=0)])
+        rows.append(np.asarray(chunk_grads(trainable, xc, yc))[:m])
+    return np.concatenate(rows, axis=0)
+
+
+def per_example_gradients(model, x, y, regularization: bool = True) -> np.ndarray:
+    """Gradient of each example's training loss w.r.t. the trainable weights, flattened
+    in ``model.trainable_variables`` order: an (n, n_params) float32 array.
+
+    The loss is the one Keras ``fit`` minimises for these models: sparse categorical
+    cross-entropy of example i, plus (``regularization=True``) the L2 weight penalty,
+    so the mean of the rows is the full-batch gradient g_D. The penalty's gradient
+    is the same for every example, so it cancels in C and only shifts g_D.
+    ``training=False`` (BN moving statistics): see the module docstring.
+    Works on the TensorFlow (GradientTape jacobian, vectorised) and JAX
+    (``jax.vmap(jax.grad)`` of ``model.stateless_call``) backends.
+    """
+    import keras  # here, not at the top: the statistics below need numpy only
+
+    x = np.asarray(x, dtype=np.float32)
+    y = np.asarray(y).reshape(-1).astype(np.int32)
+    backend = keras.config.backend()
+    if backend == "tensorflow":
+        return _per_example_tf(model, x, y, regularization)
+    if backend == "jax":
+        return _per_example_jax(model, x, y, regularization)
+    raise NotImplementedError(f"per-example gradients on the {backend!r} backend")
+
+
+# --------------------------------------------------------------------------
+# statistics of the gradients
+# --------------------------------------------------------------------------
+
+def _centred_gram(grads: np.ndarray, block: int = 16384) -> tuple[np.ndarray, np.ndarray]:
+    """(K, g_mean): K[i, j] = <g_i - g_D, g_j - g_D> in float64, g_D the row mean."""
+    grads = np.asarray(grads)
+    n = grads.shape[0]
+    mean = grads.mean(axis=0, dtype=np.float64)
+    K = np.zeros((n, n))
+    for c in range(0, grads.shape[1], block):
+        d = grads[:, c:c + block].astype(np.float64) - mean[c:c + block]
+        K += d @ d.T
+    return K, mean
+
+
+def gradient_noise_constant(grads) -> tuple[float, float]:
+    """(C, ||g_D||^2) of per-example gradients (rows): C = mean_i ||g_i - g_D||^2
+    (eq. 3, divisor n: the n rows are the population), g_D = mean_i g_i.
+    For C of a larger set from which the rows are a random sample, n / (n - 1) C
+    is unbiased."""
+    grads = np.asarray(grads)
+    mean = grads.mean(axis=0, dtype=np.float64)
+    d2 = np.zeros(grads.shape[0])
+    for c in range(0, grads.shape[1], 16384):
+        d2 += ((grads[:, c:c + 16384].astype(np.float64) - mean[c:c + 16384]) ** 2).sum(axis=1)
+    return float(d2.mean()), float(mean @ mean)
+
+
+def _draw_batches(n: int, B: int, n_batches: int, rng: np.random.Generator) -> np.ndarray:
+    """(n_batches, B) indices, each row B distinct examples (uniform random subset)."""
+    return np.argsort(rng.random((n_batches, n)), axis=1)[:, :B]
+
+
+def minibatch_variance_from_grads(grads, batch_sizes, n_batches: int = 200,
+                                  seed: int = 0) -> pd.DataFrame:
+    """``minibatch_gradient_variance`` on given per-example gradients (rows)."""
+    K, _ = _centred_gram(grads)
+    n = K.shape[0]
+    C = float(np.trace(K) / n)
+    rng = np.random.default_rng(seed)
+    rows = []
+    for B in batch_sizes:
+        if not 1 <= B <= n:
+            raise ValueError(f"batch size {B} is not in 1..n = {n}")
+        idx = _draw_batches(n, int(B), n_batches, rng)
+        # ||g_B - g_D||^2 = (1/B^2) sum_{i,j in B} K_ij = m^T K m / B^2, m the indicator of B
+        m = np.zeros((n_batches, n))
+        m[np.arange(n_batches)[:, None], idx] = 1.0
+        v = np.einsum("bi,bi->b", m @ K, m) / B ** 2
+        rows.append({"B": int(B), "measured": float(v.mean()),
+                     "measured_se": float(v.std(ddof=1) / np.sqrt(len(v))) if len(v) > 1 else np.nan,
+                     "predicted": float(without_replacement_variance(C, B, n)),
+                     "bound": C / B})
+    return pd.DataFrame(rows)
+
+
+def minibatch_gradient_variance(model, x, y, batch_sizes=(8, 16, 32, 64, 128),
+                                n_batches: int = 200, seed: int = 0) -> pd.DataFrame:
+    """Empirical E||g_B - g_D||^2 over ``n_batches`` minibatches of each size B drawn
+    without replacement from (x, y); g_D is the gradient on all of (x, y).
+
+    g_B is the mean of the per-example gradients of B (exact at ``training=False``).
+    Columns: B, measured (mean over the draws), measured_se (its standard error),
+    predicted = (C / B) (n - B) / (n - 1), bound = C / B (eq. 2 without alpha^2).
+    """
+    return minibatch_variance_from_grads(per_example_gradients(model, x, y), batch_sizes,
+                                         n_batches, seed)
+
+
+def loglog_slope(B, v) -> float:
+    """Least-squares slope of log v against log B (the 1/B law says -1)."""
+    return float(np.polyfit(np.log(np.asarray(B, float)), np.log(np.asarray(v, float)), 1)[0])
+
+
+def from_gradients(grads, batch_sizes=(8, 16, 32, 64, 128), n_batches: int = 200,
+                   seed: int = 0) -> dict:
+    """C, ||g_D||^2, the minibatch variance per B (B > n dropped) and the fitted
+    log-log slopes, from per-example gradients (rows): the body of ``measure``."""
+    grads = np.asarray(grads)
+    n = grads.shape[0]
+    batch_sizes = [int(B) for B in batch_sizes if B <= n]
+    C, gmean2 = gradient_noise_constant(grads)
+    table = minibatch_variance_from_grads(grads, batch_sizes, n_batches, seed)
+    inner = table[table["B"] < n]
+    return {
+        "C": C,
+        "C_unbiased": C * n / (n - 1) if n > 1 else None,
+        "grad_mean_sq_norm": gmean2,
+        "n_examples": int(n),
+        "n_params": int(grads.shape[1]),
+        "n_batches": int(n_batches),
+        "seed": int(seed),
+        "minibatch": table.to_dict(orient="records"),
+        "slope": loglog_slope(table["B"], table["measured"]) if len(table) > 1 else None,
+        "slope_fpc_corrected": (loglog_slope(inner["B"], inner["measured"] * (n - 1)
+                                             / (n - inner["B"])) if len(inner) > 1 else None),
+    }
+
+
+def measure(model, x, y, batch_sizes=(8, 16, 32, 64, 128), n_examples: int = 256,
+            n_batches: int = 200, seed: int = 0) -> dict:
+    """C, ||g_D||^2 and the minibatch gradient variance per B on the first
+    ``n_examples`` of (x, y): a JSON-serialisable dict for ``record["theory"]``.
+    Gradients at ``training=False``, L2 penalty included (``per_example_gradients``)."""
+    import keras
+
+    t0 = time.perf_counter()
+    n = min(int(n_examples), len(y))
+    out = from_gradients(per_example_gradients(model, x[:n], y[:n]), batch_sizes,
+                         n_batches, seed)
+    out.update({"training": False, "regularization": True,
+                "backend": keras.config.backend(), "seconds": time.perf_counter() - t0})
+    return out

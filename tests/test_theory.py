@@ -1,0 +1,257 @@
+"""helpers.theory: per-example gradients, C (eq. 3) and the 1/|B| law (eq. 2), checked
+on problems small enough to compute by hand."""
+
+import itertools
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from helpers import theory
+
+ROOT = Path(__file__).resolve().parents[1]
+L2 = 0.01
+
+
+def softmax_regression(d=4, k=3, l2=L2, seed=0):
+    """One Dense softmax layer (L2 on the kernel): p = softmax(x W + b)."""
+    keras.utils.set_random_seed(seed)
+    reg = keras.regularizers.L2(l2) if l2 else None
+    model = keras.Sequential([keras.Input((d,)),
+                              keras.layers.Dense(k, activation="softmax", kernel_regularizer=reg,
+                                                 bias_initializer="random_normal")])
+    return model
+
+
+def closed_form(model, x, y, l2=L2):
+    """Per-example gradient of -log p_y + l2 ||W||^2: [x (p - e_y)^T + 2 l2 W, p - e_y]."""
+    W, b = (np.asarray(v, dtype=np.float64) for v in model.get_weights())
+    z = x @ W + b
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    r = p - np.eye(W.shape[1])[y]
+    gW = x[:, :, None] * r[:, None, :] + 2 * l2 * W
+    return np.concatenate([gW.reshape(len(y), -1), r], axis=1)
+
+
+def small_convnet(seed=0):
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((6, 6, 2))
+    h = keras.layers.Conv2D(3, 3, padding="same",
+                            kernel_regularizer=keras.regularizers.L2(1e-2))(inputs)
+    h = keras.layers.BatchNormalization()(h)
+    h = keras.layers.Activation("relu")(h)
+    h = keras.layers.GlobalAveragePooling2D()(h)
+    outputs = keras.layers.Dense(4, activation="softmax",
+                                 kernel_regularizer=keras.regularizers.L2(1e-2))(h)
+    model = keras.Model(inputs, outputs)
+    # non-trivial BN moving statistics, so training=False differs from batch statistics
+    bn = model.layers[2]
+    bn.moving_mean.assign(np.array([0.3, -0.2, 0.1], np.float32))
+    bn.moving_variance.assign(np.array([2.0, 0.5, 1.5], np.float32))
+    return model
+
+
+# --------------------------------------------------------------------------
+# per-example gradients
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("l2", [0.0, L2])
+def test_per_example_gradients_match_the_closed_form_of_softmax_regression(rng, l2):
+    x = rng.normal(size=(7, 4)).astype(np.float32)
+    y = rng.integers(0, 3, size=7)
+    model = softmax_regression(l2=l2)
+    g = theory.per_example_gradients(model, x, y)
+    assert g.shape == (7, 4 * 3 + 3) and g.dtype == np.float32
+    np.testing.assert_allclose(g, closed_form(model, x, y, l2=l2), atol=2e-6)
+
+
+def test_without_regularization_the_rows_differ_by_the_l2_gradient_only(rng):
+    x, y = rng.normal(size=(5, 4)).astype(np.float32), rng.integers(0, 3, size=5)
+    model = softmax_regression()
+    diff = theory.per_example_gradients(model, x, y) - \
+        theory.per_example_gradients(model, x, y, regularization=False)
+    W = model.get_weights()[0]
+    np.testing.assert_allclose(diff, np.tile(np.r_[2 * L2 * W.ravel(), 0, 0, 0], (5, 1)),
+                               atol=1e-7)
+
+
+def test_mean_of_rows_is_the_gradient_of_the_keras_training_loss_at_inference_bn(rng):
+    """g_D = mean_i g_i is the gradient of fit's loss (mean cross-entropy + L2 penalties),
+    with BN on its moving statistics; and measuring leaves the BN statistics alone."""
+    import tensorflow as tf
+
+    model = small_convnet()
+    x = rng.normal(size=(9, 6, 6, 2)).astype(np.float32)
+    y = rng.integers(0, 4, size=9)
+    before = [np.array(v) for v in model.non_trainable_variables]
+    g = theory.per_example_gradients(model, x, y)
+    loss_fn = keras.losses.SparseCategoricalCrossentropy()
+    with tf.GradientTape() as tape:
+        loss = loss_fn(y, model(x, training=False)) + tf.add_n(model.losses)
+    expected = np.concatenate([np.ravel(t) for t in
+                               tape.gradient(loss, model.trainable_variables)])
+    np.testing.assert_allclose(g.mean(axis=0), expected, rtol=1e-4, atol=1e-6)
+    for b, a in zip(before, model.non_trainable_variables):
+        np.testing.assert_array_equal(b, np.array(a))
+
+
+# --------------------------------------------------------------------------
+# C and the minibatch variance
+# --------------------------------------------------------------------------
+
+def test_gradient_noise_constant_on_hand_made_gradients():
+    g = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 2.0], [0.0, -2.0]])
+    assert theory.gradient_noise_constant(g) == pytest.approx((2.5, 0.0))
+    # a common shift moves g_D, not C
+    assert theory.gradient_noise_constant(g + [3.0, 4.0]) == pytest.approx((2.5, 25.0))
+    # identical gradients: no noise
+    assert theory.gradient_noise_constant(np.ones((5, 3))) == pytest.approx((0.0, 3.0))
+
+
+@pytest.mark.parametrize("B", [1, 2, 3, 5, 6])
+def test_without_replacement_formula_equals_exact_enumeration(rng, B):
+    n = 6
+    g = rng.normal(size=(n, 5)) + rng.normal(size=5)
+    C, _ = theory.gradient_noise_constant(g)
+    gD = g.mean(axis=0)
+    exact = np.mean([np.sum((g[list(s)].mean(axis=0) - gD) ** 2)
+                     for s in itertools.combinations(range(n), B)])
+    assert theory.without_replacement_variance(C, B, n) == pytest.approx(exact, rel=1e-12)
+    assert exact <= C / B + 1e-12            # eq. 2's bound holds (with equality at B = 1)
+
+
+def test_monte_carlo_minibatches_match_the_formula(rng):
+    n = 6
+    g = rng.normal(size=(n, 5))
+    table = theory.minibatch_variance_from_grads(g, [2, 3], n_batches=20000, seed=1)
+    for row in table.itertuples():
+        assert abs(row.measured - row.predicted) < 4 * row.measured_se
+        assert row.predicted < row.bound
+    # each drawn minibatch has B distinct examples
+    idx = theory._draw_batches(n, 3, 100, np.random.default_rng(0))
+    assert all(len(set(r)) == 3 for r in idx)
+
+
+def test_one_over_B_law(rng):
+    n = 400
+    g = rng.normal(size=(n, 50)) * rng.uniform(0.5, 2.0, size=50) + 1.0
+    B = np.array([4, 8, 16, 32, 64])
+    table = theory.minibatch_variance_from_grads(g, B, n_batches=2000, seed=2)
+    np.testing.assert_allclose(table["measured"], table["predicted"], rtol=0.08)
+    corrected = table["measured"] * (n - 1) / (n - B)
+    assert theory.loglog_slope(B, corrected) == pytest.approx(-1.0, abs=0.05)
+    assert theory.noise_power_bound(0.1, 3.2, 32) == pytest.approx(0.01 * 3.2 / 32)
+
+
+def test_measure_returns_a_json_record_block(rng):
+    model = small_convnet()
+    x = rng.normal(size=(40, 6, 6, 2)).astype(np.float32)
+    y = rng.integers(0, 4, size=40)
+    out = theory.measure(model, x, y, batch_sizes=(2, 4, 8, 64), n_examples=32, n_batches=300)
+    json.dumps(out, allow_nan=False)
+    assert out["n_examples"] == 32 and out["backend"] == "tensorflow"
+    assert [r["B"] for r in out["minibatch"]] == [2, 4, 8]     # B > n dropped
+    C, gm = theory.gradient_noise_constant(theory.per_example_gradients(model, x[:32], y[:32]))
+    assert out["C"] == pytest.approx(C) and out["grad_mean_sq_norm"] == pytest.approx(gm)
+    for r in out["minibatch"]:
+        assert r["predicted"] == pytest.approx(C / r["B"] * (32 - r["B"]) / 31)
+        assert abs(r["measured"] - r["predicted"]) < 5 * r["measured_se"]
+    assert out["slope_fpc_corrected"] == pytest.approx(-1.0, abs=0.15)
+    assert theory.settings("smoke")["n_examples"] <= 64
+
+
+def test_jax_backend_matches_the_closed_form_and_tensorflow(tmp_path):
+    """On JAX: the softmax-regression closed form, and the same per-example gradients as
+    TensorFlow for the same conv/BN model and weights."""
+    cm = small_convnet()
+    cm.save_weights(tmp_path / "cm.weights.h5")
+    xc = np.random.default_rng(4).normal(size=(20, 6, 6, 2)).astype(np.float32)
+    yc = np.arange(20) % 4
+    np.savez(tmp_path / "data.npz", x=xc, y=yc, g=theory.per_example_gradients(cm, xc, yc))
+    script = textwrap.dedent("""
+        import json, numpy as np, keras
+        from helpers import theory
+        import test_theory as t
+        rng = np.random.default_rng(3)
+        x = rng.normal(size=(7, 4)).astype(np.float32); y = rng.integers(0, 3, size=7)
+        m = t.softmax_regression()
+        g = theory.per_example_gradients(m, x, y)
+        cm = t.small_convnet()
+        cm.load_weights("cm.weights.h5")
+        d = np.load("data.npz")
+        gc = theory.per_example_gradients(cm, d["x"], d["y"])
+        out = theory.measure(cm, d["x"], d["y"], batch_sizes=(2, 4), n_examples=20,
+                             n_batches=100)
+        print(json.dumps({"backend": keras.config.backend(),
+                          "err": float(np.abs(g - t.closed_form(m, x, y)).max()),
+                          "err_tf": float(np.abs(gc - d["g"]).max() / np.abs(d["g"]).max()),
+                          "measure": out}))
+    """)
+    env = {**os.environ, "KERAS_BACKEND": "jax",
+           "PYTHONPATH": os.pathsep.join([str(ROOT / "tests"), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                          text=True, timeout=300, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    res = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert res["backend"] == "jax" and res["measure"]["backend"] == "jax"
+    assert res["err"] < 2e-6
+    assert res["err_tf"] < 1e-5
+    assert res["measure"]["C"] > 0 and len(res["measure"]["minibatch"]) == 2
+
+
+# --------------------------------------------------------------------------
+# the analysis notebook, on hand-made records
+# --------------------------------------------------------------------------
+
+def _fake_record(folder, depth, lr, a_x, grads, theory_block=True):
+    """A run record as the training notebook writes it, with made-up numbers."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from helpers import results
+
+    config = {"dataset": "cifar10", "depth": depth, "lr": lr, "optimizer": "adam", "epochs": 1,
+              "batch_size": 32, "seed": 0, "batch_norm": True, "profile": "smoke",
+              "n_repeats": 2, "noise_scope": "all", "noise_granularity": "array"}
+    sweep = pd.DataFrame([{"eta": 0.0, "repeat": 0, "accuracy": 0.8, "nonfinite": 0.0}] +
+                         [{"eta": e, "repeat": r, "accuracy": 0.8 * a_x, "nonfinite": 0.0}
+                          for e in (0.01, 0.05, 0.1, 0.2, 0.3, 0.4) for r in range(2)])
+    run = SimpleNamespace(status="completed", history=[], diverged_at_epoch=None,
+                          train_seconds=1.0, resumed_from_epoch=0)
+    key = results.run_key(config, "fake")
+    rec = results.make_record(config, key, {"synthetic": True, "label": "hand-made"}, run,
+                              sweep, {})
+    if theory_block:
+        rec["theory"] = theory.from_gradients(grads, (2, 4, 8, 16), n_batches=100)
+    results.write_record(Path(folder) / f"{key}.json", rec)
+
+
+def test_theory_notebook_reads_records_and_states_the_correlation(tmp_path, rng):
+    import nbformat
+    import papermill as pm
+
+    res = tmp_path / "res"
+    # larger bound alpha^2 C / |B| -> lower A_avr: rank correlation -1
+    # bounds lr^2 C / 32 in the ratio 1 : 4 : 9 : 81 (C ~ scale^2), A_avr falling
+    for i, (depth, lr, scale) in enumerate([(8, 0.0005, 1.0), (14, 0.0005, 2.0),
+                                            (8, 0.001, 1.5), (14, 0.0015, 3.0)]):
+        _fake_record(res, depth, lr, 0.9 - 0.1 * i, scale * rng.normal(size=(32, 10)))
+    _fake_record(res, 8, 0.0015, 0.5, None, theory_block=False)      # an older record
+    out = tmp_path / "theory.out.ipynb"
+    pm.execute_notebook(str(ROOT / "notebooks" / "theory.ipynb"), str(out), cwd=str(tmp_path),
+                        parameters={"results_dir": str(res)}, progress_bar=False)
+    nb = nbformat.read(out, as_version=4)
+    text = "\n".join(str(o.get("text", "")) + "".join(str(v) for v in o.get("data", {}).values())
+                     for c in nb.cells for o in c.get("outputs", []))
+    assert "SMOKE RUN on synthetic data" in text
+    assert "4 with a gradient-noise measurement; 1 older record(s) without one skipped" in text
+    assert "Across 4 models" in text and "r = -1.00" in text and "this held" in text
+    assert "the law says -1" in text                         # the live demonstration ran
