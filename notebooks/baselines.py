@@ -45,8 +45,4 @@ for dataset, t in t2.groupby("dataset"):
                           dropna=False).round(2))
 
 # %%
-v = claims.claim1(means)
-display(Markdown(f"**Claim 1 ({v.statement})** Paper: {v.paper}. Ours: {v.ours}. "
-                 f"Verdict: **{v.outcome}** ({v.statistic})."
-                 + (f" *Indicative only: {claims.verdicts(df)[0].indicative}.*"
-                    if claims.verdicts(df)[0].indicative else "")))
+display(Markdown(claims.sentence(claims.claim1(means), claims.caveat(df))))

@@ -55,7 +55,4 @@ plots.stamp(fig, bool(df["synthetic_data"].any()))
 plt.show()
 
 # %%
-v = claims.claim8(means)
-ind = claims.verdicts(df)[7].indicative
-display(Markdown(f"**Claim 8 ({v.statement})** Ours: {v.ours}. Verdict: **{v.outcome}** "
-                 f"({v.statistic})." + (f" *Indicative only: {ind}.*" if ind else "")))
+display(Markdown(claims.sentence(claims.claim8(means), claims.caveat(df))))

@@ -35,14 +35,12 @@ display(Markdown(results.provenance(df)))
 done = claims.completed(df)
 means = claims.cell_means(done)
 synthetic = bool(df["synthetic_data"].any())
-indicative = claims.verdicts(df)[0].indicative
+caveat = claims.caveat(df)    # why the verdicts below are indicative only, if they are
 
 
 def say(v):
-    """One claim's verdict as a sentence built from the numbers."""
-    return (f"**Claim {v.claim} ({v.statement})** Paper: {v.paper}. Ours: {v.ours}. "
-            f"Verdict: **{v.outcome}** ({v.statistic})."
-            + (f" *Indicative only: {indicative}.*" if indicative else ""))
+    return claims.sentence(v, caveat)
+
 
 # %% [markdown]
 # ## Figures 1 and 2: normalized accuracy against the noise level
@@ -116,6 +114,6 @@ if len(have) > 1:
         f"Across the {len(ablation)} noise models, mean $A_{{avr}}$ ranges from "
         f"{ablation['mean A_avr (%)'].min():.2f} % to {ablation['mean A_avr (%)'].max():.2f} %; "
         f"the claim-3 verdict is {'the same under every reading' if agree else 'not the same under every reading: the conclusion depends on the noise model'}."
-        + (f" *Indicative only: {indicative}.*" if indicative else "")))
+        + (f" *Indicative only: {caveat}.*" if caveat else "")))
 else:
     display(Markdown("No record holds ablation sweeps (run the grid: the LR-grid cells run them)."))

@@ -48,7 +48,4 @@ plots.stamp(fig, bool(df["synthetic_data"].any()))
 plt.show()
 
 # %%
-v = claims.claim5(means)
-ind = claims.verdicts(df)[4].indicative
-display(Markdown(f"**Claim 5 ({v.statement})** Paper: {v.paper}. Ours: {v.ours}. "
-                 f"Verdict: **{v.outcome}** ({v.statistic})." + (f" *Indicative only: {ind}.*" if ind else "")))
+display(Markdown(claims.sentence(claims.claim5(means), claims.caveat(df))))

@@ -271,22 +271,39 @@ def claim8(m):
                    "held" if lower and grows_ok else ("partly" if lower or grows_ok else "did not hold"))
 
 
-def verdicts(df: pd.DataFrame) -> list[Verdict]:
-    """The eight verdicts from a table of run records (``results.load_records``)."""
+def caveat(df: pd.DataFrame) -> str:
+    """Why verdicts from these records are indicative only ("" when they are verdicts)."""
     df = completed(df)
     if df.empty:
-        return [Verdict(i, "", "", "no completed run", "", "no data") for i in range(1, 9)]
-    m = cell_means(df)
-    out = [claim1(m), claim2(df), claim3(m), claim4(m), claim5(m), claim6(m), claim7(m), claim8(m)]
+        return ""
     reasons = []
     if df["synthetic_data"].any():
         reasons.append("smoke results on synthetic data, not a reproduction")
-    if m["n_seeds"].min() < MIN_SEEDS:
-        reasons.append(f"{int(m['n_seeds'].min())} training seed(s) per cell; a verdict needs "
-                       f">= {MIN_SEEDS}")
+    n = int(cell_means(df)["n_seeds"].min())
+    if n < MIN_SEEDS:
+        reasons.append(f"{n} training seed(s) per cell; a verdict needs >= {MIN_SEEDS}")
+    return "; ".join(reasons)
+
+
+def verdicts(df: pd.DataFrame) -> list[Verdict]:
+    """The eight verdicts from a table of run records (``results.load_records``)."""
+    done = completed(df)
+    if done.empty:
+        return [Verdict(i, "", "", "no completed run", "", "no data") for i in range(1, 9)]
+    m = cell_means(done)
+    out = [claim1(m), claim2(done), claim3(m), claim4(m), claim5(m), claim6(m), claim7(m),
+           claim8(m)]
     for v in out:
-        v.indicative = "; ".join(reasons)
+        v.indicative = caveat(done)
     return out
+
+
+def sentence(v: Verdict, caveat: str | None = None) -> str:
+    """One claim's verdict as a markdown sentence built from its numbers."""
+    why = v.indicative if caveat is None else caveat
+    return (f"**Claim {v.claim} ({v.statement})** Paper: {v.paper or 'n/a'}. "
+            f"Ours: {v.ours or 'n/a'}. Verdict: **{v.outcome}** ({v.statistic or 'no statistic'})."
+            + (f" *Indicative only: {why}.*" if why else ""))
 
 
 def verdict_table(vs: list[Verdict]) -> pd.DataFrame:
