@@ -41,6 +41,7 @@ n_repeats = None           # noisy copies per eta; None: the profile's (paper 10
 noise_scope = "all"        # all | trainable | kernels
 noise_granularity = "array"  # array | layer
 noise_ablation = False     # also sweep the other noise models (scope, granularity, kind)
+engine = "auto"          # auto | fit | fast (JAX only)
 
 # %% [markdown]
 # ## Parameters, checked before any work
@@ -62,6 +63,7 @@ config = make_config(
     batch_size=batch_size, seed=seed, batch_norm=batch_norm, profile=profile,
     data_dir=data_dir, results_dir=results_dir, n_repeats=n_repeats,
     noise_scope=noise_scope, noise_granularity=noise_granularity, noise_ablation=noise_ablation,
+    engine=engine,
 )
 key = results.run_key(config.to_dict(), data_mod.fingerprint(config.dataset, config.data_dir))
 paths = training.RunPaths(Path(config.results_dir), key)

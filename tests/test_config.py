@@ -50,6 +50,8 @@ def _ok(synthetic_root, **kw):
     ("batch_norm", "yes", ["True", "False"]),
     ("batch_norm", 1, ["True", "False"]),
     ("results_dir", "", ["folder"]),
+    ("engine", "turbo", ["'auto'", "'fit'", "'fast'"]),
+    ("engine", "fast", ["KERAS_BACKEND=jax", "'auto'", "'fit'"]),  # the session runs on TF
 ])
 def test_bad_parameter_names_itself_and_the_accepted_values(synthetic_root, name, value,
                                                             accepted):
@@ -185,3 +187,15 @@ def test_defaults(synthetic_root):
         "cifar10", 20, 0.001, "adam", 32, 0, True, "paper", "all", "array")
     d = c.to_dict()
     assert set(PARAMETERS) <= set(d) and d["epochs"] == 200
+
+
+def test_engine_auto_resolves_to_fit_on_tensorflow_and_stays_out_of_the_run_key(synthetic_root):
+    from helpers.results import KEY_FIELDS, run_key
+
+    assert _ok(synthetic_root).engine == "fit"
+    assert _ok(synthetic_root, engine="auto").engine == "fit"
+    assert _ok(synthetic_root, engine="fit").engine == "fit"
+    assert "engine" not in KEY_FIELDS
+    d = _ok(synthetic_root).to_dict()
+    assert d["engine"] == "fit"                        # the record's config says which ran
+    assert run_key(d, "fp") == run_key({**d, "engine": "fast"}, "fp")

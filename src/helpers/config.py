@@ -17,7 +17,7 @@ import numpy as np
 from . import data as data_mod
 from .noise import GRANULARITIES, SCOPES
 from .profiles import PROFILES, SYNTHETIC_SIZE
-from .training import OPTIMIZERS
+from .training import ENGINES, OPTIMIZERS, resolve_engine
 
 
 class ConfigError(ValueError):
@@ -41,6 +41,7 @@ class TrainConfig:
     noise_scope: str = "all"
     noise_granularity: str = "array"
     noise_ablation: bool = False       # also sweep the other noise models (noise.ABLATION)
+    engine: str = "auto"               # auto | fit | fast (JAX); make_config stores fit or fast
 
     # filled from the profile by make_config
     steps_per_epoch: int | None = None
@@ -64,7 +65,7 @@ class TrainConfig:
 # The notebook's parameters; the last three fields are derived from the profile.
 PARAMETERS = ("dataset", "depth", "lr", "optimizer", "epochs", "batch_size", "seed",
               "batch_norm", "profile", "data_dir", "results_dir", "n_repeats",
-              "noise_scope", "noise_granularity", "noise_ablation")
+              "noise_scope", "noise_granularity", "noise_ablation", "engine")
 
 
 def _is_int(v) -> bool:
@@ -102,6 +103,11 @@ def make_config(**params) -> TrainConfig:
     _check_choice("optimizer", p["optimizer"], tuple(OPTIMIZERS))
     _check_choice("noise_scope", p["noise_scope"], SCOPES)
     _check_choice("noise_granularity", p["noise_granularity"], GRANULARITIES)
+    _check_choice("engine", p["engine"], ENGINES)
+    try:
+        engine = resolve_engine(p["engine"])
+    except ValueError as e:
+        raise ConfigError(f"engine={p['engine']!r} is not accepted: {e}") from None
     if not _is_int(p["depth"]) or p["depth"] < 8 or (p["depth"] - 2) % 6:
         raise ConfigError(f"depth={p['depth']!r} is not accepted: it must be 6n+2 with n >= 1 "
                           "(20, 32, 44, 56 in the paper)")
@@ -147,6 +153,7 @@ def make_config(**params) -> TrainConfig:
         seed=int(p["seed"]),
         batch_norm=bool(p["batch_norm"]),
         noise_ablation=bool(p["noise_ablation"]),
+        engine=engine,
         epochs=int(p["epochs"] if p["epochs"] is not None else profile.epochs),
         n_repeats=int(p["n_repeats"] if p["n_repeats"] is not None else profile.n_repeats),
         steps_per_epoch=profile.steps_per_epoch,

@@ -97,12 +97,23 @@ def injected(model: keras.Model, eta: float, rng: np.random.Generator, scope: st
 def noise_sweep(model: keras.Model, x: np.ndarray, y: np.ndarray, etas=PAPER_ETAS,
                 n_repeats: int = 10, seed: int = 0, scope: str = "all",
                 granularity: str = "array", kind: str = "additive",
-                batch_size: int = 1000, progress: bool = True) -> pd.DataFrame:
+                batch_size: int = 1000, progress: bool = True,
+                engine: str = "auto") -> pd.DataFrame:
     """Test accuracy for each eta and repeat; eta = 0 (one row) is the baseline a0.
 
     Returns a long table with columns eta, repeat, accuracy (fractions in [0, 1]) and
     nonfinite (fraction of test images whose output was NaN/inf under that draw).
+    ``engine``: "fit" evaluates one noisy copy at a time with ``model.predict``;
+    "fast" (JAX only; "auto" on JAX) evaluates the N copies of each eta as one batched
+    program (``helpers.engine.fast_noise_sweep``), with the same draws.
     """
+    from .training import resolve_engine
+
+    if resolve_engine(engine) == "fast":
+        from .engine import fast_noise_sweep
+
+        return fast_noise_sweep(model, x, y, etas, n_repeats, seed, scope, granularity, kind,
+                                batch_size, progress)
     _check("scope", scope, SCOPES)
     _check("granularity", granularity, GRANULARITIES)
     _check("kind", kind, KINDS)

@@ -48,6 +48,24 @@ def lr_at_epoch(epoch: int, lr: float, epochs: int = SCHEDULE_EPOCHS) -> float:
     return lr * factor
 
 
+# How a run is trained: Keras ``fit``, or the compiled JAX loop of ``helpers.engine``
+# (same model, loss, optimizer, data order and augmentation; KERAS_BACKEND=jax only).
+# "auto" is "fast" on the JAX backend and "fit" otherwise.
+ENGINES = ("auto", "fit", "fast")
+
+
+def resolve_engine(engine: str = "auto") -> str:
+    """"fit" or "fast" for ``engine`` on the current Keras backend."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine={engine!r} is not one of {ENGINES}")
+    if engine == "auto":
+        return "fast" if keras.config.backend() == "jax" else "fit"
+    if engine == "fast" and keras.config.backend() != "jax":
+        raise ValueError(f"engine='fast' needs KERAS_BACKEND=jax (backend is "
+                         f"{keras.config.backend()!r}); accepted here: 'auto', 'fit'")
+    return engine
+
+
 def make_optimizer(name: str, lr: float) -> keras.optimizers.Optimizer:
     if name not in OPTIMIZERS:
         raise ValueError(f"optimizer={name!r} is not one of {tuple(OPTIMIZERS)}")
@@ -152,7 +170,11 @@ class TrainResult:
 
 
 def train(config, data: Prepared, paths: RunPaths, callbacks=(), progress: bool = True) -> TrainResult:
-    """Train (or resume, or reload if finished) the model of ``config`` on ``data``."""
+    """Train (or resume, or reload if finished) the model of ``config`` on ``data``.
+
+    ``config.engine`` (``resolve_engine``) picks Keras ``fit`` or the fast JAX engine
+    (``helpers.engine``); the fast engine calls only ``on_epoch_begin``/``on_epoch_end``
+    of ``callbacks``."""
     x_train, y_train, x_test, y_test = data.x_train, data.y_train, data.x_test, data.y_test
     model, state = load_checkpoint(paths.checkpoint)
     if model is None:
@@ -168,6 +190,12 @@ def train(config, data: Prepared, paths: RunPaths, callbacks=(), progress: bool 
     n = None if config.steps_per_epoch is None else config.steps_per_epoch * config.batch_size
     steps = math.ceil(min(n or len(y_train), len(y_train)) / config.batch_size)
     start = state["epochs_done"]
+    fast = resolve_engine(getattr(config, "engine", "auto")) == "fast"
+    if fast:  # helpers.engine: the same training as fit, compiled per epoch (JAX only)
+        from .engine import FastTrainer
+        runner = FastTrainer(model, x_train, y_train, x_test, y_test, config.batch_size)
+        for cb in callbacks:
+            cb.set_model(model)
     bar = progress_bar(total=(config.epochs - start) * steps, desc=f"train {paths.key}",
                        unit="step", disable=not progress)
     try:
@@ -175,15 +203,21 @@ def train(config, data: Prepared, paths: RunPaths, callbacks=(), progress: bool 
             t0 = time.perf_counter()
             lr = lr_at_epoch(epoch, config.lr, config.epochs)
             model.optimizer.learning_rate.assign(lr)
-            xe, ye = epoch_arrays(x_train, y_train, config.seed, epoch, n)
-            h = model.fit(xe, ye, batch_size=config.batch_size, epochs=1, shuffle=False,
-                          verbose=0, callbacks=[keras.callbacks.TerminateOnNaN(),
-                                                _BatchProgress(bar, epoch), *callbacks])
-            loss = float(h.history["loss"][-1])
-            row = {"epoch": epoch + 1, "lr": lr, "loss": loss,
-                   "accuracy": float(h.history["accuracy"][-1]),
-                   "test_accuracy": accuracy(model, x_test, y_test),
-                   "seconds": time.perf_counter() - t0}
+            if fast:
+                for cb in callbacks:
+                    cb.on_epoch_begin(epoch)
+                loss, acc = runner.train_epoch(config.seed, epoch, n, on_steps=bar.update)
+                test_acc = runner.test_accuracy()
+                bar.set_postfix(epoch=epoch + 1, loss=f"{loss:.3f}", acc=f"{acc:.3f}", refresh=False)
+            else:
+                xe, ye = epoch_arrays(x_train, y_train, config.seed, epoch, n)
+                h = model.fit(xe, ye, batch_size=config.batch_size, epochs=1, shuffle=False,
+                              verbose=0, callbacks=[keras.callbacks.TerminateOnNaN(),
+                                                    _BatchProgress(bar, epoch), *callbacks])
+                loss, acc = float(h.history["loss"][-1]), float(h.history["accuracy"][-1])
+                test_acc = accuracy(model, x_test, y_test)
+            row = {"epoch": epoch + 1, "lr": lr, "loss": loss, "accuracy": acc,
+                   "test_accuracy": test_acc, "seconds": time.perf_counter() - t0}
             result.history.append(row)
             result.train_seconds += row["seconds"]
             if not math.isfinite(loss):
@@ -194,6 +228,9 @@ def train(config, data: Prepared, paths: RunPaths, callbacks=(), progress: bool 
                      "diverged_at_epoch": result.diverged_at_epoch,
                      "train_seconds": result.train_seconds}
             save_checkpoint(model, state, paths.checkpoint)
+            if fast:
+                for cb in callbacks:
+                    cb.on_epoch_end(epoch, row)
             if result.status == "diverged":
                 break
     finally:
