@@ -41,7 +41,8 @@ n_repeats = None           # noisy copies per eta; None: the profile's (paper 10
 noise_scope = "all"        # all | trainable | kernels
 noise_granularity = "array"  # array | layer
 noise_ablation = False     # also sweep the other noise models (scope, granularity, kind)
-engine = "auto"          # auto | fit | fast (JAX only)
+engine = "auto"            # auto | fit | fast (JAX only)
+mixed_precision = False    # bfloat16 compute (mixed_bfloat16); off until its effect is measured
 
 # %% [markdown]
 # ## Parameters, checked before any work
@@ -63,7 +64,7 @@ config = make_config(
     batch_size=batch_size, seed=seed, batch_norm=batch_norm, profile=profile,
     data_dir=data_dir, results_dir=results_dir, n_repeats=n_repeats,
     noise_scope=noise_scope, noise_granularity=noise_granularity, noise_ablation=noise_ablation,
-    engine=engine,
+    engine=engine, mixed_precision=mixed_precision,
 )
 key = results.run_key(config.to_dict(), data_mod.fingerprint(config.dataset, config.data_dir))
 paths = training.RunPaths(Path(config.results_dir), key)

@@ -36,13 +36,14 @@ def _other_value(name, value):
             "batch_size": 64, "seed": 1, "batch_norm": not value, "profile": "fast",
             "n_repeats": 3, "noise_scope": "kernels", "noise_granularity": "layer",
             "steps_per_epoch": 5, "train_samples": 100, "test_samples": 50,
-            "noise_ablation": not value}[name]
+            "noise_ablation": not value, "mixed_precision": not value}[name]
 
 
 # everything that changes what a run computes (data_dir and results_dir do not)
 KEY_FIELDS = ("dataset", "depth", "lr", "optimizer", "epochs", "batch_size", "seed",
               "batch_norm", "profile", "n_repeats", "noise_scope", "noise_granularity",
-              "steps_per_epoch", "train_samples", "test_samples", "noise_ablation")
+              "steps_per_epoch", "train_samples", "test_samples", "noise_ablation",
+              "mixed_precision")
 
 
 def test_key_fields():

@@ -96,3 +96,18 @@ def test_nan_loss_is_recorded_as_diverged(tmp_path):
     assert len(result.history) == 1 and np.isnan(result.history[0]["loss"])
     # and it stays diverged when the run is started again
     assert train(config, data, paths, progress=False).status == "diverged"
+
+
+def test_mixed_precision_computes_in_bfloat16_and_keeps_float32_weights(tmp_path, synthetic_root):
+    config = make_config(profile="smoke", depth=8, data_dir=str(synthetic_root),
+                         mixed_precision=True, results_dir=str(tmp_path))
+    model = build_model(config, 10)
+    convs = [l for l in model.layers if isinstance(l, keras.layers.Conv2D)]
+    assert {l.compute_dtype for l in convs} == {"bfloat16"}
+    assert {w.dtype for w in model.trainable_weights} == {"float32"}
+    assert keras.config.dtype_policy().name == "float32"      # the global policy is restored
+    x = np.random.default_rng(0).normal(size=(64, 32, 32, 3)).astype("float32")
+    h = model.fit(x, np.arange(64) % 10, batch_size=32, epochs=1, verbose=0)
+    assert np.isfinite(h.history["loss"][-1])
+    plain = build_model(make_config(profile="smoke", depth=8, data_dir=str(synthetic_root)), 10)
+    assert {l.compute_dtype for l in plain.layers if isinstance(l, keras.layers.Conv2D)} == {"float32"}

@@ -42,6 +42,7 @@ class TrainConfig:
     noise_granularity: str = "array"
     noise_ablation: bool = False       # also sweep the other noise models (noise.ABLATION)
     engine: str = "auto"               # auto | fit | fast (JAX); make_config stores fit or fast
+    mixed_precision: bool = False      # bfloat16 compute, float32 weights (off until measured)
 
     # filled from the profile by make_config
     steps_per_epoch: int | None = None
@@ -65,7 +66,8 @@ class TrainConfig:
 # The notebook's parameters; the last three fields are derived from the profile.
 PARAMETERS = ("dataset", "depth", "lr", "optimizer", "epochs", "batch_size", "seed",
               "batch_norm", "profile", "data_dir", "results_dir", "n_repeats",
-              "noise_scope", "noise_granularity", "noise_ablation", "engine")
+              "noise_scope", "noise_granularity", "noise_ablation", "engine",
+              "mixed_precision")
 
 
 def _is_int(v) -> bool:
@@ -120,7 +122,7 @@ def make_config(**params) -> TrainConfig:
     _check_int("seed", p["seed"], 0)
     if p["n_repeats"] is not None:
         _check_int("n_repeats", p["n_repeats"], 1)
-    for name in ("batch_norm", "noise_ablation"):
+    for name in ("batch_norm", "noise_ablation", "mixed_precision"):
         if not isinstance(p[name], (bool, np.bool_)):
             raise ConfigError(f"{name}={p[name]!r} is not accepted: True or False")
     if not isinstance(p["results_dir"], (str, Path)) or not str(p["results_dir"]):
@@ -153,6 +155,7 @@ def make_config(**params) -> TrainConfig:
         seed=int(p["seed"]),
         batch_norm=bool(p["batch_norm"]),
         noise_ablation=bool(p["noise_ablation"]),
+        mixed_precision=bool(p["mixed_precision"]),
         engine=engine,
         epochs=int(p["epochs"] if p["epochs"] is not None else profile.epochs),
         n_repeats=int(p["n_repeats"] if p["n_repeats"] is not None else profile.n_repeats),

@@ -30,7 +30,8 @@ RECORD_VERSION = 1
 # the data enters the key through its fingerprint).
 KEY_FIELDS = ("dataset", "depth", "lr", "optimizer", "epochs", "batch_size", "seed",
               "batch_norm", "profile", "n_repeats", "noise_scope", "noise_granularity",
-              "steps_per_epoch", "train_samples", "test_samples", "noise_ablation")
+              "steps_per_epoch", "train_samples", "test_samples", "noise_ablation",
+              "mixed_precision")
 
 
 def run_key(config: dict, data_fingerprint: str) -> str:

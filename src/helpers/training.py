@@ -75,7 +75,15 @@ def make_optimizer(name: str, lr: float) -> keras.optimizers.Optimizer:
 def build_model(config, num_classes: int) -> keras.Model:
     """A compiled ResNet for ``config`` (seeded: same seed, same initial weights)."""
     keras.utils.set_random_seed(config.seed)
-    model = resnet_v1(config.depth, num_classes, batch_norm=config.batch_norm)
+    # mixed_bfloat16: layers compute in bfloat16 and keep float32 weights (and the
+    # optimizer state); the policy is set for this build only
+    mixed = getattr(config, "mixed_precision", False)
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_bfloat16" if mixed else "float32")
+    try:
+        model = resnet_v1(config.depth, num_classes, batch_norm=config.batch_norm)
+    finally:
+        keras.config.set_dtype_policy(previous)
     model.compile(optimizer=make_optimizer(config.optimizer, config.lr),
                   loss=keras.losses.SparseCategoricalCrossentropy(),
                   metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")])
