@@ -272,3 +272,17 @@ def test_zero_baseline_record_stores_null_and_loads_as_missing(tmp_path, config)
     assert back["noise"]["A_avr"] is None and back["noise"]["summary"][0]["A_x"] is None
     df = results.load_records(tmp_path)
     assert len(df) == 1 and pd.isna(df.loc[0, "A_avr"]) and pd.isna(df.loc[0, "A_0.1"])
+
+
+def test_load_study_without_records_names_the_parameters(tmp_path):
+    with pytest.raises(FileNotFoundError, match="results_dir=.*profile='paper'.*helpers.grid"):
+        results.load_study(tmp_path, "paper")
+    results.write_record(tmp_path / "a.json", {"record_version": 1, "key": "a", "status": "completed",
+                                               "synthetic_data": True, "data": {"label": "x"},
+                                               "config": {"profile": "smoke"},
+                                               "baseline_accuracy": 0.5,
+                                               "environment": {"keras_backend": "jax", "device": "cpu",
+                                                               "git": {"commit": None}}})
+    with pytest.raises(FileNotFoundError, match=r"it has profiles \['smoke'\]"):
+        results.load_study(tmp_path, "paper")
+    assert len(results.load_study(tmp_path, "smoke")) == 1

@@ -235,8 +235,16 @@ def provenance(df: pd.DataFrame) -> str:
 
 
 def load_study(results_dir: str | Path, profile: str | None = None) -> pd.DataFrame:
-    """The records of one profile in ``results_dir`` (all profiles if None)."""
+    """The records of one profile in ``results_dir`` (all profiles if None); a clear
+    error, naming both parameters, when there is none (a page without data says so)."""
     df = load_records(results_dir)
     if profile and not df.empty:
         df = df[df["profile"] == profile]
+    if df.empty:
+        found = sorted(set(load_records(results_dir).get("profile", []))) if Path(results_dir).exists() else []
+        raise FileNotFoundError(
+            f"results_dir={str(results_dir)!r} holds no run record of profile={profile!r}"
+            + (f" (it has profiles {found})" if found else "")
+            + f"; run `python -m helpers.grid --profile {profile or 'smoke'} --results-dir "
+              f"{results_dir}` first, or point results_dir at a folder of records")
     return df.reset_index(drop=True)
