@@ -123,3 +123,16 @@ def test_real_grid_through_papermill(tmp_path):
     assert grid.main(args) == 0
     log = (tmp_path / "res" / "grid-log.jsonl").read_text().splitlines()
     assert len(log) == 1                          # the second call ran nothing
+
+
+def test_a_cell_finished_meanwhile_by_another_process_is_skipped(tmp_path):
+    cells = _cells(studies=("optimizers",))
+    calls = []
+
+    def runner(cell, results_dir):      # while running cell 0, "another grid" finishes cell 1
+        calls.append(cell.key)
+        for c in (cell, cells[1]) if cell is cells[0] else (cell,):
+            results.write_record(results_dir / f"{c.key}.json", {"status": "completed"})
+
+    s = grid.run_grid(cells, tmp_path, runner=runner, progress=False)
+    assert cells[1].key not in calls and s["skipped"] == 1 and s["done"] == 5

@@ -162,6 +162,10 @@ def run_grid(cells: list[Cell], results_dir: str | Path, runner=execute,
     try:
         for cell in todo:
             bar.set_description(f"grid: {cell.label}")
+            if finished(results_dir, cell.key):  # finished meanwhile (another grid process)
+                summary["skipped"] += 1
+                bar.update(1)
+                continue
             t0 = time.perf_counter()
             try:
                 runner(cell, results_dir)
