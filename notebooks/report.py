@@ -39,7 +39,7 @@ verdicts = claims.verdicts(df)
 table = claims.verdict_table(verdicts)
 with pd.option_context("display.max_colwidth", None):
     display(table[["claim", "statement", "verdict", "statistic", "indicative only"]]
-            .style.hide(axis="index"))
+            .style.hide(axis="index").format(escape="html"))
 
 # %%
 counts = table["verdict"].value_counts()

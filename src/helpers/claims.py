@@ -233,12 +233,12 @@ def claim7(m, batch_size: int = 32):
     rhos = [r for r in rhos if np.isfinite(r)]
     if not rhos:
         return Verdict(7, "The mechanism: the LR sets the power of SGD's gradient noise, bounded by "
-                       "alpha^2 C/|B| (eq. 1-3); more noise in training, more resistance.",
+                       "alpha^2 C/|B| (eq. 1-3); above the sweet spot, more gradient noise gives less noise resistance.",
                        "argued from eq. 1-3, not measured", "no record holds a measured C", "",
                        "no data")
     neg = float(np.mean(np.array(rhos) < 0))
     return Verdict(7, "The mechanism: the LR sets the power of SGD's gradient noise, bounded by "
-                   "alpha^2 C/|B| (eq. 1-3); more noise in training, more resistance.",
+                   "alpha^2 C/|B| (eq. 1-3); above the sweet spot, more gradient noise gives less noise resistance.",
                    "argued from eq. 1-3, not measured",
                    f"rank correlation between alpha^2 C/|B| and A_avr across LRs: negative for "
                    f"{sum(r < 0 for r in rhos)} of {len(rhos)} models (median {np.median(rhos):+.2f})",
