@@ -98,7 +98,7 @@ sweep, t0 = None, time.perf_counter()
 if run.status == "completed":
     sweep = noise.noise_sweep(run.model, data.x_test, data.y_test, n_repeats=config.n_repeats,
                               seed=config.seed, scope=config.noise_scope,
-                              granularity=config.noise_granularity)
+                              granularity=config.noise_granularity, engine=config.engine)
     summary = metrics.summarize_sweep(sweep)
     a0 = metrics.baseline(sweep)
     a_avr, a_avr_std = metrics.average_normalized_accuracy(sweep)
@@ -117,7 +117,8 @@ ablation, t0 = {}, time.perf_counter()
 if config.noise_ablation and sweep is not None:
     this = f"{config.noise_scope}/{config.noise_granularity}/additive"
     ablation = {name: results.noise_block(s, draws=False) for name, s in noise.ablation_sweeps(
-        run.model, data.x_test, data.y_test, config.n_repeats, config.seed, skip=(this,)).items()}
+        run.model, data.x_test, data.y_test, config.n_repeats, config.seed, skip=(this,),
+        engine=config.engine).items()}
     for name, block in ablation.items():
         print(f"{name:26s} A_avr = {100 * block['A_avr']:.2f} %")
 ablation_seconds = time.perf_counter() - t0

@@ -293,8 +293,9 @@ def verdicts(df: pd.DataFrame) -> list[Verdict]:
     m = cell_means(done)
     out = [claim1(m), claim2(done), claim3(m), claim4(m), claim5(m), claim6(m), claim7(m),
            claim8(m)]
+    why = caveat(done)
     for v in out:
-        v.indicative = caveat(done)
+        v.indicative = why
     return out
 
 

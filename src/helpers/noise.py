@@ -143,8 +143,9 @@ ABLATION = {
 
 
 def ablation_sweeps(model: keras.Model, x: np.ndarray, y: np.ndarray, n_repeats: int,
-                    seed: int = 0, skip: tuple = (), progress: bool = True) -> dict:
+                    seed: int = 0, skip: tuple = (), progress: bool = True,
+                    engine: str = "auto") -> dict:
     """A noise sweep for every noise model of ``ABLATION`` not named in ``skip``."""
     return {name: noise_sweep(model, x, y, n_repeats=n_repeats, seed=seed, scope=scope,
-                              granularity=gran, kind=kind, progress=progress)
+                              granularity=gran, kind=kind, progress=progress, engine=engine)
             for name, (scope, gran, kind) in ABLATION.items() if name not in skip}

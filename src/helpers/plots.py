@@ -20,7 +20,8 @@ def lr_colour(lr: float):
     return "tab:red"
 
 
-def _stamp(fig, synthetic: bool) -> None:
+def stamp(fig, synthetic: bool) -> None:
+    """Mark a figure made from synthetic (smoke) data."""
     if synthetic:
         # above the figure's top edge: notebooks save figures with a tight bounding box
         fig.text(0.5, 1.0, SMOKE_NOTE, ha="center", va="bottom", color="crimson",
@@ -44,7 +45,7 @@ def training_curves(history: list[dict], title: str = "", synthetic: bool = Fals
     ax2.set_ylabel("accuracy (%)")
     ax2.legend()
     fig.suptitle(title)
-    _stamp(fig, synthetic)
+    stamp(fig, synthetic)
     return fig
 
 
@@ -67,7 +68,7 @@ def noise_curve(summary: pd.DataFrame, lr: float, title: str = "", synthetic: bo
     ax.set_ylim(bottom=0)
     ax.legend()
     ax.set_title(title)
-    _stamp(fig, synthetic)
+    stamp(fig, synthetic)
     return fig
 
 
@@ -107,7 +108,7 @@ def noise_panels(df: pd.DataFrame, dataset: str, paper_in_text: pd.DataFrame | N
         handles.append(Line2D([], [], color="black", marker="x", ls="none", label="paper (text)"))
     fig.legend(handles=handles, loc="outside right center", fontsize=8)
     fig.suptitle(f"{dataset.upper()}: normalized accuracy under weight noise (ours: lines)")
-    _stamp(fig, synthetic)
+    stamp(fig, synthetic)
     return fig
 
 
@@ -136,7 +137,7 @@ def tradeoff(means: pd.DataFrame, dataset: str, depths=(20, 32), front: dict | N
         h1, l1 = ax.get_legend_handles_labels()
         h2, l2 = ax2.get_legend_handles_labels()
         ax.legend(h1 + h2, l1 + l2, fontsize=8, loc="lower left")
-    _stamp(fig, synthetic)
+    stamp(fig, synthetic)
     return fig
 
 
@@ -156,5 +157,3 @@ def paired_bars(frame: pd.DataFrame, label: str, ours: str, paper: str | None, y
     ax.set_ylabel(ylabel)
     ax.legend(fontsize=8)
     return ax
-
-stamp = _stamp  # public name: mark a figure made from synthetic (smoke) data
