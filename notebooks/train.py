@@ -1,10 +1,14 @@
 # ---
 # jupyter:
 #   jupytext:
+#     cell_metadata_filter: tags,-all
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -34,7 +38,7 @@ epochs = None              # None: the profile's (paper 200, fast 30, smoke 1)
 batch_size = 32
 seed = 0
 batch_norm = True
-profile = "paper"          # smoke | fast | paper
+profile = "paper"          # smoke | fast | cpu | paper
 data_dir = None            # folder / .tar.gz / .npz / "download"; None: $CIFAR_DATA_DIR
 results_dir = "results"
 n_repeats = None           # noisy copies per eta; None: the profile's (paper 10)
@@ -56,7 +60,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from helpers import data as data_mod
-from helpers import metrics, noise, paper, plots, results, theory, training
+from helpers import metrics, models, noise, paper, plots, results, theory, training
 from helpers.config import make_config
 
 config = make_config(
@@ -66,9 +70,10 @@ config = make_config(
     noise_scope=noise_scope, noise_granularity=noise_granularity, noise_ablation=noise_ablation,
     engine=engine, mixed_precision=mixed_precision,
 )
-key = results.run_key(config.to_dict(), data_mod.fingerprint(config.dataset, config.data_dir))
+data_fingerprint = data_mod.fingerprint(config.dataset, config.data_dir)
+key = results.run_key(config.to_dict(), data_fingerprint)
 paths = training.RunPaths(Path(config.results_dir), key)
-print(f"run {key}\nrecord -> {paths.record}")
+print(f"run {key}")
 
 # %% [markdown]
 # ## Data
@@ -94,14 +99,19 @@ print(f"status: {run.status}; {len(run.history)} epochs, {run.train_seconds:.1f}
 # ## Noise injection (eq. 4-9)
 
 # %%
-sweep, t0 = None, time.perf_counter()
+sweep, a0, t0 = None, None, time.perf_counter()
+# the sweeps use a fixed test subset when the profile says so (a0 always uses every image)
+x_noise, y_noise = noise.test_subset(data.x_test, data.y_test, config.noise_test_samples)
 if run.status == "completed":
-    sweep = noise.noise_sweep(run.model, data.x_test, data.y_test, n_repeats=config.n_repeats,
+    sweep = noise.noise_sweep(run.model, x_noise, y_noise, n_repeats=config.n_repeats,
                               seed=config.seed, scope=config.noise_scope,
                               granularity=config.noise_granularity, engine=config.engine)
     summary = metrics.summarize_sweep(sweep)
-    a0 = metrics.baseline(sweep)
+    a0 = metrics.baseline(sweep) if len(y_noise) == len(data.y_test) else \
+        models.accuracy(run.model, data.x_test, data.y_test)
     a_avr, a_avr_std = metrics.average_normalized_accuracy(sweep)
+    print(f"a0 = {100 * a0:.2f} % on {len(data.y_test)} test images; noise sweeps on "
+          f"{len(y_noise)} of them (a0 there {100 * metrics.baseline(sweep):.2f} %)")
     display(summary.round(4))
 noise_seconds = time.perf_counter() - t0
 
@@ -110,14 +120,15 @@ noise_seconds = time.perf_counter() - t0
 #
 # With `noise_ablation=True` the same sweep is repeated for each noise model of
 # `noise.ABLATION` (noise on trainable arrays only, on kernels only, one
-# $\sigma_w$ per layer, multiplicative noise).
+# $\sigma_w$ per layer, multiplicative noise, and BN folded into the
+# convolutions as inference hardware maps it).
 
 # %%
 ablation, t0 = {}, time.perf_counter()
 if config.noise_ablation and sweep is not None:
     this = f"{config.noise_scope}/{config.noise_granularity}/additive"
-    ablation = {name: results.noise_block(s, draws=False) for name, s in noise.ablation_sweeps(
-        run.model, data.x_test, data.y_test, config.n_repeats, config.seed, skip=(this,),
+    ablation = {name: results.noise_block(s) for name, s in noise.ablation_sweeps(
+        run.model, x_noise, y_noise, config.n_repeats, config.seed, skip=(this,),
         engine=config.engine).items()}
     for name, block in ablation.items():
         print(f"{name:26s} A_avr = {100 * block['A_avr']:.2f} %")
@@ -150,12 +161,14 @@ if run.status == "completed":
 
 # %%
 run.model.save_weights(paths.weights)
-record = results.make_record(config.to_dict(), key, data.source, run, sweep,
-                             {"noise_seconds": noise_seconds, "ablation_seconds": ablation_seconds})
+record = results.make_record(config.to_dict(), key,
+                             {**data.source, "fingerprint": data_fingerprint}, run, sweep,
+                             {"noise_seconds": noise_seconds, "ablation_seconds": ablation_seconds},
+                             a0=a0)
 record["noise_ablation"] = ablation or None
 record["theory"] = theory_result
 results.write_record(paths.record, record)
-print(f"wrote {paths.record}")
+print(f"wrote {paths.record.name}")
 
 # %% [markdown]
 # ## Figures

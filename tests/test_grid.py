@@ -12,9 +12,14 @@ def _cells(**filters):
     return grid.plan(grid.study_cells(**filters), "smoke", "unused")
 
 
-def test_the_full_study_has_61_unique_models_per_seed():
+def test_the_full_study_has_77_unique_models_per_seed():
     cells = grid.study_cells(seeds=(0, 1, 2))
-    assert len(cells) == 3 * (48 + 5 + 8)        # LR grid + 5 other optimizers + 8 without BN
+    # LR grid + 5 other optimizers + 8 without BN + 2 LRs outside the paper's range x 8
+    assert len(cells) == 3 * (48 + 5 + 8 + 16)
+    outside = [c for c in cells if c.studies == {"lr_outside"}]
+    assert sorted({c.params["lr"] for c in outside}) == [0.00025, 0.003]
+    assert len(outside) == 3 * 16 and all(c.params["noise_ablation"] for c in outside)
+    assert len(grid.study_cells(studies=("lr", "optimizers", "batchnorm"))) == 61
     lr_grid = [c for c in cells if "lr" in c.studies]
     assert len(lr_grid) == 3 * 48 and all(c.params["noise_ablation"] for c in lr_grid)
     shared = [c for c in cells if c.studies == {"lr", "optimizers"}]

@@ -319,3 +319,92 @@ def test_noise_sweep_rejects_non_positive_etas(resnet8, sweep_data, etas):
 
 def test_paper_etas():
     assert noise.PAPER_ETAS == (0.01, 0.05, 0.10, 0.20, 0.30, 0.40)
+
+
+# --------------------------------------------------------------------------
+# the folded reading: BN folded into the convolutions, as inference hardware maps it
+# --------------------------------------------------------------------------
+
+def test_folding_without_noise_keeps_the_outputs(resnet8):
+    x = np.random.default_rng(3).normal(size=(16, 8, 8, 3)).astype(np.float32)
+    before = resnet8.predict(x, verbose=0)
+    weights = _snapshot(resnet8)
+    with noise.injected(resnet8, 0.0, np.random.default_rng(0), scope="folded"):
+        folded = resnet8.predict(x, verbose=0)
+        bn = [l for l in resnet8.layers if isinstance(l, layers.BatchNormalization)]
+        assert all(np.allclose(_np(l.gamma), 1) and np.allclose(_np(l.moving_mean), 0)
+                   for l in bn)  # the BN layers became the identity
+    np.testing.assert_allclose(folded, before, rtol=1e-4, atol=1e-5)
+    for a, b in zip(_snapshot(resnet8), weights):  # restored bit-exactly
+        np.testing.assert_array_equal(a, b)
+
+
+def test_folded_arrays_match_the_formula(resnet8):
+    bn, conv = noise.bn_conv_pairs(resnet8)[0]
+    s = _np(bn.gamma) / np.sqrt(_np(bn.moving_variance) + bn.epsilon)
+    folded = noise.folded_arrays(resnet8)
+    np.testing.assert_allclose(folded[conv.kernel.path], _np(conv.kernel) * s, rtol=1e-6)
+    np.testing.assert_allclose(folded[conv.bias.path],
+                               (_np(conv.bias) - _np(bn.moving_mean)) * s + _np(bn.beta),
+                               rtol=1e-5, atol=1e-6)
+    assert len(noise.bn_conv_pairs(resnet8)) == models.count_bn_layers(resnet8)
+
+
+def test_folded_noise_is_eta_sigma_of_the_folded_array(resnet8):
+    """The noise on a folded kernel has std eta * std(folded kernel); BN arrays get none."""
+    variables, base, sigmas = noise.noise_targets(resnet8, "folded")
+    eta = 0.3
+    with noise.injected(resnet8, eta, np.random.default_rng(5), scope="folded"):
+        after = {v.path: _np(v) for v in variables}
+    checked = 0
+    for v, b, s in zip(variables, base, sigmas):
+        if s is None:
+            np.testing.assert_array_equal(after[v.path], b)
+            assert "batch_normalization" in v.path
+        elif b.size >= 400:
+            assert s == pytest.approx(np.std(b), rel=1e-6)
+            assert np.std(after[v.path] - b) == pytest.approx(eta * s, rel=0.15)
+            checked += 1
+    assert checked >= 3
+
+
+def test_folded_without_bn_is_the_trainable_reading():
+    keras.utils.set_random_seed(1)
+    model = models.resnet_v1(8, 10, batch_norm=False, input_shape=(8, 8, 3))
+    a = _noisy_weights(model, 0.2, noise.draw_rng(0, 0.2, 0), scope="folded")
+    b = _noisy_weights(model, 0.2, noise.draw_rng(0, 0.2, 0), scope="trainable")
+    for u, v in zip(a, b):
+        np.testing.assert_array_equal(u, v)
+
+
+def test_folded_reading_has_no_nonfinite_outputs_where_all_has(resnet8):
+    """Noise on moving variances can make them negative (NaN outputs); folded cannot."""
+    x = np.random.default_rng(4).normal(size=(64, 8, 8, 3)).astype(np.float32)
+    y = np.zeros(64, dtype=np.int64)
+    rng = np.random.default_rng(6)
+    for v in resnet8.non_trainable_weights:  # small variances: noise flips some signs
+        if v.path.endswith("moving_variance"):
+            v.assign(rng.uniform(0.0, 0.02, v.shape).astype(np.float32))
+    try:
+        s_all = noise.noise_sweep(resnet8, x, y, etas=(2.0,), n_repeats=3, scope="all",
+                                  progress=False, engine="fit")
+        s_fold = noise.noise_sweep(resnet8, x, y, etas=(2.0,), n_repeats=3, scope="folded",
+                                   progress=False, engine="fit")
+    finally:
+        _randomize(resnet8)
+    assert s_all["nonfinite"].max() > 0
+    assert s_fold["nonfinite"].max() == 0
+
+
+def test_the_ablation_includes_folded():
+    assert noise.ABLATION["folded/array/additive"] == ("folded", "array", "additive")
+
+
+def test_test_subset_is_fixed_and_sorted():
+    x = np.arange(100)[:, None]
+    y = np.arange(100)
+    xs, ys = noise.test_subset(x, y, 20)
+    xs2, ys2 = noise.test_subset(x, y, 20)
+    np.testing.assert_array_equal(ys, ys2)
+    assert len(ys) == 20 and np.all(np.diff(ys) > 0) and np.array_equal(xs[:, 0], ys)
+    assert noise.test_subset(x, y, None)[1] is y and noise.test_subset(x, y, 500)[1] is y

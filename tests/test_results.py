@@ -192,7 +192,10 @@ def test_make_record_completed(config):
     rec = _record(config, "key-a", SWEEP_A)
     assert rec["record_version"] == results.RECORD_VERSION
     assert rec["key"] == "key-a" and rec["status"] == "completed"
-    assert rec["config"] == config
+    # the record names its data and folders without this machine's paths
+    assert rec["config"] == {**config, "data_dir": Path(config["data_dir"]).name,
+                             "results_dir": Path(config["results_dir"]).name}
+    assert "/" not in json.dumps({k: rec["config"][k] for k in ("data_dir", "results_dir")})
     assert rec["synthetic_data"] is True
     assert rec["baseline_accuracy"] == 0.5
     assert rec["noise"]["etas"] == [0.1, 0.2]

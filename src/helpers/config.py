@@ -48,6 +48,7 @@ class TrainConfig:
     steps_per_epoch: int | None = None
     train_samples: int | None = None
     test_samples: int | None = None
+    noise_test_samples: int | None = None  # fixed test subset of the noise sweeps
 
     @property
     def synthetic(self) -> bool:
@@ -162,5 +163,6 @@ def make_config(**params) -> TrainConfig:
         steps_per_epoch=profile.steps_per_epoch,
         train_samples=profile.train_samples,
         test_samples=profile.test_samples,
+        noise_test_samples=profile.noise_test_samples,
     )
     return TrainConfig(**p)

@@ -307,19 +307,17 @@ def fast_noise_sweep(model: keras.Model, x: np.ndarray, y: np.ndarray,
     acc, bad = ev.evaluate()
     rows = [{"eta": 0.0, "repeat": 0, "accuracy": acc, "nonfinite": bad}]
 
-    variables = noise_mod.select_variables(model, scope)
+    variables, base, sigmas = noise_mod.noise_targets(model, scope, granularity)
     where = {id(v): ("t", i) for i, v in enumerate(model.trainable_variables)}
     where.update({id(v): ("n", i) for i, v in enumerate(model.non_trainable_variables)})
     positions = [where[id(v)] for v in variables]
-    originals = [keras.ops.convert_to_numpy(v.value).copy() for v in variables]
-    sigmas = noise_mod.sigma_w(originals, [noise_mod.layer_of(v) for v in variables], granularity)
 
     pending = []
     bar = progress_bar(total=len(etas) * n_repeats, desc="noise sweep", unit="eval",
                        disable=not progress)
     try:
         for eta in etas:
-            draws = [noise_mod.noisy_arrays(originals, sigmas, eta,
+            draws = [noise_mod.noisy_arrays(base, sigmas, eta,
                                             noise_mod.draw_rng(seed, eta, r), kind)
                      for r in range(n_repeats)]
             stacks = [jnp.asarray(np.stack([d[j] for d in draws])) for j in range(len(variables))]

@@ -9,7 +9,9 @@ Three studies, merged into one list of unique cells (one trained model each):
   these cells also run the noise-model ablation (``noise_ablation=True``);
 - ``optimizers``: ResNet20 on CIFAR-10 at lr 0.00075 with the six optimizers (Fig. 3);
 - ``batchnorm``: every depth with and without BN, both datasets, Adam at lr 0.001
-  (the BN paper's abstract gives no LR; 0.001 is the middle of the LR grid).
+  (the BN paper's abstract gives no LR; 0.001 is the middle of the LR grid);
+- ``lr_outside``: the LR grid extended past the paper's range (lr 0.00025 and 0.003,
+  Adam, with the ablation), so that the sweet-spot claim can fail.
 
 Every cell runs once per training seed. Each run's executed notebook is kept
 in ``<results_dir>/notebooks/``, its record in ``<results_dir>/``. A cell whose
@@ -37,10 +39,11 @@ from .training import OPTIMIZERS
 
 ROOT = Path(__file__).resolve().parents[2]
 TRAIN_NOTEBOOK = ROOT / "notebooks" / "train.ipynb"
-STUDIES = ("lr", "optimizers", "batchnorm")
+STUDIES = ("lr", "optimizers", "batchnorm", "lr_outside")
 DATASETS = ("cifar10", "cifar100")
 OPTIMIZER_LR = 0.00075
 BN_LR = 0.001
+OUTSIDE_LRS = (0.00025, 0.003)  # below and above the paper's six LRs (claim 4)
 
 
 @dataclass
@@ -58,9 +61,10 @@ class Cell:
                 f"seed={p['seed']}")
 
 
-def study_cells(studies=STUDIES, datasets=DATASETS, depths=PAPER_DEPTHS, lrs=PAPER_LRS,
+def study_cells(studies=STUDIES, datasets=DATASETS, depths=PAPER_DEPTHS, lrs=None,
                 optimizers=tuple(OPTIMIZERS), seeds=(0,), batch_norm=(True, False)) -> list[Cell]:
-    """The unique cells of the chosen studies, restricted by the filters."""
+    """The unique cells of the chosen studies, restricted by the filters (``lrs=None``:
+    every LR of the chosen studies)."""
     for name, values, accepted in (("studies", studies, STUDIES), ("datasets", datasets, DATASETS),
                                    ("optimizers", optimizers, tuple(OPTIMIZERS))):
         bad = [v for v in values if v not in accepted]
@@ -76,9 +80,13 @@ def study_cells(studies=STUDIES, datasets=DATASETS, depths=PAPER_DEPTHS, lrs=PAP
     if "batchnorm" in studies:
         wanted += [("batchnorm", ds, d, BN_LR, "adam", bn) for ds in DATASETS
                    for d in PAPER_DEPTHS for bn in (True, False)]
+    if "lr_outside" in studies:
+        wanted += [("lr_outside", ds, d, lr, "adam", True) for ds in DATASETS
+                   for d in PAPER_DEPTHS for lr in OUTSIDE_LRS]
 
     def keep(ds, d, lr, opt, bn):
-        return (ds in datasets and d in depths and any(abs(lr - x) < 1e-12 for x in lrs)
+        return (ds in datasets and d in depths
+                and (lrs is None or any(abs(lr - x) < 1e-12 for x in lrs))
                 and opt in optimizers and bn in batch_norm)
 
     cells: dict[tuple, Cell] = {}
@@ -92,7 +100,7 @@ def study_cells(studies=STUDIES, datasets=DATASETS, depths=PAPER_DEPTHS, lrs=PAP
                                                  "seed": seed}))
             cell.studies.add(study)
     for cell in cells.values():
-        cell.params["noise_ablation"] = "lr" in cell.studies
+        cell.params["noise_ablation"] = bool({"lr", "lr_outside"} & cell.studies)
     return list(cells.values())
 
 
@@ -202,7 +210,7 @@ def _parse_value(text: str):
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m helpers.grid", description=__doc__.split("\n")[0])
-    ap.add_argument("--profile", required=True, help="smoke | fast | paper")
+    ap.add_argument("--profile", required=True, help="smoke | fast | cpu | paper")
     ap.add_argument("--results-dir", default=None, help="default: results/<profile>")
     ap.add_argument("--data-dir", default=None,
                     help="CIFAR folder / .tar.gz / .npz / 'download' (default: $CIFAR_DATA_DIR; "
@@ -210,7 +218,8 @@ def main(argv=None) -> int:
     ap.add_argument("--studies", nargs="+", default=list(STUDIES))
     ap.add_argument("--datasets", nargs="+", default=list(DATASETS))
     ap.add_argument("--depths", nargs="+", type=int, default=list(PAPER_DEPTHS))
-    ap.add_argument("--lrs", nargs="+", type=float, default=list(PAPER_LRS))
+    ap.add_argument("--lrs", nargs="+", type=float, default=None,
+                    help="default: every LR of the chosen studies")
     ap.add_argument("--optimizers", nargs="+", default=list(OPTIMIZERS))
     ap.add_argument("--seeds", nargs="+", type=int, default=[0])
     ap.add_argument("--batch-norm", nargs="+", choices=["on", "off"], default=["on", "off"])

@@ -32,11 +32,14 @@ KEY_FIELDS = ("dataset", "depth", "lr", "optimizer", "epochs", "batch_size", "se
               "batch_norm", "profile", "n_repeats", "noise_scope", "noise_granularity",
               "steps_per_epoch", "train_samples", "test_samples", "noise_ablation",
               "mixed_precision")
+# Fields added later: part of the key only when set, so older keys stay the same.
+KEY_FIELDS_IF_SET = ("noise_test_samples",)
 
 
 def run_key(config: dict, data_fingerprint: str) -> str:
     """Readable, content-derived id: same config and data -> same key."""
     content = {k: config[k] for k in KEY_FIELDS if k in config}
+    content.update({k: config[k] for k in KEY_FIELDS_IF_SET if config.get(k) is not None})
     content["data"] = data_fingerprint
     digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:10]
     bn = "bn" if config["batch_norm"] else "nobn"
@@ -158,17 +161,25 @@ def noise_block(sweep: pd.DataFrame, draws: bool = True) -> dict:
 
 
 def make_record(config: dict, key: str, data_source: dict, train_result,
-                sweep: pd.DataFrame | None, timings: dict) -> dict:
+                sweep: pd.DataFrame | None, timings: dict, a0: float | None = None) -> dict:
     """Assemble a run record from a ``training.TrainResult`` and the long table of
-    ``noise.noise_sweep`` (None for a diverged run, which gets no sweep)."""
+    ``noise.noise_sweep`` (None for a diverged run, which gets no sweep).
+
+    ``a0``: the accuracy on the full test set when the sweep ran on a test subset
+    (the sweep's own eta = 0 row, the a0 of its A^x, is then kept as ``noise.a0``)."""
     from .metrics import baseline
 
-    noise, a0 = None, None
+    noise = None
     if sweep is not None:
-        a0 = baseline(sweep)
         noise = noise_block(sweep)
-    elif train_result.history:
+        noise["a0"] = baseline(sweep)
+        a0 = baseline(sweep) if a0 is None else a0
+    elif train_result.history and a0 is None:
         a0 = train_result.history[-1]["test_accuracy"]
+    # records name their data by label, file name and hash, never by this machine's paths
+    data_source = {k: (Path(v).name if k == "path" and v else v) for k, v in data_source.items()}
+    config = {**config, **{k: Path(config[k]).name for k in ("data_dir", "results_dir")
+                           if config.get(k) and config[k] != "download"}}
     return {
         "record_version": RECORD_VERSION,
         "key": key,

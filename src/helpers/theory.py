@@ -38,6 +38,7 @@ import pandas as pd
 SETTINGS = {
     "smoke": {"n_examples": 64, "batch_sizes": (4, 8, 16, 32), "n_batches": 200},
     "fast": {"n_examples": 256, "batch_sizes": (8, 16, 32, 64, 128), "n_batches": 500},
+    "cpu": {"n_examples": 256, "batch_sizes": (8, 16, 32, 64, 128), "n_batches": 500},
     "paper": {"n_examples": 256, "batch_sizes": (8, 16, 32, 64, 128), "n_batches": 500},
 }
 
