@@ -1,10 +1,14 @@
 # ---
 # jupyter:
 #   jupytext:
+#     cell_metadata_filter: tags,-all
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -20,8 +24,8 @@
 # baseline accuracy and noise resistance.
 
 # %% tags=["parameters"]
-results_dir = "../results/smoke"
-profile = "smoke"
+results_dir = "../results/cpu"
+profile = "cpu"
 
 # %%
 import matplotlib.pyplot as plt
@@ -32,6 +36,11 @@ from helpers import claims, paper, plots, results
 df = results.load_study(results_dir, profile)
 display(Markdown(results.provenance(df)))
 means = claims.cell_means(claims.completed(df))
+ran = means[(means["dataset"] == "cifar10") & (means["depth"] == 20)
+            & ((means["lr"] - 0.00075).abs() < 1e-12)]["optimizer"].nunique()
+if ran < 2:
+    display(Markdown(f"**Not tested at this scale** ({claims.scale(df)}): the records hold "
+                     f"{ran} optimizer(s) at lr 0.00075; the comparison below is empty."))
 a0 = paper.beside(means, "figure3_a0")
 aavr = paper.beside(means, "figure3_aavr")
 display(a0.merge(aavr, on="optimizer", suffixes=("_a0", "_A_avr"))[

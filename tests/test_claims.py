@@ -224,3 +224,10 @@ def test_diverged_runs_are_left_out_of_the_means():
 def test_bn_layer_count_matches_the_model(depth):
     from helpers.models import count_bn_layers, resnet_v1
     assert claims.bn_layers(depth) == count_bn_layers(resnet_v1(depth, 10))
+
+
+def test_readings_sentence_names_what_survives():
+    r = pd.DataFrame({"claim": [3, 3, 8, 8], "reading": ["a", "b", "a", "b"],
+                      "verdict": ["held", "held", "held", "did not hold"]})
+    assert claims.readings_sentence(r) == ("Claim 3 comes out the same under every noise "
+                                           "reading; claim 8 depends on the reading.")

@@ -409,6 +409,21 @@ def across_readings(df: pd.DataFrame, claims=(3, 6, 8)) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def readings_sentence(readings: pd.DataFrame) -> str:
+    """Which claims of ``across_readings`` survive every noise reading, in one sentence."""
+    n = readings.groupby("claim")["verdict"].nunique()
+    same, differ = list(n.index[n == 1]), list(n.index[n > 1])
+    parts = []
+    if same:
+        parts.append(f"Claim{'s' if len(same) > 1 else ''} {', '.join(map(str, same))} "
+                     f"come{'' if len(same) > 1 else 's'} out the same under every noise reading")
+    if differ:
+        parts.append(f"claim{'s' if len(differ) > 1 else ''} {', '.join(map(str, differ))} "
+                     f"depend{'' if len(differ) > 1 else 's'} on the reading")
+    text = "; ".join(parts) + "."
+    return text[0].upper() + text[1:]
+
+
 def stability(df: pd.DataFrame, B: int = 200, seed: int = 0, level: float = 0.95) -> pd.DataFrame:
     """Per claim: its value with a bootstrap interval (seeds and noise draws resampled,
     ``helpers.stats``) and the fraction of resamples whose verdict equals the point one."""
