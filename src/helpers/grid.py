@@ -18,16 +18,34 @@ in ``<results_dir>/notebooks/``, its record in ``<results_dir>/``. A cell whose
 record exists is skipped; a failed run is logged in ``<results_dir>/grid-log.jsonl``
 and the grid goes on; an interrupted grid (or run: it checkpoints every epoch)
 resumes where it stopped when the same command is run again.
+
+Executors (``--executor``): ``serial`` (the default, one run at a time), ``local``
+(``--workers N`` concurrent runs here, ``--gpus 0,1`` pins each to a GPU) and
+``slurm`` (a job array through submitit). Under every one a worker claims a cell
+with ``<key>.lock`` (created with O_EXCL beside the record) before running it, so
+two workers, or two grid processes, never run the same cell; a claim whose owner
+is gone is given up. ``--time-budget`` starts no run that cannot finish in time.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
+import os
+import re
+import shlex
+import socket
+import statistics
 import sys
+import threading
 import time
 import traceback
+import uuid
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 from . import data as data_mod
@@ -138,8 +156,28 @@ def finished(results_dir: Path, key: str) -> bool:
 
 
 def _log(results_dir: Path, entry: dict) -> None:
-    with open(results_dir / "grid-log.jsonl", "a") as f:
-        f.write(json.dumps(entry) + "\n")
+    """Append one line to ``grid-log.jsonl`` in a single write (several workers share it)."""
+    line = (json.dumps(entry) + "\n").encode()
+    fd = os.open(results_dir / "grid-log.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, line)
+    finally:
+        os.close(fd)
+
+
+def read_log(results_dir: Path) -> list[dict]:
+    """The entries of ``grid-log.jsonl`` (none if there is no log yet)."""
+    try:
+        lines = (Path(results_dir) / "grid-log.jsonl").read_text().splitlines()
+    except OSError:
+        return []
+    entries = []
+    for line in lines:
+        try:
+            entries.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return entries
 
 
 def execute(cell: Cell, results_dir: Path, notebook: Path = TRAIN_NOTEBOOK) -> None:
@@ -153,49 +191,469 @@ def execute(cell: Cell, results_dir: Path, notebook: Path = TRAIN_NOTEBOOK) -> N
                         progress_bar=False, kernel_name="python3")
 
 
+# --------------------------------------------------------------------------
+# claims: two workers never run the same cell
+# --------------------------------------------------------------------------
+# A worker claims a cell by creating ``<key>.lock`` beside the record with O_EXCL
+# (atomic, also on NFS v3+), holding its pid, host, job id and time. While the run
+# goes on a heartbeat thread touches the file; a claim is given up as stale when
+# its pid is gone on this host, or when it has not been touched for STALE_AFTER.
+
+STALE_AFTER = 600.0   # seconds without a heartbeat before a claim counts as abandoned
+HEARTBEAT = 60.0
+
+
+def claim_path(results_dir: Path, key: str) -> Path:
+    return Path(results_dir) / f"{key}.lock"
+
+
+def _job_id() -> str | None:
+    env = os.environ
+    if env.get("SLURM_ARRAY_JOB_ID"):
+        return f"{env['SLURM_ARRAY_JOB_ID']}_{env.get('SLURM_ARRAY_TASK_ID', '')}"
+    return env.get("SLURM_JOB_ID") or env.get("SUBMITIT_LOCAL_JOB_ID")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:   # alive, another user's
+        return True
+    return True
+
+
+def claim_is_stale(path: Path, stale_after: float = STALE_AFTER) -> bool:
+    """True when the claim's owner is gone: its pid is dead on this host, or the file
+    has not been touched for ``stale_after`` seconds. A missing claim counts as stale."""
+    try:
+        age = time.time() - path.stat().st_mtime
+        info = json.loads(path.read_text() or "{}")
+    except FileNotFoundError:
+        return True
+    except (OSError, ValueError):
+        info = {}   # being written right now: judged by its age only
+    if info.get("host") == socket.gethostname() and isinstance(info.get("pid"), int):
+        if not _pid_alive(info["pid"]):
+            return True
+    return age > stale_after
+
+
+def _break_stale(path: Path, stale_after: float) -> bool:
+    """Remove a stale claim; True if the caller may try to claim again. One breaker at a
+    time (a guard file, itself O_EXCL), so a breaker never removes a fresh claim."""
+    guard = path.with_name(path.name + ".break")
+    try:
+        os.close(os.open(guard, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+    except FileExistsError:
+        try:   # a breaker killed inside this short window leaves its guard behind
+            if time.time() - guard.stat().st_mtime > 60:
+                guard.unlink()
+        except OSError:
+            pass
+        return False
+    try:
+        if not claim_is_stale(path, stale_after):
+            return False
+        path.unlink(missing_ok=True)
+        return True
+    finally:
+        guard.unlink(missing_ok=True)
+
+
+def try_claim(results_dir: Path, key: str, stale_after: float = STALE_AFTER) -> str | None:
+    """Claim a cell; returns the claim's token, or None if another live worker holds it."""
+    path = claim_path(results_dir, key)
+    token = uuid.uuid4().hex
+    for attempt in range(2):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            if attempt == 0 and _break_stale(path, stale_after):
+                continue
+            return None
+        with os.fdopen(fd, "w") as f:
+            json.dump({"pid": os.getpid(), "host": socket.gethostname(), "job_id": _job_id(),
+                       "claimed": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                       "token": token}, f)
+        return token
+    return None
+
+
+def release_claim(results_dir: Path, key: str, token: str) -> None:
+    """Remove the claim if it is still ours (a stale-claim breaker may have taken it over)."""
+    path = claim_path(results_dir, key)
+    try:
+        if json.loads(path.read_text()).get("token") == token:
+            path.unlink()
+    except (OSError, ValueError):
+        pass
+
+
+@contextmanager
+def claimed(results_dir: Path, key: str, stale_after: float = STALE_AFTER,
+            heartbeat: float = HEARTBEAT):
+    """``with claimed(...) as mine:``: ``mine`` is True when this worker holds the cell;
+    the claim is kept fresh while the block runs and released when it ends."""
+    token = try_claim(results_dir, key, stale_after)
+    if token is None:
+        yield False
+        return
+    stop = threading.Event()
+
+    def beat():
+        while not stop.wait(heartbeat):
+            try:
+                os.utime(claim_path(results_dir, key))
+            except OSError:
+                pass
+
+    thread = threading.Thread(target=beat, daemon=True)
+    thread.start()
+    try:
+        yield True
+    finally:
+        stop.set()
+        thread.join()
+        release_claim(results_dir, key, token)
+
+
+def running_keys(results_dir: Path, keys, stale_after: float = STALE_AFTER) -> set[str]:
+    """The keys among ``keys`` held by a live claim (some worker is running them)."""
+    return {k for k in keys if claim_path(results_dir, k).exists()
+            and not claim_is_stale(claim_path(results_dir, k), stale_after)}
+
+
+# --------------------------------------------------------------------------
+# one cell, in whichever worker runs it
+# --------------------------------------------------------------------------
+
+def run_cell(cell: Cell, results_dir: Path, runner=execute, stale_after: float = STALE_AFTER,
+             clock=time.monotonic) -> dict:
+    """Run one cell unless its record exists or another worker holds its claim.
+
+    Returns ``{"key", "status"}`` with status done, failed, skipped (recorded) or busy
+    (claimed elsewhere); done and failed runs are also logged in ``grid-log.jsonl``.
+    A failure is caught and logged, never raised (the other cells go on).
+    """
+    results_dir = Path(results_dir)
+    if finished(results_dir, cell.key):
+        return {"key": cell.key, "status": "skipped"}
+    with claimed(results_dir, cell.key, stale_after) as mine:
+        if not mine:
+            return {"key": cell.key, "status": "busy"}
+        if finished(results_dir, cell.key):   # finished between our check and our claim
+            return {"key": cell.key, "status": "skipped"}
+        entry = {"key": cell.key, "profile": cell.params.get("profile"),
+                 "depth": cell.params.get("depth"), "host": socket.gethostname(),
+                 "job_id": _job_id()}
+        t0 = clock()
+        try:
+            runner(cell, results_dir)
+            if not finished(results_dir, cell.key):
+                raise RuntimeError(f"the run ended without a finished record {cell.key}.json")
+            entry.update(status="done", seconds=clock() - t0)
+        except KeyboardInterrupt:
+            raise
+        except Exception as e:  # one failed run must not stop the others
+            entry.update(status="failed", seconds=clock() - t0,
+                         error=f"{type(e).__name__}: {e}"[-2000:],
+                         traceback=traceback.format_exc()[-4000:])
+        _log(results_dir, entry)
+        return entry
+
+
+# --------------------------------------------------------------------------
+# the time budget: measured seconds per run
+# --------------------------------------------------------------------------
+
+_KEY_RE = re.compile(r"-resnet(\d+)-.*-s\d+-(\w+)-[0-9a-f]{10}$")
+
+
+def measured_seconds(results_dir: Path) -> dict[tuple, list[float]]:
+    """Seconds per finished run, by (profile, depth): the ``done`` entries of the grid
+    log; for a (profile, depth) the log does not know, the records' own ``timings``."""
+    results_dir = Path(results_dir)
+    from_log: dict[tuple, list[float]] = {}
+    for e in read_log(results_dir):
+        if e.get("status") != "done" or not isinstance(e.get("seconds"), (int, float)):
+            continue
+        profile, depth = e.get("profile"), e.get("depth")
+        m = _KEY_RE.search(str(e.get("key", "")))
+        if (profile is None or depth is None) and m:
+            depth, profile = int(m.group(1)), m.group(2)
+        if profile is not None and depth is not None:
+            from_log.setdefault((profile, int(depth)), []).append(float(e["seconds"]))
+    from_records: dict[tuple, list[float]] = {}
+    for path in results_dir.glob("*.json"):
+        try:
+            rec = read_record(path)
+            ident = (rec["config"]["profile"], int(rec["config"]["depth"]))
+            secs = sum(v for k, v in rec["timings"].items()
+                       if k.endswith("_seconds") and isinstance(v, (int, float)))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            continue
+        if rec.get("status") in ("completed", "diverged") and secs > 0:
+            from_records.setdefault(ident, []).append(secs)
+    return {**from_records, **from_log}
+
+
+def estimate_seconds(cell: Cell, measured: dict[tuple, list[float]]) -> float | None:
+    """The median measured time of runs of the cell's profile and depth; else runs of
+    its profile at other depths, scaled by depth (compute grows with it); None if none."""
+    profile, depth = cell.params.get("profile"), cell.params.get("depth")
+    if measured.get((profile, depth)):
+        return statistics.median(measured[(profile, depth)])
+    scaled = [statistics.median(v) * depth / d for (p, d), v in measured.items()
+              if p == profile and v and d]
+    return max(scaled) if scaled else None
+
+
+# --------------------------------------------------------------------------
+# executors
+# --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Local:
+    """N concurrent runs on this machine; worker i sees GPU ``gpus[i % len(gpus)]``
+    (``CUDA_VISIBLE_DEVICES``), or all share the CPU when ``gpus`` is empty."""
+    workers: int = 1
+    gpus: tuple = ()
+
+
+@dataclass(frozen=True)
+class Slurm:
+    """A Slurm job array through submitit, one task per cell. ``cluster`` is submitit's:
+    ``slurm``, or ``local``/``debug`` (the same submission code without Slurm)."""
+    partition: str | None = None
+    time_min: int = 240
+    gpus_per_task: int = 1
+    cpus_per_task: int | None = None
+    mem_gb: float | None = None
+    array_parallelism: int = 32
+    extra: tuple = ()            # (("constraint", "a100"), ...): more sbatch options
+    cluster: str = "slurm"
+    folder: str | None = None    # submitit's logs and pickles; default <results_dir>/slurm
+    wait: bool = True
+    poll_seconds: float = 30.0
+
+    def submitit_parameters(self, name: str = "grid") -> dict:
+        """The parameters given to ``AutoExecutor.update_parameters``."""
+        params = {"name": name, "timeout_min": self.time_min, "cpus_per_task": self.cpus_per_task,
+                  "mem_gb": self.mem_gb, "slurm_partition": self.partition,
+                  "slurm_gpus_per_task": self.gpus_per_task or None,
+                  "slurm_array_parallelism": self.array_parallelism,
+                  "slurm_additional_parameters": dict(self.extra) or None}
+        return {k: v for k, v in params.items() if v is not None}
+
+    def sbatch_line(self, n_tasks: int, name: str = "grid") -> str:
+        """The sbatch options submitit will write for ``n_tasks`` cells, as one command line."""
+        opts = [f"--array=0-{n_tasks - 1}%{min(n_tasks, self.array_parallelism)}",
+                f"--job-name={name}", f"--time={self.time_min}"]
+        if self.partition:
+            opts.append(f"--partition={self.partition}")
+        if self.gpus_per_task:
+            opts.append(f"--gpus-per-task={self.gpus_per_task}")
+        if self.cpus_per_task:
+            opts.append(f"--cpus-per-task={self.cpus_per_task}")
+        if self.mem_gb:
+            mem = self.mem_gb
+            opts.append(f"--mem={int(mem)}GB" if mem == int(mem) else f"--mem={int(mem * 1024)}MB")
+        opts += [f"--{k}" if v is True else f"--{k}={shlex.quote(str(v))}" for k, v in self.extra]
+        return "sbatch " + " ".join(opts)
+
+
+def _import_submitit():
+    try:
+        import submitit
+    except ImportError:
+        raise ConfigError("--executor slurm needs the optional package submitit: "
+                          "pip install -e '.[cluster]' (or pip install submitit)") from None
+    return submitit
+
+
+def describe(executor, n_tasks: int, results_dir: Path, name: str = "grid") -> list[str]:
+    """How the runs would be submitted (for ``--dry-run``)."""
+    if executor is None:
+        return ["executor: serial (one run at a time in this process)"]
+    if isinstance(executor, Local):
+        pins = ([f"worker {i}: CUDA_VISIBLE_DEVICES={executor.gpus[i % len(executor.gpus)]}"
+                 for i in range(executor.workers)] if executor.gpus else ["sharing the CPU"])
+        return [f"executor: local, {executor.workers} concurrent runs; " + "; ".join(pins)]
+    folder = executor.folder or str(results_dir / "slurm")
+    params = ", ".join(f"{k}={v!r}" for k, v in executor.submitit_parameters(name).items())
+    return [f"executor: slurm job array of {n_tasks} tasks through submitit "
+            f"(cluster={executor.cluster!r})",
+            f"  {executor.sbatch_line(n_tasks, name)}",
+            f"  submitit.AutoExecutor(folder={folder!r}, cluster={executor.cluster!r})"
+            f".update_parameters({params})"]
+
+
+_WORKER = {}
+
+
+def _init_worker(runner, gpu_queue):
+    """A local worker's start: its runner (inherited through fork) and its GPU."""
+    _WORKER["runner"] = runner
+    if gpu_queue is not None:
+        os.environ["CUDA_VISIBLE_DEVICES"] = str(gpu_queue.get())
+
+
+def _worker_run(cell, results_dir, stale_after):
+    return run_cell(cell, results_dir, _WORKER["runner"], stale_after)
+
+
+def _local_pool(executor: Local, runner):
+    ctx = multiprocessing.get_context("fork")
+    queue = None
+    if executor.gpus:
+        queue = ctx.Queue()
+        for i in range(executor.workers):
+            queue.put(executor.gpus[i % len(executor.gpus)])
+    return ProcessPoolExecutor(executor.workers, mp_context=ctx, initializer=_init_worker,
+                               initargs=(runner, queue))
+
+
+def _tally(summary: dict, entry: dict) -> None:
+    status = entry["status"]
+    summary[status] += 1
+    if status in ("failed", "busy"):
+        summary[f"{status}_keys"].append(entry["key"])
+
+
 def run_grid(cells: list[Cell], results_dir: str | Path, runner=execute,
-             progress: bool = True) -> dict:
+             progress: bool = True, executor=None, time_budget: float | None = None,
+             stale_after: float = STALE_AFTER, clock=time.monotonic) -> dict:
     """Run every planned cell whose record does not exist yet; never stop on a failure.
 
-    Returns counts and the failed cells' keys. ``runner(cell, results_dir)`` is the
-    function that trains one cell (the papermill call; tests pass a stand-in).
+    ``executor``: None (serial, here), ``Local`` (a pool of processes) or ``Slurm``
+    (a submitit job array). ``runner(cell, results_dir)`` trains one cell (the papermill
+    call; tests pass a stand-in). ``time_budget`` (seconds, serial and local): start no
+    run whose measured time does not fit in what is left. Returns counts (done, failed,
+    skipped, busy: claimed by another worker, left: not started for the budget) and keys.
     """
     results_dir = Path(results_dir)
     results_dir.mkdir(parents=True, exist_ok=True)
     todo = [c for c in cells if not finished(results_dir, c.key)]
     summary = {"planned": len(cells), "skipped": len(cells) - len(todo), "done": 0,
-               "failed": 0, "failed_keys": []}
+               "failed": 0, "busy": 0, "left": 0, "failed_keys": [], "busy_keys": [],
+               "job_ids": []}
+    if isinstance(executor, Slurm):
+        if time_budget is not None:
+            raise ConfigError("--time-budget applies to the serial and local executors; "
+                              "on Slurm each task's limit is --time")
+        return _run_slurm(todo, results_dir, runner, executor, summary, progress, stale_after)
+    serial = not isinstance(executor, Local)
+    slots = 1 if serial else executor.workers
+    measured = measured_seconds(results_dir) if time_budget is not None else {}
+    t_start = clock()
+    pending, inflight = list(todo), {}
+    pool = None if serial else _local_pool(executor, runner)
     bar = progress_bar(total=len(todo), desc="grid", unit="run", disable=not progress)
-    bar.set_postfix(done=0, failed=0, skipped=summary["skipped"])
+
+    def show(running=0):
+        bar.set_postfix(done=summary["done"], running=running or len(inflight),
+                        failed=summary["failed"], queued=len(pending),
+                        skipped=summary["skipped"], busy=summary["busy"])
+
+    def fits(cell) -> bool:
+        if time_budget is None:
+            return True
+        need = estimate_seconds(cell, measured)
+        if need is None:   # nothing measured yet: start one run and learn from it
+            return not inflight
+        return need <= time_budget - (clock() - t_start)
+
+    def next_cell():
+        for i, cell in enumerate(pending):
+            if fits(cell):
+                return pending.pop(i)
+        return None
+
+    def collect(entry, cell):
+        _tally(summary, entry)
+        if entry["status"] == "done":
+            measured.setdefault((cell.params.get("profile"), cell.params.get("depth")),
+                                []).append(entry["seconds"])
+        elif entry["status"] == "failed":
+            bar.write(f"FAILED {cell.label} ({cell.key}): {entry['error'].split(':')[0]}; "
+                      f"see {results_dir / 'grid-log.jsonl'}")
+        bar.update(1)
+        show()
+
+    show()
     try:
-        for cell in todo:
-            bar.set_description(f"grid: {cell.label}")
-            if finished(results_dir, cell.key):  # finished meanwhile (another grid process)
-                summary["skipped"] += 1
+        while True:
+            while len(inflight) < slots and (cell := next_cell()) is not None:
+                if serial:
+                    bar.set_description(f"grid: {cell.label}")
+                    show(running=1)
+                    collect(run_cell(cell, results_dir, runner, stale_after, clock), cell)
+                else:
+                    inflight[pool.submit(_worker_run, cell, results_dir, stale_after)] = cell
+                    show()
+            if not inflight:
+                break
+            for fut in wait(list(inflight), return_when=FIRST_COMPLETED)[0]:
+                cell = inflight.pop(fut)
+                try:
+                    entry = fut.result()
+                except Exception as e:   # the worker process itself died
+                    entry = {"key": cell.key, "status": "failed", "seconds": None,
+                             "error": f"{type(e).__name__}: {e}"}
+                    _log(results_dir, entry)
+                collect(entry, cell)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        bar.close()
+    summary["left"] = len(pending)
+    return summary
+
+
+def _run_slurm(todo, results_dir, runner, executor: Slurm, summary, progress, stale_after):
+    """Submit the cells as one job array; wait for it (unless ``executor.wait`` is off)."""
+    if not todo:
+        return summary
+    submitit = _import_submitit()
+    folder = Path(executor.folder or results_dir / "slurm")
+    ex = submitit.AutoExecutor(folder=folder, cluster=executor.cluster)
+    ex.update_parameters(**executor.submitit_parameters())
+    n = len(todo)
+    jobs = ex.map_array(run_cell, todo, [results_dir] * n, [runner] * n, [stale_after] * n)
+    summary["job_ids"] = [j.job_id for j in jobs]
+    print(f"submitted {n} tasks as job array {jobs[0].job_id.split('_')[0]} "
+          f"(logs in {folder}/)", flush=True)
+    if not executor.wait:
+        summary["left"] = n
+        return summary
+    bar = progress_bar(total=n, desc="grid (slurm)", unit="run", disable=not progress)
+    waiting = dict(zip(jobs, todo))
+    try:
+        while waiting:
+            ready = [j for j in waiting if executor.cluster == "debug" or j.done()]
+            for job in ready:   # (submitit's debug jobs run in this process on .result())
+                cell = waiting.pop(job)
+                try:
+                    entry = job.result()
+                except Exception as e:   # the job died (time limit, node failure...)
+                    entry = {"key": cell.key, "status": "failed", "seconds": None,
+                             "job_id": job.job_id, "error": f"{type(e).__name__}: {e}"[-2000:]}
+                    _log(results_dir, entry)
+                _tally(summary, entry)
+                if entry["status"] == "failed":
+                    bar.write(f"FAILED {cell.label} ({cell.key}), job {job.job_id}; "
+                              f"see {results_dir / 'grid-log.jsonl'} and {folder}/")
                 bar.update(1)
-                continue
-            t0 = time.perf_counter()
-            try:
-                runner(cell, results_dir)
-                if not finished(results_dir, cell.key):
-                    raise RuntimeError(f"the run ended without a finished record {cell.key}.json")
-                summary["done"] += 1
-                _log(results_dir, {"key": cell.key, "status": "done",
-                                   "seconds": time.perf_counter() - t0})
-            except KeyboardInterrupt:
-                raise
-            except Exception as e:  # one failed run must not stop the others
-                summary["failed"] += 1
-                summary["failed_keys"].append(cell.key)
-                _log(results_dir, {"key": cell.key, "status": "failed",
-                                   "seconds": time.perf_counter() - t0,
-                                   "error": f"{type(e).__name__}: {e}"[-2000:],
-                                   "traceback": traceback.format_exc()[-4000:]})
-                bar.write(f"FAILED {cell.label} ({cell.key}): {type(e).__name__}; "
-                          f"see {results_dir / 'grid-log.jsonl'}")
-            bar.update(1)
-            bar.set_postfix(done=summary["done"], failed=summary["failed"],
-                            skipped=summary["skipped"])
+            running = len(running_keys(results_dir, [c.key for c in waiting.values()],
+                                       stale_after))
+            bar.set_postfix(done=summary["done"], running=running, failed=summary["failed"],
+                            queued=len(waiting) - running, skipped=summary["skipped"],
+                            busy=summary["busy"])
+            if waiting:
+                time.sleep(min(executor.poll_seconds, 1.0) if executor.cluster != "slurm"
+                           else executor.poll_seconds)
     finally:
         bar.close()
     return summary
@@ -206,6 +664,68 @@ def _parse_value(text: str):
         return json.loads(text)
     except json.JSONDecodeError:
         return text
+
+
+EXECUTORS = ("serial", "local", "slurm")
+SUBMITIT_CLUSTERS = ("slurm", "local", "debug")
+_LOCAL_FLAGS = {"workers": "--workers", "gpus": "--gpus"}
+_SLURM_FLAGS = {"partition": "--partition", "time": "--time", "gpus_per_task": "--gpus-per-task",
+                "cpus_per_task": "--cpus-per-task", "mem_gb": "--mem-gb",
+                "array_parallelism": "--array-parallelism", "sbatch": "--sbatch",
+                "submitit_cluster": "--submitit-cluster", "no_wait": "--no-wait"}
+
+
+def _positive(name, value, integer=True, zero=False):
+    if value is None:
+        return None
+    if (value < 0 if zero else value <= 0) or (integer and value != int(value)):
+        raise ConfigError(f"{name}={value!r} is not accepted; accepted values: "
+                          f"{'an integer' if integer else 'a number'} "
+                          f"{'>= 0' if zero else '> 0'}")
+    return value
+
+
+def executor_from_args(args) -> Local | Slurm | None:
+    """The executor the flags ask for; a clear error for a flag of another executor."""
+    if args.executor not in EXECUTORS:
+        raise ConfigError(f"--executor={args.executor!r} is not accepted; accepted values: "
+                          + ", ".join(EXECUTORS))
+    for kind, flags in (("local", _LOCAL_FLAGS), ("slurm", _SLURM_FLAGS)):
+        used = [flag for attr, flag in flags.items() if getattr(args, attr) not in (None, False)]
+        if used and args.executor != kind:
+            raise ConfigError(f"{', '.join(used)} applies to --executor {kind} only "
+                              f"(the executor is {args.executor})")
+    if args.executor == "serial":
+        return None
+    if args.executor == "local":
+        gpus = tuple(g.strip() for g in args.gpus.split(",")) if args.gpus is not None else ()
+        if any(not re.fullmatch(r"[\w:-]+", g) for g in gpus):
+            raise ConfigError(f"--gpus={args.gpus!r} is not accepted; accepted values: "
+                              "device ids separated by commas, e.g. --gpus 0,1,2,3")
+        workers = _positive("--workers", args.workers) or len(gpus) or 1
+        return Local(workers=int(workers), gpus=gpus)
+    if args.submitit_cluster is not None and args.submitit_cluster not in SUBMITIT_CLUSTERS:
+        raise ConfigError(f"--submitit-cluster={args.submitit_cluster!r} is not accepted; "
+                          "accepted values: " + ", ".join(SUBMITIT_CLUSTERS))
+    extra = []
+    for item in args.sbatch or []:
+        name, eq, value = item.partition("=")
+        if not re.fullmatch(r"[a-z][a-z0-9-]*", name):
+            raise ConfigError(f"--sbatch {item!r} is not accepted; accepted values: "
+                              "NAME=VALUE or NAME, an sbatch long option without its dashes, "
+                              "e.g. --sbatch constraint=a100 --sbatch account=myproj")
+        extra.append((name, value if eq else True))
+    defaults = Slurm()
+    return Slurm(partition=args.partition,
+                 time_min=int(_positive("--time", args.time) or defaults.time_min),
+                 gpus_per_task=int(_positive("--gpus-per-task", args.gpus_per_task, zero=True)
+                                   if args.gpus_per_task is not None else defaults.gpus_per_task),
+                 cpus_per_task=_positive("--cpus-per-task", args.cpus_per_task),
+                 mem_gb=_positive("--mem-gb", args.mem_gb, integer=False),
+                 array_parallelism=int(_positive("--array-parallelism", args.array_parallelism)
+                                       or defaults.array_parallelism),
+                 extra=tuple(extra), cluster=args.submitit_cluster or "slurm",
+                 wait=not args.no_wait)
 
 
 def main(argv=None) -> int:
@@ -225,11 +745,52 @@ def main(argv=None) -> int:
     ap.add_argument("--batch-norm", nargs="+", choices=["on", "off"], default=["on", "off"])
     ap.add_argument("-p", "--param", nargs=2, action="append", default=[],
                     metavar=("NAME", "VALUE"), help="any other notebook parameter, e.g. -p epochs 5")
-    ap.add_argument("--dry-run", action="store_true", help="list the runs and exit")
+    ap.add_argument("--dry-run", action="store_true",
+                    help="list the runs, and how they would be submitted, and exit")
+    ap.add_argument("--time-budget", type=float, default=None, metavar="SECONDS",
+                    help="start no run that cannot finish in the time left (judged from "
+                         "measured run times), then stop with status 0; serial and local")
+    ap.add_argument("--stale-after", type=float, default=STALE_AFTER, metavar="SECONDS",
+                    help="a cell's claim (<key>.lock) not touched for this long is abandoned")
+    g = ap.add_argument_group("executors")
+    g.add_argument("--executor", default="serial",
+                   help="serial (default: one run at a time) | local (concurrent runs on this "
+                        "machine) | slurm (a job array through submitit, pip install '.[cluster]')")
+    g.add_argument("--workers", type=int, default=None,
+                   help="local: concurrent runs (default: one per --gpus entry, else 1)")
+    g.add_argument("--gpus", default=None,
+                   help="local: e.g. 0,1,2,3; worker i gets CUDA_VISIBLE_DEVICES=<i-th id> "
+                        "(round robin); without it the workers share what they see")
+    g.add_argument("--partition", default=None, help="slurm: the partition")
+    g.add_argument("--time", type=int, default=None, metavar="MINUTES",
+                   help=f"slurm: time limit of each task (default {Slurm.time_min})")
+    g.add_argument("--gpus-per-task", type=int, default=None,
+                   help=f"slurm: GPUs of each task (default {Slurm.gpus_per_task})")
+    g.add_argument("--cpus-per-task", type=int, default=None, help="slurm: CPUs of each task")
+    g.add_argument("--mem-gb", type=float, default=None, help="slurm: memory of each task")
+    g.add_argument("--array-parallelism", type=int, default=None,
+                   help=f"slurm: tasks of the array running at once "
+                        f"(default {Slurm.array_parallelism})")
+    g.add_argument("--sbatch", action="append", default=None, metavar="NAME=VALUE",
+                   help="slurm: any other sbatch option, e.g. --sbatch constraint=a100 "
+                        "--sbatch account=myproj (repeatable)")
+    g.add_argument("--submitit-cluster", default=None,
+                   help="slurm: submitit's cluster, slurm (default) | local | debug "
+                        "(the same submission without Slurm, for tests)")
+    g.add_argument("--no-wait", action="store_true",
+                   help="slurm: submit and exit; run the same command later to resume")
     args = ap.parse_args(argv)
 
     results_dir = Path(args.results_dir or f"results/{args.profile}")
     try:
+        executor = executor_from_args(args)
+        _positive("--time-budget", args.time_budget, integer=False)
+        _positive("--stale-after", args.stale_after, integer=False)
+        if args.time_budget is not None and isinstance(executor, Slurm):
+            raise ConfigError("--time-budget applies to --executor serial and local; on Slurm "
+                              "each task's limit is --time")
+        if isinstance(executor, Slurm) and not args.dry_run:
+            _import_submitit()
         cells = study_cells(args.studies, args.datasets, args.depths, args.lrs, args.optimizers,
                             args.seeds, tuple(b == "on" for b in args.batch_norm))
         if not cells:
@@ -243,16 +804,28 @@ def main(argv=None) -> int:
     print(f"{len(cells)} runs planned ({todo} to do, {len(cells) - todo} already recorded) "
           f"into {results_dir}/")
     if args.dry_run:
+        busy = running_keys(results_dir, [c.key for c in cells], args.stale_after)
         for c in cells:
-            print(f"  {'done' if finished(results_dir, c.key) else 'todo'}  {c.key}  "
-                  f"[{', '.join(sorted(c.studies))}]")
+            state = "done" if finished(results_dir, c.key) else "busy" if c.key in busy else "todo"
+            print(f"  {state}  {c.key}  [{', '.join(sorted(c.studies))}]")
+        if todo:
+            print("\n".join(describe(executor, todo, results_dir)))
         return 0
     t0 = time.perf_counter()
-    s = run_grid(cells, results_dir)
+    s = run_grid(cells, results_dir, executor=executor, time_budget=args.time_budget,
+                 stale_after=args.stale_after)
+    if isinstance(executor, Slurm) and not executor.wait:
+        print(f"submitted {len(s['job_ids'])} tasks; run the same command again to resume "
+              "what is missing once they have ended")
+        return 0
     print(f"grid finished in {time.perf_counter() - t0:.0f} s: {s['done']} done, "
-          f"{s['skipped']} skipped, {s['failed']} failed")
+          f"{s['skipped']} skipped, {s['failed']} failed, {s['busy']} run by another worker")
     for key in s["failed_keys"]:
         print(f"  failed: {key} (details in {results_dir / 'grid-log.jsonl'})")
+    for key in s["busy_keys"]:
+        print(f"  running elsewhere: {key} ({claim_path(results_dir, key).name})")
+    if s["left"]:
+        print(f"stopped by the time budget: {s['left']} runs left; the same command resumes them")
     return 1 if s["failed"] else 0
 
 
