@@ -812,7 +812,8 @@ def main(argv=None) -> int:
             print("\n".join(describe(executor, todo, results_dir)))
         return 0
     t0 = time.perf_counter()
-    s = run_grid(cells, results_dir, executor=executor, time_budget=args.time_budget,
+    s = run_grid(cells, results_dir, runner=execute, executor=executor,
+                 time_budget=args.time_budget,
                  stale_after=args.stale_after)
     if isinstance(executor, Slurm) and not executor.wait:
         print(f"submitted {len(s['job_ids'])} tasks; run the same command again to resume "
