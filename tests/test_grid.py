@@ -117,7 +117,8 @@ def test_diverged_record_counts_as_finished(tmp_path):
 
 @pytest.mark.slow
 def test_real_grid_through_papermill(tmp_path):
-    """One real cell (ResNet20, smoke) end to end; the second call skips it."""
+    """One real cell (ResNet20, smoke) end to end; the second call skips it; two local
+    workers running it and another cell at once give the same record's numbers."""
     args = ["--profile", "smoke", "--results-dir", str(tmp_path / "res"), "--studies",
             "optimizers", "--optimizers", "sgd_nesterov"]
     assert grid.main(args) == 0
@@ -128,6 +129,25 @@ def test_real_grid_through_papermill(tmp_path):
     assert grid.main(args) == 0
     log = (tmp_path / "res" / "grid-log.jsonl").read_text().splitlines()
     assert len(log) == 1                          # the second call ran nothing
+    assert not list((tmp_path / "res").glob("*.lock"))
+
+    # the same cell and one more, by two local workers at once: the same numbers
+    local = ["--profile", "smoke", "--results-dir", str(tmp_path / "local"), "--studies",
+             "optimizers", "--optimizers", "sgd_nesterov", "sgd", "--executor", "local",
+             "--workers", "2"]
+    assert grid.main(local) == 0
+    recs = {r["config"]["optimizer"]: r for r in map(results.read_record,
+                                                      (tmp_path / "local").glob("*.json"))}
+    assert sorted(recs) == ["sgd", "sgd_nesterov"]
+    twin = recs["sgd_nesterov"]
+    assert twin["key"] == rec["key"] and twin["status"] == "completed"
+    assert twin["baseline_accuracy"] == rec["baseline_accuracy"]
+    assert twin["noise"]["A_avr"] == rec["noise"]["A_avr"]
+    assert twin["noise"]["summary"] == rec["noise"]["summary"]
+    assert [h["loss"] for h in twin["history"]] == [h["loss"] for h in rec["history"]]
+    log = [json.loads(line) for line in (tmp_path / "local" / "grid-log.jsonl").read_text()
+           .splitlines()]
+    assert sorted(e["status"] for e in log) == ["done", "done"]
 
 
 def test_a_cell_finished_meanwhile_by_another_process_is_skipped(tmp_path):

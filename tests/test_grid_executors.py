@@ -216,7 +216,7 @@ def test_cli_slurm_dry_run_prints_the_submission(tmp_path, capsys):
             "gpu", "--time", "120", "--array-parallelism", "8", "--sbatch", "account=proj"]
     assert grid.main(args) == 0
     out = capsys.readouterr().out
-    assert ("sbatch --array=0-1%2 --job-name=grid --time=120 --partition=gpu --gpus-per-task=1 "
+    assert ("sbatch --array=0-1%2 --job-name=grid-smoke --time=120 --partition=gpu --gpus-per-task=1 "
             "--account=proj") in out
     assert "slurm_partition='gpu'" in out and "timeout_min=120" in out
     assert not list(tmp_path.iterdir())

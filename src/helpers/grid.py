@@ -464,6 +464,12 @@ class Slurm:
         return "sbatch " + " ".join(opts)
 
 
+def job_name(cells) -> str:
+    """The Slurm job name of a grid: ``grid-<profile>``."""
+    profiles = sorted({str(c.params.get("profile")) for c in cells})
+    return "grid-" + "-".join(profiles) if profiles else "grid"
+
+
 def _import_submitit():
     try:
         import submitit
@@ -619,7 +625,7 @@ def _run_slurm(todo, results_dir, runner, executor: Slurm, summary, progress, st
     submitit = _import_submitit()
     folder = Path(executor.folder or results_dir / "slurm")
     ex = submitit.AutoExecutor(folder=folder, cluster=executor.cluster)
-    ex.update_parameters(**executor.submitit_parameters())
+    ex.update_parameters(**executor.submitit_parameters(job_name(todo)))
     n = len(todo)
     jobs = ex.map_array(run_cell, todo, [results_dir] * n, [runner] * n, [stale_after] * n)
     summary["job_ids"] = [j.job_id for j in jobs]
@@ -809,7 +815,7 @@ def main(argv=None) -> int:
             state = "done" if finished(results_dir, c.key) else "busy" if c.key in busy else "todo"
             print(f"  {state}  {c.key}  [{', '.join(sorted(c.studies))}]")
         if todo:
-            print("\n".join(describe(executor, todo, results_dir)))
+            print("\n".join(describe(executor, todo, results_dir, job_name(cells))))
         return 0
     t0 = time.perf_counter()
     s = run_grid(cells, results_dir, runner=execute, executor=executor,
