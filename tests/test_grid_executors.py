@@ -178,15 +178,18 @@ def test_slurm_through_submitit_local_cluster_failures_and_resume(tmp_path):
     log = {e["key"]: e for e in grid.read_log(tmp_path)}
     assert "boom" in log[bad]["error"] and log[bad]["job_id"]    # logged inside the job
     assert log[dies]["status"] == "failed"                       # logged by the submitter
-    assert (tmp_path / f"{dies}.lock").exists()                  # the dead job's claim stays...
+    assert not (tmp_path / f"{dies}.lock").exists()        # the dead job's claim is dropped
     (tmp_path / "calls.txt").unlink()
-    # ...and is given up on resume (its pid is gone); submitit's debug cluster, in-process
+    # the resume, through submitit's debug cluster (in this process); a cell claimed by a
+    # live worker elsewhere is not submitted
+    _write_claim(tmp_path / f"{cells[0].key}.lock", 1, "another-host")
+    (tmp_path / f"{cells[0].key}.json").unlink()
     s = grid.run_grid(cells, tmp_path, runner=make_runner(tmp_path), progress=False,
                       executor=grid.Slurm(cluster="debug", gpus_per_task=0))
     assert sorted(c[0] for c in _calls(tmp_path)) == sorted([bad, dies])
-    assert (s["done"], s["skipped"], len(s["job_ids"])) == (2, 1, 2)
-    assert all(grid.finished(tmp_path, c.key) for c in cells)
-    assert not list(tmp_path.glob("*.lock"))
+    assert (s["done"], s["busy"], len(s["job_ids"])) == (2, 1, 2)
+    assert all(grid.finished(tmp_path, c.key) for c in cells[1:])
+    assert [p.stem for p in tmp_path.glob("*.lock")] == [cells[0].key]
 
 
 def test_the_dry_run_sbatch_line_is_what_submitit_writes(tmp_path, monkeypatch):

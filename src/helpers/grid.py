@@ -319,6 +319,16 @@ def claimed(results_dir: Path, key: str, stale_after: float = STALE_AFTER,
         release_claim(results_dir, key, token)
 
 
+def _drop_claim_of(results_dir: Path, key: str, job_id: str) -> None:
+    """Remove the claim a job left when it died (its job id says it is that job's)."""
+    path = claim_path(results_dir, key)
+    try:
+        if str(json.loads(path.read_text()).get("job_id")) == str(job_id):
+            path.unlink()
+    except (OSError, ValueError):
+        pass
+
+
 def running_keys(results_dir: Path, keys, stale_after: float = STALE_AFTER) -> set[str]:
     """The keys among ``keys`` held by a live claim (some worker is running them)."""
     return {k for k in keys if claim_path(results_dir, k).exists()
@@ -620,9 +630,14 @@ def run_grid(cells: list[Cell], results_dir: str | Path, runner=execute,
 
 def _run_slurm(todo, results_dir, runner, executor: Slurm, summary, progress, stale_after):
     """Submit the cells as one job array; wait for it (unless ``executor.wait`` is off)."""
+    submitit = _import_submitit()
+    live = running_keys(results_dir, [c.key for c in todo], stale_after)
+    for cell in todo:                  # cells some worker runs now: not submitted again
+        if cell.key in live:
+            _tally(summary, {"key": cell.key, "status": "busy"})
+    todo = [c for c in todo if c.key not in live]
     if not todo:
         return summary
-    submitit = _import_submitit()
     folder = Path(executor.folder or results_dir / "slurm")
     ex = submitit.AutoExecutor(folder=folder, cluster=executor.cluster)
     ex.update_parameters(**executor.submitit_parameters(job_name(todo)))
@@ -647,6 +662,7 @@ def _run_slurm(todo, results_dir, runner, executor: Slurm, summary, progress, st
                     entry = {"key": cell.key, "status": "failed", "seconds": None,
                              "job_id": job.job_id, "error": f"{type(e).__name__}: {e}"[-2000:]}
                     _log(results_dir, entry)
+                    _drop_claim_of(results_dir, cell.key, job.job_id)
                 _tally(summary, entry)
                 if entry["status"] == "failed":
                     bar.write(f"FAILED {cell.label} ({cell.key}), job {job.job_id}; "
