@@ -642,7 +642,8 @@ def _run_slurm(todo, results_dir, runner, executor: Slurm, summary, progress, st
     ex = submitit.AutoExecutor(folder=folder, cluster=executor.cluster)
     ex.update_parameters(**executor.submitit_parameters(job_name(todo)))
     n = len(todo)
-    jobs = ex.map_array(run_cell, todo, [results_dir] * n, [runner] * n, [stale_after] * n)
+    where = results_dir.resolve()      # the tasks may start in another working directory
+    jobs = ex.map_array(run_cell, todo, [where] * n, [runner] * n, [stale_after] * n)
     summary["job_ids"] = [j.job_id for j in jobs]
     print(f"submitted {n} tasks as job array {jobs[0].job_id.split('_')[0]} "
           f"(logs in {folder}/)", flush=True)
