@@ -6,7 +6,7 @@
 PYTHON   ?= python3
 VENV     ?= .venv
 BIN       = $(VENV)/bin
-EXTRAS   ?= tf,jax,dev,book
+EXTRAS   ?= tf,jax,dev,book,cluster
 PROFILE  ?= smoke
 GRID_ARGS ?=
 export TF_CPP_MIN_LOG_LEVEL = 2
