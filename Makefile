@@ -10,6 +10,8 @@ EXTRAS   ?= tf,jax,dev,book
 PROFILE  ?= smoke
 GRID_ARGS ?=
 export TF_CPP_MIN_LOG_LEVEL = 2
+# no progress bars in executed notebooks or pages (tqdm reads TQDM_DISABLE)
+book: export TQDM_DISABLE = 1
 
 .PHONY: setup main book test study example clean
 

@@ -1,10 +1,14 @@
 # ---
 # jupyter:
 #   jupytext:
+#     cell_metadata_filter: tags,-all
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -14,18 +18,18 @@
 # %% [markdown]
 # # Reproduction report: the paper's eight claims
 #
-# For each claim of the paper (listed in the protocol), the paper's evidence,
+# For each claim of the paper (see the {doc}`../method` page), the paper's evidence,
 # ours, and a verdict with the statistic it rests on. Everything on this page is
 # computed from the run records by `helpers.claims`; the thresholds are fixed
 # there in advance (e.g. "barely depends" = the LR range of $a_0$ stays within
 # 3.5 points, the largest range in the paper's own Table II being 3.15). A verdict needs at least three training seeds per cell on the real
 # data; otherwise it is marked *indicative only*, with the reason.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "remove-cell"]
 results_dir = "../results/smoke"
 profile = "smoke"
 
-# %%
+# %% tags=["remove-input"]
 import pandas as pd
 from IPython.display import Markdown, display
 
@@ -35,13 +39,15 @@ df = results.load_study(results_dir, profile)
 display(Markdown(results.provenance(df)))
 verdicts = claims.verdicts(df)
 
-# %%
+# %% tags=["hide-input"]
 table = claims.verdict_table(verdicts)
+# a caveat shared by every claim is stated once, below the table, not in each row
+shared = table["indicative only"].nunique() == 1
+columns = ["claim", "statement", "verdict", "statistic"] + ([] if shared else ["indicative only"])
 with pd.option_context("display.max_colwidth", None):
-    display(table[["claim", "statement", "verdict", "statistic", "indicative only"]]
-            .style.hide(axis="index").format(escape="html"))
+    display(table[columns].style.hide(axis="index").format(escape="html"))
 
-# %%
+# %% tags=["hide-input"]
 counts = table["verdict"].value_counts()
 display(Markdown(
     "Of the eight claims, " + ", ".join(f"{n} {k}" for k, n in counts.items()) + "."

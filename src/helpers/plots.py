@@ -232,3 +232,16 @@ def paired_bars(frame: pd.DataFrame, label: str, ours: str, paper: str | None, y
     ax.set_ylabel(ylabel)
     ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncols=2, frameon=False)
     return ax
+
+
+def csv_link(frame: pd.DataFrame, filename: str, text: str | None = None):
+    """An HTML link that downloads ``frame`` as a CSV file (the data is in the page
+    itself, so the link works in a built book, offline, with no extra file)."""
+    import base64
+
+    from IPython.display import HTML
+
+    data = base64.b64encode(frame.to_csv(index=False).encode()).decode()
+    label = text or f"Download the full table ({len(frame)} rows) as CSV"
+    return HTML(f'<p><a download="{filename}" href="data:text/csv;base64,{data}">'
+                f'{label}</a></p>')
