@@ -13,7 +13,7 @@ export TF_CPP_MIN_LOG_LEVEL = 2
 # no progress bars in executed notebooks or pages (tqdm reads TQDM_DISABLE)
 book: export TQDM_DISABLE = 1
 
-.PHONY: setup main book test study example clean
+.PHONY: setup main book check-book test study example clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ main: book
 book: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter-book build book/ -W -n --keep-going
 	@echo "open book/_build/html/index.html"
+
+# The built book opened page by page in headless Chromium (apt-get install chromium):
+# fails on a traceback, log line, warning, machine path, raw maths or broken link.
+check-book:
+	$(BIN)/python -m helpers.bookcheck book/_build/html --browser
 
 test: setup
 	$(BIN)/python -m pytest

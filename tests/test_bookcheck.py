@@ -56,3 +56,11 @@ def test_the_browser_sees_unrendered_maths(tmp_path):
     problems = bookcheck.check(book, bookcheck.find_browser(), tmp_path / "shots")
     assert "maths not rendered (no MathJax output)" in problems["index.html"]
     assert (tmp_path / "shots" / "index.png").exists()
+
+
+@pytest.mark.skipif(bookcheck.find_browser() is None, reason="no Chromium on this machine")
+def test_the_browser_reports_a_javascript_error(tmp_path):
+    book = _book(tmp_path, GOOD.replace("</body>", "<script>undefinedFunction();</script></body>"))
+    problems = bookcheck.check(book, bookcheck.find_browser())
+    assert any(m.startswith("JavaScript error") and "undefinedFunction" in m
+               for m in problems["index.html"]), problems
