@@ -132,10 +132,15 @@ if len(have) > 1:
     m = lr_runs.groupby(["dataset", "depth", "lr"])[list(have.values())].mean()
     m.columns = list(have)
     full = (100 * m).round(2).reset_index()
-    # compact: one row per reading, one column per model, the mean over the LRs
-    compact = (100 * m).groupby(["dataset", "depth"]).mean().T.round(2)
-    compact.columns = [f"{ds.upper()} ResNet{d}" for ds, d in compact.columns]
-    display(Markdown("Mean $A_{avr}$ (%) over the learning rates, per noise reading and model:"))
+    # compact: one row per model, one column per reading, the mean over the LRs
+    short = {"all/array/additive": "all (default)", "trainable/array/additive": "trainable",
+             "kernels/array/additive": "kernels", "all/layer/additive": "per-layer sigma_w",
+             "all/array/multiplicative": "multiplicative", "folded/array/additive": "folded BN"}
+    compact = (100 * m).groupby(["dataset", "depth"]).mean()
+    compact.index = [f"{ds.upper()} ResNet{d}" for ds, d in compact.index]
+    compact.columns = [short.get(c, c) for c in compact.columns]
+    display(Markdown("Mean $A_{avr}$ (%) over the learning rates, per model and noise reading "
+                     "(the readings are defined on the {doc}`../method` page):"))
     display(compact.style.format(precision=2))
     display(plots.csv_link(full, "noise-ablation.csv",
                            f"Download the full table ({len(full)} models x {len(have)} readings, "

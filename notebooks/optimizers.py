@@ -22,6 +22,7 @@
 # and SGD with Nesterov momentum at the same base LR, then injected with noise.
 # Claim 5 of the paper: the adaptive optimizers beat the SGD variants on both
 # baseline accuracy and noise resistance.
+# {numref}`fig-optimizers` sets our values beside the paper's Figure 3.
 
 # %% tags=["parameters", "remove-cell"]
 results_dir = "../results/smoke"
