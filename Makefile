@@ -13,7 +13,14 @@ export TF_CPP_MIN_LOG_LEVEL = 2
 # no progress bars in executed notebooks or pages (tqdm reads TQDM_DISABLE)
 book: export TQDM_DISABLE = 1
 
-.PHONY: setup main book check-book test study example clean
+# The CPU-sized study the book shows (ResNet20 on CIFAR-10, profile cpu, seeds 0-2):
+#   make cpu-study DATA=../shared/data/cifar10-jpeg.npz
+DATA     ?= $(CIFAR_DATA_DIR)
+CPU_STUDY_DIR ?= results/cpu
+CPU_STUDY = --profile cpu --data-dir $(DATA) --results-dir $(CPU_STUDY_DIR) \
+	--studies lr batchnorm lr_outside --datasets cifar10 --depths 20
+
+.PHONY: setup main book check-book test study cpu-study example clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +46,12 @@ test: setup
 
 study: setup
 	$(BIN)/python -m helpers.grid --profile $(PROFILE) $(GRID_ARGS)
+
+# Balanced: seeds 0 and 1 for every cell first, then seed 2 (resumes where it stopped).
+cpu-study: setup
+	@test -n "$(DATA)" || { echo "DATA=<CIFAR-10 folder, archive or .npz> is required"; exit 2; }
+	$(BIN)/python -m helpers.grid $(CPU_STUDY) --seeds 0 1
+	$(BIN)/python -m helpers.grid $(CPU_STUDY) --seeds 0 1 2
 
 # The book's example run: the training notebook executed on the smoke profile.
 example: setup

@@ -23,30 +23,35 @@
 # baseline accuracy barely depends on the LR.
 
 # %% tags=["parameters", "remove-cell"]
-results_dir = "../results/smoke"   # a folder of run records
-profile = "smoke"                  # smoke | fast | paper
+results_dir = "../results/cpu"   # a folder of run records
+profile = "cpu"                  # smoke | fast | cpu | paper
 
 # %% tags=["remove-input"]
 from IPython.display import Markdown, display
 
-from helpers import claims, paper, results
+from helpers import claims, paper, results, stats
 
 df = results.load_study(results_dir, profile)
 display(Markdown(results.provenance(df)))
 means = claims.cell_means(claims.completed(df))
+ci = stats.cell_intervals(df, metrics=("baseline_accuracy",))
 
 # %% [markdown]
 # ## Table II, ours beside the paper's
 #
-# Accuracies in %; `ours_std_pct` is the spread over training seeds, `diff_pp`
-# ours minus paper in percentage points. Empty cells: not run in this profile.
+# Accuracies in %: our seed mean, its spread over training seeds (`std_pp`), the
+# number of seeds (`n`) and of diverged runs, a 95 % bootstrap interval over the
+# seeds, the paper's single run, and whether the paper's value lies inside our
+# interval. Our LRs outside the paper's range have no paper value.
 
 # %% tags=["hide-input"]
-t2 = paper.beside(means, "table2")
+t2 = paper.with_intervals(ci, "table2")
 for dataset, t in t2.groupby("dataset"):
     display(Markdown(f"**{dataset.upper()}**"))
-    display(t.pivot_table(index="lr", columns="depth", values=["ours_pct", "paper_pct"],
-                          dropna=False).round(2))
+    display(t.drop(columns="dataset").style.hide(axis="index").format(precision=2))
 
 # %% tags=["hide-input"]
-display(Markdown(claims.sentence(claims.claim1(means), claims.caveat(df))))
+inside = t2["paper_in_ci"].dropna()
+display(Markdown(
+    f"The paper's value lies inside our interval in {int(inside.sum())} of {len(inside)} cells "
+    f"(scale: {claims.scale(df)}). " + claims.sentence(claims.claim1(means), claims.caveat(df))))

@@ -23,11 +23,13 @@
 # computed from the run records by `helpers.claims`; the thresholds are fixed
 # there in advance (e.g. "barely depends" = the LR range of $a_0$ stays within
 # 3.5 points, the largest range in the paper's own Table II being 3.15). A verdict needs at least three training seeds per cell on the real
-# data; otherwise it is marked *indicative only*, with the reason.
+# data; otherwise it is marked *indicative only*, with the reason. A claim that
+# this study's scale cannot test (deeper models, CIFAR-100, LRs outside the
+# paper's range) says so.
 
 # %% tags=["parameters", "remove-cell"]
-results_dir = "../results/smoke"
-profile = "smoke"
+results_dir = "../results/cpu"
+profile = "cpu"
 
 # %% tags=["remove-input"]
 import pandas as pd
@@ -38,20 +40,27 @@ from helpers import claims, results
 df = results.load_study(results_dir, profile)
 display(Markdown(results.provenance(df)))
 verdicts = claims.verdicts(df)
+stability = claims.stability(df, B=200)
+
+# %% [markdown]
+# Each verdict rests on one number (`value`). Its 95 % interval and the share of
+# bootstrap resamples giving the same verdict (`same`) come from resampling the
+# training seeds (the same seeds for every cell, so LRs stay paired) and the
+# noise draws inside each run.
 
 # %% tags=["hide-input"]
-table = claims.verdict_table(verdicts)
-# a caveat shared by every claim is stated once, below the table, not in each row
-shared = table["indicative only"].nunique() == 1
-columns = ["claim", "statement", "verdict", "statistic"] + ([] if shared else ["indicative only"])
+table = claims.verdict_table(verdicts, stability)
+display(Markdown(f"**Scale of every verdict below:** {verdicts[0].scale}."
+                 + (f" **Indicative only: {verdicts[0].indicative}.**"
+                    if verdicts[0].indicative else "")))
 with pd.option_context("display.max_colwidth", None):
-    display(table[columns].style.hide(axis="index").format(escape="html"))
+    display(table[["claim", "statement", "verdict", "statistic", "value", "ci_low", "ci_high",
+                   "same_verdict"]].rename(columns={"same_verdict": "same"})
+            .style.hide(axis="index").format(precision=3, escape="html"))
 
 # %% tags=["hide-input"]
 counts = table["verdict"].value_counts()
-display(Markdown(
-    "Of the eight claims, " + ", ".join(f"{n} {k}" for k, n in counts.items()) + "."
-    + (f" **None of these is a verdict yet: {verdicts[0].indicative}.**" if verdicts[0].indicative else "")))
+display(Markdown("Of the eight claims, " + ", ".join(f"{n} {k}" for k, n in counts.items()) + "."))
 for v in verdicts:
     display(Markdown(f"**Claim {v.claim}.** {v.statement}\n\n- paper: {v.paper or 'n/a'}\n"
                      f"- ours: {v.ours or 'n/a'}\n- verdict: **{v.outcome}** ({v.statistic or 'no statistic'})"))

@@ -99,7 +99,7 @@ def test_figures_are_in_the_pages(executed_nbs):
 def test_noise_page_prints_the_pareto_front(study_dir, executed):
     means = claims.cell_means(claims.completed(results.load_study(study_dir, "paper")))
     lrs = ", ".join(f"{lr:g}" for lr in sorted(claims.sweet_spot(means, "cifar10", 20)["lr"]))
-    assert f"ResNet20: Pareto-optimal LRs {lrs}" in executed["noise"]
+    assert f"ResNet20 on CIFAR10: Pareto-optimal LRs {lrs}" in executed["noise"]
 
 
 def test_baselines_and_optimizers_sentences_match_the_helpers(study_dir, executed):
@@ -119,4 +119,4 @@ def test_smoke_records_get_the_banner(tmp_path):
                         parameters={"results_dir": str(rec_dir), "profile": "smoke"})
     text = _outputs_text(nbformat.read(tmp_path / "r.ipynb", as_version=4))
     assert "SMOKE RUN on synthetic data" in text
-    assert "None of these is a verdict yet" in text
+    assert "Indicative only: smoke results on synthetic data" in text

@@ -46,7 +46,7 @@ def _grid_frame():
 
 @pytest.mark.parametrize("draw", [
     lambda df: plots.noise_panels(df, "cifar10"),
-    lambda df: plots.tradeoff(df, "cifar10", (20, 32)),
+    lambda df: plots.tradeoff(df, (("cifar10", 20), ("cifar100", 20))),
 ])
 def test_figures_fit_the_page_and_keep_legends_off_the_axes(draw):
     fig = draw(_grid_frame())

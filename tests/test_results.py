@@ -223,7 +223,7 @@ def test_load_records(tmp_path, config):
     results.write_record(folder / "a.json", _record(config, "key-a", SWEEP_A))
     results.write_record(folder / "deep" / "b.json", _record(cfg_b, "key-b", SWEEP_B))
     results.write_record(folder / "d.json", _record(
-        config, "key-d", None, FakeTrain(status="diverged", diverged_at_epoch=1, history=HISTORY)))
+        {**config, "seed": 5}, "key-d", None, FakeTrain(status="diverged", diverged_at_epoch=1, history=HISTORY)))
     # files that are not records
     (folder / "SYNTHETIC.json").write_text(json.dumps({"md5": {}}))
     (folder / "list.json").write_text("[1, 2]")

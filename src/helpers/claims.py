@@ -1,11 +1,15 @@
-"""The paper's eight claims (PROTOCOL.md), each turned into a statistic and a verdict.
+"""The paper's eight claims (the book's Method page), each turned into a statistic and a verdict.
 
 Every verdict is computed from run records (``results.load_records``): the
 seed mean of each grid cell, with the number of seeds beside it. A verdict is
-one of ``held``, ``partly``, ``did not hold`` or ``no data``; it is marked
-*indicative only* when the records are smoke results on synthetic data or
-when a cell has fewer than ``MIN_SEEDS`` training seeds. The thresholds are
-constants here, stated in each verdict's text, and never tuned to a result.
+one of ``held``, ``partly``, ``did not hold``, ``cannot be tested`` or ``no data``;
+it carries the scale it was measured at (profile, epochs, data, seeds), and it
+is marked *indicative only* when the records are smoke results on synthetic
+data or when a cell has fewer than ``MIN_SEEDS`` training seeds. Each verdict
+has one number (``value``); ``stability`` bootstraps seeds and noise draws
+(``helpers.stats``) for its interval and for how often the verdict comes out
+the same. The thresholds are constants here, stated in each verdict's text,
+fixed before any real run and never tuned to a result.
 """
 
 from __future__ import annotations
@@ -22,8 +26,11 @@ CELL = ["dataset", "depth", "lr", "optimizer", "batch_norm"]
 # claim 1: "barely depends" = the LR range of a0 stays within 3.5 points; the paper's
 # own Table II spans up to 3.15 points and it calls that "barely" (fixed before any run)
 BASELINE_RANGE_PP = 3.5
-MONOTONE_TOL = 0.01          # claim 2: A^x may rise by at most 0.01 between noise levels
+MONOTONE_TOL = 0.01
+CLAIM7_RHO = 0.3             # claim 7: a partial rank correlation of -0.3 or below holds          # claim 2: A^x may rise by at most 0.01 between noise levels
 SWEET_SPOT = (0.0005, 0.001)  # claim 4, ResNet20 on CIFAR-10
+PAPER_LR_RANGE = (0.0005, 0.0015)  # the LRs of the paper's grid
+NUM_CLASSES = {"cifar10": 10, "cifar100": 100}
 ADAPTIVE = ("adam", "nadam", "adamax")
 SGD_FAMILY = ("sgd", "sgd_momentum", "sgd_nesterov")
 
@@ -35,8 +42,10 @@ class Verdict:
     paper: str            # the paper's evidence, from its numbers
     ours: str             # our evidence, from the records
     statistic: str        # the number(s) the verdict rests on
-    outcome: str          # held | partly | did not hold | no data
+    outcome: str          # held | partly | did not hold | cannot be tested | no data
     indicative: str = ""  # why it is not a verdict yet ("" when it is one)
+    value: float = float("nan")  # the one number the outcome is read from
+    scale: str = ""       # what the verdict was measured at (profile, epochs, data, seeds)
 
 
 def completed(df: pd.DataFrame, profile: str | None = None) -> pd.DataFrame:
@@ -47,7 +56,7 @@ def completed(df: pd.DataFrame, profile: str | None = None) -> pd.DataFrame:
     return out[out["profile"] == profile] if profile else out
 
 
-def cell_means(df: pd.DataFrame, columns=("baseline_accuracy", "A_avr", "A_0.1", "C")) -> pd.DataFrame:
+def cell_means(df: pd.DataFrame, columns=("baseline_accuracy", "A_avr", "A_0.1", "C", "A_avr_cc")) -> pd.DataFrame:
     """Seed mean and std of each grid cell, with ``n_seeds``."""
     cols = [c for c in columns if c in df]
     g = df.groupby(CELL, dropna=False)
@@ -108,7 +117,7 @@ def claim1(m):
                    f"largest LR range of the seed-mean a0 over {len(ranges)} models: {worst:.2f} points",
                    f"max range = {worst:.2f} pp (threshold {BASELINE_RANGE_PP} pp)",
                    "no data" if not len(ranges) else
-                   ("held" if worst <= BASELINE_RANGE_PP else "did not hold"))
+                   ("held" if worst <= BASELINE_RANGE_PP else "did not hold"), value=worst / 100)
 
 
 def claim2(df):
@@ -120,7 +129,7 @@ def claim2(df):
     return Verdict(2, "Normalized accuracy falls gracefully as eta grows, for every model (Fig. 1, 2).",
                    "every curve of Fig. 1 and 2 decreases with eta",
                    f"{sum(ok)} of {len(ok)} runs have A^x non-increasing in eta (tolerance {MONOTONE_TOL})",
-                   f"fraction monotone = {frac:.2f}", _fraction_outcome(frac, len(ok)))
+                   f"fraction monotone = {frac:.2f}", _fraction_outcome(frac, len(ok)), value=frac)
 
 
 def _slopes(cells):
@@ -145,6 +154,8 @@ def claim3(m):
     steeper = bool(_nanmean(depth_rho) < 0) if np.isfinite(_nanmean(depth_rho)) else False
     falls = neg >= 0.75
     outcome = "held" if falls and steeper else ("partly" if falls or steeper else "did not hold")
+    if s["depth"].nunique() < 2:  # one depth: "more steeply for deeper models" is untested
+        outcome = "partly" if falls else "did not hold"
     return Verdict(3, "Lower LRs give the most noise-resistant models; resistance falls as the LR "
                    "grows, more steeply for deeper models (Table III).",
                    f"Spearman rho(LR, A_avr) < 0 for {int((p['rho'] < 0).sum())} of {len(p)} models; "
@@ -154,7 +165,7 @@ def claim3(m):
                    f"(median rho {s['rho'].median():+.2f}); rho(depth, slope) per dataset: "
                    + ", ".join(f"{r:+.2f}" for r in depth_rho),
                    f"fraction falling = {neg:.2f} (needs >= 0.75); mean rho(depth, slope) = "
-                   f"{_nanmean(depth_rho):+.2f} (needs < 0)", outcome)
+                   f"{_nanmean(depth_rho):+.2f} (needs < 0)", outcome, value=neg)
 
 
 def sweet_spot(m, dataset="cifar10", depth=20):
@@ -169,15 +180,26 @@ def claim4(m):
     front = sweet_spot(m)
     lrs = sorted(front["lr"])
     inside = [SWEET_SPOT[0] - 1e-12 <= lr <= SWEET_SPOT[1] + 1e-12 for lr in lrs]
-    outcome = ("no data" if not lrs else "held" if all(inside) else
-               "partly" if any(inside) else "did not hold")
+    cells = _lr_cells(m)
+    cells = cells[(cells["dataset"] == "cifar10") & (cells["depth"] == 20)]
+    outside = sorted(lr for lr in cells["lr"].unique()
+                     if not PAPER_LR_RANGE[0] - 1e-12 <= lr <= PAPER_LR_RANGE[1] + 1e-12)
+    frac = sum(inside) / len(lrs) if lrs else float("nan")
+    if not lrs:
+        outcome = "no data"
+    elif not outside:  # only the paper's LRs: nothing outside the range could beat the spot
+        outcome = "cannot be tested"
+    else:
+        outcome = "held" if all(inside) else "partly" if any(inside) else "did not hold"
     return Verdict(4, "A sweet spot of the LR (about 0.0005-0.001 for ResNet20) balances baseline "
                    "accuracy and noise resistance (Fig. 4).",
                    f"sweet spot read off Fig. 4: {SWEET_SPOT[0]:g}-{SWEET_SPOT[1]:g}",
                    "Pareto-optimal LRs of (a0, A^0.1), ResNet20 on CIFAR-10: "
-                   + (", ".join(f"{lr:g}" for lr in lrs) or "none"),
+                   + (", ".join(f"{lr:g}" for lr in lrs) or "none")
+                   + (f"; LRs outside the paper's range run: {', '.join(f'{lr:g}' for lr in outside)}"
+                      if outside else "; no LR outside the paper's range was run"),
                    f"{sum(inside)} of {len(lrs)} Pareto-optimal LRs inside "
-                   f"[{SWEET_SPOT[0]:g}, {SWEET_SPOT[1]:g}]", outcome)
+                   f"[{SWEET_SPOT[0]:g}, {SWEET_SPOT[1]:g}]", outcome, value=frac)
 
 
 def claim5(m):
@@ -203,47 +225,75 @@ def claim5(m):
                    f"worst adaptive minus best SGD: a0 {100 * ours[0]:+.2f} points, "
                    f"A_avr {100 * ours[1]:+.2f} points",
                    f"margins a0 {100 * ours[0]:+.2f} pp, A_avr {100 * ours[1]:+.2f} pp (both must be > 0)",
-                   "held" if all(wins) else ("partly" if any(wins) else "did not hold"))
+                   "held" if all(wins) else ("partly" if any(wins) else "did not hold"),
+                   value=float(min(ours)))
 
 
 def claim6(m):
+    statement = "CIFAR-100 models are less noise resistant than CIFAR-10 models (III-6)."
     c = _lr_cells(m).pivot_table(index=["depth", "lr"], columns="dataset", values="A_avr")
     if not {"cifar10", "cifar100"} <= set(c.columns):
-        return Verdict(6, "CIFAR-100 models are less noise resistant than CIFAR-10 models (III-6).",
-                       "", "", "", "no data")
+        return Verdict(6, statement, "", "not tested at this scale: it needs both datasets",
+                       "", "no data")
     c = c.dropna()
     lower = c["cifar100"] < c["cifar10"]
+    cc_txt = ""
+    if "A_avr_cc" in m:
+        cc = _lr_cells(m).pivot_table(index=["depth", "lr"], columns="dataset",
+                                      values="A_avr_cc").dropna()
+        if {"cifar10", "cifar100"} <= set(cc.columns) and len(cc):
+            cc_lower = cc["cifar100"] < cc["cifar10"]
+            cc_txt = (f"; chance-corrected, (a^x - 1/K)/(a0 - 1/K) with K = 10 or 100: lower on "
+                      f"CIFAR-100 in {int(cc_lower.sum())} of {len(cc)} pairs")
     p = table("table3").pivot_table(index=["depth", "lr"], columns="dataset",
                                     values="avg_normalized_accuracy_pct")
     frac = float(lower.mean()) if len(c) else float("nan")
-    return Verdict(6, "CIFAR-100 models are less noise resistant than CIFAR-10 models (III-6).",
+    return Verdict(6, statement,
                    f"A_avr lower on CIFAR-100 in {int((p['cifar100'] < p['cifar10']).sum())} of {len(p)} "
                    "(depth, LR) pairs of Table III",
-                   f"A_avr lower on CIFAR-100 in {int(lower.sum())} of {len(c)} (depth, LR) pairs",
+                   f"A_avr lower on CIFAR-100 in {int(lower.sum())} of {len(c)} (depth, LR) pairs"
+                   + cc_txt,
                    f"fraction = {frac:.2f} (held >= 0.9, did not hold <= 0.5)",
-                   _fraction_outcome(frac, len(c)))
+                   _fraction_outcome(frac, len(c)), value=frac)
 
 
-def claim7(m, batch_size: int = 32):
-    cells = _lr_cells(m).dropna(subset=["C", "A_avr"]) if "C" in m else m.iloc[:0]
-    rhos = []
-    for _, g in cells.groupby(["dataset", "depth"]):
-        bound = g["lr"] ** 2 * g["C"] / batch_size
-        rhos.append(_spearman(bound, g["A_avr"]))
-    rhos = [r for r in rhos if np.isfinite(r)]
-    if not rhos:
-        return Verdict(7, "The mechanism: the LR sets the power of SGD's gradient noise, bounded by "
-                       "alpha^2 C/|B| (eq. 1-3); above the sweet spot, more gradient noise gives less noise resistance.",
-                       "argued from eq. 1-3, not measured", "no record holds a measured C", "",
-                       "no data")
-    neg = float(np.mean(np.array(rhos) < 0))
-    return Verdict(7, "The mechanism: the LR sets the power of SGD's gradient noise, bounded by "
-                   "alpha^2 C/|B| (eq. 1-3); above the sweet spot, more gradient noise gives less noise resistance.",
-                   "argued from eq. 1-3, not measured",
-                   f"rank correlation between alpha^2 C/|B| and A_avr across LRs: negative for "
-                   f"{sum(r < 0 for r in rhos)} of {len(rhos)} models (median {np.median(rhos):+.2f})",
-                   f"fraction negative = {neg:.2f} (held >= 0.9, did not hold <= 0.5)",
-                   _fraction_outcome(neg, len(rhos)))
+CLAIM7_STATEMENT = ("The mechanism: the LR sets the power of SGD's gradient noise, bounded by "
+                    "alpha^2 C/|B| (eq. 1-3); more gradient noise gives less noise resistance.")
+
+
+def partial_rank_correlation(runs: pd.DataFrame, x: str = "C", y: str = "A_avr") -> tuple[float, int]:
+    """Spearman correlation of x and y with the LR partialled out: both are ranked within
+    each (dataset, depth, LR) cell across its seeds and centred, then pooled. (The rank of
+    alpha^2 C/|B| across LRs is nearly the rank of the LR, which claim 3 already tests; at a
+    fixed LR, alpha and |B| are constant, so this asks whether runs with more gradient noise
+    C are less noise resistant.) Returns (rho, number of runs used)."""
+    r = runs.dropna(subset=[x, y])
+    r = r[r.groupby(CELL)["seed"].transform("nunique") >= 2]
+    if len(r) < 4:
+        return float("nan"), len(r)
+    g = r.groupby(CELL)
+    rx = g[x].rank() - g[x].transform("count").add(1) / 2
+    ry = g[y].rank() - g[y].transform("count").add(1) / 2
+    if rx.std() == 0 or ry.std() == 0:
+        return float("nan"), len(r)
+    return float(np.corrcoef(rx, ry)[0, 1]), len(r)
+
+
+def claim7(runs):
+    """From the runs (not the cell means): within-cell covariation of C and A_avr."""
+    cells = _lr_cells(runs) if "C" in runs else runs.iloc[:0]
+    rho, n = partial_rank_correlation(cells) if len(cells) else (float("nan"), 0)
+    if not np.isfinite(rho):
+        return Verdict(7, CLAIM7_STATEMENT, "argued from eq. 1-3, not measured",
+                       f"not testable here: needs >= 2 seeds per LR with a measured C ({n} runs)",
+                       "", "no data")
+    outcome = ("held" if rho <= -CLAIM7_RHO else "did not hold" if rho >= 0 else "partly")
+    return Verdict(7, CLAIM7_STATEMENT, "argued from eq. 1-3, not measured",
+                   f"across the seeds of each LR (the LR partialled out), runs with a larger "
+                   f"gradient-noise constant C have {'lower' if rho < 0 else 'higher'} A_avr: "
+                   f"pooled rank correlation {rho:+.2f} over {n} runs",
+                   f"partial rho(C, A_avr | LR) = {rho:+.2f} (held <= -{CLAIM7_RHO}, "
+                   "did not hold >= 0)", outcome, value=rho)
 
 
 def bn_layers(depth: int) -> int:
@@ -268,7 +318,8 @@ def claim8(m):
                    f"(mean gap {100 * diff['gap'].mean():+.2f} points); rho(BN layers, gap) per dataset: "
                    + ", ".join(f"{r:+.2f}" for r in grows),
                    f"fraction = {frac:.2f} (needs >= 0.9); mean rho = {_nanmean(grows):+.2f} (needs > 0)",
-                   "held" if lower and grows_ok else ("partly" if lower or grows_ok else "did not hold"))
+                   "held" if lower and grows_ok else ("partly" if lower or grows_ok else "did not hold"),
+                   value=float(diff["gap"].mean()))
 
 
 def caveat(df: pd.DataFrame) -> str:
@@ -285,18 +336,111 @@ def caveat(df: pd.DataFrame) -> str:
     return "; ".join(reasons)
 
 
+def scale(df: pd.DataFrame) -> str:
+    """What the records measure, in one line: models, data, epochs, seeds, profile."""
+    df = completed(df)
+    if df.empty:
+        return "no completed run"
+    seeds = cell_means(df)["n_seeds"]
+    depths = ", ".join(f"ResNet{d}" for d in sorted(df["depth"].unique()))
+    data = "; ".join(sorted(df["data"].dropna().unique())) or "unknown data"
+    epochs = ", ".join(str(e) for e in sorted(df["epochs"].unique()))
+    n = f"{seeds.min()}" if seeds.min() == seeds.max() else f"{seeds.min()}-{seeds.max()}"
+    return (f"{depths} on {data}, {epochs} epochs, {n} seed(s) per cell, profile "
+            f"{', '.join(sorted(df['profile'].unique()))} (the paper: 200 epochs, one run per cell)")
+
+
+def diverged_counts(df: pd.DataFrame) -> pd.DataFrame:
+    """Diverged runs per cell (they have no noise sweep, but they count)."""
+    if df.empty:
+        return pd.DataFrame(columns=CELL + ["n_diverged"])
+    return (df.assign(d=df["status"] == "diverged").groupby(CELL)["d"].sum()
+            .astype(int).rename("n_diverged").reset_index())
+
+
 def verdicts(df: pd.DataFrame) -> list[Verdict]:
     """The eight verdicts from a table of run records (``results.load_records``)."""
     done = completed(df)
     if done.empty:
         return [Verdict(i, "", "", "no completed run", "", "no data") for i in range(1, 9)]
     m = cell_means(done)
-    out = [claim1(m), claim2(done), claim3(m), claim4(m), claim5(m), claim6(m), claim7(m),
+    out = [claim1(m), claim2(done), claim3(m), claim4(m), claim5(m), claim6(m), claim7(done),
            claim8(m)]
-    why = caveat(done)
+    why, at = caveat(done), scale(done)
+    n_div = int((df["status"] == "diverged").sum())
     for v in out:
         v.indicative = why
+        v.scale = at + (f"; {n_div} diverged run(s) left out of the means" if n_div else "")
     return out
+
+
+# The noise readings every verdict on resistance is recomputed under: the paper's
+# (every array, BN statistics included), trainable arrays only, and BN folded into
+# the convolutions (how inference hardware maps BN).
+READINGS = {"paper (all arrays)": "all/array/additive",
+            "trainable only": "trainable/array/additive",
+            "BN folded": "folded/array/additive"}
+
+
+def under_reading(df: pd.DataFrame, reading: str) -> pd.DataFrame:
+    """The records with ``A_avr`` replaced by its value under another noise reading.
+
+    A model without BN has no non-trainable array and nothing to fold, so its three
+    readings are the same sweep (same arrays, same draws): its own A_avr is used."""
+    out = df.copy()
+    col = f"A_avr|{reading}"
+    own = out["reading"] == reading if "reading" in out else pd.Series(False, index=out.index)
+    same = own | ~out["batch_norm"].astype(bool)
+    alt = out[col] if col in out else pd.Series(np.nan, index=out.index)
+    out["A_avr"] = np.where(same, out["A_avr"], alt)
+    return out
+
+
+def across_readings(df: pd.DataFrame, claims=(3, 6, 8)) -> pd.DataFrame:
+    """Claims 3, 6 and 8 under each noise reading of ``READINGS``, side by side."""
+    fns = {3: claim3, 6: claim6, 8: claim8}
+    rows = []
+    for label, reading in READINGS.items():
+        m = cell_means(completed(under_reading(df, reading)))
+        for c in claims:
+            v = fns[c](m)
+            rows.append({"claim": c, "reading": label, "verdict": v.outcome,
+                         "statistic": v.statistic})
+    return pd.DataFrame(rows)
+
+
+def readings_sentence(readings: pd.DataFrame) -> str:
+    """Which claims of ``across_readings`` survive every noise reading, in one sentence."""
+    n = readings.groupby("claim")["verdict"].nunique()
+    same, differ = list(n.index[n == 1]), list(n.index[n > 1])
+    parts = []
+    if same:
+        parts.append(f"Claim{'s' if len(same) > 1 else ''} {', '.join(map(str, same))} "
+                     f"come{'' if len(same) > 1 else 's'} out the same under every noise reading")
+    if differ:
+        parts.append(f"claim{'s' if len(differ) > 1 else ''} {', '.join(map(str, differ))} "
+                     f"depend{'' if len(differ) > 1 else 's'} on the reading")
+    text = "; ".join(parts) + "."
+    return text[0].upper() + text[1:]
+
+
+def stability(df: pd.DataFrame, B: int = 200, seed: int = 0, level: float = 0.95) -> pd.DataFrame:
+    """Per claim: its value with a bootstrap interval (seeds and noise draws resampled,
+    ``helpers.stats``) and the fraction of resamples whose verdict equals the point one."""
+    from .stats import percentile_interval, resample
+
+    point = verdicts(df)
+    done = completed(df)
+    rng = np.random.default_rng(seed)
+    boot = [verdicts(resample(done, rng)) for _ in range(B)] if not done.empty else []
+    rows = []
+    for i, v in enumerate(point):
+        values = [b[i].value for b in boot]
+        lo, hi = percentile_interval(values, level)
+        same = float(np.mean([b[i].outcome == v.outcome for b in boot])) if boot else float("nan")
+        rows.append({"claim": v.claim, "verdict": v.outcome, "value": v.value,
+                     "ci_low": lo, "ci_high": hi, "same_verdict": same})
+    return pd.DataFrame(rows)
 
 
 def sentence(v: Verdict, caveat: str | None = None) -> str:
@@ -307,7 +451,10 @@ def sentence(v: Verdict, caveat: str | None = None) -> str:
             + (f" *Indicative only: {why}.*" if why else ""))
 
 
-def verdict_table(vs: list[Verdict]) -> pd.DataFrame:
-    return pd.DataFrame([{"claim": v.claim, "statement": v.statement, "paper": v.paper,
-                          "ours": v.ours, "statistic": v.statistic, "verdict": v.outcome,
-                          "indicative only": v.indicative or "no"} for v in vs])
+def verdict_table(vs: list[Verdict], stab: pd.DataFrame | None = None) -> pd.DataFrame:
+    out = pd.DataFrame([{"claim": v.claim, "statement": v.statement, "paper": v.paper,
+                         "ours": v.ours, "statistic": v.statistic, "verdict": v.outcome,
+                         "indicative only": v.indicative or "no"} for v in vs])
+    if stab is not None:
+        out = out.merge(stab[["claim", "value", "ci_low", "ci_high", "same_verdict"]], on="claim")
+    return out

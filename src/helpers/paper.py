@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from importlib import resources
 
+import numpy as np
 import pandas as pd
 
 TABLES = {
@@ -71,3 +72,32 @@ def beside(means: pd.DataFrame, name: str) -> pd.DataFrame:
     out["paper_pct"] = out.pop(theirs)
     out["diff_pp"] = out["ours_pct"] - out["paper_pct"]
     return out
+
+
+def with_intervals(ci: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Our cells (``stats.cell_intervals``) beside a paper table, in %: seed mean, seed
+    std, n seeds, diverged runs, the 95 % bootstrap interval, the paper's value and
+    whether it lies inside our interval. Our cells the paper has no value for (e.g. LRs
+    outside its range) are kept; paper cells we have not run are left out."""
+    keys, ours, theirs = _COMPARE[name]
+    keys = list(keys)
+    if name.startswith("figure3"):
+        ci = ci[(ci["dataset"] == "cifar10") & (ci["depth"] == 20)
+                & ((ci["lr"] - 0.00075).abs() < 1e-12) & ci["batch_norm"]]
+    else:
+        ci = ci[(ci["optimizer"] == "adam") & ci["batch_norm"]]
+    out = ci[keys + [f"{ours}_mean", f"{ours}_std", f"{ours}_lo", f"{ours}_hi", "n",
+                     "n_diverged"]].copy()
+    p = table(name.split("_")[0])[keys + [theirs]].copy()
+    if "lr" in keys:
+        out["lr_key"], p["lr_key"] = out["lr"].round(9), p.pop("lr").round(9)
+    on = [k for k in keys if k != "lr"] + (["lr_key"] if "lr" in keys else [])
+    out = out.merge(p, on=on, how="left").drop(columns=["lr_key"], errors="ignore")
+    for a, b in (("mean", "ours_pct"), ("std", "std_pp"), ("lo", "ci_low_pct"),
+                 ("hi", "ci_high_pct")):
+        out[b] = 100 * out.pop(f"{ours}_{a}")
+    out["paper_pct"] = out.pop(theirs)
+    out["paper_in_ci"] = np.where(out["paper_pct"].isna(), None,
+                                  (out["paper_pct"] >= out["ci_low_pct"] - 1e-9)
+                                  & (out["paper_pct"] <= out["ci_high_pct"] + 1e-9))
+    return out.reset_index(drop=True)

@@ -184,34 +184,47 @@ def noise_panels(df: pd.DataFrame, dataset: str, paper_in_text: pd.DataFrame | N
     return fig
 
 
-def tradeoff(means: pd.DataFrame, dataset: str, depths=(20, 32), front: dict | None = None,
-             synthetic: bool = False):
+def tradeoff(means: pd.DataFrame, panels=(("cifar10", 20), ("cifar100", 20)),
+             front: dict | None = None, synthetic: bool = False, paper: bool = True):
     """Fig. 4: baseline accuracy a0 (%) and normalized accuracy at eta = 10 % (%) against
-    the LR; LRs on the Pareto front of (a0, A^0.1) are ringed."""
-    fig, axes = plt.subplots(1, len(depths), figsize=(PAGE_WIDTH, 3.9),
+    the LR, one panel per (dataset, depth); LRs on the Pareto front of (a0, A^0.1) are
+    ringed; the paper's points (Table II, and A^0.1 from its Sec. III-3) are drawn hollow.
+    One legend for all panels, below them, where it cannot hide data."""
+    from . import paper as paper_mod
+
+    fig, axes = plt.subplots(1, len(panels), figsize=(PAGE_WIDTH, 4.2),
                              layout="constrained", squeeze=False)
-    for ax, depth in zip(axes[0], depths):
+    blue, orange = OKABE_ITO["blue"], OKABE_ITO["vermillion"]
+    handles = {}
+    for ax, (dataset, depth) in zip(axes[0], panels):
         m = means[(means["dataset"] == dataset) & (means["depth"] == depth)
                   & (means["optimizer"] == "adam") & means["batch_norm"]].sort_values("lr")
-        blue, orange = OKABE_ITO["blue"], OKABE_ITO["vermillion"]
         ax.plot(1000 * m["lr"], 100 * m["baseline_accuracy"], "o-", color=blue,
-                label="baseline accuracy $a_0$")
+                label="ours: $a_0$")
         ax.set_xlabel("learning rate (x 1e-3)")
         ax.set_ylabel("baseline accuracy $a_0$ (%)", color=blue)
         ax2 = ax.twinx()
         ax2.grid(False)
         ax2.plot(1000 * m["lr"], 100 * m["A_0.1"], "s--", color=orange,
-                 label=r"$A^{0.1}$ ($\eta$ = 10 %)")
+                 label=r"ours: $A^{0.1}$")
         ax2.set_ylabel(r"$A^{0.1}$: normalized accuracy at $\eta$ = 10 % (%)", color=orange)
-        if front and depth in front:
-            f = front[depth]
-            ax.plot(1000 * f["lr"], 100 * f["baseline_accuracy"], "o", ms=12, mfc="none",
-                    color="black", label="Pareto front")
+        if paper:
+            t2 = paper_mod.lookup("table2", dataset=dataset, depth=depth)
+            ax.plot(1000 * t2["lr"], t2["baseline_accuracy_pct"], "o", mfc="none",
+                    color=blue, alpha=0.7, label="paper: $a_0$")
+            it = paper_mod.lookup("in_text", dataset=dataset, depth=depth, optimizer="adam")
+            it = it[it["noise_form_factor_pct"] == 10]
+            ax2.plot(1000 * it["lr"], it["normalized_accuracy_pct"], "s", mfc="none",
+                     color=orange, alpha=0.7, label=r"paper: $A^{0.1}$")
+        if front and (dataset, depth) in front:
+            f = front[(dataset, depth)]
+            ax.plot(1000 * f["lr"], 100 * f["baseline_accuracy"], "o", ms=13, mfc="none",
+                    color="black", label="our Pareto front")
         ax.set_title(f"ResNet{depth}, {dataset.upper()}")
-        h1, l1 = ax.get_legend_handles_labels()
-        h2, l2 = ax2.get_legend_handles_labels()
-    # one legend for both panels, below them, where it cannot hide data
-    fig.legend(h1 + h2, l1 + l2, loc="outside lower center", ncols=3)
+        for a in (ax, ax2):
+            for h, lab in zip(*a.get_legend_handles_labels()):
+                handles.setdefault(lab, h)
+    fig.legend(list(handles.values()), list(handles), loc="outside lower center", ncols=3)
     stamp(fig, synthetic)
     return fig
 

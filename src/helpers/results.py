@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 RECORD_VERSION = 1
@@ -198,8 +199,74 @@ def make_record(config: dict, key: str, data_source: dict, train_result,
     }
 
 
-def load_records(folder: str | Path) -> pd.DataFrame:
-    """One row per record in ``folder`` (recursively): config, status, a0, A_avr, A^x per eta."""
+NUM_CLASSES = {"cifar10": 10, "cifar100": 100}
+# A^x is not defined for a model whose a0 is within twice chance (1/K): its "noise
+# resistance" would be the ratio of two near-chance numbers.
+NEAR_CHANCE = 2.0
+
+
+def _draw_arrays(block: dict, a0: float | None):
+    """(etas, accuracies [eta x draw], a0) of a noise block that kept its draws."""
+    draws = pd.DataFrame(block.get("draws") or [])
+    if draws.empty:
+        return None
+    noisy = draws[draws["eta"] > 0]
+    etas = sorted(noisy["eta"].unique())
+    acc = np.array([noisy.loc[noisy["eta"] == e, "accuracy"].to_numpy(float) for e in etas])
+    base = draws.loc[draws["eta"] == 0, "accuracy"]
+    return np.array(etas), acc, (float(base.iloc[0]) if len(base) else a0)
+
+
+def _record_row(rec: dict, path: Path) -> dict:
+    cfg = rec["config"]
+    data = rec.get("data") or {}
+    row = {"key": rec["key"], "status": rec["status"], "created": rec.get("created"),
+           "synthetic_data": rec["synthetic_data"], "data": data.get("label"),
+           "data_id": (data.get("fingerprint") or data.get("sha256") or data.get("md5")
+                       or data.get("label")),
+           **cfg, "baseline_accuracy": rec["baseline_accuracy"],
+           "backend": rec["environment"]["keras_backend"],
+           "device": rec["environment"]["device"],
+           "commit": rec["environment"]["git"]["commit"], "path": str(path)}
+    row.setdefault("noise_test_samples", None)
+    row["reading"] = f"{cfg.get('noise_scope', 'all')}/{cfg.get('noise_granularity', 'array')}/additive"
+    noise = rec.get("noise") or {}
+    k = NUM_CLASSES.get(cfg.get("dataset"), 10)
+    a0 = rec["baseline_accuracy"]
+    row["near_chance"] = a0 is not None and a0 < NEAR_CHANCE / k
+    row["a0_noise"] = noise.get("a0", a0)
+    row["A_avr"], row["A_avr_std"] = noise.get("A_avr"), noise.get("A_avr_std")
+    summary = noise.get("summary", [])
+    for s in summary:
+        row[f"A_{s['eta']:g}"] = s["A_x"]
+        if "nonfinite" in s:
+            row[f"nonfinite_{s['eta']:g}"] = s["nonfinite"]
+    # chance-corrected A_avr: mean over eta of (a^x - 1/K) / (a0 - 1/K)
+    a0n = row["a0_noise"]
+    if summary and a0n is not None and a0n > 1 / k:
+        row["A_avr_cc"] = float(np.mean([(s["a_x"] - 1 / k) / (a0n - 1 / k) for s in summary]))
+    draws = {}
+    if noise.get("draws"):
+        draws[row["reading"]] = _draw_arrays(noise, a0n)
+    for name, block in (rec.get("noise_ablation") or {}).items():
+        row[f"A_avr|{name}"] = block["A_avr"]
+        if block.get("draws"):
+            draws[name] = _draw_arrays(block, a0n)
+    row["draws"] = {n: d for n, d in draws.items() if d is not None} or None
+    if row["near_chance"]:  # no resistance to speak of: A^x and A_avr are not computed
+        for c in [c for c in row if c.startswith("A_")]:
+            row[c] = None
+        row["draws"] = None
+    row["C"] = (rec.get("theory") or {}).get("C")
+    return row
+
+
+def load_records(folder: str | Path, dedupe: bool = True) -> pd.DataFrame:
+    """One row per record in ``folder`` (recursively): config, status, a0, A_avr, A^x per
+    eta, the ablation readings (``A_avr|<reading>``), the nonfinite fraction per eta, the
+    chance-corrected ``A_avr_cc`` and the raw noise draws (``draws``, for the bootstrap).
+
+    With ``dedupe`` only the newest record of each run is kept (``deduplicate``)."""
     rows = []
     for path in sorted(Path(folder).rglob("*.json")):
         try:
@@ -208,21 +275,29 @@ def load_records(folder: str | Path) -> pd.DataFrame:
             continue
         if not isinstance(rec, dict) or rec.get("record_version") is None:
             continue
-        row = {"key": rec["key"], "status": rec["status"],
-               "synthetic_data": rec["synthetic_data"], "data": rec["data"].get("label"),
-               **rec["config"], "baseline_accuracy": rec["baseline_accuracy"],
-               "backend": rec["environment"]["keras_backend"],
-               "device": rec["environment"]["device"],
-               "commit": rec["environment"]["git"]["commit"], "path": str(path)}
-        noise = rec.get("noise") or {}
-        row["A_avr"], row["A_avr_std"] = noise.get("A_avr"), noise.get("A_avr_std")
-        for s in noise.get("summary", []):
-            row[f"A_{s['eta']:g}"] = s["A_x"]
-        for name, block in (rec.get("noise_ablation") or {}).items():
-            row[f"A_avr|{name}"] = block["A_avr"]
-        row["C"] = (rec.get("theory") or {}).get("C")
-        rows.append(row)
-    return pd.DataFrame(rows)
+        rows.append(_record_row(rec, path))
+    df = pd.DataFrame(rows)
+    return deduplicate(df) if dedupe and not df.empty else df
+
+
+# One run: the cell, the seed, and what makes its numbers comparable.
+RUN_IDENTITY = ["dataset", "depth", "lr", "optimizer", "batch_norm", "seed", "profile", "epochs",
+                "data_id"]
+
+
+def deduplicate(df: pd.DataFrame) -> pd.DataFrame:
+    """Exactly one record per run (``RUN_IDENTITY``): the newest; a warning names the
+    records left out, so that no run is counted twice."""
+    order = df.sort_values("created", na_position="first", kind="stable")
+    ident = [c for c in RUN_IDENTITY if c in df]
+    dup = order.duplicated(ident, keep="last")
+    if dup.any():
+        import warnings
+
+        dropped = order.loc[dup, "path"].map(lambda p: Path(p).name).tolist()
+        warnings.warn(f"{len(dropped)} duplicate record(s) of the same run left out (the newest "
+                      f"is used): {', '.join(dropped)}", stacklevel=2)
+    return order[~dup].sort_index().reset_index(drop=True)
 
 
 def provenance(df: pd.DataFrame) -> str:
