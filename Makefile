@@ -10,6 +10,8 @@ EXTRAS   ?= tf,jax,dev,book,cluster
 PROFILE  ?= smoke
 GRID_ARGS ?=
 export TF_CPP_MIN_LOG_LEVEL = 2
+# no progress bars in executed notebooks or pages (tqdm reads TQDM_DISABLE)
+book: export TQDM_DISABLE = 1
 
 # The CPU-sized study the book shows (ResNet20 on CIFAR-10, profile cpu, seeds 0-2):
 #   make cpu-study DATA=../shared/data/cifar10-jpeg.npz
@@ -18,7 +20,7 @@ CPU_STUDY_DIR ?= results/cpu
 CPU_STUDY = --profile cpu --data-dir $(DATA) --results-dir $(CPU_STUDY_DIR) \
 	--studies lr batchnorm lr_outside --datasets cifar10 --depths 20
 
-.PHONY: setup main book test study cpu-study example clean
+.PHONY: setup main book check-book test study cpu-study example clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +35,11 @@ main: book
 book: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter-book build book/ -W -n --keep-going
 	@echo "open book/_build/html/index.html"
+
+# The built book opened page by page in headless Chromium (apt-get install chromium):
+# fails on a traceback, log line, warning, machine path, raw maths or broken link.
+check-book:
+	$(BIN)/python -m helpers.bookcheck book/_build/html --browser
 
 test: setup
 	$(BIN)/python -m pytest

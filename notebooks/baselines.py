@@ -22,11 +22,11 @@
 # mean beside the paper's Table II. Claim 1 of the paper: in this LR range the
 # baseline accuracy barely depends on the LR.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "remove-cell"]
 results_dir = "../results/cpu"   # a folder of run records
 profile = "cpu"                  # smoke | fast | cpu | paper
 
-# %%
+# %% tags=["remove-input"]
 from IPython.display import Markdown, display
 
 from helpers import claims, paper, results, stats
@@ -44,13 +44,13 @@ ci = stats.cell_intervals(df, metrics=("baseline_accuracy",))
 # seeds, the paper's single run, and whether the paper's value lies inside our
 # interval. Our LRs outside the paper's range have no paper value.
 
-# %%
+# %% tags=["hide-input"]
 t2 = paper.with_intervals(ci, "table2")
 for dataset, t in t2.groupby("dataset"):
     display(Markdown(f"**{dataset.upper()}**"))
     display(t.drop(columns="dataset").style.hide(axis="index").format(precision=2))
 
-# %%
+# %% tags=["hide-input"]
 inside = t2["paper_in_ci"].dropna()
 display(Markdown(
     f"The paper's value lies inside our interval in {int(inside.sum())} of {len(inside)} cells "

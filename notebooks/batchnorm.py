@@ -21,14 +21,14 @@
 # Every depth trained with and without batch normalization (Adam, lr = 0.001,
 # both datasets), then injected with the same noise. The BN paper's claim
 # (claim 8): BN lowers the noise resistance, the more BN layers the worse. A
-# ResNet v1 of depth $n+2$ has $n+1$ BN layers (one after the stem, two per
+# ResNet v1 of depth $6n+2$ has $6n+1$ BN layers (one after the stem, two per
 # residual block), so depth and BN-layer count move together here.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "remove-cell"]
 results_dir = "../results/cpu"
 profile = "cpu"
 
-# %%
+# %% tags=["remove-input"]
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
@@ -43,8 +43,8 @@ table = bn.pivot_table(index=["dataset", "depth"], columns="batch_norm",
                        values=["baseline_accuracy", "A_avr"])
 display((100 * table).round(2))
 
-# %%
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), constrained_layout=True)
+# %% tags=["hide-input"]
+fig, axes = plt.subplots(1, 2, figsize=(plots.PAGE_WIDTH, 3.6), layout="constrained")
 for ax, (dataset, g) in zip(axes, bn.groupby("dataset")):
     for flag, style in ((True, "o-"), (False, "s--")):
         h = g[g["batch_norm"] == flag].sort_values("depth")
@@ -56,9 +56,21 @@ for ax, (dataset, g) in zip(axes, bn.groupby("dataset")):
     ax.set_title(dataset.upper())
     ax.legend()
 plots.stamp(fig, bool(df["synthetic_data"].any()))
-plt.show()
+plots.show(fig, "fig-bn")
 
-# %%
+
+# %% [markdown]
+# ```{glue:figure} fig-bn
+# :name: fig-bn
+#
+# Average normalized accuracy $A_{avr}$ against the number of BN layers of the
+# BN model, with BN (circles) and without (squares), Adam at lr = 0.001; error
+# bars: spread over training seeds. A model without BN has no BN layer; it is
+# drawn at its BN twin's count, so that the two variants of a depth stand side
+# by side.
+# ```
+
+# %% tags=["hide-input"]
 display(Markdown(claims.sentence(claims.claim8(means), claims.caveat(df))))
 
 # %% [markdown]
@@ -70,6 +82,6 @@ display(Markdown(claims.sentence(claims.claim8(means), claims.caveat(df))))
 # trainable arrays only, and with BN folded into the convolutions (how
 # inference hardware maps BN):
 
-# %%
+# %% tags=["hide-input"]
 readings = claims.across_readings(df, claims=(8,))
 display(readings.style.hide(axis="index"))

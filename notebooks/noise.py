@@ -23,11 +23,11 @@
 # $\eta$ = 1, 5, 10, 20, 30 and 40 %, N times per level; $A^x = a^x / a_0$ is the
 # normalized accuracy (eq. 8) and $A_{avr}$ its mean over the six levels (eq. 9).
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "remove-cell"]
 results_dir = "../results/cpu"
 profile = "cpu"
 
-# %%
+# %% tags=["remove-input"]
 import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
@@ -49,15 +49,33 @@ def say(v):
 # %% [markdown]
 # ## Figures 1 and 2: normalized accuracy against the noise level
 #
-# One panel per depth, one line per LR (colours fixed per LR across the book);
+# {numref}`fig-noise-cifar10` and {numref}`fig-noise-cifar100`: one panel per
+# depth, one line per LR (colour and marker fixed per LR across the book);
 # crosses: the values the paper quotes in its text.
 
-# %%
+# %% tags=["hide-input"]
 in_text = paper.table("in_text")
-for dataset in sorted(done["dataset"].unique()):
-    plots.noise_panels(done, dataset, paper_in_text=in_text, synthetic=synthetic)
-    plt.show()
+for dataset in ("cifar10", "cifar100"):
+    fig = plots.noise_panels(done, dataset, paper_in_text=in_text, synthetic=synthetic)
+    plots.show(fig, f"fig-noise-{dataset}")
 display(Markdown(say(claims.claim2(done))))
+
+
+# %% [markdown]
+# ```{glue:figure} fig-noise-cifar10
+# :name: fig-noise-cifar10
+#
+# CIFAR-10 (Figure 1 of the paper): normalized accuracy $A^x$ against the noise
+# form factor $\eta$, one panel per depth, one colour and marker per learning
+# rate (seed mean; error bars: spread over seeds). Crosses: values the paper
+# quotes in its text, in the colour of their learning rate.
+# ```
+#
+# ```{glue:figure} fig-noise-cifar100
+# :name: fig-noise-cifar100
+#
+# CIFAR-100 (Figure 2 of the paper), drawn as {numref}`fig-noise-cifar10`.
+# ```
 
 # %% [markdown]
 # ## Table III: average normalized accuracy $A_{avr}$ (%)
@@ -67,7 +85,7 @@ display(Markdown(say(claims.claim2(done))))
 # resampled inside each run), the paper's single run and whether it lies inside
 # our interval.
 
-# %%
+# %% tags=["hide-input"]
 ci = stats.cell_intervals(df, metrics=("A_avr",))
 t3 = paper.with_intervals(ci, "table3")
 for dataset, t in t3.groupby("dataset"):
@@ -84,7 +102,7 @@ display(Markdown(say(claims.claim6(means))))
 # taken within each seed, with its 95 % bootstrap interval and the share of
 # resamples in which it is positive:
 
-# %%
+# %% tags=["hide-input"]
 paired = stats.paired_differences(df, "A_avr", reference_lr=0.001)
 display((paired.assign(**{c: 100 * paired[c] for c in ("delta", "lo", "hi")})
          .rename(columns={"delta": "difference (pp)", "lo": "low (pp)", "hi": "high (pp)"}))
@@ -98,7 +116,7 @@ display((paired.assign(**{c: 100 * paired[c] for c in ("delta", "lo", "hi")})
 # scores chance. The mean share of test images with a non-finite output, per
 # noise level and depth (BN models, the paper's reading):
 
-# %%
+# %% tags=["hide-input"]
 nf_cols = sorted((c for c in done if c.startswith("nonfinite_")), key=lambda c: float(c[10:]))
 if nf_cols:
     nf = done.groupby(["dataset", "depth", "batch_norm"])[nf_cols].mean()
@@ -110,20 +128,31 @@ else:
 # %% [markdown]
 # ## Figure 4: the sweet spot
 #
-# Baseline accuracy and normalized accuracy at $\eta$ = 10 % against the LR for
-# ResNet20 on CIFAR-10 and CIFAR-100, ours (filled) beside the paper's points
+# {numref}`fig-tradeoff`: baseline accuracy and normalized accuracy at $\eta$ = 10 %
+# against the LR for ResNet20 on CIFAR-10 and CIFAR-100, ours (filled) beside the paper's points
 # (hollow). The sweet spot is found as the Pareto front of the two (the LRs
 # that no other LR beats on both), not by eye.
 
-# %%
+# %% tags=["hide-input"]
 panels = [(ds, 20) for ds in ("cifar10", "cifar100")]
 front = {p: claims.sweet_spot(means, *p) for p in panels}
-plots.tradeoff(means, panels, front=front, synthetic=synthetic)
-plt.show()
+plots.show(plots.tradeoff(means, panels, front=front, synthetic=synthetic), "fig-tradeoff")
 for (ds, d), f in front.items():
     print(f"ResNet{d} on {ds.upper()}: Pareto-optimal LRs "
           + (", ".join(f"{lr:g}" for lr in sorted(f["lr"])) or "none (not run at this scale)"))
 display(Markdown(say(claims.claim4(means))))
+
+
+# %% [markdown]
+# ```{glue:figure} fig-tradeoff
+# :name: fig-tradeoff
+#
+# The trade-off (Figure 4 of the paper), ResNet20 on CIFAR-10 and CIFAR-100:
+# baseline accuracy $a_0$ (circles, left axis) and normalized accuracy at
+# $\eta$ = 10 % (squares, right axis) against the learning rate, ours filled,
+# the paper's hollow; black rings: our learning rates on the Pareto front of
+# the two.
+# ```
 
 # %% [markdown]
 # ## Ablation: what "noise on all the weights" means
@@ -137,7 +166,7 @@ display(Markdown(say(claims.claim4(means))))
 # mean $A_{avr}$ (%) per LR under each reading, then claims 3, 6 and 8
 # recomputed under the three main readings.
 
-# %%
+# %% tags=["hide-input"]
 cols = {"all/array/additive": "A_avr",
         **{c.split("|", 1)[1]: c for c in done if c.startswith("A_avr|")}}
 have = {name: c for name, c in cols.items() if c in done and done[c].notna().any()}
@@ -145,7 +174,24 @@ if len(have) > 1:
     lr_runs = done[done["noise_ablation"] == True]  # noqa: E712  (a column of booleans)
     m = lr_runs.groupby(["dataset", "depth", "lr"])[list(have.values())].mean()
     m.columns = list(have)
-    display((100 * m).round(2))
+    full = (100 * m).round(2).reset_index()
+    # compact: one row per LR, one column per reading (mean over the models);
+    # every model is in the CSV file
+    short = {"all/array/additive": "all (paper)", "trainable/array/additive": "trainable",
+             "kernels/array/additive": "kernels", "all/layer/additive": "per-layer sigma_w",
+             "all/array/multiplicative": "multiplicative", "folded/array/additive": "folded BN"}
+    compact = (100 * m).groupby("lr").mean()
+    compact.index = [f"{lr:g}" for lr in compact.index]
+    compact.index.name = "lr"
+    compact.columns = [short.get(c, c) for c in compact.columns]
+    n_models = m.reset_index()[["dataset", "depth"]].drop_duplicates().shape[0]
+    display(Markdown(f"Mean $A_{{avr}}$ (%) per LR and noise reading, over {n_models} "
+                     "model(s) (dataset, depth); the readings are defined on the "
+                     "{doc}`../method` page:"))
+    display(compact.style.format(precision=2))
+    display(plots.csv_link(full, "noise-ablation.csv",
+                           f"Download the full table ({len(full)} rows: dataset, depth, LR; "
+                           f"{len(have)} readings, A_avr in %) as CSV"))
     readings = claims.across_readings(df)
     display(readings.pivot(index="claim", columns="reading", values="verdict"))
     display(Markdown(claims.readings_sentence(readings)

@@ -18,7 +18,7 @@
 # %% [markdown]
 # # Reproduction report: the paper's eight claims
 #
-# For each claim of the paper (listed in the protocol), the paper's evidence,
+# For each claim of the paper (see the {doc}`../method` page), the paper's evidence,
 # ours, and a verdict with the statistic it rests on. Everything on this page is
 # computed from the run records by `helpers.claims`; the thresholds are fixed
 # there in advance (e.g. "barely depends" = the LR range of $a_0$ stays within
@@ -27,11 +27,11 @@
 # this study's scale cannot test (deeper models, CIFAR-100, LRs outside the
 # paper's range) says so.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "remove-cell"]
 results_dir = "../results/cpu"
 profile = "cpu"
 
-# %%
+# %% tags=["remove-input"]
 import pandas as pd
 from IPython.display import Markdown, display
 
@@ -48,7 +48,7 @@ stability = claims.stability(df, B=200)
 # training seeds (the same seeds for every cell, so LRs stay paired) and the
 # noise draws inside each run.
 
-# %%
+# %% tags=["hide-input"]
 table = claims.verdict_table(verdicts, stability)
 display(Markdown(f"**Scale of every verdict below:** {verdicts[0].scale}."
                  + (f" **Indicative only: {verdicts[0].indicative}.**"
@@ -58,7 +58,7 @@ with pd.option_context("display.max_colwidth", None):
                    "same_verdict"]].rename(columns={"same_verdict": "same"})
             .style.hide(axis="index").format(precision=3, escape="html"))
 
-# %%
+# %% tags=["hide-input"]
 counts = table["verdict"].value_counts()
 display(Markdown("Of the eight claims, " + ", ".join(f"{n} {k}" for k, n in counts.items()) + "."))
 for v in verdicts:

@@ -36,12 +36,12 @@
 # training notebook); its last section is a small live demonstration on a
 # synthetic linear regression.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "remove-cell"]
 results_dir = "../results/cpu"   # a folder of run records
 dataset = "cifar10"                 # cifar10 | cifar100
 profile = "cpu"                   # which profile's records to read
 
-# %%
+# %% tags=["remove-input"]
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -89,25 +89,36 @@ def depth_colour(depth):
 # learning rate and batch size. $C$ is measured once, on the final model; during
 # training the schedule lowers $\alpha$ and $C$ changes as the model fits.
 
-# %%
+# %% tags=["hide-input"]
 if len(th):
-    show = th.sort_values(["optimizer", "batch_norm", "depth", "lr"])
-    display(show[["depth", "lr", "optimizer", "batch_norm", "batch_size", "seed", "n_examples",
-                  "C", "grad_mean_sq_norm", "bound", "A_avr"]]
-            .rename(columns={"grad_mean_sq_norm": "|grad L_D|^2",
-                             "bound": "alpha^2 C/|B|"}).style.format(precision=4, thousands=","))
+    # compact: C (seed mean) per depth and LR for the paper's grid (Adam, BN); every
+    # model, with every column, is in the CSV file
+    g = th[(th["optimizer"] == "adam") & th["batch_norm"].astype(bool)]
+    if len(g):
+        compact = g.pivot_table(index="lr", columns="depth", values="C", aggfunc="mean")
+        compact.columns = [f"ResNet{d}" for d in compact.columns]
+        compact.index = [f"{lr:g}" for lr in compact.index]
+        compact.index.name = "lr"
+        display(Markdown("$C$ of the Adam models with BN (mean over seeds):"))
+        display(compact.style.format("{:.4g}"))
+    full = th.sort_values(["optimizer", "batch_norm", "depth", "lr", "seed"])[
+        ["depth", "lr", "optimizer", "batch_norm", "batch_size", "seed", "n_examples", "C",
+         "grad_mean_sq_norm", "bound", "A_avr"]].rename(
+        columns={"grad_mean_sq_norm": "grad_L_D_sq_norm", "bound": "alpha2_C_over_B"})
+    display(plots.csv_link(full, f"gradient-noise-{dataset}.csv",
+                           f"Download C, the bound and A_avr of all {len(full)} models as CSV"))
 
 # %% [markdown]
 # ## The bound against the learning rate
 #
-# One line per depth (Adam with BN, the paper's grid); marker colours are the
-# book's fixed colours per LR. Left: $C$; right: $\alpha^2 C/|B|$. If $C$ did not
+# {numref}`fig-theory-bound`: one line per depth (Adam with BN, the paper's grid);
+# marker colours are the book's fixed colours per LR. Left: $C$; right: $\alpha^2 C/|B|$. If $C$ did not
 # depend on the LR, the right panel would grow as $\alpha^2$.
 
-# %%
+# %% tags=["hide-input"]
 grid = th[(th["optimizer"] == "adam") & th["batch_norm"].astype(bool)] if len(th) else th
 if len(grid):
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8), constrained_layout=True)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(plots.PAGE_WIDTH, 3.6), layout="constrained")
     for depth, g in grid.groupby("depth"):
         g = g.groupby("lr", as_index=False)[["C", "bound"]].mean()
         for ax, col in ((ax1, "C"), (ax2, "bound")):
@@ -115,32 +126,41 @@ if len(grid):
                     label=f"ResNet{depth}")
             ax.scatter(1000 * g["lr"], g[col], c=[plots.lr_colour(lr) for lr in g["lr"]],
                        edgecolors=depth_colour(depth), s=45, zorder=3)
-    ax1.set_ylabel(r"$C = E\|\nabla L_i - \nabla L_D\|^2$ (squared gradient norm)")
-    ax2.set_ylabel(r"$\alpha^2 C / |B|$ (squared SGD step norm)")
-    ax2.set_yscale("log")
+    ax1.set_ylabel(r"$C = E\|\nabla L_i - \nabla L_D\|^2$")
+    ax2.set_ylabel(r"$\alpha^2 C / |B|$")
+    for ax in (ax1, ax2):
+        ax.set_yscale("log")  # C spans decades across models
+        ax.set_xlabel("base learning rate $\\alpha$ (x 1e-3)")
     lr_marks = [plt.Line2D([], [], ls="none", marker="o", color=plots.lr_colour(lr),
                            label=f"lr = {lr:g}") for lr in sorted(grid["lr"].unique())]
-    for ax in (ax1, ax2):
-        ax.set_xlabel("base learning rate $\\alpha$ (x 1e-3)")
-        ax.grid(alpha=0.3)
-        ax.legend(handles=ax.get_legend_handles_labels()[0] + lr_marks, fontsize=7)
+    fig.legend(handles=ax1.get_legend_handles_labels()[0] + lr_marks, loc="outside right center")
     fig.suptitle(f"{dataset.upper()}: gradient-noise constant and the eq. 2 bound")
     plots.stamp(fig, synthetic)
-    plt.show()
+    plots.show(fig, "fig-theory-bound")
+
+# %% [markdown]
+# ```{glue:figure} fig-theory-bound
+# :name: fig-theory-bound
+#
+# Left: the gradient-noise constant $C$ (eq. 3) of each trained model (Adam, BN)
+# against its base learning rate, one line per depth, markers in the colour of
+# the learning rate; right: the bound $\alpha^2 C/|B|$ of eq. 2. Both axes of
+# values are logarithmic.
+# ```
 
 # %% [markdown]
 # ## The 1/|B| law
 #
-# For each model, the measured $E\|\nabla L_B - \nabla L_D\|^2$ over random
+# {numref}`fig-theory-law`: for each model, the measured $E\|\nabla L_B - \nabla L_D\|^2$ over random
 # minibatches, divided by that model's $C$ so that all models share one
 # prediction: $\frac{1}{|B|}\frac{n-|B|}{n-1}$ (dashed; without the finite-sample
 # factor, the dotted line $1/|B|$ of eq. 2). The fitted log-log slope of the raw
 # measurement is steeper than $-1$ because of that factor; corrected for it the
 # law predicts exactly $-1$.
 
-# %%
+# %% tags=["hide-input"]
 if len(th):
-    fig, ax = plt.subplots(figsize=(5.6, 4.0), constrained_layout=True)
+    fig, ax = plt.subplots(figsize=(plots.PAGE_WIDTH, 4.2), layout="constrained")
     for r in th.itertuples():
         mb = pd.DataFrame(blocks[r.key]["minibatch"])
         ax.errorbar(mb["B"], mb["measured"] / r.C, yerr=mb["measured_se"] / r.C, marker="o",
@@ -158,11 +178,11 @@ if len(th):
     ax.set_yscale("log")
     ax.set_xlabel("minibatch size |B| (examples)")
     ax.set_ylabel(r"$E\|\nabla L_B - \nabla L_D\|^2 / C$ (dimensionless)")
-    ax.legend(fontsize=7)
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside right center")
     ax.grid(alpha=0.3, which="both")
     ax.set_title(f"{dataset.upper()}: minibatch gradient variance")
     plots.stamp(fig, synthetic)
-    plt.show()
+    plots.show(fig, "fig-theory-law")
     rel = pd.concat([pd.DataFrame(blocks[k]["minibatch"]).assign(key=k) for k in th["key"]])
     rel_err = (rel["measured"] / rel["predicted"] - 1).abs()
     print(f"fitted log-log slope over {len(th)} models: raw {th['slope'].mean():.3f} "
@@ -171,6 +191,17 @@ if len(th):
           f"(range {th['slope_fpc_corrected'].min():.3f} to {th['slope_fpc_corrected'].max():.3f}); "
           f"the law predicts -1. Measured/predicted variance differs by at most "
           f"{100 * rel_err.max():.1f} % (median {100 * rel_err.median():.1f} %).")
+
+
+# %% [markdown]
+# ```{glue:figure} fig-theory-law
+# :name: fig-theory-law
+#
+# Variance of minibatch gradients, divided by each model's $C$, against the
+# minibatch size (log-log; error bars: standard error over minibatches). Dashed:
+# the exact prediction for minibatches drawn without replacement from $n$
+# images; dotted: the $1/|B|$ of eq. 2.
+# ```
 
 # %% [markdown]
 # ## The bound beside the measured noise resistance
@@ -181,22 +212,21 @@ if len(th):
 # says that too little noise, below a "sweet spot", harms resistance, which a
 # monotone correlation cannot capture.)
 
-# %%
+# %% tags=["hide-input"]
 sentence = "No model with both a gradient-noise measurement and a noise sweep."
 both = th.dropna(subset=["bound", "A_avr"]) if len(th) else th
 if len(both):
-    fig, ax = plt.subplots(figsize=(5.6, 4.0), constrained_layout=True)
+    fig, ax = plt.subplots(figsize=(6.4, 4.0), layout="constrained")
     for depth, g in both.groupby("depth"):
         ax.scatter(g["bound"], 100 * g["A_avr"], color=depth_colour(depth), s=40,
                    label=f"ResNet{depth}")
     ax.set_xscale("log")
     ax.set_xlabel(r"$\alpha^2 C / |B|$ at the base LR (squared SGD step norm)")
     ax.set_ylabel("average normalized accuracy $A_{avr}$ (%)")
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside right center")
     ax.set_title(f"{dataset.upper()}: the eq. 2 bound and noise resistance")
     plots.stamp(fig, synthetic)
-    plt.show()
+    plots.show(fig, "fig-theory-resistance")
 if len(both):
     sentence = (f"{len(both)} model(s) shown. Across LRs the bound mostly follows the LR "
                 "itself, which claim 3 already tests; the verdict on claim 7 (below) therefore "
@@ -205,13 +235,22 @@ if synthetic:
     sentence += f" **{plots.SMOKE_NOTE}: this says nothing about the paper.**"
 display(Markdown(sentence))
 
+
+# %% [markdown]
+# ```{glue:figure} fig-theory-resistance
+# :name: fig-theory-resistance
+#
+# Each trained model's average normalized accuracy $A_{avr}$ against its bound
+# $\alpha^2 C/|B|$ at the base learning rate (logarithmic axis), one colour per depth.
+# ```
+
 # %% [markdown]
 # The reproduction report's verdict on claim 7 holds the LR fixed: within each
 # cell (dataset, depth, LR), across its training seeds, do the runs with a
 # larger gradient-noise constant $C$ have a smaller $A_{avr}$? At a fixed LR and
 # batch size, $\alpha^2 C/|B|$ moves with $C$ alone.
 
-# %%
+# %% tags=["hide-input"]
 display(Markdown(claims.sentence(claims.claim7(claims.completed(df)), claims.caveat(df))))
 
 # %% [markdown]
@@ -244,7 +283,7 @@ display(Markdown(claims.sentence(claims.claim7(claims.completed(df)), claims.cav
 # gradients (`theory.gradient_noise_constant`), and the minibatch variance is
 # measured over 4000 random minibatches per size (`theory.minibatch_variance_from_grads`).
 
-# %%
+# %% tags=["hide-input"]
 rng = np.random.default_rng(0)
 n_demo, d_demo = 512, 20
 X = rng.normal(size=(n_demo, d_demo))

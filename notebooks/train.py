@@ -19,7 +19,7 @@
 # # Training one ResNet and measuring its resistance to analog noise
 #
 # One cell of the study: a ResNet v1 (depth 6n+2) is trained on CIFAR with the
-# recipe of the protocol (Keras `cifar10_resnet` example: batch 32, step LR
+# recipe of the book's Method page (Keras `cifar10_resnet` example: batch 32, step LR
 # schedule, shifts and flips, L2 1e-4), then Gaussian noise of standard
 # deviation $\sigma_{noise} = \eta \, \sigma_w$ is added to its weights
 # (eq. 4-6) at the six noise levels of the paper, $N$ times each, and the
@@ -40,7 +40,7 @@ seed = 0
 batch_norm = True
 profile = "paper"          # smoke | fast | cpu | paper
 data_dir = None            # folder / .tar.gz / .npz / "download"; None: $CIFAR_DATA_DIR
-results_dir = "results"
+results_dir = "runs"       # where the record goes; "runs" is ignored by git
 n_repeats = None           # noisy copies per eta; None: the profile's (paper 10)
 noise_scope = "all"        # all | trainable | kernels
 noise_granularity = "array"  # array | layer
@@ -51,7 +51,11 @@ mixed_precision = False    # bfloat16 compute (mixed_bfloat16); off until its ef
 # %% [markdown]
 # ## Parameters, checked before any work
 
-# %%
+# %% tags=["hide-input"]
+from helpers.config import check_injected, make_config
+
+check_injected(globals())  # a papermill -p name that is not a parameter stops the run here
+
 import time
 from pathlib import Path
 
@@ -61,7 +65,6 @@ from IPython.display import Markdown, display
 
 from helpers import data as data_mod
 from helpers import metrics, models, noise, paper, plots, results, theory, training
-from helpers.config import make_config
 
 config = make_config(
     dataset=dataset, depth=depth, lr=lr, optimizer=optimizer, epochs=epochs,
@@ -78,7 +81,7 @@ print(f"run {key}")
 # %% [markdown]
 # ## Data
 
-# %%
+# %% tags=["hide-input"]
 data = data_mod.preprocess(training.load_data(config))
 if data.source["synthetic"]:
     display(Markdown(f"**{plots.SMOKE_NOTE}.**"))
@@ -91,14 +94,14 @@ print(f"{data.source['label']}: {len(data.y_train)} training and {len(data.y_tes
 # Resumes from the last finished epoch if the run was interrupted; a run whose
 # loss turns NaN stops and is recorded as diverged.
 
-# %%
+# %% tags=["hide-input"]
 run = training.train(config, data, paths)
 print(f"status: {run.status}; {len(run.history)} epochs, {run.train_seconds:.1f} s of training")
 
 # %% [markdown]
 # ## Noise injection (eq. 4-9)
 
-# %%
+# %% tags=["hide-input"]
 sweep, a0, t0 = None, None, time.perf_counter()
 # the sweeps use a fixed test subset when the profile says so (a0 always uses every image)
 x_noise, y_noise = noise.test_subset(data.x_test, data.y_test, config.noise_test_samples)
@@ -123,7 +126,7 @@ noise_seconds = time.perf_counter() - t0
 # $\sigma_w$ per layer, multiplicative noise, and BN folded into the
 # convolutions as inference hardware maps it).
 
-# %%
+# %% tags=["hide-input"]
 ablation, t0 = {}, time.perf_counter()
 if config.noise_ablation and sweep is not None:
     this = f"{config.noise_scope}/{config.noise_granularity}/additive"
@@ -143,7 +146,7 @@ ablation_seconds = time.perf_counter() - t0
 # gradients for several $|B|$ against the $C/|B|$ law (`helpers.theory`). The
 # bound of eq. 2 is printed at this run's base learning rate and batch size.
 
-# %%
+# %% tags=["hide-input"]
 theory_result = None
 if run.status == "completed":
     n_theory = min(theory.settings(config.profile)["n_examples"], len(data.y_train))
@@ -159,7 +162,7 @@ if run.status == "completed":
 # %% [markdown]
 # ## The run record
 
-# %%
+# %% tags=["hide-input"]
 run.model.save_weights(paths.weights)
 record = results.make_record(config.to_dict(), key,
                              {**data.source, "fingerprint": data_fingerprint}, run, sweep,
@@ -173,7 +176,7 @@ print(f"wrote {paths.record.name}")
 # %% [markdown]
 # ## Figures
 
-# %%
+# %% tags=["hide-input"]
 title = (f"ResNet{config.depth} {'' if config.batch_norm else 'without BN '}on "
          f"{data.source['label']}, {config.optimizer} lr = {config.lr:g}, seed {config.seed}, "
          f"{config.profile} profile")
@@ -189,7 +192,7 @@ if sweep is not None:
 # %% [markdown]
 # ## What this run says
 
-# %%
+# %% tags=["hide-input"]
 if sweep is None:
     text = (f"The run **diverged** at epoch {run.diverged_at_epoch} (NaN loss); it is recorded "
             "as diverged and has no noise sweep.")

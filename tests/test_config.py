@@ -1,11 +1,14 @@
 """Parameter checking and profile defaults (helpers.config.make_config)."""
 
 import tempfile
+from pathlib import Path
 
 import pytest
 
 from helpers import data
 from helpers.config import PARAMETERS, ConfigError, TrainConfig, make_config
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -199,3 +202,25 @@ def test_engine_auto_resolves_to_fit_on_tensorflow_and_stays_out_of_the_run_key(
     d = _ok(synthetic_root).to_dict()
     assert d["engine"] == "fit"                        # the record's config says which ran
     assert run_key(d, "fp") == run_key({**d, "engine": "fast"}, "fp")
+
+
+def test_check_injected_names_an_unknown_parameter_and_the_accepted_ones():
+    import math
+
+    from helpers.config import check_injected
+
+    namespace = {name: None for name in PARAMETERS}
+    namespace.update(math=math, make_config=make_config, In=[], _i1="", _=None)
+    check_injected(namespace)  # parameters, modules, functions and IPython names: fine
+    namespace["learning_rate"] = 0.01
+    with pytest.raises(ConfigError) as e:
+        check_injected(namespace)
+    msg = str(e.value)
+    assert "learning_rate" in msg
+    assert all(name in msg for name in PARAMETERS)
+
+
+def test_a_single_run_writes_outside_the_committed_results():
+    assert TrainConfig().results_dir == "runs"
+    ignored = (ROOT / ".gitignore").read_text().split()
+    assert "/runs/" in ignored

@@ -96,3 +96,19 @@ def test_paired_notebooks_are_in_sync():
                [(c.cell_type, c.source) for c in ipynb.cells], f"{py.name} and its .ipynb differ"
         assert all(not c.get("outputs") for c in ipynb.cells if c.cell_type == "code"), \
             f"{py.with_suffix('.ipynb').name} has outputs committed"
+
+
+def test_unknown_papermill_parameter_stops_the_notebook_in_its_first_cell(tmp_path):
+    out = tmp_path / "train.out.ipynb"
+    proc = subprocess.run(
+        [sys.executable, "-m", "papermill", str(NOTEBOOKS / "train.ipynb"), str(out),
+         "-p", "learning_rate", "0.01", "-p", "profile", "smoke", "--cwd", str(tmp_path),
+         "--no-progress-bar"],
+        capture_output=True, text=True, timeout=600)
+    assert proc.returncode != 0
+    assert "unknown parameter(s) learning_rate" in proc.stderr
+    assert "dataset, depth, lr, optimizer" in proc.stderr  # the accepted names
+    nb = nbformat.read(out, as_version=4)
+    ran = [c for c in nb.cells if c.cell_type == "code" and c.get("execution_count")]
+    assert len(ran) == 3  # parameters, injected parameters, the check: nothing else ran
+    assert not list(tmp_path.glob("**/*.json"))

@@ -7,6 +7,7 @@ Every error names the parameter and the accepted values.
 
 from __future__ import annotations
 
+import inspect
 import math
 import tempfile
 from dataclasses import asdict, dataclass
@@ -36,7 +37,7 @@ class TrainConfig:
     batch_norm: bool = True
     profile: str = "paper"
     data_dir: str | None = None        # folder, .tar.gz, .npz or "download"
-    results_dir: str = "results"
+    results_dir: str = "runs"          # an ignored folder; the study passes its own
     n_repeats: int | None = None       # noise draws per eta; None: the profile's
     noise_scope: str = "all"
     noise_granularity: str = "array"
@@ -69,6 +70,28 @@ PARAMETERS = ("dataset", "depth", "lr", "optimizer", "epochs", "batch_size", "se
               "batch_norm", "profile", "data_dir", "results_dir", "n_repeats",
               "noise_scope", "noise_granularity", "noise_ablation", "engine",
               "mixed_precision")
+
+
+# Names IPython itself puts in a notebook's namespace.
+_IPYTHON_NAMES = frozenset({"In", "Out", "get_ipython", "exit", "quit", "open"})
+
+
+def check_injected(namespace: dict) -> None:
+    """Stop when the notebook's globals hold a value that is not a parameter.
+
+    Papermill only warns about a ``-p name value`` that the parameters cell does
+    not declare, and injects it anyway; called right after the parameters, this
+    turns a misspelt name (``learning_rate`` for ``lr``) into an error that names
+    it and the accepted names, before any work starts. Modules, functions,
+    classes and names starting with ``_`` are not parameters and are ignored.
+    """
+    unknown = sorted(name for name, value in namespace.items()
+                     if not name.startswith("_") and name not in PARAMETERS
+                     and name not in _IPYTHON_NAMES
+                     and not (inspect.ismodule(value) or callable(value)))
+    if unknown:
+        raise ConfigError(f"unknown parameter(s) {', '.join(unknown)}; the accepted "
+                          f"parameters are: {', '.join(PARAMETERS)}")
 
 
 def _is_int(v) -> bool:

@@ -61,7 +61,7 @@ PUBLISHED_MD5 = {
 }
 SYNTHETIC_MARKER = "SYNTHETIC.json"
 
-# Augmentation of PROTOCOL.md: shifts of up to 10 % of 32 px, nearest fill.
+# Augmentation (book, Method page): shifts of up to 10 % of 32 px, nearest fill.
 MAX_SHIFT = 3
 
 
@@ -355,7 +355,7 @@ def fingerprint(name: str, data_dir: str | os.PathLike | None) -> str:
 
 
 # --------------------------------------------------------------------------
-# preprocessing and augmentation (PROTOCOL.md)
+# preprocessing and augmentation (the book's Method page)
 # --------------------------------------------------------------------------
 
 @dataclass
@@ -372,7 +372,7 @@ class Prepared:
 
 
 def preprocess(ds: Dataset) -> Prepared:
-    """x/255 minus the per-pixel mean of the training images (PROTOCOL.md)."""
+    """x/255 minus the per-pixel mean of the training images (book, Method page)."""
     xtr = ds.x_train.astype(np.float32) / 255.0
     xte = ds.x_test.astype(np.float32) / 255.0
     mean = xtr.mean(axis=0)

@@ -4,7 +4,7 @@ conv3x3-BN-ReLU stem with 16 filters; three stages of ``n = (depth - 2) / 6``
 basic blocks with 16/32/64 filters; a 1x1 convolution (no BN) projects the
 shortcut where the shape changes; global average pooling; dense softmax.
 Glorot-uniform initialisation (the paper) and L2 1e-4 on every conv and
-dense kernel (PROTOCOL.md).
+dense kernel (see the book's Method page).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ A profile sets defaults; a parameter given explicitly always wins.
   Without ``data_dir`` it trains on a small synthetic dataset written in the
   real CIFAR format; with one it takes a small subset of the real data.
   Its numbers test the code path, never the science.
-- ``fast``: the full data, 30 epochs (the PROTOCOL.md step schedule compressed
+- ``fast``: the full data, 30 epochs (the step schedule compressed
   to 30 epochs), batch 32, N = 5: a quick look at the real effect.
 - ``cpu``: what a 2-core CPU can finish for ResNet20 on CIFAR-10: the full
   data, the step schedule compressed to 20 epochs (lr 0.001 reaches about 85 %),
@@ -14,7 +14,7 @@ A profile sets defaults; a parameter given explicitly always wins.
   subset of 2,000 test images (the spread between draws, 10-17 points at
   eta >= 0.2, dwarfs the ~1 point sampling error of 2,000 images); a0 is always
   measured on the full test set. See the book's Method page.
-- ``paper``: PROTOCOL.md's defaults: 200 epochs, batch 32, N = 10.
+- ``paper``: the full recipe of the book's Method page: 200 epochs, batch 32, N = 10.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Training one ResNet with Keras ``fit``, as PROTOCOL.md describes.
+"""Training one ResNet with Keras ``fit``, as the book's Method page describes.
 
 Each epoch is one ``fit`` call over a freshly shuffled and augmented copy of
 the training set, drawn from a generator seeded by (seed, epoch): an epoch is
@@ -32,7 +32,7 @@ OPTIMIZERS = {
     "sgd_nesterov": lambda lr: keras.optimizers.SGD(lr, momentum=0.9, nesterov=True),
 }
 
-# PROTOCOL.md step schedule for 200 epochs: (first epoch of the step, LR factor).
+# The step schedule for 200 epochs (book, Method page): (first epoch of the step, LR factor).
 SCHEDULE = ((80, 0.1), (120, 0.01), (160, 1e-3), (180, 5e-4))
 SCHEDULE_EPOCHS = 200
 
