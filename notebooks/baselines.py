@@ -48,7 +48,7 @@ ci = stats.cell_intervals(df, metrics=("baseline_accuracy",))
 t2 = paper.with_intervals(ci, "table2")
 for dataset, t in t2.groupby("dataset"):
     display(Markdown(f"**{dataset.upper()}**"))
-    display(t.drop(columns="dataset").style.hide(axis="index").format(precision=2))
+    display(t.drop(columns="dataset").style.hide(axis="index").format(precision=2).format({"lr": "{:g}"}))
 
 # %% tags=["hide-input"]
 inside = t2["paper_in_ci"].dropna()

@@ -90,7 +90,7 @@ ci = stats.cell_intervals(df, metrics=("A_avr",))
 t3 = paper.with_intervals(ci, "table3")
 for dataset, t in t3.groupby("dataset"):
     display(Markdown(f"**{dataset.upper()}**"))
-    display(t.drop(columns="dataset").style.hide(axis="index").format(precision=2))
+    display(t.drop(columns="dataset").style.hide(axis="index").format(precision=2).format({"lr": "{:g}"}))
 display(Markdown(say(claims.claim3(means))))
 display(Markdown(say(claims.claim6(means))))
 
@@ -106,7 +106,7 @@ display(Markdown(say(claims.claim6(means))))
 paired = stats.paired_differences(df, "A_avr", reference_lr=0.001)
 display((paired.assign(**{c: 100 * paired[c] for c in ("delta", "lo", "hi")})
          .rename(columns={"delta": "difference (pp)", "lo": "low (pp)", "hi": "high (pp)"}))
-        .style.hide(axis="index").format(precision=2))
+        .style.hide(axis="index").format(precision=2).format({"lr": "{:g}"}))
 
 # %% [markdown]
 # ### Models broken outright: non-finite outputs
