@@ -53,10 +53,12 @@ cpu-study: setup
 	$(BIN)/python -m helpers.grid $(CPU_STUDY) --seeds 0 1
 	$(BIN)/python -m helpers.grid $(CPU_STUDY) --seeds 0 1 2
 
-# The book's example run: the training notebook executed on the smoke profile.
+# The book's example run: one executed notebook of the cpu study (its grid keeps them in
+# $(CPU_STUDY_DIR)/notebooks/), made readable by helpers.example_page.
+EXAMPLE_KEY ?= cifar10-resnet20-bn-adam-lr0.001-s0-cpu-916907a170
 example: setup
-	$(BIN)/papermill notebooks/train.ipynb book/example_run.ipynb -p profile smoke \
-	    -p results_dir results/example --cwd notebooks --no-progress-bar
+	$(BIN)/python -m helpers.example_page $(CPU_STUDY_DIR)/notebooks/$(EXAMPLE_KEY).out.ipynb \
+	    book/example_run.ipynb --record $(CPU_STUDY_DIR)/$(EXAMPLE_KEY).json
 
 clean:
 	rm -rf $(VENV) .pytest_cache book/_build

@@ -1,0 +1,47 @@
+"""The example-run page made from a grid-executed training notebook (helpers.example_page)."""
+
+import json
+
+import nbformat
+
+from helpers import example_page
+
+
+def _executed(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["papermill"] = {"input_path": "/home/me/repo/notebooks/train.ipynb",
+                                "output_path": "/home/me/out/k.out.ipynb",
+                                "parameters": {"data_dir": "/home/me/data/cifar10.npz", "lr": 0.001}}
+    params = nbformat.v4.new_code_cell("lr = 0.001", metadata={"tags": ["parameters"]})
+    injected = nbformat.v4.new_code_cell('data_dir = "/home/me/data/cifar10.npz"',
+                                         metadata={"tags": ["injected-parameters"]})
+    work = nbformat.v4.new_code_cell("print('a0')")
+    work.outputs = [nbformat.v4.new_output("stream", name="stderr", text="I0000 oneDNN ...\n"),
+                    nbformat.v4.new_output("stream", name="stdout", text="a0 = 84.05 %\n")]
+    nb.cells = [nbformat.v4.new_markdown_cell("# Training"), params, injected, work]
+    path = tmp_path / "k.out.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+RECORD = {"key": "k", "config": {"depth": 20, "optimizer": "adam", "lr": 0.001, "batch_size": 32,
+                                 "seed": 0, "profile": "cpu", "epochs": 20, "n_repeats": 10,
+                                 "noise_test_samples": 2000},
+          "data": {"label": "CIFAR-10 (JPEG copy)"},
+          "environment": {"keras_backend": "tensorflow", "device": "CPU: AMD EPYC (2 cores)",
+                          "git": {"commit": "823e4d8d38"}},
+          "history": [{"test_accuracy": 0.8405}], "timings": {"train_seconds": 3100.0}}
+
+
+def test_page_hides_parameters_paths_and_stderr_and_names_the_run(tmp_path):
+    out = example_page.make_page(_executed(tmp_path), tmp_path / "page.ipynb", RECORD)
+    nb = nbformat.read(out, as_version=4)
+    text = json.dumps(nb)
+    assert "/home/me" not in text and "cifar10.npz" in text
+    tags = [set(c.metadata.get("tags", [])) for c in nb.cells]
+    assert "remove-cell" in tags[2] and "remove-cell" in tags[3]     # parameter cells
+    assert "hide-input" in tags[4]
+    assert [o["name"] for o in nb.cells[4].outputs] == ["stdout"]      # stderr dropped
+    note = nb.cells[1].source
+    assert "84.05 %" in note and "2000 test images" in note and "`823e4d8d`" in note
+    assert "results/cpu/k.json" in note and "52 min of training" in note
