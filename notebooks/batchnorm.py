@@ -32,12 +32,12 @@ profile = "cpu"
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from helpers import claims, plots, results
+from helpers import claims, plots, results, studies
 
 df = results.load_study(results_dir, profile)
 display(Markdown(results.provenance(df)))
 means = claims.cell_means(claims.completed(df))
-bn = means[(means["optimizer"] == "adam") & ((means["lr"] - 0.001).abs() < 1e-12)].copy()
+bn = studies.select(means, "batchnorm").copy()
 bn["BN layers"] = [claims.bn_layers(d) if b else 0 for d, b in zip(bn["depth"], bn["batch_norm"])]
 table = bn.pivot_table(index=["dataset", "depth"], columns="batch_norm",
                        values=["baseline_accuracy", "A_avr"])

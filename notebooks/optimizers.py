@@ -32,13 +32,12 @@ profile = "cpu"
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from helpers import claims, paper, plots, results
+from helpers import claims, paper, plots, results, studies
 
 df = results.load_study(results_dir, profile)
 display(Markdown(results.provenance(df)))
 means = claims.cell_means(claims.completed(df))
-ran = means[(means["dataset"] == "cifar10") & (means["depth"] == 20)
-            & ((means["lr"] - 0.00075).abs() < 1e-12)]["optimizer"].nunique()
+ran = studies.select(means, "optimizers")["optimizer"].nunique()
 if ran < 2:
     display(Markdown(f"**Not tested at this scale** ({claims.scale(df)}): the records hold "
                      f"{ran} optimizer(s) at lr 0.00075; the comparison below is empty."))

@@ -161,3 +161,31 @@ def test_a_cell_finished_meanwhile_by_another_process_is_skipped(tmp_path):
 
     s = grid.run_grid(cells, tmp_path, runner=runner, progress=False)
     assert cells[1].key not in calls and s["skipped"] == 1 and s["done"] == 5
+
+
+def test_a_new_optimizer_enters_no_study_unless_listed(monkeypatch):
+    """training.OPTIMIZERS may grow; the Figure 3 study is what helpers.studies lists."""
+    from helpers import studies, training
+
+    monkeypatch.setitem(training.OPTIMIZERS, "rmsprop", lambda lr: None)
+    cells = grid.study_cells(studies=("optimizers",))
+    assert {c.params["optimizer"] for c in cells} == set(studies.PAPER_OPTIMIZERS)
+    # it can still be run by name, as a filter of a study that lists it: here none does
+    assert grid.study_cells(studies=("optimizers",), optimizers=("rmsprop",)) == []
+
+
+def test_studies_select_what_the_grid_runs():
+    """The analyses' select() and the grid's cells() read the same definition."""
+    import pandas as pd
+
+    from helpers import studies
+
+    cells = grid.study_cells(seeds=(0,))
+    df = pd.DataFrame([c.params for c in cells]).assign(studies=[c.studies for c in cells])
+    for name in studies.STUDIES:
+        picked = studies.select(df, name)
+        assert len(picked) == len(studies.STUDIES[name].cells())
+        assert picked["studies"].map(lambda s: name in s).all()
+    assert studies.same_lr(0.1 + 0.2, 0.3) and not studies.same_lr(0.001, 0.00125)
+    with pytest.raises(ValueError, match="studies"):
+        studies.select(df, "figure9")

@@ -10,7 +10,7 @@ import pytest  # noqa: E402
 from matplotlib.colors import to_hex  # noqa: E402
 
 from helpers import plots  # noqa: E402
-from helpers.grid import OUTSIDE_LRS  # noqa: E402
+from helpers.studies import OUTSIDE_LRS  # noqa: E402
 from helpers.paper import PAPER_LRS  # noqa: E402
 
 

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .paper import table
+from .studies import ADAPTIVE, LR_TOLERANCE, SGD_FAMILY, select
 
 MIN_SEEDS = 3
 CELL = ["dataset", "depth", "lr", "optimizer", "batch_norm"]
@@ -29,10 +30,6 @@ BASELINE_RANGE_PP = 3.5
 MONOTONE_TOL = 0.01
 CLAIM7_RHO = 0.3             # claim 7: a partial rank correlation of -0.3 or below holds          # claim 2: A^x may rise by at most 0.01 between noise levels
 SWEET_SPOT = (0.0005, 0.001)  # claim 4, ResNet20 on CIFAR-10
-PAPER_LR_RANGE = (0.0005, 0.0015)  # the LRs of the paper's grid
-NUM_CLASSES = {"cifar10": 10, "cifar100": 100}
-ADAPTIVE = ("adam", "nadam", "adamax")
-SGD_FAMILY = ("sgd", "sgd_momentum", "sgd_nesterov")
 
 
 @dataclass
@@ -103,7 +100,8 @@ def _pct(v) -> str:
 
 
 def _lr_cells(m: pd.DataFrame) -> pd.DataFrame:
-    return m[(m["optimizer"] == "adam") & m["batch_norm"]]
+    """The LR study's rows (the paper's six LRs; claims 1-3, 6, 7 are about that range)."""
+    return select(m, "lr")
 
 
 def claim1(m):
@@ -169,8 +167,9 @@ def claim3(m):
 
 
 def sweet_spot(m, dataset="cifar10", depth=20):
-    """Pareto front of (a0, A^0.1) over the LRs of one model: the LRs no other LR beats on both."""
-    cells = _lr_cells(m)
+    """Pareto front of (a0, A^0.1) over the LRs of one model (the paper's and those outside
+    its range): the LRs no other LR beats on both."""
+    cells = select(m, "lr", "lr_outside")
     cells = cells[(cells["dataset"] == dataset) & (cells["depth"] == depth)].dropna(
         subset=["baseline_accuracy", "A_0.1"])
     return pareto_front(cells, "baseline_accuracy", "A_0.1")
@@ -179,11 +178,10 @@ def sweet_spot(m, dataset="cifar10", depth=20):
 def claim4(m):
     front = sweet_spot(m)
     lrs = sorted(front["lr"])
-    inside = [SWEET_SPOT[0] - 1e-12 <= lr <= SWEET_SPOT[1] + 1e-12 for lr in lrs]
-    cells = _lr_cells(m)
+    inside = [SWEET_SPOT[0] - LR_TOLERANCE <= lr <= SWEET_SPOT[1] + LR_TOLERANCE for lr in lrs]
+    cells = select(m, "lr_outside")
     cells = cells[(cells["dataset"] == "cifar10") & (cells["depth"] == 20)]
-    outside = sorted(lr for lr in cells["lr"].unique()
-                     if not PAPER_LR_RANGE[0] - 1e-12 <= lr <= PAPER_LR_RANGE[1] + 1e-12)
+    outside = sorted(cells["lr"].unique())
     frac = sum(inside) / len(lrs) if lrs else float("nan")
     if not lrs:
         outcome = "no data"
@@ -203,8 +201,7 @@ def claim4(m):
 
 
 def claim5(m):
-    c = m[(m["dataset"] == "cifar10") & (m["depth"] == 20) & m["batch_norm"]
-          & ((m["lr"] - 0.00075).abs() < 1e-12)].set_index("optimizer")
+    c = select(m, "optimizers").set_index("optimizer")
     p = table("figure3").set_index("optimizer")
     def margins(frame, a0, aavr):
         ad = frame.index.intersection(ADAPTIVE)
@@ -302,8 +299,7 @@ def bn_layers(depth: int) -> int:
 
 
 def claim8(m):
-    c = m[(m["optimizer"] == "adam") & ((m["lr"] - 0.001).abs() < 1e-12)]
-    c = c.pivot_table(index=["dataset", "depth"], columns="batch_norm", values="A_avr").dropna()
+    c = select(m, "batchnorm").pivot_table(index=["dataset", "depth"], columns="batch_norm", values="A_avr").dropna()
     if not {True, False} <= set(c.columns) or c.empty:
         return Verdict(8, "Batch normalization lowers noise resistance, the more BN layers the worse "
                        "(second paper).", "abstract only: no numbers", "", "", "no data")

@@ -3,15 +3,9 @@
     python -m helpers.grid --profile smoke --results-dir results/smoke
     python -m helpers.grid --profile paper --data-dir ~/cifar --seeds 0 1 2 --depths 20 32
 
-Three studies, merged into one list of unique cells (one trained model each):
-
-- ``lr``: the paper's LR grid, 2 datasets x 4 depths x 6 LRs, Adam (Tables II, III);
-  these cells also run the noise-model ablation (``noise_ablation=True``);
-- ``optimizers``: ResNet20 on CIFAR-10 at lr 0.00075 with the six optimizers (Fig. 3);
-- ``batchnorm``: every depth with and without BN, both datasets, Adam at lr 0.001
-  (the BN paper's abstract gives no LR; 0.001 is the middle of the LR grid);
-- ``lr_outside``: the LR grid extended past the paper's range (lr 0.00025 and 0.003,
-  Adam, with the ablation), so that the sweet-spot claim can fail.
+The studies of ``helpers.studies`` (lr, optimizers, batchnorm, lr_outside), merged
+into one list of unique cells (one trained model each); the cells of a study with
+the ablation also sweep the noise-model ablation (``noise_ablation=True``).
 
 Every cell runs once per training seed. Each run's executed notebook is kept
 in ``<results_dir>/notebooks/``, its record in ``<results_dir>/``. A cell whose
@@ -50,18 +44,14 @@ from pathlib import Path
 
 from . import data as data_mod
 from .config import ConfigError, make_config
-from .paper import PAPER_DEPTHS, PAPER_LRS
 from .progress import progress_bar
 from .results import read_record, run_key
+from .studies import DATASETS, PAPER_DEPTHS, PAPER_OPTIMIZERS, STUDIES, lr_in
 from .training import OPTIMIZERS
 
 ROOT = Path(__file__).resolve().parents[2]
 TRAIN_NOTEBOOK = ROOT / "notebooks" / "train.ipynb"
-STUDIES = ("lr", "optimizers", "batchnorm", "lr_outside")
-DATASETS = ("cifar10", "cifar100")
-OPTIMIZER_LR = 0.00075
-BN_LR = 0.001
-OUTSIDE_LRS = (0.00025, 0.003)  # below and above the paper's six LRs (claim 4)
+STUDY_NAMES = tuple(STUDIES)
 
 
 @dataclass
@@ -79,46 +69,29 @@ class Cell:
                 f"seed={p['seed']}")
 
 
-def study_cells(studies=STUDIES, datasets=DATASETS, depths=PAPER_DEPTHS, lrs=None,
-                optimizers=tuple(OPTIMIZERS), seeds=(0,), batch_norm=(True, False)) -> list[Cell]:
-    """The unique cells of the chosen studies, restricted by the filters (``lrs=None``:
-    every LR of the chosen studies)."""
-    for name, values, accepted in (("studies", studies, STUDIES), ("datasets", datasets, DATASETS),
+def study_cells(studies=STUDY_NAMES, datasets=DATASETS, depths=PAPER_DEPTHS, lrs=None,
+                optimizers=PAPER_OPTIMIZERS, seeds=(0,), batch_norm=(True, False)) -> list[Cell]:
+    """The unique cells of the chosen studies (``helpers.studies``), restricted by the
+    filters (``lrs=None``: every LR of the chosen studies)."""
+    for name, values, accepted in (("studies", studies, STUDY_NAMES), ("datasets", datasets, DATASETS),
                                    ("optimizers", optimizers, tuple(OPTIMIZERS))):
         bad = [v for v in values if v not in accepted]
         if bad:
             raise ConfigError(f"{name}={bad!r} is not accepted; accepted values: "
                               + ", ".join(map(repr, accepted)))
-    wanted = []
-    if "lr" in studies:
-        wanted += [("lr", ds, d, lr, "adam", True) for ds in DATASETS for d in PAPER_DEPTHS
-                   for lr in PAPER_LRS]
-    if "optimizers" in studies:
-        wanted += [("optimizers", "cifar10", 20, OPTIMIZER_LR, opt, True) for opt in OPTIMIZERS]
-    if "batchnorm" in studies:
-        wanted += [("batchnorm", ds, d, BN_LR, "adam", bn) for ds in DATASETS
-                   for d in PAPER_DEPTHS for bn in (True, False)]
-    if "lr_outside" in studies:
-        wanted += [("lr_outside", ds, d, lr, "adam", True) for ds in DATASETS
-                   for d in PAPER_DEPTHS for lr in OUTSIDE_LRS]
-
-    def keep(ds, d, lr, opt, bn):
-        return (ds in datasets and d in depths
-                and (lrs is None or any(abs(lr - x) < 1e-12 for x in lrs))
-                and opt in optimizers and bn in batch_norm)
-
     cells: dict[tuple, Cell] = {}
     for seed in seeds:
-        for study, ds, d, lr, opt, bn in wanted:
-            if not keep(ds, d, lr, opt, bn):
-                continue
-            ident = (ds, d, lr, opt, bn, seed)
-            cell = cells.setdefault(ident, Cell({"dataset": ds, "depth": d, "lr": lr,
-                                                 "optimizer": opt, "batch_norm": bn,
-                                                 "seed": seed}))
-            cell.studies.add(study)
+        for study in (STUDIES[n] for n in STUDY_NAMES if n in studies):
+            for ds, d, lr, opt, bn in study.cells():
+                if not (ds in datasets and d in depths and (lrs is None or lr_in(lr, lrs))
+                        and opt in optimizers and bn in batch_norm):
+                    continue
+                cell = cells.setdefault((ds, d, lr, opt, bn, seed), Cell(
+                    {"dataset": ds, "depth": d, "lr": lr, "optimizer": opt, "batch_norm": bn,
+                     "seed": seed}))
+                cell.studies.add(study.name)
     for cell in cells.values():
-        cell.params["noise_ablation"] = bool({"lr", "lr_outside"} & cell.studies)
+        cell.params["noise_ablation"] = any(STUDIES[n].ablation for n in cell.studies)
     return list(cells.values())
 
 
@@ -758,12 +731,12 @@ def main(argv=None) -> int:
     ap.add_argument("--data-dir", default=None,
                     help="CIFAR folder / .tar.gz / .npz / 'download' (default: $CIFAR_DATA_DIR; "
                          "the smoke profile uses synthetic data without it)")
-    ap.add_argument("--studies", nargs="+", default=list(STUDIES))
+    ap.add_argument("--studies", nargs="+", default=list(STUDY_NAMES))
     ap.add_argument("--datasets", nargs="+", default=list(DATASETS))
     ap.add_argument("--depths", nargs="+", type=int, default=list(PAPER_DEPTHS))
     ap.add_argument("--lrs", nargs="+", type=float, default=None,
                     help="default: every LR of the chosen studies")
-    ap.add_argument("--optimizers", nargs="+", default=list(OPTIMIZERS))
+    ap.add_argument("--optimizers", nargs="+", default=list(PAPER_OPTIMIZERS))
     ap.add_argument("--seeds", nargs="+", type=int, default=[0])
     ap.add_argument("--batch-norm", nargs="+", choices=["on", "off"], default=["on", "off"])
     ap.add_argument("-p", "--param", nargs=2, action="append", default=[],

@@ -17,8 +17,7 @@ TABLES = {
     "figure3": "figure3_optimizers.csv",
     "in_text": "normalized_accuracy_in_text.csv",
 }
-PAPER_LRS = (0.0005, 0.000625, 0.00075, 0.001, 0.00125, 0.0015)
-PAPER_DEPTHS = (20, 32, 44, 56)
+from .studies import PAPER_DEPTHS, PAPER_LRS, select  # noqa: F401  (re-exported)
 
 
 def table(name: str) -> pd.DataFrame:
@@ -55,11 +54,7 @@ def beside(means: pd.DataFrame, name: str) -> pd.DataFrame:
     keys, ours, theirs = _COMPARE[name]
     paper = table(name.split("_")[0])
     keys = list(keys)
-    if name.startswith("figure3"):
-        means = means[(means["dataset"] == "cifar10") & (means["depth"] == 20)
-                      & ((means["lr"] - 0.00075).abs() < 1e-12) & means["batch_norm"]]
-    else:
-        means = means[(means["optimizer"] == "adam") & means["batch_norm"]]
+    means = select(means, "optimizers") if name.startswith("figure3") else select(means, "lr")
     m = means[keys + [ours, f"{ours}_std", "n_seeds"]].copy()
     m["lr_key"] = m["lr"].round(9) if "lr" in keys else 0
     p = paper[keys + [theirs]].copy()
@@ -81,11 +76,7 @@ def with_intervals(ci: pd.DataFrame, name: str) -> pd.DataFrame:
     outside its range) are kept; paper cells we have not run are left out."""
     keys, ours, theirs = _COMPARE[name]
     keys = list(keys)
-    if name.startswith("figure3"):
-        ci = ci[(ci["dataset"] == "cifar10") & (ci["depth"] == 20)
-                & ((ci["lr"] - 0.00075).abs() < 1e-12) & ci["batch_norm"]]
-    else:
-        ci = ci[(ci["optimizer"] == "adam") & ci["batch_norm"]]
+    ci = select(ci, "optimizers") if name.startswith("figure3") else select(ci, "lr", "lr_outside")
     out = ci[keys + [f"{ours}_mean", f"{ours}_std", f"{ours}_lo", f"{ours}_hi", "n",
                      "n_diverged"]].copy()
     p = table(name.split("_")[0])[keys + [theirs]].copy()

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .paper import PAPER_LRS
+from .studies import same_lr
 
 PAGE_WIDTH = 8.0  # inches: the width of the book's text column at 96 dpi
 
@@ -50,14 +51,14 @@ style()
 
 def lr_colour(lr: float):
     for known, colour in LR_COLOURS.items():
-        if abs(known - lr) < 1e-12:
+        if same_lr(known, lr):
             return colour
     return UNKNOWN_LR_COLOUR
 
 
 def lr_marker(lr: float) -> str:
     for known, marker in LR_MARKERS.items():
-        if abs(known - lr) < 1e-12:
+        if same_lr(known, lr):
             return marker
     return "o"
 

@@ -20,6 +20,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .studies import REFERENCE_LR, same_lr
+
 CELL = ["dataset", "depth", "lr", "optimizer", "batch_norm"]
 B_DEFAULT = 1000
 LEVEL = 0.95
@@ -105,7 +107,7 @@ def cell_intervals(df: pd.DataFrame, metrics=("baseline_accuracy", "A_avr"), B: 
     return out.reset_index()
 
 
-def paired_differences(df: pd.DataFrame, metric: str = "A_avr", reference_lr: float = 0.001,
+def paired_differences(df: pd.DataFrame, metric: str = "A_avr", reference_lr: float = REFERENCE_LR,
                        B: int = B_DEFAULT, seed: int = 0, level: float = LEVEL) -> pd.DataFrame:
     """metric(LR) - metric(reference LR) per (dataset, depth, optimizer, BN), differences
     taken within each seed (same initial weights and data order), with a bootstrap
@@ -114,12 +116,12 @@ def paired_differences(df: pd.DataFrame, metric: str = "A_avr", reference_lr: fl
 
     def diffs(d: pd.DataFrame) -> pd.Series:
         key = ["dataset", "depth", "optimizer", "batch_norm", "seed"]
-        ref = d[(d["lr"] - reference_lr).abs() < 1e-12].set_index(key)[metric]
+        ref = d[same_lr(d["lr"], reference_lr)].set_index(key)[metric]
         rows = d.set_index(key)
         delta = rows[metric] - ref.reindex(rows.index).to_numpy()
         per = pd.DataFrame({"lr": rows["lr"].to_numpy(), "delta": delta.to_numpy()},
                            index=rows.index).reset_index()
-        per = per[(per["lr"] - reference_lr).abs() > 1e-12].dropna(subset=["delta"])
+        per = per[~same_lr(per["lr"], reference_lr)].dropna(subset=["delta"])
         return per.groupby(["dataset", "depth", "optimizer", "batch_norm", "lr"])["delta"].mean()
 
     point = diffs(done)
