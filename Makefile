@@ -24,11 +24,18 @@ OFFLINE_PYTHON  ?= python3
 # the dry-run check also needs keras' base dependencies (numpy, h5py, ml-dtypes,
 # packaging) as wheels; they are downloaded beside, never carried
 BASE_WHEELHOUSE ?= .whl-base
-# the GPU study (scripts/gpu_study.sh; variables documented there)
-DATA    ?= ../shared/data/cifar10-jpeg.npz
-OUT     ?= gpu-out
-BUDGET  ?= 540
-SEEDS   ?= 0
+# the GPU study (scripts/gpu_study.sh; variables documented there). ALLOW_CPU=1: a dry
+# proof on a CPU; GPU_PROFILE=smoke: seconds per cell
+DATA        ?= ../shared/data/cifar10-jpeg.npz
+OUT         ?= gpu-out
+BUDGET      ?= 540
+SEEDS       ?= 0
+GPU_PROFILE ?= fast
+ALLOW_CPU   ?= 0
+LR_BATCH    ?= auto
+BENCH       ?= 1
+BENCH_ARGS  ?= --depths 20 --steps 100 --test-size 1000 --n-repeats 5 --skip-fit --lr-batch 6
+GRID_VIA    ?= inprocess
 GPU_STUDY_ARGS ?=
 
 .PHONY: setup main book test study example clean wheelhouse wheelhouse-check install-offline gpu-study
@@ -83,8 +90,9 @@ install-offline:
 
 # the CIFAR-10 study on the fast profile, in the time budget, packed under OUT
 gpu-study:
-	DATA="$(DATA)" OUT="$(OUT)" BUDGET="$(BUDGET)" SEEDS="$(SEEDS)" \
-	    PYTHON="$(OFFLINE_PYTHON)" scripts/gpu_study.sh $(GPU_STUDY_ARGS)
+	DATA="$(DATA)" OUT="$(OUT)" BUDGET="$(BUDGET)" SEEDS="$(SEEDS)" PROFILE="$(GPU_PROFILE)" \
+	    ALLOW_CPU="$(ALLOW_CPU)" LR_BATCH="$(LR_BATCH)" BENCH="$(BENCH)" BENCH_ARGS="$(BENCH_ARGS)" \
+	    GRID_VIA="$(GRID_VIA)" PYTHON="$(OFFLINE_PYTHON)" scripts/gpu_study.sh $(GPU_STUDY_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache book/_build

@@ -211,5 +211,12 @@ for key, name in (("fit_ips", "fit"), ("fast_ips", "fast")):
           f"({total / 86400:.1f} days); +BN study training {bn_s / 3600:.1f} h")
     if name == "fast" and sweep_s is None:
         print("        (no sweep measured: sweeps and per-epoch tests not included)")
+t_lr, t_one = per_image_seconds("lr_batch_ips"), per_image_seconds("fast_ips")
+if t_lr is not None:  # the 48 LR-grid models in batches of their LRs, the 6 others alone
+    lr_models = {d: k - (6 if d == 20 else 0) for d, k in GRID.items()}
+    train_s = sum(EPOCHS * STEPS * BATCH * (lr_models[d] * t_lr[d] + (k - lr_models[d]) * t_one[d])
+                  for d, k in GRID.items())
+    print(f"  fast, LR-grid models {args.lr_batch} at a time ({args.lr_vectorize}): training "
+          f"{train_s / 3600:8.1f} h (per-epoch tests and sweeps as above)")
 print("  (one device, models one after another; depths between the measured ones are "
       "interpolated linearly in depth; compilation not included)")

@@ -148,7 +148,7 @@ def m(tmp_path_factory):
            "TMPDIR": str(tmp)}
     out = tmp / "measurements.json"
     proc = subprocess.run([sys.executable, __file__, str(out)], env=env, capture_output=True,
-                          text=True, timeout=900)
+                          text=True, timeout=2400)
     assert proc.returncode == 0, proc.stderr[-4000:]
     return json.loads(out.read_text())
 

@@ -56,6 +56,24 @@ def test_a_failing_cell_names_itself(tmp_path):
     assert run_cell.run_notebook({"a": 2}, nb)["a"] == 2
 
 
+def test_without_ipython_display_prints_text_and_figures_work(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "IPython", None)          # as if not installed
+    monkeypatch.setitem(sys.modules, "IPython.display", None)
+    nb = tmp_path / "x.ipynb"
+    nb.write_text(json.dumps({"cells": [
+        {"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": "n = 1"},
+        {"cell_type": "code", "metadata": {}, "source": [
+            "from IPython.display import Markdown, display\n", "import pandas as pd\n",
+            "import matplotlib.pyplot as plt\n",
+            "fig, ax = plt.subplots(1, 2, constrained_layout=True)\n",
+            "ax[0].plot([1, n])\n", "plt.show()\n",
+            "display(Markdown('**n is %d**' % n))\n", "display(pd.DataFrame({'col': [n]}))\n"]}]}))
+    ns = run_cell.run_notebook({"n": 7}, nb, log=tmp_path / "out.log", cwd=tmp_path)
+    text = (tmp_path / "out.log").read_text()
+    assert "**n is 7**" in text and "col" in text and "7" in text
+    assert ns["n"] == 7 and sys.modules["IPython"] is None      # the stand-in is gone again
+
+
 @pytest.mark.slow
 def test_in_process_run_gives_papermills_record(tmp_path):
     env = {**os.environ, "KERAS_BACKEND": "jax", "TF_CPP_MIN_LOG_LEVEL": "2"}

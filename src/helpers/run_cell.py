@@ -67,6 +67,9 @@ def _ipython_stub() -> types.ModuleType | None:
     mod = types.ModuleType("IPython.display")
     mod.display, mod.Markdown = display, Markdown
     pkg.display = mod
+    # matplotlib probes a loaded IPython: no shell here, and no version to adapt to
+    pkg.get_ipython = lambda: None
+    pkg.version_info = (0, 0, 0)
     return pkg
 
 
@@ -95,7 +98,8 @@ def run_notebook(parameters: dict, notebook: str | Path = TRAIN_NOTEBOOK,
     notebook = Path(notebook).resolve()
     cells = code_cells(notebook)
     stub = _ipython_stub()
-    saved_modules = {k: sys.modules.get(k) for k in ("IPython", "IPython.display")}
+    absent = object()
+    saved_modules = {k: sys.modules.get(k, absent) for k in ("IPython", "IPython.display")}
     if stub is not None:
         sys.modules["IPython"], sys.modules["IPython.display"] = stub, stub.display
     try:
@@ -126,7 +130,7 @@ def run_notebook(parameters: dict, notebook: str | Path = TRAIN_NOTEBOOK,
             out.close()
         if stub is not None:
             for k, v in saved_modules.items():
-                if v is None:
+                if v is absent:
                     sys.modules.pop(k, None)
                 else:
                     sys.modules[k] = v
