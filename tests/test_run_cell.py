@@ -81,10 +81,10 @@ def test_in_process_run_gives_papermills_record(tmp_path):
     (tmp_path / "rc").mkdir()
     pm = subprocess.run([sys.executable, "-m", "papermill", str(NOTEBOOK), "out.ipynb", *PARAMS,
                          "--no-progress-bar"], cwd=tmp_path / "pm", env=env,
-                        capture_output=True, text=True, timeout=600)
+                        capture_output=True, text=True, timeout=1500)
     assert pm.returncode == 0, pm.stderr[-3000:]
     rc = subprocess.run([sys.executable, "-c", NO_PAPERMILL, *PARAMS, "--log", "run.log"],
-                        cwd=tmp_path / "rc", env=env, capture_output=True, text=True, timeout=600)
+                        cwd=tmp_path / "rc", env=env, capture_output=True, text=True, timeout=1500)
     assert rc.returncode == 0, rc.stderr[-3000:]
     a, b = _record(tmp_path / "pm" / "res"), _record(tmp_path / "rc" / "res")
     assert b["environment"]["keras_backend"] == "jax" and b["status"] == "completed"

@@ -12,8 +12,8 @@ own, so the run record is the one papermill would produce (same key, same fields
 
 Differences, none of which reaches the record: no executed ``.ipynb`` is written (the
 printed output is kept in ``<results_dir>/notebooks/<key>.out.log``); figures go to
-the non-interactive Agg backend and are not saved; where IPython is not installed,
-``display``/``Markdown`` print plain text.
+the non-interactive Agg backend and are not saved; ``display``/``Markdown`` print
+plain text (a stand-in ``IPython.display`` during the run, IPython installed or not).
 
 ``grid_runner`` has the signature of ``helpers.grid.run_grid``'s ``runner``.
 """
@@ -48,13 +48,10 @@ def code_cells(notebook: str | Path) -> list[tuple[str, bool]]:
     return cells
 
 
-def _ipython_stub() -> types.ModuleType | None:
-    """A stand-in ``IPython.display`` (display, Markdown) when IPython is missing."""
-    try:
-        import IPython.display  # noqa: F401
-        return None
-    except ImportError:
-        pass
+def _ipython_stub() -> types.ModuleType:
+    """A stand-in ``IPython`` package whose ``display`` module prints ``display(...)``
+    and ``Markdown`` as text (IPython's own, outside a kernel, prints only a repr for
+    Markdown; on the GPU machine there is no IPython at all)."""
 
     class Markdown(str):
         pass
@@ -100,8 +97,7 @@ def run_notebook(parameters: dict, notebook: str | Path = TRAIN_NOTEBOOK,
     stub = _ipython_stub()
     absent = object()
     saved_modules = {k: sys.modules.get(k, absent) for k in ("IPython", "IPython.display")}
-    if stub is not None:
-        sys.modules["IPython"], sys.modules["IPython.display"] = stub, stub.display
+    sys.modules["IPython"], sys.modules["IPython.display"] = stub, stub.display
     try:
         import keras
         keras.backend.clear_session()  # a fresh kernel's layer names and graph
@@ -128,12 +124,11 @@ def run_notebook(parameters: dict, notebook: str | Path = TRAIN_NOTEBOOK,
         os.chdir(here)
         if out:
             out.close()
-        if stub is not None:
-            for k, v in saved_modules.items():
-                if v is absent:
-                    sys.modules.pop(k, None)
-                else:
-                    sys.modules[k] = v
+        for k, v in saved_modules.items():
+            if v is absent:
+                sys.modules.pop(k, None)
+            else:
+                sys.modules[k] = v
         import matplotlib.pyplot as plt
         plt.close("all")
     return namespace
