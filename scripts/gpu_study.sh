@@ -31,7 +31,6 @@ START=$(date +%s)
 CPU=(); [ "${ALLOW_CPU:-0}" = 1 ] && CPU=(--allow-cpu)
 DATA_ARGS=(); [ -n "${DATA:-}" ] && DATA_ARGS=(--data "$(realpath "$DATA")")
 mkdir -p "$OUT" "$RESULTS/benchmarks"
-touch -d "@$START" "$OUT/.start"
 
 "$PYTHON" -m helpers.gpu_study check "${CPU[@]}"
 

@@ -8,6 +8,7 @@ As in test_engine.py, the JAX measurements run once in a subprocess with
 """
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -66,10 +67,13 @@ def measure(tmp: Path) -> dict:
             rows = []
             for a, b in zip(singles, batch):
                 wskip, oskip = _bias_before_bn(a)
+                w0 = _values(training.build_model(cfgs[0], 10).weights)
                 wa, wb = _values(a.weights), _values(b.weights)
                 oa, ob = _values(a.optimizer.variables), _values(b.optimizer.variables)
-                w0 = _values(training.build_model(cfgs[0], 10).weights)
-                rows.append({"weights": _diff(wa, wb, set(range(len(wa))) - wskip),
+                keep = sorted(set(range(len(wa))) - wskip)
+                gap = math.sqrt(sum(float(np.sum((wa[i] - wb[i]) ** 2)) for i in keep))
+                step = math.sqrt(sum(float(np.sum((wa[i] - w0[i]) ** 2)) for i in keep))
+                rows.append({"weights": _diff(wa, wb, keep), "relative_l2": gap / step,
                              "bias_before_bn": _diff(wa, wb, wskip),
                              "optimizer": _diff(oa, ob, set(range(len(oa))) - oskip),
                              "n_skipped": [len(wskip), len(oskip)],
@@ -161,8 +165,9 @@ def test_runs_on_jax_and_is_off_by_default_on_cpu(m):
 @pytest.mark.parametrize("case", ["adam_vmap", "adam_map", "sgd_momentum_vmap"])
 def test_batched_steps_equal_three_single_runs(m, case):
     s = m[f"steps_{case}"]
+    adam = case.startswith("adam")
     for (la, aa), (lb, ab) in zip(s["alone"], s["together"]):
-        assert lb == pytest.approx(la, rel=1e-5)
+        assert lb == pytest.approx(la, rel=1e-4 if adam else 1e-6)
         assert ab == aa
     assert len({round(l, 4) for l, _ in s["alone"]}) == 3   # the three LRs trained differently
     for lr, row in zip(LRS, s["models"]):
@@ -170,10 +175,17 @@ def test_batched_steps_equal_three_single_runs(m, case):
         assert row["n_skipped"] == [7, 14 if case.startswith("adam") else 7]
         assert row["lr_kept"] == pytest.approx(lr)
         assert row["moved"] > 0.1 * min(LRS)                # it trained
-        # same updates to float tolerance: SGD within 1e-3 of a step; Adam divides by
-        # sqrt(v), which magnifies rounding in tiny gradients: within 5 % of one step
-        assert row["weights"] < (0.05 if case.startswith("adam") else 1e-3) * lr
-        assert row["optimizer"] < 1e-3                      # moments / momenta
+        if adam:
+            # Adam's first steps are nearly sign steps (m / sqrt(v) = +-1 at step 1), so a
+            # gradient within rounding of 0 can step either way: a few weights differ by up
+            # to a step, the weights as a whole by under 2 % of how far they moved
+            assert row["weights"] < 0.5 * lr
+            assert row["relative_l2"] < 0.02
+            assert row["optimizer"] < 1e-3                  # moments
+        else:                                               # SGD: same updates to rounding
+            assert row["weights"] < 1e-3 * lr
+            assert row["relative_l2"] < 1e-4
+            assert row["optimizer"] < 1e-5                  # momenta
         assert row["bias_before_bn"] <= 4.01 * lr           # 4 steps of +-lr at most
 
 
