@@ -16,6 +16,13 @@ together (``training.train_batched``); their notebooks then find the finished
 checkpoints and make the records. JAX's persistent compilation cache
 (``JAX_COMPILATION_CACHE_DIR``, default ``.jax-cache``) lets runs of one depth
 compile once, across processes and calls.
+
+For ``helpers.grid`` (not changed here): an executor without papermill is
+``run_grid(cells, results_dir, runner=run_cell.grid_runner)``; LR batching is, before
+``run_grid``, grouping the cells to run by their ``training.BATCH_SHARED`` parameters
+and calling ``training.train_batched`` on each group of two or more, as ``run_study``
+does. ``scripts/gpu_study.sh`` with ``GRID_VIA=cli`` calls ``python -m helpers.grid
+--time-budget`` instead, once the grid has that flag.
 """
 
 from __future__ import annotations
