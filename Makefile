@@ -3,6 +3,10 @@
 #   make test   set up, then run the tests
 # and one re-runs the study:
 #   make study PROFILE=paper GRID_ARGS="--data-dir ~/cifar --seeds 0 1 2"
+# On an offline GPU machine (README, "On an offline GPU machine"):
+#   make wheelhouse        (here, with a network) binary wheels of requirements-offline.txt
+#   make install-offline   (there) install them with --no-index
+#   make gpu-study DATA=... OUT=... BUDGET=... SEEDS="0"
 PYTHON   ?= python3
 VENV     ?= .venv
 BIN       = $(VENV)/bin
@@ -13,6 +17,29 @@ export TF_CPP_MIN_LOG_LEVEL = 2
 # no progress bars in executed notebooks or pages (tqdm reads TQDM_DISABLE)
 book: export TQDM_DISABLE = 1
 
+# offline install: wheels for a target Python and platform (pip matches each tag exactly)
+WHEELHOUSE      ?= .whl
+WHEEL_PYTHON    ?= 3.12
+WHEEL_PLATFORMS ?= manylinux2014_x86_64 manylinux_2_27_x86_64 manylinux_2_28_x86_64
+OFFLINE_REQS    ?= requirements-offline.txt
+OFFLINE_PYTHON  ?= python3
+# the dry-run check also needs keras' base dependencies (numpy, h5py, ml-dtypes,
+# packaging) as wheels; they are downloaded beside, never carried
+BASE_WHEELHOUSE ?= .whl-base
+# the GPU study (scripts/gpu_study.sh; variables documented there). ALLOW_CPU=1: a dry
+# proof on a CPU; GPU_PROFILE=smoke: seconds per cell
+OUT         ?= gpu-out
+BUDGET      ?= 540
+SEEDS       ?= 0
+GPU_PROFILE ?= fast
+ALLOW_CPU   ?= 0
+LR_BATCH    ?= auto
+BENCH       ?= 1
+BENCH_ARGS  ?= --depths 20 --steps 100 --test-size 1000 --n-repeats 5 --skip-fit --lr-batch 6
+GRID_VIA    ?= inprocess
+GPU_STUDY_ARGS ?=
+
+
 # The CPU-sized study the book shows (ResNet20 on CIFAR-10, profile cpu, seeds 0-2):
 #   make cpu-study DATA=../shared/data/cifar10-jpeg.npz
 DATA     ?= $(CIFAR_DATA_DIR)
@@ -20,7 +47,8 @@ CPU_STUDY_DIR ?= results/cpu
 CPU_STUDY = --profile cpu --data-dir $(DATA) --results-dir $(CPU_STUDY_DIR) \
 	--studies lr batchnorm lr_outside --datasets cifar10 --depths 20
 
-.PHONY: setup main book check-book test study cpu-study example clean
+.PHONY: setup main book check-book test study cpu-study example clean wheelhouse \
+	wheelhouse-check install-offline gpu-study
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +87,35 @@ EXAMPLE_KEY ?= cifar10-resnet20-bn-adam-lr0.001-s0-cpu-916907a170
 example: setup
 	$(BIN)/python -m helpers.example_page $(CPU_STUDY_DIR)/notebooks/$(EXAMPLE_KEY).out.ipynb \
 	    book/example_run.ipynb --record $(CPU_STUDY_DIR)/$(EXAMPLE_KEY).json
+
+wheelhouse: setup
+	$(BIN)/python -m pip download --no-deps --only-binary=:all: --implementation cp \
+	    --python-version $(WHEEL_PYTHON) $(addprefix --platform ,$(WHEEL_PLATFORMS)) \
+	    -d $(WHEELHOUSE) -r $(OFFLINE_REQS)
+	@$(BIN)/python scripts/wheelhouse_check.py $(WHEELHOUSE) $(OFFLINE_REQS)
+
+# resolve requirements-offline.txt from the wheels alone, for the target, without installing
+wheelhouse-check: wheelhouse
+	$(BIN)/python -m pip download -q --no-deps --only-binary=:all: --implementation cp \
+	    --python-version $(WHEEL_PYTHON) $(addprefix --platform ,$(WHEEL_PLATFORMS)) \
+	    -d $(BASE_WHEELHOUSE) numpy h5py ml-dtypes packaging
+	$(BIN)/python -m pip install --dry-run --ignore-installed --no-index --only-binary=:all: \
+	    --find-links $(WHEELHOUSE) --find-links $(BASE_WHEELHOUSE) --implementation cp \
+	    --python-version $(WHEEL_PYTHON) $(addprefix --platform ,$(WHEEL_PLATFORMS)) \
+	    --target $(BASE_WHEELHOUSE)/target -r $(OFFLINE_REQS)
+
+# on the offline machine: its python3 (OFFLINE_PYTHON) gets the wheels; the base
+# packages must already be there (pip says which is missing)
+install-offline:
+	$(OFFLINE_PYTHON) -m pip install --no-index --find-links $(WHEELHOUSE) -r $(OFFLINE_REQS)
+	PYTHONPATH=src KERAS_BACKEND=jax $(OFFLINE_PYTHON) -c "import keras, helpers.engine, \
+	    helpers.run_cell; print('keras', keras.__version__, 'on', keras.config.backend())"
+
+# the CIFAR-10 study on the fast profile, in the time budget, packed under OUT
+gpu-study:
+	DATA="$(DATA)" OUT="$(OUT)" BUDGET="$(BUDGET)" SEEDS="$(SEEDS)" PROFILE="$(GPU_PROFILE)" \
+	    ALLOW_CPU="$(ALLOW_CPU)" LR_BATCH="$(LR_BATCH)" BENCH="$(BENCH)" BENCH_ARGS="$(BENCH_ARGS)" \
+	    GRID_VIA="$(GRID_VIA)" PYTHON="$(OFFLINE_PYTHON)" scripts/gpu_study.sh $(GPU_STUDY_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache book/_build

@@ -245,3 +245,100 @@ def train(config, data: Prepared, paths: RunPaths, callbacks=(), progress: bool 
         bar.close()
     return result
 
+
+
+# --------------------------------------------------------------------------
+# several learning rates at once (fast engine)
+# --------------------------------------------------------------------------
+
+# What the models of one batch must share: everything but the learning rate (and
+# what does not change the training: results and data folders, noise settings).
+BATCH_SHARED = ("dataset", "depth", "optimizer", "epochs", "batch_size", "seed", "batch_norm",
+                "steps_per_epoch", "train_samples", "mixed_precision")
+
+
+def train_batched(configs, data: Prepared, paths_list, progress: bool = True,
+                  vectorize: str = "vmap") -> list[TrainResult]:
+    """``train`` for several runs that differ only in ``lr``, as one compiled program
+    (``engine.BatchedTrainer``: a model axis, one batch of images for all).
+
+    Each run keeps its own checkpoint folder, written after every epoch as ``train``
+    writes it, so ``train(config, data, paths)`` afterwards finds it finished (or,
+    interrupted, resumes it) and the notebook makes the record from it unchanged.
+    A finished run is skipped; a diverged run stops at its epoch while the others go
+    on. An epoch's ``seconds`` is the wall time of the shared epoch."""
+    from .engine import BatchedTrainer, Evaluator
+
+    configs, paths_list = list(configs), list(paths_list)
+    if not configs or len(configs) != len(paths_list):
+        raise ValueError(f"train_batched needs one RunPaths per config (got {len(configs)} "
+                         f"configs and {len(paths_list)} paths)")
+    for name in BATCH_SHARED:
+        values = {getattr(c, name) for c in configs}
+        if len(values) > 1:
+            raise ValueError(f"train_batched: the configs differ in {name} ({sorted(map(str, values))}); "
+                             f"only lr may differ within a batch (shared: {BATCH_SHARED})")
+    if any(resolve_engine(getattr(c, "engine", "auto")) != "fast" for c in configs):
+        raise ValueError("train_batched needs engine='fast' or 'auto' on KERAS_BACKEND=jax")
+
+    results, states = [], []
+    for config, paths in zip(configs, paths_list):
+        model, state = load_checkpoint(paths.checkpoint)
+        if model is None:
+            model = build_model(config, data.num_classes)
+            state = {"epochs_done": 0, "history": [], "status": "running", "train_seconds": 0.0}
+        r = TrainResult(model, list(state["history"]), resumed_from_epoch=state["epochs_done"],
+                        train_seconds=state["train_seconds"])
+        if state["status"] in ("completed", "diverged"):
+            r.status, r.diverged_at_epoch = state["status"], state.get("diverged_at_epoch")
+        results.append(r)
+        states.append(state)
+
+    c0 = configs[0]
+    n = None if c0.steps_per_epoch is None else c0.steps_per_epoch * c0.batch_size
+    steps = math.ceil(min(n or len(data.y_train), len(data.y_train)) / c0.batch_size)
+    running = [i for i, s in enumerate(states) if s["status"] == "running"]
+    if not running:
+        return results
+    start = min(states[i]["epochs_done"] for i in running)
+    evaluator = Evaluator(results[running[0]].model, data.x_test, data.y_test)
+    trainer, members = None, None
+    bar = progress_bar(total=(c0.epochs - start) * steps, desc=f"train {len(running)} lrs",
+                       unit="step", disable=not progress)
+    try:
+        for epoch in range(start, c0.epochs):
+            # the runs at this epoch (a resumed run further on waits until the others catch up)
+            active = [i for i in running if states[i]["epochs_done"] == epoch
+                      and states[i]["status"] == "running"]
+            if not active:
+                continue
+            if active != members:  # a new set of models: a new program
+                trainer = BatchedTrainer([results[i].model for i in active], data.x_train,
+                                         data.y_train, c0.batch_size, vectorize=vectorize)
+                members = active
+            t0 = time.perf_counter()
+            lrs = [lr_at_epoch(epoch, configs[i].lr, configs[i].epochs) for i in active]
+            for i, lr in zip(active, lrs):
+                results[i].model.optimizer.learning_rate.assign(lr)
+            metrics = trainer.train_epoch(c0.seed, epoch, n, on_steps=bar.update)
+            test = [evaluator.evaluate([v.value for v in results[i].model.trainable_variables],
+                                       [v.value for v in results[i].model.non_trainable_variables])[0]
+                    for i in active]
+            seconds = time.perf_counter() - t0
+            for i, lr, (loss, acc), test_acc in zip(active, lrs, metrics, test):
+                r = results[i]
+                row = {"epoch": epoch + 1, "lr": lr, "loss": loss, "accuracy": acc,
+                       "test_accuracy": test_acc, "seconds": seconds}
+                r.history.append(row)
+                r.train_seconds += seconds
+                if not math.isfinite(loss):
+                    r.status, r.diverged_at_epoch = "diverged", epoch + 1
+                states[i] = {"epochs_done": epoch + 1, "history": r.history,
+                             "status": r.status if r.status == "diverged" else
+                             ("completed" if epoch + 1 == c0.epochs else "running"),
+                             "diverged_at_epoch": r.diverged_at_epoch,
+                             "train_seconds": r.train_seconds}
+                save_checkpoint(r.model, states[i], paths_list[i].checkpoint)
+    finally:
+        bar.close()
+    return results

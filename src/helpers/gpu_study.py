@@ -1,0 +1,232 @@
+"""The CIFAR-10 study on an offline GPU machine, in a time budget, packed for the trip back.
+
+    python -m helpers.gpu_study check                       # JAX sees a GPU (or --allow-cpu)
+    python -m helpers.gpu_study run --data D --budget 480   # train cells until the budget
+    python -m helpers.gpu_study pack --out OUT --since T    # new records -> OUT/*.tar.gz
+
+``scripts/gpu_study.sh`` (``make gpu-study``) runs check, the engine benchmark, run
+(under ``timeout``) and pack. Cells run in the study's order, seed by seed: the LR
+study (4 depths x 6 LRs, Adam, BN), then the batch-norm study (its new cells: no BN),
+then the optimizers (ResNet20, lr 0.00075). Each cell is ``notebooks/train.ipynb`` run
+in-process (``helpers.run_cell``; no papermill there) through ``grid.run_grid``, so a
+recorded cell is skipped, a failure is logged in ``grid-log.jsonl`` and an
+interrupted cell resumes from its last epoch. With ``--lr-batch`` (default: on
+accelerators only) the unfinished LR cells of one depth and seed are first trained
+together (``training.train_batched``); their notebooks then find the finished
+checkpoints and make the records. JAX's persistent compilation cache
+(``JAX_COMPILATION_CACHE_DIR``, default ``.jax-cache``) lets runs of one depth
+compile once, across processes and calls.
+
+For ``helpers.grid`` (not changed here): an executor without papermill is
+``run_grid(cells, results_dir, runner=run_cell.grid_runner)``; LR batching is, before
+``run_grid``, grouping the cells to run by their ``training.BATCH_SHARED`` parameters
+and calling ``training.train_batched`` on each group of two or more, as ``run_study``
+does. ``scripts/gpu_study.sh`` with ``GRID_VIA=cli`` calls ``python -m helpers.grid
+--time-budget`` instead, once the grid has that flag.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tarfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+STUDY_ORDER = ("lr", "batchnorm", "optimizers")
+
+
+class StudyError(RuntimeError):
+    pass
+
+
+def setup_jax(cache_dir: str | Path | None = None) -> None:
+    """KERAS_BACKEND=jax and the persistent compilation cache (before keras is imported)."""
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    cache = Path(cache_dir or os.environ.get("JAX_COMPILATION_CACHE_DIR") or ROOT / ".jax-cache")
+    cache.mkdir(parents=True, exist_ok=True)
+    os.environ["JAX_COMPILATION_CACHE_DIR"] = str(cache)
+    import jax
+
+    jax.config.update("jax_compilation_cache_dir", str(cache))
+
+
+def check_device(allow_cpu: bool = False) -> str:
+    """The JAX platform; a clear error when it is the CPU and ``allow_cpu`` is off."""
+    import jax
+
+    platform = jax.default_backend()
+    if platform == "cpu" and not allow_cpu:
+        raise StudyError(f"JAX sees no GPU (default backend 'cpu', devices {jax.devices()}); "
+                         "install jax with CUDA, or set ALLOW_CPU=1 (--allow-cpu) for a dry "
+                         "proof on the CPU")
+    return f"{platform}: {jax.devices()[0].device_kind} x{len(jax.devices())}"
+
+
+def study_plan(profile: str, results_dir: Path, data_dir, seeds, extra: dict | None = None):
+    """[(study, planned grid.Cell)] in the study order, seed by seed, each cell once
+    (a cell of two studies, e.g. BN at lr 0.001, runs with the first)."""
+    from . import grid
+
+    out = []
+    for seed in seeds:
+        cells = grid.study_cells(studies=STUDY_ORDER, datasets=("cifar10",), seeds=(seed,))
+        grid.plan(cells, profile, str(results_dir), data_dir, extra)
+        first = [(min(STUDY_ORDER.index(s) for s in c.studies), i) for i, c in enumerate(cells)]
+        out += [(STUDY_ORDER[k], cells[i]) for k, i in sorted(first)]
+    return out
+
+
+def _config(cell):
+    from .config import make_config
+
+    return make_config(**cell.params)
+
+
+def run_study(profile: str, results_dir: Path, data_dir, seeds, budget: float,
+              lr_batch: bool, extra: dict | None = None, progress: bool = False) -> dict:
+    """Train the planned cells in order until ``budget`` seconds are spent: a cell (or a
+    batch of LR cells) starts only while the time left exceeds the last one's duration."""
+    from . import grid, run_cell, training
+    from . import data as data_mod
+
+    t_end = time.monotonic() + budget
+    results_dir.mkdir(parents=True, exist_ok=True)
+    planned = study_plan(profile, results_dir, data_dir, seeds, extra)
+    last = 0.0
+    done = 0
+    batched_groups = set()
+    for study, cell in planned:
+        if grid.finished(results_dir, cell.key):
+            continue
+        left = t_end - time.monotonic()
+        if left <= max(last, 1.0):
+            break
+        t0 = time.monotonic()
+        p = cell.params
+        group = (p["depth"], p["optimizer"], p["batch_norm"], p["seed"])
+        if lr_batch and study == "lr" and group not in batched_groups:
+            batched_groups.add(group)
+            mates = [c for s, c in planned if s == "lr" and not grid.finished(results_dir, c.key)
+                     and (c.params["depth"], c.params["optimizer"], c.params["batch_norm"],
+                          c.params["seed"]) == group]
+            if len(mates) > 1:
+                configs = [_config(c) for c in mates]
+                data = data_mod.preprocess(training.load_data(configs[0]))
+                paths = [training.RunPaths(results_dir.resolve(), c.key) for c in mates]
+                try:
+                    training.train_batched(configs, data, paths, progress=progress)
+                except Exception as e:  # the cells then train one by one
+                    print(f"LR batch {group} failed ({type(e).__name__}: {e}); "
+                          "training its cells one by one", file=sys.stderr)
+                del data
+        s = grid.run_grid([cell], results_dir, runner=run_cell.grid_runner, progress=progress)
+        done += s["done"]
+        last = time.monotonic() - t0
+        print(f"{study:10s} {cell.label}: {'done' if s['done'] else 'FAILED'} in {last:.0f} s",
+              flush=True)
+    return {"planned": len(planned), "done_now": done}
+
+
+def summary(profile: str, results_dir: Path, data_dir, seeds, new: int, seconds: float,
+            budget: float, extra: dict | None = None) -> str:
+    """One line: what this call did and what is left, per study."""
+    from . import grid
+
+    planned = study_plan(profile, results_dir, data_dir, seeds, extra)
+    parts, left = [], 0
+    for study in STUDY_ORDER:
+        keys = [c.key for s, c in planned if s == study]
+        n_done = sum(grid.finished(results_dir, k) for k in keys)
+        left += len(keys) - n_done
+        parts.append(f"{study} {n_done}/{len(keys)}")
+    failed = 0
+    log = results_dir / "grid-log.jsonl"
+    if log.exists():
+        failed = sum(json.loads(line).get("status") == "failed" for line in log.read_text().splitlines()
+                     if line.strip())
+    return (f"gpu-study {profile} seeds {' '.join(map(str, seeds))}: {new} new records in "
+            f"{seconds:.0f} s of {budget:.0f} s; recorded {', '.join(parts)}; {left} cells left"
+            f"; {failed} failures logged in {log.name}")
+
+
+def pack(out: Path, results_dir: Path, since: float, extra_files=(), root: Path = ROOT) -> Path:
+    """OUT/gpu-study-<time>.tar.gz: the records written since ``since`` (epoch seconds),
+    the grid log, the run logs and ``extra_files``, under their paths from ``root``
+    (``results/...``), so that ``tar xzf`` in the repository puts them in place."""
+    out.mkdir(parents=True, exist_ok=True)
+    results_dir = results_dir.resolve()
+    members = [p for p in sorted(results_dir.glob("*.json")) if p.stat().st_mtime >= since]
+    members += [p for p in sorted((results_dir / "notebooks").glob("*.out.log"))
+                if p.stat().st_mtime >= since]
+    members += [p for p in [results_dir / "grid-log.jsonl", *map(Path, extra_files)] if p.exists()]
+    name = out / time.strftime("gpu-study-%Y%m%dT%H%M%S.tar.gz", time.gmtime())
+    with tarfile.open(name, "w:gz") as tar:
+        for p in members:
+            p = p.resolve()
+            try:
+                arc = p.relative_to(root.resolve())
+            except ValueError:
+                raise StudyError(f"{p} is outside the repository {root}: pack writes paths "
+                                 "relative to it; put results and benchmark output under it")
+            tar.add(p, arcname=str(arc))
+    return name
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m helpers.gpu_study", description=__doc__.split("\n")[0])
+    ap.add_argument("command", choices=("check", "run", "summary", "pack"))
+    ap.add_argument("--allow-cpu", action="store_true", help="run on the CPU (a dry proof)")
+    ap.add_argument("--profile", default="fast")
+    ap.add_argument("--data", default=None, help="CIFAR-10 (folder, .tar.gz, .npz, JPEG pack)")
+    ap.add_argument("--results-dir", default=None, help="default: results/gpu-<profile>")
+    ap.add_argument("--seeds", nargs="+", type=int, default=[0])
+    ap.add_argument("--budget", type=float, default=480.0, help="seconds for the training")
+    ap.add_argument("--lr-batch", choices=("auto", "on", "off"), default="auto",
+                    help="train the LRs of a depth together (auto: on accelerators)")
+    ap.add_argument("-p", "--param", nargs=2, action="append", default=[],
+                    metavar=("NAME", "VALUE"), help="another notebook parameter, e.g. -p epochs 2")
+    ap.add_argument("--out", default="gpu-out", help="pack: folder of the archive")
+    ap.add_argument("--since", type=float, default=0.0, help="pack/summary: start (epoch s)")
+    ap.add_argument("--new", type=int, default=None, help="summary: records made in this call")
+    ap.add_argument("--extra", nargs="*", default=[], help="pack: more files (benchmark output)")
+    ap.add_argument("--cache-dir", default=None, help="JAX compilation cache (default .jax-cache)")
+    args = ap.parse_args(argv)
+
+    results_dir = Path(args.results_dir or ROOT / "results" / f"gpu-{args.profile}")
+    from .grid import _parse_value
+
+    extra = {"engine": "fast", **{k: _parse_value(v) for k, v in args.param}}
+    try:
+        if args.command == "pack":
+            name = pack(Path(args.out), results_dir, args.since, args.extra)
+            print(f"archive: {name} ({name.stat().st_size / 2**20:.2f} MiB)")
+            return 0
+        setup_jax(args.cache_dir)
+        device = check_device(args.allow_cpu)
+        if args.command == "check":
+            print(f"device {device}; compilation cache {os.environ['JAX_COMPILATION_CACHE_DIR']}")
+            return 0
+        if args.command == "summary":
+            new = args.new if args.new is not None else sum(
+                p.stat().st_mtime >= args.since for p in results_dir.glob("*.json"))
+            print(summary(args.profile, results_dir, args.data, args.seeds, new,
+                          time.time() - args.since, args.budget, extra))
+            return 0
+        from .engine import lr_batch_default
+
+        lr_batch = {"on": True, "off": False, "auto": lr_batch_default()}[args.lr_batch]
+        print(f"device {device}; lr batch {'on' if lr_batch else 'off'}; results {results_dir}",
+              flush=True)
+        run_study(args.profile, results_dir, args.data, args.seeds, args.budget, lr_batch, extra)
+    except StudyError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,76 @@
+"""helpers.gpu_study: the study's order, the GPU check, the archive and the summary line."""
+
+import os
+import tarfile
+import time
+
+import pytest
+
+from helpers import gpu_study
+
+
+def test_study_order_lr_then_batchnorm_then_optimizers_seed_by_seed(tmp_path):
+    plan = gpu_study.study_plan("smoke", tmp_path / "res", None, seeds=(0, 1))
+    studies = [s for s, _ in plan]
+    per_seed = ["lr"] * 24 + ["batchnorm"] * 4 + ["optimizers"] * 5
+    assert studies == per_seed * 2           # BN at lr 0.001 and Adam at 0.00075 run as LR cells
+    assert [c.params["seed"] for _, c in plan] == [0] * 33 + [1] * 33
+    assert len({c.key for _, c in plan}) == 66
+    assert {c.params["dataset"] for _, c in plan} == {"cifar10"}
+    lr = [c for s, c in plan if s == "lr"]
+    assert all(c.params["noise_ablation"] and c.params["batch_norm"] for c in lr)
+    assert [c.params["depth"] for c in lr[:24:6]] == [20, 32, 44, 56]   # 6 LRs of a depth together
+    assert all(not c.params["batch_norm"] for s, c in plan if s == "batchnorm")
+    assert {c.params["optimizer"] for s, c in plan if s == "optimizers"} == \
+        {"nadam", "adamax", "sgd", "sgd_momentum", "sgd_nesterov"}
+
+
+def test_no_gpu_is_a_clear_error_unless_allowed():
+    import jax
+    if jax.default_backend() != "cpu":
+        pytest.skip("a GPU is here")
+    with pytest.raises(gpu_study.StudyError, match="JAX sees no GPU.*ALLOW_CPU=1"):
+        gpu_study.check_device(allow_cpu=False)
+    assert gpu_study.check_device(allow_cpu=True).startswith("cpu")
+
+
+def test_pack_holds_the_new_records_under_results_and_unpacks_there(tmp_path):
+    root = tmp_path / "repo"
+    res = root / "results" / "gpu-fast"
+    (res / "notebooks").mkdir(parents=True)
+    (res / "benchmarks").mkdir()
+    old = res / "old.json"
+    old.write_text("{}")
+    os.utime(old, (time.time() - 3600, time.time() - 3600))
+    since = time.time() - 60
+    for name in ("a.json", "b.json", "grid-log.jsonl", "notebooks/a.out.log",
+                 "benchmarks/engine_speed.txt"):
+        (res / name).write_text(name)
+    (res / "a.weights.h5").write_text("weights stay")
+    name = gpu_study.pack(tmp_path / "out", res, since, [res / "benchmarks/engine_speed.txt"],
+                          root=root)
+    with tarfile.open(name) as tar:
+        names = sorted(tar.getnames())
+        tar.extractall(tmp_path / "unpacked", filter="data")
+    assert names == sorted(f"results/gpu-fast/{n}" for n in (
+        "a.json", "b.json", "grid-log.jsonl", "notebooks/a.out.log", "benchmarks/engine_speed.txt"))
+    assert (tmp_path / "unpacked/results/gpu-fast/b.json").read_text() == "b.json"
+
+
+def test_pack_refuses_files_outside_the_repository(tmp_path):
+    res = tmp_path / "elsewhere"
+    res.mkdir()
+    (res / "a.json").write_text("{}")
+    with pytest.raises(gpu_study.StudyError, match="outside the repository"):
+        gpu_study.pack(tmp_path / "out", res, 0.0, root=tmp_path / "repo")
+
+
+def test_summary_says_what_is_done_and_left(tmp_path):
+    res = tmp_path / "res"
+    res.mkdir()
+    (res / "grid-log.jsonl").write_text('{"key": "x", "status": "failed"}\n'
+                                        '{"key": "y", "status": "done"}\n')
+    line = gpu_study.summary("smoke", res, None, (0,), new=0, seconds=12.3, budget=100)
+    assert line == ("gpu-study smoke seeds 0: 0 new records in 12 s of 100 s; recorded "
+                    "lr 0/24, batchnorm 0/4, optimizers 0/5; 33 cells left; 1 failures "
+                    "logged in grid-log.jsonl")
