@@ -106,20 +106,19 @@ class Dataset:
 # checksums
 # --------------------------------------------------------------------------
 
-def md5sum(path: str | Path, chunk: int = 1 << 20) -> str:
-    h = hashlib.md5()
+def _digest(path: str | Path, h, chunk: int = 1 << 20) -> str:
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(chunk), b""):
             h.update(block)
     return h.hexdigest()
 
 
-def sha256sum(path: str | Path, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(chunk), b""):
-            h.update(block)
-    return h.hexdigest()
+def md5sum(path: str | Path) -> str:
+    return _digest(path, hashlib.md5())
+
+
+def sha256sum(path: str | Path) -> str:
+    return _digest(path, hashlib.sha256())
 
 
 def _expected_md5(root: Path, relname: str) -> tuple[str, bool]:

@@ -243,6 +243,16 @@ class FastTrainer:
         return state
 
     # an epoch ----------------------------------------------------------------
+    def _run_plan(self, state, perm, dy, dx, flip, on_steps=None):
+        """Run one epoch plan through the compiled program, a chunk of k steps at a time."""
+        for start, k, b in self._segments(len(perm)):
+            sl = slice(start, start + k * b)
+            state = self._run(state, self.x, self.y, perm[sl].reshape(k, b), dy[sl].reshape(k, b),
+                              dx[sl].reshape(k, b), flip[sl].reshape(k, b))
+            if on_steps is not None:
+                on_steps(k)
+        return state
+
     def _segments(self, m: int):
         """(start, steps, batch) of the compiled calls that cover m images."""
         b = self.batch_size
@@ -270,12 +280,7 @@ class FastTrainer:
         ov = [v.value for v in model.optimizer.variables]
         zero = jnp.zeros((), jnp.float32)
         state = (tv, ntv, ov, (zero, zero, zero))
-        for start, k, b in self._segments(len(perm)):
-            sl = slice(start, start + k * b)
-            state = self._run(state, self.x, self.y, perm[sl].reshape(k, b), dy[sl].reshape(k, b),
-                              dx[sl].reshape(k, b), flip[sl].reshape(k, b))
-            if on_steps is not None:
-                on_steps(k)
+        state = self._run_plan(state, perm, dy, dx, flip, on_steps)
         tv, ntv, ov, (loss_sum, correct, count) = state
         for v, a in zip(model.trainable_variables, tv):
             v.assign(a)
@@ -400,12 +405,7 @@ class BatchedTrainer(FastTrainer):
                  _stack([[v.value for v in m.non_trainable_variables] for m in self.models]),
                  _stack([[v.value for v in m.optimizer.variables] for m in self.models]),
                  (zero, zero, zero))
-        for start, k, b in self._segments(len(perm)):
-            sl = slice(start, start + k * b)
-            state = self._run(state, self.x, self.y, perm[sl].reshape(k, b), dy[sl].reshape(k, b),
-                              dx[sl].reshape(k, b), flip[sl].reshape(k, b))
-            if on_steps is not None:
-                on_steps(k)
+        state = self._run_plan(state, perm, dy, dx, flip, on_steps)
         tv, ntv, ov, (loss_sum, correct, count) = state
         for i, m in enumerate(self.models):
             for vs, arrays in ((m.trainable_variables, tv), (m.non_trainable_variables, ntv),

@@ -177,6 +177,20 @@ class TrainResult:
     resumed_from_epoch: int = 0
 
 
+def start_or_resume(config, paths: RunPaths, num_classes: int):
+    """(TrainResult, checkpoint state) of a run: a fresh model, or the checkpointed one with
+    its history; a finished run comes back with its status."""
+    model, state = load_checkpoint(paths.checkpoint)
+    if model is None:
+        model = build_model(config, num_classes)
+        state = {"epochs_done": 0, "history": [], "status": "running", "train_seconds": 0.0}
+    result = TrainResult(model, list(state["history"]), resumed_from_epoch=state["epochs_done"],
+                         train_seconds=state["train_seconds"])
+    if state["status"] in ("completed", "diverged"):
+        result.status, result.diverged_at_epoch = state["status"], state.get("diverged_at_epoch")
+    return result, state
+
+
 def train(config, data: Prepared, paths: RunPaths, callbacks=(), progress: bool = True) -> TrainResult:
     """Train (or resume, or reload if finished) the model of ``config`` on ``data``.
 
@@ -184,16 +198,10 @@ def train(config, data: Prepared, paths: RunPaths, callbacks=(), progress: bool 
     (``helpers.engine``); the fast engine calls only ``on_epoch_begin``/``on_epoch_end``
     of ``callbacks``."""
     x_train, y_train, x_test, y_test = data.x_train, data.y_train, data.x_test, data.y_test
-    model, state = load_checkpoint(paths.checkpoint)
-    if model is None:
-        model = build_model(config, data.num_classes)
-        state = {"epochs_done": 0, "history": [], "status": "running", "train_seconds": 0.0}
-    result = TrainResult(model, list(state["history"]), resumed_from_epoch=state["epochs_done"],
-                         train_seconds=state["train_seconds"])
+    result, state = start_or_resume(config, paths, data.num_classes)
     if state["status"] in ("completed", "diverged"):
-        result.status = state["status"]
-        result.diverged_at_epoch = state.get("diverged_at_epoch")
         return result
+    model = result.model
 
     n = None if config.steps_per_epoch is None else config.steps_per_epoch * config.batch_size
     steps = math.ceil(min(n or len(y_train), len(y_train)) / config.batch_size)
@@ -283,14 +291,7 @@ def train_batched(configs, data: Prepared, paths_list, progress: bool = True,
 
     results, states = [], []
     for config, paths in zip(configs, paths_list):
-        model, state = load_checkpoint(paths.checkpoint)
-        if model is None:
-            model = build_model(config, data.num_classes)
-            state = {"epochs_done": 0, "history": [], "status": "running", "train_seconds": 0.0}
-        r = TrainResult(model, list(state["history"]), resumed_from_epoch=state["epochs_done"],
-                        train_seconds=state["train_seconds"])
-        if state["status"] in ("completed", "diverged"):
-            r.status, r.diverged_at_epoch = state["status"], state.get("diverged_at_epoch")
+        r, state = start_or_resume(config, paths, num_classes=data.num_classes)
         results.append(r)
         states.append(state)
 
