@@ -113,12 +113,12 @@ def _digest(path: str | Path, h, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
-def md5sum(path: str | Path) -> str:
-    return _digest(path, hashlib.md5())
+def md5sum(path: str | Path, chunk: int = 1 << 20) -> str:
+    return _digest(path, hashlib.md5(), chunk)
 
 
-def sha256sum(path: str | Path) -> str:
-    return _digest(path, hashlib.sha256())
+def sha256sum(path: str | Path, chunk: int = 1 << 20) -> str:
+    return _digest(path, hashlib.sha256(), chunk)
 
 
 def _expected_md5(root: Path, relname: str) -> tuple[str, bool]:
