@@ -231,3 +231,9 @@ def test_readings_sentence_names_what_survives():
                       "verdict": ["held", "held", "held", "did not hold"]})
     assert claims.readings_sentence(r) == ("Claim 3 comes out the same under every noise "
                                            "reading; claim 8 depends on the reading.")
+
+
+def test_claim8_at_one_depth_says_the_layer_part_is_not_tested():
+    df = _paperlike()
+    v = _by_claim(df[df["depth"] == 20])[8]
+    assert v.outcome == "partly" and "not tested at this scale" in v.statistic
