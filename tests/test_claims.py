@@ -237,3 +237,34 @@ def test_claim8_at_one_depth_says_the_layer_part_is_not_tested():
     df = _paperlike()
     v = _by_claim(df[df["depth"] == 20])[8]
     assert v.outcome == "partly" and "not tested at this scale" in v.statistic
+
+
+def _break_monotone(df, frac):
+    """Make the A^x curve of the first ``frac`` of the LR-study runs rise at eta = 0.3."""
+    rows = claims._lr_cells(df).index
+    k = int(round(frac * len(rows)))
+    df.loc[rows[:k], "A_0.3"] = df.loc[rows[:k], "A_0.2"] + 0.05
+    return df
+
+
+def test_claim2_each_outcome():
+    assert _by_claim(_break_monotone(_paperlike(), 0.0))[2].outcome == "held"
+    assert _by_claim(_break_monotone(_paperlike(), 0.3))[2].outcome == "partly"
+    assert _by_claim(_break_monotone(_paperlike(), 0.8))[2].outcome == "did not hold"
+
+
+def test_claim6_partly_when_some_pairs_reverse():
+    df = _paperlike()
+    sel = (df["dataset"] == "cifar100") & (df["depth"].isin([20, 32]))
+    df.loc[sel, "A_avr"] += 0.5          # 12 of 24 (depth, LR) pairs reverse -> fraction 0.5
+    assert _by_claim(df)[6].outcome == "did not hold"
+    df.loc[sel & (df["depth"] == 32), "A_avr"] -= 0.5   # 6 of 24 reverse -> 0.75
+    assert _by_claim(df)[6].outcome == "partly"
+
+
+def test_claim3_partly_when_resistance_falls_but_not_more_steeply_with_depth():
+    df = _paperlike()
+    lr_grid = claims._lr_cells(df).index
+    df.loc[lr_grid, "A_avr"] = 0.8 - df.loc[lr_grid, "lr"] * (150 - df.loc[lr_grid, "depth"])
+    v = _by_claim(df)[3]
+    assert v.outcome == "partly" and "fraction falling = 1.00" in v.statistic
