@@ -74,3 +74,50 @@ def test_summary_says_what_is_done_and_left(tmp_path):
     assert line == ("gpu-study smoke seeds 0: 0 new records in 12 s of 100 s; recorded "
                     "lr 0/24, batchnorm 0/4, optimizers 0/5; 33 cells left; 1 failures "
                     "logged in grid-log.jsonl")
+
+
+class _Clock:
+    def __init__(self):
+        self.t = 0.0
+
+    def __call__(self):
+        return self.t
+
+
+def _fake_runner(clock, seconds, calls):
+    """Stands in for the in-process notebook: advances the clock, writes a record."""
+    from helpers import results
+
+    def runner(cell, results_dir):
+        clock.t += seconds
+        calls.append(cell.key)
+        results.write_record(results_dir / f"{cell.key}.json",
+                             {"status": "completed", "baseline_accuracy": 0.5})
+
+    return runner
+
+
+def test_the_budget_is_the_grids_it_stops_between_runs_and_the_next_call_resumes(tmp_path):
+    res = tmp_path / "res"
+    planned = [c.key for _, c in gpu_study.study_plan("smoke", res, None, (0,))]
+    calls, clock = [], _Clock()
+    s = gpu_study.run_study("smoke", res, None, (0,), budget=35, lr_batch=False,
+                            runner=_fake_runner(clock, 10, calls), clock=clock)
+    # nothing measured: the first run starts; then each run needs 10 s: 3 fit in 35 s
+    assert calls == planned[:3]
+    assert (s["done_now"], s["left_for_budget"]) == (3, len(planned) - 3)
+    clock2 = _Clock()                       # the next call learns 10 s from the grid log
+    s = gpu_study.run_study("smoke", res, None, (0,), budget=25, lr_batch=False,
+                            runner=_fake_runner(clock2, 10, calls), clock=clock2)
+    assert calls == planned[:5] and s["done_now"] == 2
+    line = gpu_study.summary("smoke", res, None, (0,), new=2, seconds=20, budget=25)
+    assert f"{len(planned) - 5} cells left" in line and "0 failures" in line
+
+
+def test_lr_groups_hold_the_six_lrs_of_a_depth_only_when_batching(tmp_path):
+    plan = gpu_study.study_plan("smoke", tmp_path, None, (0,))
+    batched = gpu_study._groups(plan, lr_batch=True)
+    assert [len(cells) for s, cells in batched if s == "lr"] == [6, 6, 6, 6]
+    assert {len({c.params["lr"] for c in cells}) for s, cells in batched if s == "lr"} == {6}
+    assert sum(len(c) for _, c in batched) == len(plan)
+    assert all(len(cells) == 1 for _, cells in gpu_study._groups(plan, lr_batch=False))

@@ -327,3 +327,14 @@ def test_cli_time_budget_stops_cleanly_and_says_what_is_left(tmp_path, capsys, m
     assert not _calls(tmp_path)
     assert grid.main([*args, "--time-budget", "500"]) == 0
     assert "time budget" not in capsys.readouterr().out and len(_calls(tmp_path)) == 3
+
+
+def test_cli_in_process_runs_the_notebook_without_papermill(tmp_path, monkeypatch):
+    from helpers import run_cell
+
+    monkeypatch.setattr(grid, "execute", lambda *a: pytest.fail("papermill path taken"))
+    monkeypatch.setattr(run_cell, "grid_runner", make_runner(tmp_path))
+    args = ["--profile", "smoke", "--results-dir", str(tmp_path), "--studies", "optimizers",
+            "--optimizers", "adam", "sgd", "--in-process"]
+    assert grid.main(args) == 0
+    assert len(_calls(tmp_path)) == 2

@@ -8,8 +8,9 @@
 (under ``timeout``) and pack. Cells run in the study's order, seed by seed: the LR
 study (4 depths x 6 LRs, Adam, BN), then the batch-norm study (its new cells: no BN),
 then the optimizers (ResNet20, lr 0.00075). Each cell is ``notebooks/train.ipynb`` run
-in-process (``helpers.run_cell``; no papermill there) through ``grid.run_grid``, so a
-recorded cell is skipped, a failure is logged in ``grid-log.jsonl`` and an
+in-process (``helpers.run_cell``; no papermill there) through ``grid.run_grid`` and
+its time budget, so a recorded cell is skipped, a failure is logged in
+``grid-log.jsonl``, no run starts that its measured time says cannot finish, and an
 interrupted cell resumes from its last epoch. With ``--lr-batch`` (default: on
 accelerators only) the unfinished LR cells of one depth and seed are first trained
 together (``training.train_batched``); their notebooks then find the finished
@@ -17,12 +18,8 @@ checkpoints and make the records. JAX's persistent compilation cache
 (``JAX_COMPILATION_CACHE_DIR``, default ``.jax-cache``) lets runs of one depth
 compile once, across processes and calls.
 
-For ``helpers.grid`` (not changed here): an executor without papermill is
-``run_grid(cells, results_dir, runner=run_cell.grid_runner)``; LR batching is, before
-``run_grid``, grouping the cells to run by their ``training.BATCH_SHARED`` parameters
-and calling ``training.train_batched`` on each group of two or more, as ``run_study``
-does. ``scripts/gpu_study.sh`` with ``GRID_VIA=cli`` calls ``python -m helpers.grid
---time-budget`` instead, once the grid has that flag.
+``scripts/gpu_study.sh`` with ``GRID_VIA=cli`` calls ``python -m helpers.grid
+--in-process --time-budget`` instead: the same cells and budget rule, no LR batching.
 """
 
 from __future__ import annotations
@@ -86,49 +83,69 @@ def _config(cell):
     return make_config(**cell.params)
 
 
-def run_study(profile: str, results_dir: Path, data_dir, seeds, budget: float,
-              lr_batch: bool, extra: dict | None = None, progress: bool = False) -> dict:
-    """Train the planned cells in order until ``budget`` seconds are spent: a cell (or a
-    batch of LR cells) starts only while the time left exceeds the last one's duration."""
-    from . import grid, run_cell, training
-    from . import data as data_mod
+def _groups(planned, lr_batch: bool):
+    """The planned cells in order, as (study, cells) groups: with ``lr_batch``, the LR
+    cells of one (depth, optimizer, batch norm, seed) together; otherwise one cell each."""
+    groups = []
+    for study, cell in planned:
+        p = cell.params
+        tag = (study, p["depth"], p["optimizer"], p["batch_norm"], p["seed"])
+        if lr_batch and study == "lr" and groups and groups[-1][0] == tag:
+            groups[-1][2].append(cell)
+        else:
+            groups.append((tag, study, [cell]))
+    return [(study, cells) for _, study, cells in groups]
 
-    t_end = time.monotonic() + budget
+
+def _train_lr_batch(cells, results_dir: Path, progress: bool) -> None:
+    """Train the unfinished LR cells of one group as one program (their notebooks then
+    find finished checkpoints); on failure the cells train one by one."""
+    from . import data as data_mod
+    from . import training
+
+    configs = [_config(c) for c in cells]
+    data = data_mod.preprocess(training.load_data(configs[0]))
+    paths = [training.RunPaths(results_dir.resolve(), c.key) for c in cells]
+    try:
+        training.train_batched(configs, data, paths, progress=progress)
+    except Exception as e:  # the cells then train one by one
+        print(f"LR batch of {len(cells)} cells failed ({type(e).__name__}: {e}); "
+              "training its cells one by one", file=sys.stderr)
+
+
+def run_study(profile: str, results_dir: Path, data_dir, seeds, budget: float,
+              lr_batch: bool, extra: dict | None = None, progress: bool = False,
+              runner=None, clock=time.monotonic) -> dict:
+    """Train the planned cells in order until ``budget`` seconds are spent, through
+    ``grid.run_grid`` and its time budget (a run starts only if its measured time fits
+    in what is left), so the next call resumes where this one stopped. With
+    ``lr_batch`` the unfinished LR cells of a group are first trained together, if one
+    run's measured time fits."""
+    from . import grid, run_cell
+
+    runner = runner or run_cell.grid_runner
+    t_end = clock() + budget
     results_dir.mkdir(parents=True, exist_ok=True)
     planned = study_plan(profile, results_dir, data_dir, seeds, extra)
-    last = 0.0
-    done = 0
-    batched_groups = set()
-    for study, cell in planned:
-        if grid.finished(results_dir, cell.key):
+    done = left = 0
+    for i, (study, cells) in enumerate(_groups(planned, lr_batch)):
+        todo = [c for c in cells if not grid.finished(results_dir, c.key)]
+        if not todo:
             continue
-        left = t_end - time.monotonic()
-        if left <= max(last, 1.0):
-            break
-        t0 = time.monotonic()
-        p = cell.params
-        group = (p["depth"], p["optimizer"], p["batch_norm"], p["seed"])
-        if lr_batch and study == "lr" and group not in batched_groups:
-            batched_groups.add(group)
-            mates = [c for s, c in planned if s == "lr" and not grid.finished(results_dir, c.key)
-                     and (c.params["depth"], c.params["optimizer"], c.params["batch_norm"],
-                          c.params["seed"]) == group]
-            if len(mates) > 1:
-                configs = [_config(c) for c in mates]
-                data = data_mod.preprocess(training.load_data(configs[0]))
-                paths = [training.RunPaths(results_dir.resolve(), c.key) for c in mates]
-                try:
-                    training.train_batched(configs, data, paths, progress=progress)
-                except Exception as e:  # the cells then train one by one
-                    print(f"LR batch {group} failed ({type(e).__name__}: {e}); "
-                          "training its cells one by one", file=sys.stderr)
-                del data
-        s = grid.run_grid([cell], results_dir, runner=run_cell.grid_runner, progress=progress)
+        if len(todo) > 1:
+            need = grid.estimate_seconds(todo[0], grid.measured_seconds(results_dir))
+            if need is None or need <= t_end - clock():
+                _train_lr_batch(todo, results_dir, progress)
+        s = grid.run_grid(todo, results_dir, runner=runner, progress=progress,
+                          time_budget=max(t_end - clock(), 0.0), clock=clock)
         done += s["done"]
-        last = time.monotonic() - t0
-        print(f"{study:10s} {cell.label}: {'done' if s['done'] else 'FAILED'} in {last:.0f} s",
-              flush=True)
-    return {"planned": len(planned), "done_now": done}
+        for c in todo:
+            if grid.finished(results_dir, c.key):
+                print(f"{study:10s} {c.label}: done", flush=True)
+        if s["left"]:
+            left = s["left"] + sum(len(c) for _, c in _groups(planned, lr_batch)[i + 1:])
+            break
+    return {"planned": len(planned), "done_now": done, "left_for_budget": left}
 
 
 def summary(profile: str, results_dir: Path, data_dir, seeds, new: int, seconds: float,

@@ -746,6 +746,9 @@ def main(argv=None) -> int:
     ap.add_argument("--time-budget", type=float, default=None, metavar="SECONDS",
                     help="start no run that cannot finish in the time left (judged from "
                          "measured run times), then stop with status 0; serial and local")
+    ap.add_argument("--in-process", action="store_true",
+                    help="run each notebook in this process (helpers.run_cell), without "
+                         "papermill: for machines that lack it (the same record)")
     ap.add_argument("--stale-after", type=float, default=STALE_AFTER, metavar="SECONDS",
                     help="a cell's claim (<key>.lock) not touched for this long is abandoned")
     g = ap.add_argument_group("executors")
@@ -808,7 +811,10 @@ def main(argv=None) -> int:
             print("\n".join(describe(executor, todo, results_dir, job_name(cells))))
         return 0
     t0 = time.perf_counter()
-    s = run_grid(cells, results_dir, runner=execute, executor=executor,
+    runner = execute
+    if args.in_process:
+        from .run_cell import grid_runner as runner
+    s = run_grid(cells, results_dir, runner=runner, executor=executor,
                  time_budget=args.time_budget,
                  stale_after=args.stale_after)
     if isinstance(executor, Slurm) and not executor.wait:
