@@ -60,7 +60,7 @@ xs, ys = noise.test_subset(d.x_test, d.y_test, args.noise_images)
 
 
 def one_noisy_eval():
-    with noise.injected(model, 0.1, noise.draw_rng(0, 0.1, 0)):
+    with noise.injected(model, 0.1, noise.draw_rng(0, 0.1, 0), noise.PAPER):
         return evaluate(model, xs, ys)
 
 
@@ -68,7 +68,7 @@ t_noisy, _ = timed(one_noisy_eval)
 other = t_aug + t_test + t_ckpt
 epoch = t_epoch_steps + other
 N = PROFILES["cpu"].n_repeats
-sweeps = 6 * (1 + 6 * N) * t_noisy
+sweeps = len(noise.ABLATION) * (1 + len(noise.PAPER_ETAS) * N) * t_noisy
 print(f"device: {device()}; backend {keras.config.backend()}")
 print(f"load + preprocess (once per run): {t_load:.1f} s")
 print(f"one epoch: {epoch:.1f} s = training steps {t_epoch_steps:.1f} s "
@@ -76,8 +76,8 @@ print(f"one epoch: {epoch:.1f} s = training steps {t_epoch_steps:.1f} s "
       f"({100 * t_aug / epoch:.1f} %) + test pass {t_test:.1f} s ({100 * t_test / epoch:.1f} %) "
       f"+ checkpoint {t_ckpt:.2f} s ({100 * t_ckpt / epoch:.1f} %)")
 print(f"non-step share of an epoch: {100 * other / epoch:.1f} %")
-print(f"one noisy evaluation on {len(ys)} images: {t_noisy:.2f} s; six readings x "
-      f"(1 + 6 x {N}) evaluations: {sweeps:.0f} s")
+print(f"one noisy evaluation on {len(ys)} images: {t_noisy:.2f} s; {len(noise.ABLATION)} "
+      f"readings x (1 + {len(noise.PAPER_ETAS)} x {N}) evaluations: {sweeps:.0f} s")
 run = PROFILES["cpu"].epochs * epoch + sweeps + t_load
 print(f"projected cpu-profile run: {run / 60:.1f} min; 27 runs (items 1-3 x 3 seeds): "
       f"{27 * run / 3600:.1f} h")

@@ -224,3 +224,15 @@ def test_a_single_run_writes_outside_the_committed_results():
     assert TrainConfig().results_dir == "runs"
     ignored = (ROOT / ".gitignore").read_text().split()
     assert "/runs/" in ignored
+
+
+def test_config_checks_the_noise_model_once_and_keeps_its_fields(synthetic_root):
+    from helpers.noise import NoiseModel
+
+    c = _ok(synthetic_root, noise_scope="folded", noise_granularity="layer")
+    assert c.noise_model == NoiseModel("folded", "layer", "additive")
+    d = c.to_dict()
+    assert (d["noise_scope"], d["noise_granularity"]) == ("folded", "layer")
+    assert "noise_model" not in d                      # run keys and records unchanged
+    with pytest.raises(ConfigError, match="^noise_granularity='pixel'.*'array', 'layer'"):
+        _ok(synthetic_root, noise_granularity="pixel")

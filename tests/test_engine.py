@@ -35,7 +35,7 @@ def measure(tmp: Path) -> dict:
     import numpy as np
 
     from helpers import data as data_mod
-    from helpers import engine, noise, training
+    from helpers import engine, noise, sweeps, training
     from helpers.config import make_config
 
     out = {"backend": keras.config.backend()}
@@ -114,15 +114,16 @@ def measure(tmp: Path) -> dict:
 
     # 5. the fast noise sweep equals the plain one for the same seeds
     model = runs["fast"].model
-    plain = noise.noise_sweep(model, short.x_test, short.y_test, n_repeats=2, seed=4,
-                              progress=False, engine="fit")
-    fast = noise.noise_sweep(model, short.x_test, short.y_test, n_repeats=2, seed=4,
-                             progress=False)  # auto: fast on JAX
-    looped = engine.fast_noise_sweep(model, short.x_test, short.y_test, n_repeats=2, seed=4,
-                                     progress=False, vectorize="map", scope="kernels",
-                                     granularity="layer", batch_size=64)
-    plain_k = noise.noise_sweep(model, short.x_test, short.y_test, n_repeats=2, seed=4,
-                                progress=False, engine="fit", scope="kernels", granularity="layer")
+    plain = sweeps.noise_sweep(model, short.x_test, short.y_test, n_repeats=2, seed=4,
+                               progress=False, engine="fit")
+    fast = sweeps.noise_sweep(model, short.x_test, short.y_test, n_repeats=2, seed=4,
+                              progress=False)  # auto: fast on JAX
+    kernels_layer = noise.NoiseModel(scope="kernels", granularity="layer")
+    looped = engine.fast_noise_sweep(model, short.x_test, short.y_test, kernels_layer,
+                                     n_repeats=2, seed=4, progress=False, vectorize="map",
+                                     batch_size=64)
+    plain_k = sweeps.noise_sweep(model, short.x_test, short.y_test, kernels_layer, n_repeats=2,
+                                 seed=4, progress=False, engine="fit")
     out["sweep"] = {"plain": plain.to_dict(orient="list"), "fast": fast.to_dict(orient="list"),
                     "plain_kernels_layer": plain_k.to_dict(orient="list"),
                     "fast_kernels_layer_map": looped.to_dict(orient="list")}

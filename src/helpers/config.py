@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from . import data as data_mod
-from .noise import GRANULARITIES, SCOPES
+from .noise import NoiseModel
 from .profiles import PROFILES, SYNTHETIC_SIZE
 from .training import ENGINES, OPTIMIZERS, resolve_engine
 
@@ -60,6 +60,11 @@ class TrainConfig:
             return False
         src = data_mod.find_source(self.dataset, self.data_dir)
         return (src.parent / data_mod.SYNTHETIC_MARKER).exists()
+
+    @property
+    def noise_model(self) -> NoiseModel:
+        """The run's noise reading (additive noise; the ablation sweeps the others)."""
+        return NoiseModel(self.noise_scope, self.noise_granularity)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -127,8 +132,10 @@ def make_config(**params) -> TrainConfig:
     _check_choice("profile", p["profile"], tuple(PROFILES))
     _check_choice("dataset", p["dataset"], data_mod.DATASETS)
     _check_choice("optimizer", p["optimizer"], tuple(OPTIMIZERS))
-    _check_choice("noise_scope", p["noise_scope"], SCOPES)
-    _check_choice("noise_granularity", p["noise_granularity"], GRANULARITIES)
+    try:
+        NoiseModel(p["noise_scope"], p["noise_granularity"])
+    except ValueError as e:  # "scope=... is not accepted; ..." -> "noise_scope=..."
+        raise ConfigError(f"noise_{e}") from None
     _check_choice("engine", p["engine"], ENGINES)
     try:
         engine = resolve_engine(p["engine"])

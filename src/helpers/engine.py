@@ -59,6 +59,7 @@ question: on a CPU vmapped convolutions are slow (see ``fast_noise_sweep``), so
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -69,7 +70,6 @@ from keras import ops
 
 from . import noise as noise_mod
 from .data import MAX_SHIFT, shift_flip
-from .progress import progress_bar
 
 
 LOOPS = ("auto", "scan", "unroll")
@@ -298,55 +298,43 @@ class FastTrainer:
 # the noise sweep
 # --------------------------------------------------------------------------
 
+VECTORIZE = ("auto", "vmap", "map")
+
+
+def batched_copies(ev: Evaluator, variables: list, draws, vectorize: str = "vmap"):
+    """The fast evaluator of noisy copies (``noise.sweep_table``): the K copies of
+    ``draws`` stacked per variable and their counts dispatched as one batched program
+    (not waited for); returns the function that waits and gives [(accuracy, nonfinite)]."""
+    where = {id(v): ("t", i) for i, v in enumerate(ev.model.trainable_variables)}
+    where.update({id(v): ("n", i) for i, v in enumerate(ev.model.non_trainable_variables)})
+    copies = list(draws)
+    stacks = [jnp.asarray(np.stack([c[j] for c in copies])) for j in range(len(variables))]
+    del copies
+    c, b = ev.batched_counts([where[id(v)] for v in variables], stacks, vectorize)
+
+    def result():
+        return [(int(ci) / ev.n, int(bi) / ev.n) for ci, bi in zip(np.asarray(c), np.asarray(b))]
+    return result
+
+
 def fast_noise_sweep(model: keras.Model, x: np.ndarray, y: np.ndarray,
+                     noise_model: noise_mod.NoiseModel = noise_mod.PAPER,
                      etas=noise_mod.PAPER_ETAS, n_repeats: int = 10, seed: int = 0,
-                     scope: str = "all", granularity: str = "array", kind: str = "additive",
                      batch_size: int = 1000, progress: bool = True, vectorize: str = "auto",
                      evaluator: Evaluator | None = None) -> pd.DataFrame:
-    """``noise.noise_sweep`` with the N noisy copies of each eta evaluated as one
+    """``noise.fit_noise_sweep`` with the N noisy copies of each eta evaluated as one
     batched program (``vectorize``: "vmap" over the draws, or "map": a compiled loop over
     them; "auto": map on a CPU, where XLA runs the vmapped (grouped) convolutions ~10x
     slower than N plain ones, vmap elsewhere). Same draws, same table."""
     _require_jax()
-    noise_mod._check("scope", scope, noise_mod.SCOPES)
-    noise_mod._check("granularity", granularity, noise_mod.GRANULARITIES)
-    noise_mod._check("kind", kind, noise_mod.KINDS)
-    if vectorize not in ("auto", "vmap", "map"):
-        raise ValueError(f"vectorize={vectorize!r} is not one of ('auto', 'vmap', 'map')")
+    if vectorize not in VECTORIZE:
+        raise ValueError(f"vectorize={vectorize!r} is not one of {VECTORIZE}")
     if vectorize == "auto":
         vectorize = "map" if jax.default_backend() == "cpu" else "vmap"
-    if any(not 0 < e for e in etas):
-        raise ValueError(f"etas={etas!r}: every noise level must be > 0 (eta = 0 is a0)")
     ev = evaluator or Evaluator(model, x, y, batch_size)
-    acc, bad = ev.evaluate()
-    rows = [{"eta": 0.0, "repeat": 0, "accuracy": acc, "nonfinite": bad}]
-
-    variables, base, sigmas = noise_mod.noise_targets(model, scope, granularity)
-    where = {id(v): ("t", i) for i, v in enumerate(model.trainable_variables)}
-    where.update({id(v): ("n", i) for i, v in enumerate(model.non_trainable_variables)})
-    positions = [where[id(v)] for v in variables]
-
-    pending = []
-    bar = progress_bar(total=len(etas) * n_repeats, desc="noise sweep", unit="eval",
-                       disable=not progress)
-    try:
-        for eta in etas:
-            draws = [noise_mod.noisy_arrays(base, sigmas, eta,
-                                            noise_mod.draw_rng(seed, eta, r), kind)
-                     for r in range(n_repeats)]
-            stacks = [jnp.asarray(np.stack([d[j] for d in draws])) for j in range(len(variables))]
-            del draws
-            # dispatched asynchronously: the next eta's draws are made while this one runs
-            pending.append((eta, ev.batched_counts(positions, stacks, vectorize)))
-            bar.update(n_repeats)
-        for eta, (c, b) in pending:
-            c, b = np.asarray(c), np.asarray(b)
-            for r in range(n_repeats):
-                rows.append({"eta": float(eta), "repeat": r, "accuracy": int(c[r]) / ev.n,
-                             "nonfinite": int(b[r]) / ev.n})
-    finally:
-        bar.close()
-    return pd.DataFrame(rows)
+    return noise_mod.sweep_table(model, ev.evaluate,
+                                 partial(batched_copies, ev, vectorize=vectorize),
+                                 noise_model, etas, n_repeats, seed, progress)
 
 
 # --------------------------------------------------------------------------

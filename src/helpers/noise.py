@@ -11,14 +11,21 @@ normalization is first folded into the convolution before it (kernel
 way inference hardware maps BN, and the noise goes on the folded kernels and
 biases and on the other trainable arrays (the BN layers become the identity).
 ``kind="multiplicative"`` is an ablation: ``w * (1 + eta * e)`` with ``e ~ N(0, 1)``.
+The three choices travel together as one ``NoiseModel``, checked once when made;
+``PAPER`` is the paper's reading and ``ABLATION`` lists the readings the ablation sweeps.
 
 Every draw comes from a generator seeded by (seed, eta, repeat), so the same
 seed gives the same draws, and the model's weights are restored bit-exactly.
+``sweep_table`` builds a sweep's table around an evaluator of noisy copies; this
+module has Keras ``fit``'s (``fit_noise_sweep``), ``helpers.engine`` the batched
+JAX one, and ``helpers.sweeps`` picks between them by the run's engine.
 """
 
 from __future__ import annotations
 
 from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import partial
 
 import keras
 import numpy as np
@@ -30,18 +37,80 @@ from .progress import progress_bar
 PAPER_ETAS = (0.01, 0.05, 0.10, 0.20, 0.30, 0.40)
 SCOPES = ("all", "trainable", "kernels", "folded")
 GRANULARITIES = ("array", "layer")
-KINDS = ("additive", "multiplicative")
 
 
-def _check(name, value, accepted):
-    if value not in accepted:
-        raise ValueError(f"{name}={value!r} is not one of {accepted}")
+def _normal(a: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """e ~ N(0, 1) of ``a``'s shape and dtype: the one draw each kind makes per array."""
+    return rng.standard_normal(a.shape).astype(a.dtype)
+
+
+def additive(a: np.ndarray, sigma: float, eta: float, rng: np.random.Generator) -> np.ndarray:
+    """The paper's noise (eq. 4-6): ``a + eta * sigma_w * e``."""
+    return a + (eta * sigma) * _normal(a, rng)
+
+
+def multiplicative(a: np.ndarray, sigma: float, eta: float,
+                   rng: np.random.Generator) -> np.ndarray:
+    """The ablation's relative noise: ``a * (1 + eta * e)`` (sigma_w unused)."""
+    return a * (1 + eta * _normal(a, rng))
+
+
+# The kinds of noise: name -> f(array, sigma_w, eta, rng) -> noisy array. A new kind is
+# one entry here; NoiseModel accepts every name registered when it is made.
+KINDS = {"additive": additive, "multiplicative": multiplicative}
+
+
+@dataclass(frozen=True)
+class NoiseModel:
+    """One reading of "noise on the weights": which arrays (``scope``), whose spread
+    sets sigma_w (``granularity``: each array's, or its layer's pooled), and what
+    noise (``kind``, a name of ``KINDS``). Checked once, here."""
+
+    scope: str = "all"
+    granularity: str = "array"
+    kind: str = "additive"
+
+    def __post_init__(self):
+        # the message starts with the field's name (config.make_config prefixes "noise_")
+        for field, accepted in (("scope", SCOPES), ("granularity", GRANULARITIES),
+                                ("kind", tuple(KINDS))):
+            value = getattr(self, field)
+            if value not in accepted:
+                raise ValueError(f"{field}={value!r} is not accepted; accepted values: "
+                                 + ", ".join(repr(a) for a in accepted))
+
+    @property
+    def name(self) -> str:
+        """"scope/granularity/kind", e.g. "all/array/additive": the key of the run
+        records' ablation blocks."""
+        return f"{self.scope}/{self.granularity}/{self.kind}"
+
+    @classmethod
+    def from_name(cls, name: str) -> NoiseModel:
+        """The noise model called ``name`` ("scope/granularity/kind")."""
+        parts = name.split("/")
+        if len(parts) != 3:
+            raise ValueError(f"name={name!r} is not accepted: it must be scope/granularity/kind")
+        return cls(*parts)
+
+
+PAPER = NoiseModel()
+
+# The noise-model ablation: the paper's description ("noise added to all the model
+# weights") admits these readings (the order is the order of the sweeps).
+ABLATION = (
+    PAPER,
+    NoiseModel(scope="trainable"),
+    NoiseModel(scope="kernels"),
+    NoiseModel(granularity="layer"),
+    NoiseModel(kind="multiplicative"),
+    NoiseModel(scope="folded"),
+)
 
 
 def select_variables(model: keras.Model, scope: str = "all") -> list:
-    """The weight variables that receive noise under ``scope`` (for "folded": the
-    trainable ones; ``noise_targets`` then folds BN into the convolutions)."""
-    _check("scope", scope, SCOPES)
+    """The weight variables that receive noise under ``scope`` (one of ``SCOPES``; for
+    "folded": the trainable ones, ``noise_targets`` then folds BN into the convolutions)."""
     if scope == "all":
         return list(model.weights)
     if scope in ("trainable", "folded"):
@@ -55,8 +124,7 @@ def layer_of(variable) -> str:
 
 
 def sigma_w(arrays: list[np.ndarray], layers: list[str], granularity: str = "array") -> list[float]:
-    """Standard deviation of each array, or of its layer's arrays pooled."""
-    _check("granularity", granularity, GRANULARITIES)
+    """Standard deviation of each array ("array"), or of its layer's arrays pooled ("layer")."""
     if granularity == "array":
         return [float(np.std(a)) for a in arrays]
     pooled = {}
@@ -99,13 +167,13 @@ def folded_arrays(model: keras.Model) -> dict:
     return out
 
 
-def noise_targets(model: keras.Model, scope: str = "all", granularity: str = "array"):
+def noise_targets(model: keras.Model, noise_model: NoiseModel = PAPER):
     """(variables, base arrays, sigma_w per array) of one noise reading.
 
     Each variable is set to its base array plus noise of standard deviation
     ``eta * sigma``; a sigma of None means "set to the base array, no noise" (the
     identity BN arrays of the folded reading)."""
-    _check("scope", scope, SCOPES)
+    scope, granularity = noise_model.scope, noise_model.granularity
     variables = select_variables(model, scope)
     base = [keras.ops.convert_to_numpy(v.value).copy() for v in variables]
     if scope != "folded":
@@ -127,34 +195,33 @@ def draw_rng(seed: int, eta: float, repeat: int) -> np.random.Generator:
     return np.random.default_rng([int(seed), int(round(eta * 1_000_000)), int(repeat)])
 
 
-def noisy_arrays(arrays, sigmas, eta, rng, kind="additive") -> list[np.ndarray]:
-    _check("kind", kind, KINDS)
-    out = []
-    for a, s in zip(arrays, sigmas):
-        if s is None:  # set, not noised (noise_targets)
-            out.append(a)
-            continue
-        e = rng.standard_normal(a.shape).astype(a.dtype)
-        if kind == "additive":
-            out.append(a + (eta * s) * e)
-        else:
-            out.append(a * (1 + eta * e))
-    return out
+def noisy_arrays(arrays, sigmas, eta, rng, kind: str = "additive") -> list[np.ndarray]:
+    """One noisy copy of ``arrays``: ``KINDS[kind]`` on each, in order, from ``rng``
+    (an array whose sigma is None is passed through: set, not noised)."""
+    noisy = KINDS[kind]
+    return [a if s is None else noisy(a, s, eta, rng) for a, s in zip(arrays, sigmas)]
 
 
 @contextmanager
-def injected(model: keras.Model, eta: float, rng: np.random.Generator, scope: str = "all",
-             granularity: str = "array", kind: str = "additive"):
-    """Temporarily replace the model's weights by one noisy copy; always restored."""
-    variables, base, sigmas = noise_targets(model, scope, granularity)
+def assigned(variables: list, arrays: list):
+    """Temporarily set ``variables`` to ``arrays``; restored bit-exactly, also on an error."""
     originals = [keras.ops.convert_to_numpy(v.value).copy() for v in variables]
     try:
-        for v, a in zip(variables, noisy_arrays(base, sigmas, eta, rng, kind)):
+        for v, a in zip(variables, arrays):
             v.assign(a)
         yield variables
     finally:
         for v, a in zip(variables, originals):
             v.assign(a)
+
+
+@contextmanager
+def injected(model: keras.Model, eta: float, rng: np.random.Generator,
+             noise_model: NoiseModel = PAPER):
+    """Temporarily replace the model's weights by one noisy copy; always restored."""
+    variables, base, sigmas = noise_targets(model, noise_model)
+    with assigned(variables, noisy_arrays(base, sigmas, eta, rng, noise_model.kind)):
+        yield variables
 
 
 def test_subset(x: np.ndarray, y: np.ndarray, n: int | None, seed: int = 0):
@@ -166,59 +233,62 @@ def test_subset(x: np.ndarray, y: np.ndarray, n: int | None, seed: int = 0):
     return x[idx], y[idx]
 
 
-def noise_sweep(model: keras.Model, x: np.ndarray, y: np.ndarray, etas=PAPER_ETAS,
-                n_repeats: int = 10, seed: int = 0, scope: str = "all",
-                granularity: str = "array", kind: str = "additive",
-                batch_size: int = 1000, progress: bool = True,
-                engine: str = "auto") -> pd.DataFrame:
+# --------------------------------------------------------------------------
+# the sweep: a0, then N noisy copies per eta, evaluated by an evaluator
+# --------------------------------------------------------------------------
+
+def sweep_table(model: keras.Model, evaluate_model, evaluate_copies,
+                noise_model: NoiseModel = PAPER, etas=PAPER_ETAS, n_repeats: int = 10,
+                seed: int = 0, progress: bool = True) -> pd.DataFrame:
     """Test accuracy for each eta and repeat; eta = 0 (one row) is the baseline a0.
 
     Returns a long table with columns eta, repeat, accuracy (fractions in [0, 1]) and
     nonfinite (fraction of test images whose output was NaN/inf under that draw).
-    ``engine``: "fit" evaluates one noisy copy at a time with ``model.predict``;
-    "fast" (JAX only; "auto" on JAX) evaluates the N copies of each eta as one batched
-    program (``helpers.engine.fast_noise_sweep``), with the same draws.
+    The draw of (eta, repeat) comes from ``draw_rng(seed, eta, repeat)`` whatever
+    evaluates it. The evaluator is two functions: ``evaluate_model()`` -> (accuracy,
+    nonfinite) of the model as it is (a0), and ``evaluate_copies(variables, draws)``
+    -> a function returning [(accuracy, nonfinite)] of each noisy copy (``draws``
+    yields one array list per copy); those functions are called after every eta was
+    handed over, so a device can evaluate one eta while the host draws the next.
     """
-    from .training import resolve_engine
-
-    if resolve_engine(engine) == "fast":
-        from .engine import fast_noise_sweep
-
-        return fast_noise_sweep(model, x, y, etas, n_repeats, seed, scope, granularity, kind,
-                                batch_size, progress)
-    _check("scope", scope, SCOPES)
-    _check("granularity", granularity, GRANULARITIES)
-    _check("kind", kind, KINDS)
     if any(not 0 < e for e in etas):
         raise ValueError(f"etas={etas!r}: every noise level must be > 0 (eta = 0 is a0)")
-    acc, bad = evaluate(model, x, y, batch_size)
+    acc, bad = evaluate_model()
     rows = [{"eta": 0.0, "repeat": 0, "accuracy": acc, "nonfinite": bad}]
-    jobs = [(eta, r) for eta in etas for r in range(n_repeats)]
-    for eta, r in progress_bar(iterable=jobs, desc="noise sweep", unit="eval",
-                               disable=not progress):
-        with injected(model, eta, draw_rng(seed, eta, r), scope, granularity, kind):
-            acc, bad = evaluate(model, x, y, batch_size)
-        rows.append({"eta": float(eta), "repeat": r, "accuracy": acc, "nonfinite": bad})
+    variables, base, sigmas = noise_targets(model, noise_model)
+    bar = progress_bar(total=len(etas) * n_repeats, desc="noise sweep", unit="eval",
+                       disable=not progress)
+
+    def draws(eta):
+        for r in range(n_repeats):
+            yield noisy_arrays(base, sigmas, eta, draw_rng(seed, eta, r), noise_model.kind)
+            bar.update(1)  # the consumer is done with copy r
+
+    try:
+        pending = [(eta, evaluate_copies(variables, draws(eta))) for eta in etas]
+        for eta, result in pending:
+            for r, (acc, bad) in enumerate(result()):
+                rows.append({"eta": float(eta), "repeat": r, "accuracy": acc, "nonfinite": bad})
+    finally:
+        bar.close()
     return pd.DataFrame(rows)
 
 
-
-# The noise-model ablation: the paper's description ("noise added to all the
-# model weights") admits these readings; name -> (scope, granularity, kind).
-ABLATION = {
-    "all/array/additive": ("all", "array", "additive"),
-    "trainable/array/additive": ("trainable", "array", "additive"),
-    "kernels/array/additive": ("kernels", "array", "additive"),
-    "all/layer/additive": ("all", "layer", "additive"),
-    "all/array/multiplicative": ("all", "array", "multiplicative"),
-    "folded/array/additive": ("folded", "array", "additive"),
-}
+def fit_copies(model: keras.Model, x: np.ndarray, y: np.ndarray, variables: list, draws,
+               batch_size: int = 1000):
+    """Keras' evaluator of noisy copies: each copy injected in turn and evaluated with
+    ``models.evaluate`` (``model.predict``); see ``sweep_table``."""
+    out = []
+    for arrays in draws:
+        with assigned(variables, arrays):
+            out.append(evaluate(model, x, y, batch_size))
+    return lambda: out
 
 
-def ablation_sweeps(model: keras.Model, x: np.ndarray, y: np.ndarray, n_repeats: int,
-                    seed: int = 0, skip: tuple = (), progress: bool = True,
-                    engine: str = "auto") -> dict:
-    """A noise sweep for every noise model of ``ABLATION`` not named in ``skip``."""
-    return {name: noise_sweep(model, x, y, n_repeats=n_repeats, seed=seed, scope=scope,
-                              granularity=gran, kind=kind, progress=progress, engine=engine)
-            for name, (scope, gran, kind) in ABLATION.items() if name not in skip}
+def fit_noise_sweep(model: keras.Model, x: np.ndarray, y: np.ndarray,
+                    noise_model: NoiseModel = PAPER, etas=PAPER_ETAS, n_repeats: int = 10,
+                    seed: int = 0, batch_size: int = 1000, progress: bool = True) -> pd.DataFrame:
+    """``sweep_table`` with Keras ``predict``, one noisy copy at a time (any backend)."""
+    return sweep_table(model, partial(evaluate, model, x, y, batch_size),
+                       partial(fit_copies, model, x, y, batch_size=batch_size),
+                       noise_model, etas, n_repeats, seed, progress)

@@ -164,7 +164,7 @@ def noise_block(sweep: pd.DataFrame, draws: bool = True) -> dict:
 def make_record(config: dict, key: str, data_source: dict, train_result,
                 sweep: pd.DataFrame | None, timings: dict, a0: float | None = None) -> dict:
     """Assemble a run record from a ``training.TrainResult`` and the long table of
-    ``noise.noise_sweep`` (None for a diverged run, which gets no sweep).
+    ``sweeps.noise_sweep`` (None for a diverged run, which gets no sweep).
 
     ``a0``: the accuracy on the full test set when the sweep ran on a test subset
     (the sweep's own eta = 0 row, the a0 of its A^x, is then kept as ``noise.a0``)."""
