@@ -103,7 +103,8 @@ if sweep.table is not None:
 
 # %% tags=["hide-input"]
 ablation = cell.sweep_ablation(setup, run, sweep)
-print(ablation.text())
+if ablation.blocks:
+    print(ablation.text())
 
 # %% [markdown]
 # ## Gradient noise (eq. 1-3)
