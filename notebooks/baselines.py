@@ -29,12 +29,11 @@ profile = "cpu"                  # smoke | fast | cpu | paper
 # %% tags=["remove-input"]
 from IPython.display import Markdown, display
 
-from helpers import claims, paper, results, stats
+from helpers import claims, paper, results, stats, tables
 
-df = results.load_study(results_dir, profile)
-display(Markdown(results.provenance(df)))
-means = claims.cell_means(claims.completed(df))
-ci = stats.cell_intervals(df, metrics=("baseline_accuracy",))
+study = results.load_study(results_dir, profile)
+display(Markdown(study.provenance))
+
 
 # %% [markdown]
 # ## Table II, ours beside the paper's
@@ -45,13 +44,13 @@ ci = stats.cell_intervals(df, metrics=("baseline_accuracy",))
 # interval. Our LRs outside the paper's range have no paper value.
 
 # %% tags=["hide-input"]
-t2 = paper.with_intervals(ci, "table2")
-for dataset, t in t2.groupby("dataset"):
-    display(Markdown(f"**{dataset.upper()}**"))
-    display(t.drop(columns="dataset").style.hide(axis="index").format(precision=2).format({"lr": "{:g}"}))
+t2 = paper.with_intervals(stats.cell_intervals(study.records, metrics=("baseline_accuracy",)),
+                          "table2")
+display(*tables.per_dataset(t2))
+
 
 # %% tags=["hide-input"]
 inside = t2["paper_in_ci"].dropna()
-display(Markdown(
-    f"The paper's value lies inside our interval in {int(inside.sum())} of {len(inside)} cells "
-    f"(scale: {claims.scale(df)}). " + claims.sentence(claims.claim1(means), claims.caveat(df))))
+display(Markdown(f"The paper's value lies inside our interval in {int(inside.sum())} of "
+                 f"{len(inside)} cells (scale: {study.scale}). "
+                 + study.say(claims.claim1(study.means))))

@@ -29,34 +29,18 @@ results_dir = "../results/cpu"
 profile = "cpu"
 
 # %% tags=["remove-input"]
-import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from helpers import claims, plots, results, studies
+from helpers import claims, plots, results, tables
 
-df = results.load_study(results_dir, profile)
-display(Markdown(results.provenance(df)))
-means = claims.cell_means(claims.completed(df))
-bn = studies.select(means, "batchnorm").copy()
-bn["BN layers"] = [claims.bn_layers(d) if b else 0 for d, b in zip(bn["depth"], bn["batch_norm"])]
-table = bn.pivot_table(index=["dataset", "depth"], columns="batch_norm",
-                       values=["baseline_accuracy", "A_avr"])
-display((100 * table).round(2))
+study = results.load_study(results_dir, profile)
+display(Markdown(study.provenance))
+bn, table = tables.batchnorm(study.means)
+display(table)
+
 
 # %% tags=["hide-input"]
-fig, axes = plt.subplots(1, 2, figsize=(plots.PAGE_WIDTH, 3.6), layout="constrained")
-for ax, (dataset, g) in zip(axes, bn.groupby("dataset")):
-    for flag, style in ((True, "o-"), (False, "s--")):
-        h = g[g["batch_norm"] == flag].sort_values("depth")
-        ax.errorbar(h["depth"].map(claims.bn_layers), 100 * h["A_avr"],
-                    yerr=100 * h["A_avr_std"].fillna(0), fmt=style, capsize=3,
-                    label="with BN" if flag else "without BN")
-    ax.set_xlabel("BN layers of the BN model (depth - 1)")
-    ax.set_ylabel("average normalized accuracy $A_{avr}$ (%)")
-    ax.set_title(dataset.upper())
-    ax.legend()
-plots.stamp(fig, bool(df["synthetic_data"].any()))
-plots.show(fig, "fig-bn")
+plots.show(plots.batchnorm(bn, study.synthetic), "fig-bn")
 
 
 # %% [markdown]
@@ -71,7 +55,8 @@ plots.show(fig, "fig-bn")
 # ```
 
 # %% tags=["hide-input"]
-display(Markdown(claims.sentence(claims.claim8(means), claims.caveat(df))))
+display(Markdown(study.say(claims.claim8(study.means))))
+
 
 # %% [markdown]
 # ## Does the conclusion survive another noise reading?
@@ -83,5 +68,5 @@ display(Markdown(claims.sentence(claims.claim8(means), claims.caveat(df))))
 # inference hardware maps BN):
 
 # %% tags=["hide-input"]
-readings = claims.across_readings(df, claims=(8,))
+readings = claims.across_readings(study.records, claims=(8,))
 display(readings.style.hide(axis="index"))

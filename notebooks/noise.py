@@ -28,22 +28,12 @@ results_dir = "../results/cpu"
 profile = "cpu"
 
 # %% tags=["remove-input"]
-import matplotlib.pyplot as plt
-import pandas as pd
 from IPython.display import Markdown, display
 
-from helpers import claims, paper, plots, results, stats
+from helpers import claims, paper, plots, results, stats, tables
 
-df = results.load_study(results_dir, profile)
-display(Markdown(results.provenance(df)))
-done = claims.completed(df)
-means = claims.cell_means(done)
-synthetic = bool(df["synthetic_data"].any())
-caveat = claims.caveat(df)    # why the verdicts below are indicative only, if they are
-
-
-def say(v):
-    return claims.sentence(v, caveat)
+study = results.load_study(results_dir, profile)
+display(Markdown(study.provenance))
 
 
 # %% [markdown]
@@ -54,11 +44,10 @@ def say(v):
 # crosses: the values the paper quotes in its text.
 
 # %% tags=["hide-input"]
-in_text = paper.table("in_text")
 for dataset in ("cifar10", "cifar100"):
-    fig = plots.noise_panels(done, dataset, paper_in_text=in_text, synthetic=synthetic)
-    plots.show(fig, f"fig-noise-{dataset}")
-display(Markdown(say(claims.claim2(done))))
+    plots.show(plots.noise_panels(study.done, dataset, paper_in_text=paper.table("in_text"),
+                                  synthetic=study.synthetic), f"fig-noise-{dataset}")
+display(Markdown(study.say(claims.claim2(study.done))))
 
 
 # %% [markdown]
@@ -86,13 +75,10 @@ display(Markdown(say(claims.claim2(done))))
 # our interval.
 
 # %% tags=["hide-input"]
-ci = stats.cell_intervals(df, metrics=("A_avr",))
-t3 = paper.with_intervals(ci, "table3")
-for dataset, t in t3.groupby("dataset"):
-    display(Markdown(f"**{dataset.upper()}**"))
-    display(t.drop(columns="dataset").style.hide(axis="index").format(precision=2).format({"lr": "{:g}"}))
-display(Markdown(say(claims.claim3(means))))
-display(Markdown(say(claims.claim6(means))))
+t3 = paper.with_intervals(stats.cell_intervals(study.records, metrics=("A_avr",)), "table3")
+display(*tables.per_dataset(t3))
+display(*(Markdown(study.say(claim(study.means))) for claim in (claims.claim3, claims.claim6)))
+
 
 # %% [markdown]
 # ### LRs compared within a seed
@@ -103,10 +89,8 @@ display(Markdown(say(claims.claim6(means))))
 # resamples in which it is positive:
 
 # %% tags=["hide-input"]
-paired = stats.paired_differences(df, "A_avr", reference_lr=0.001)
-display((paired.assign(**{c: 100 * paired[c] for c in ("delta", "lo", "hi")})
-         .rename(columns={"delta": "difference (pp)", "lo": "low (pp)", "hi": "high (pp)"}))
-        .style.hide(axis="index").format(precision=2).format({"lr": "{:g}"}))
+display(tables.paired_pp(stats.paired_differences(study.records, "A_avr", reference_lr=0.001)))
+
 
 # %% [markdown]
 # ### Models broken outright: non-finite outputs
@@ -117,13 +101,9 @@ display((paired.assign(**{c: 100 * paired[c] for c in ("delta", "lo", "hi")})
 # noise level and depth (BN models, the paper's reading):
 
 # %% tags=["hide-input"]
-nf_cols = sorted((c for c in done if c.startswith("nonfinite_")), key=lambda c: float(c[10:]))
-if nf_cols:
-    nf = done.groupby(["dataset", "depth", "batch_norm"])[nf_cols].mean()
-    nf.columns = [f"eta = {c[10:]}" for c in nf_cols]
-    display((100 * nf).round(2))
-else:
-    display(Markdown("No record holds the non-finite fractions."))
+nonfinite = tables.nonfinite(study.done)
+display(Markdown("No record holds the non-finite fractions.") if nonfinite is None else nonfinite)
+
 
 # %% [markdown]
 # ## Figure 4: the sweet spot
@@ -134,13 +114,11 @@ else:
 # that no other LR beats on both), not by eye.
 
 # %% tags=["hide-input"]
-panels = [(ds, 20) for ds in ("cifar10", "cifar100")]
-front = {p: claims.sweet_spot(means, *p) for p in panels}
-plots.show(plots.tradeoff(means, panels, front=front, synthetic=synthetic), "fig-tradeoff")
-for (ds, d), f in front.items():
-    print(f"ResNet{d} on {ds.upper()}: Pareto-optimal LRs "
-          + (", ".join(f"{lr:g}" for lr in sorted(f["lr"])) or "none (not run at this scale)"))
-display(Markdown(say(claims.claim4(means))))
+front = {(ds, 20): claims.sweet_spot(study.means, ds, 20) for ds in ("cifar10", "cifar100")}
+plots.show(plots.tradeoff(study.means, list(front), front=front, synthetic=study.synthetic),
+           "fig-tradeoff")
+print(claims.sweet_spot_text(front))
+display(Markdown(study.say(claims.claim4(study.means))))
 
 
 # %% [markdown]
@@ -167,34 +145,16 @@ display(Markdown(say(claims.claim4(means))))
 # recomputed under the three main readings.
 
 # %% tags=["hide-input"]
-cols = {"all/array/additive": "A_avr",
-        **{c.split("|", 1)[1]: c for c in done if c.startswith("A_avr|")}}
-have = {name: c for name, c in cols.items() if c in done and done[c].notna().any()}
-if len(have) > 1:
-    lr_runs = done[done["noise_ablation"] == True]  # noqa: E712  (a column of booleans)
-    m = lr_runs.groupby(["dataset", "depth", "lr"])[list(have.values())].mean()
-    m.columns = list(have)
-    full = (100 * m).round(2).reset_index()
-    # compact: one row per LR, one column per reading (mean over the models);
-    # every model is in the CSV file
-    short = {"all/array/additive": "all (paper)", "trainable/array/additive": "trainable",
-             "kernels/array/additive": "kernels", "all/layer/additive": "per-layer sigma_w",
-             "all/array/multiplicative": "multiplicative", "folded/array/additive": "folded BN"}
-    compact = (100 * m).groupby("lr").mean()
-    compact.index = [f"{lr:g}" for lr in compact.index]
-    compact.index.name = "lr"
-    compact.columns = [short.get(c, c) for c in compact.columns]
-    n_models = m.reset_index()[["dataset", "depth"]].drop_duplicates().shape[0]
-    display(Markdown(f"Mean $A_{{avr}}$ (%) per LR and noise reading, over {n_models} "
-                     "model(s) (dataset, depth); the readings are defined on the "
-                     "{doc}`../method` page:"))
-    display(compact.style.format(precision=2))
-    display(plots.csv_link(full, "noise-ablation.csv",
-                           f"Download the full table ({len(full)} rows: dataset, depth, LR; "
-                           f"{len(have)} readings, A_avr in %) as CSV"))
-    readings = claims.across_readings(df)
-    display(readings.pivot(index="claim", columns="reading", values="verdict"))
-    display(Markdown(claims.readings_sentence(readings)
-                     + (f" *Indicative only: {caveat}.*" if caveat else "")))
-else:
+ablation = tables.ablation(study.done)
+if ablation is None:
     display(Markdown("No record holds ablation sweeps (run the grid: the LR-grid cells run them)."))
+else:
+    compact, full, n_models = ablation
+    readings = claims.across_readings(study.records)
+    display(Markdown(f"Mean $A_{{avr}}$ (%) per LR and noise reading, over {n_models} model(s) "
+                     "(dataset, depth); the readings are defined on the {doc}`../method` page:"),
+            compact.style.format(precision=2),
+            plots.csv_link(full, "noise-ablation.csv", f"Download the full table ({len(full)} "
+                           f"rows: dataset, depth, LR; {compact.shape[1]} readings, A_avr in %) as CSV"),
+            readings.pivot(index="claim", columns="reading", values="verdict"),
+            Markdown(claims.readings_sentence(readings, study.caveat)))

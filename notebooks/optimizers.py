@@ -29,32 +29,22 @@ results_dir = "../results/cpu"
 profile = "cpu"
 
 # %% tags=["remove-input"]
-import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from helpers import claims, paper, plots, results, studies
+from helpers import claims, plots, results, studies, tables
 
-df = results.load_study(results_dir, profile)
-display(Markdown(results.provenance(df)))
-means = claims.cell_means(claims.completed(df))
-ran = studies.select(means, "optimizers")["optimizer"].nunique()
+study = results.load_study(results_dir, profile)
+display(Markdown(study.provenance))
+ran = studies.select(study.means, "optimizers")["optimizer"].nunique()
 if ran < 2:
-    display(Markdown(f"**Not tested at this scale** ({claims.scale(df)}): the records hold "
+    display(Markdown(f"**Not tested at this scale** ({study.scale}): the records hold "
                      f"{ran} optimizer(s) at lr 0.00075; the comparison below is empty."))
-a0 = paper.beside(means, "figure3_a0")
-aavr = paper.beside(means, "figure3_aavr")
-display(a0.merge(aavr, on="optimizer", suffixes=("_a0", "_A_avr"))[
-    ["optimizer", "n_seeds_a0", "ours_pct_a0", "paper_pct_a0", "ours_pct_A_avr",
-     "paper_pct_A_avr"]].round(2))
+a0, aavr, both = tables.optimizers(study.means)
+display(both)
+
 
 # %% tags=["hide-input"]
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(plots.PAGE_WIDTH, 4.2), layout="constrained")
-plots.paired_bars(a0, "optimizer", "ours_pct", "paper_pct", "baseline accuracy $a_0$ (%)", ax1)
-plots.paired_bars(aavr, "optimizer", "ours_pct", "paper_pct", "average normalized accuracy $A_{avr}$ (%)",
-                  ax2, colour="tab:orange")
-fig.suptitle("ResNet20, CIFAR-10, lr = 0.00075: ours (seed mean) and the paper's Figure 3")
-plots.stamp(fig, bool(df["synthetic_data"].any()))
-plots.show(fig, "fig-optimizers")
+plots.show(plots.optimizers(a0, aavr, study.synthetic), "fig-optimizers")
 
 
 # %% [markdown]
@@ -67,4 +57,4 @@ plots.show(fig, "fig-optimizers")
 # ```
 
 # %% tags=["hide-input"]
-display(Markdown(claims.sentence(claims.claim5(means), claims.caveat(df))))
+display(Markdown(study.say(claims.claim5(study.means))))

@@ -37,10 +37,11 @@ from IPython.display import Markdown, display
 
 from helpers import claims, results
 
-df = results.load_study(results_dir, profile)
-display(Markdown(results.provenance(df)))
-verdicts = claims.verdicts(df)
-stability = claims.stability(df, B=200)
+study = results.load_study(results_dir, profile)
+display(Markdown(study.provenance))
+verdicts = claims.verdicts(study.records)
+stability = claims.stability(study.records, B=200)
+
 
 # %% [markdown]
 # Each verdict rests on one number (`value`). Its 95 % interval and the share of

@@ -74,7 +74,7 @@ def executed(executed_nbs):
 
 
 def test_report_prints_every_verdict_the_helpers_compute(study_dir, executed):
-    verdicts = claims.verdicts(results.load_study(study_dir, "paper"))
+    verdicts = claims.verdicts(results.load_study(study_dir, "paper").records)
     assert len(verdicts) == 8
     for v in verdicts:
         assert f"**Claim {v.claim}.**" in executed["report"]
@@ -97,13 +97,13 @@ def test_figures_are_in_the_pages(executed_nbs):
 
 
 def test_noise_page_prints_the_pareto_front(study_dir, executed):
-    means = claims.cell_means(claims.completed(results.load_study(study_dir, "paper")))
+    means = results.load_study(study_dir, "paper").means
     lrs = ", ".join(f"{lr:g}" for lr in sorted(claims.sweet_spot(means, "cifar10", 20)["lr"]))
     assert f"ResNet20 on CIFAR10: Pareto-optimal LRs {lrs}" in executed["noise"]
 
 
 def test_baselines_and_optimizers_sentences_match_the_helpers(study_dir, executed):
-    means = claims.cell_means(claims.completed(results.load_study(study_dir, "paper")))
+    means = results.load_study(study_dir, "paper").means
     assert claims.claim1(means).statistic in executed["baselines"]
     assert claims.claim5(means).statistic in executed["optimizers"]
     assert claims.claim8(means).statistic in executed["batchnorm"]

@@ -268,3 +268,17 @@ def test_claim3_partly_when_resistance_falls_but_not_more_steeply_with_depth():
     df.loc[lr_grid, "A_avr"] = 0.8 - df.loc[lr_grid, "lr"] * (150 - df.loc[lr_grid, "depth"])
     v = _by_claim(df)[3]
     assert v.outcome == "partly" and "fraction falling = 1.00" in v.statistic
+
+
+def test_sweet_spot_text_names_the_pareto_lrs():
+    front = {("cifar10", 20): pd.DataFrame({"lr": [0.001, 0.0005]}),
+             ("cifar100", 20): pd.DataFrame({"lr": []})}
+    assert claims.sweet_spot_text(front) == ("ResNet20 on CIFAR10: Pareto-optimal LRs 0.0005, 0.001\n"
+                                             "ResNet20 on CIFAR100: Pareto-optimal LRs none (not run "
+                                             "at this scale)")
+
+
+def test_readings_sentence_adds_the_caveat():
+    readings = pd.DataFrame({"claim": [3, 3], "reading": ["a", "b"], "verdict": ["held", "held"]})
+    assert claims.readings_sentence(readings) == "Claim 3 comes out the same under every noise reading."
+    assert claims.readings_sentence(readings, "1 seed").endswith("reading. *Indicative only: 1 seed.*")

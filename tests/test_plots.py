@@ -78,3 +78,57 @@ def test_csv_link_carries_the_whole_table():
     payload = html.split("base64,", 1)[1].split('"', 1)[0]
     assert base64.b64decode(payload).decode() == frame.to_csv(index=False)
     assert 'download="t.csv"' in html and "2 rows" in html
+
+
+def _theory_table():
+    rows = []
+    for depth in (20, 32):
+        for lr in (0.0005, 0.001):
+            for seed in (0, 1):
+                C = 100 * depth * lr * (1 + seed)
+                rows.append({"key": f"{depth}-{lr}-{seed}", "depth": depth, "lr": lr,
+                             "optimizer": "adam", "batch_norm": True, "batch_size": 32,
+                             "seed": seed, "n_examples": 64, "C": C, "bound": lr ** 2 * C / 32,
+                             "A_avr": 0.9 - lr * 100})
+    table = pd.DataFrame(rows)
+    blocks = {k: {"n_examples": 64, "minibatch": [{"B": B, "measured": C / B, "measured_se": 0.0}
+                                                  for B in (4, 16)]}
+              for k, C in zip(table["key"], table["C"])}
+    return table, blocks
+
+
+def test_theory_bound_draws_the_seed_mean_per_depth_in_its_colour():
+    table, _ = _theory_table()
+    fig = plots.theory_bound(table, "cifar10")
+    left, right = fig.axes[:2]
+    lines = {to_hex(line.get_color()): line for line in left.get_lines()}
+    line20 = lines[to_hex(plots.depth_colour(20))]
+    assert list(line20.get_xdata()) == pytest.approx([0.5, 1.0])
+    assert list(line20.get_ydata()) == pytest.approx([100 * 20 * lr * 1.5 for lr in (0.0005, 0.001)])
+    assert right.get_yscale() == "log" and fig.get_figwidth() <= plots.PAGE_WIDTH
+    plots.plt.close(fig)
+
+
+def test_theory_law_divides_each_model_by_its_C():
+    table, blocks = _theory_table()
+    fig = plots.theory_law(table, blocks, "cifar10")
+    measured = [c for c in fig.axes[0].containers]            # one errorbar per model
+    assert len(measured) == len(table)
+    y = measured[0].lines[0].get_ydata()
+    assert list(y) == pytest.approx([1 / 4, 1 / 16])
+    plots.plt.close(fig)
+
+
+def test_batchnorm_and_optimizer_figures_show_percent():
+    bn = pd.DataFrame({"dataset": ["cifar10"] * 2, "depth": [20, 20], "batch_norm": [True, False],
+                       "A_avr": [0.7, 0.8], "A_avr_std": [0.01, np.nan]})
+    fig = plots.batchnorm(bn)
+    ys = [c.lines[0].get_ydata()[0] for c in fig.axes[0].containers]   # with BN, without
+    assert ys == pytest.approx([70.0, 80.0])
+    plots.plt.close(fig)
+    frame = pd.DataFrame({"optimizer": ["adam", "sgd"], "ours_pct": [90.0, 80.0],
+                          "paper_pct": [91.0, 85.0]})
+    fig = plots.optimizers(frame, frame)
+    heights = [p.get_height() for p in fig.axes[0].patches]
+    assert heights == [90.0, 80.0, 91.0, 85.0]
+    plots.plt.close(fig)

@@ -1,5 +1,6 @@
 """Run records (helpers.results): keys, atomic writes, assembling and loading."""
 
+import dataclasses
 import json
 import math
 import os
@@ -282,10 +283,40 @@ def test_load_study_without_records_names_the_parameters(tmp_path):
         results.load_study(tmp_path, "paper")
     results.write_record(tmp_path / "a.json", {"record_version": 1, "key": "a", "status": "completed",
                                                "synthetic_data": True, "data": {"label": "x"},
-                                               "config": {"profile": "smoke"},
+                                               "config": {"profile": "smoke", "dataset": "cifar10",
+                                                          "depth": 20, "lr": 0.001, "optimizer": "adam",
+                                                          "batch_norm": True, "seed": 0, "epochs": 1},
                                                "baseline_accuracy": 0.5,
                                                "environment": {"keras_backend": "jax", "device": "cpu",
                                                                "git": {"commit": None}}})
     with pytest.raises(FileNotFoundError, match=r"it has profiles \['smoke'\]"):
         results.load_study(tmp_path, "paper")
-    assert len(results.load_study(tmp_path, "smoke")) == 1
+    assert len(results.load_study(tmp_path, "smoke").records) == 1
+
+
+def test_study_carries_what_every_page_opens_with(tmp_path):
+    """load_study: the records, the completed runs, their seed means, the data label,
+    caveat, scale and provenance, computed once from the same records."""
+    from helpers import claims
+
+    for key, status, seed, a0 in (("a", "completed", 0, 0.8), ("b", "completed", 1, 0.6),
+                                   ("c", "diverged", 2, None)):
+        results.write_record(tmp_path / f"{key}.json", {
+            "record_version": 1, "key": key, "status": status, "synthetic_data": False,
+            "created": f"2026-01-0{seed + 1}", "data": {"label": "CIFAR-10 (copy)"},
+            "config": {"dataset": "cifar10", "depth": 20, "lr": 0.001, "optimizer": "adam",
+                       "batch_norm": True, "seed": seed, "profile": "cpu", "epochs": 20},
+            "baseline_accuracy": a0,
+            "environment": {"keras_backend": "jax", "device": "cpu", "git": {"commit": None}}})
+    study = results.load_study(tmp_path, "cpu")
+    assert len(study.records) == 3 and list(study.done["key"]) == ["a", "b"]
+    assert study.means["baseline_accuracy"].tolist() == [pytest.approx(0.7)]
+    assert study.means["n_seeds"].tolist() == [2]
+    assert study.data == "CIFAR-10 (copy)" and study.synthetic is False
+    assert study.caveat == "2 training seed(s) per cell; a verdict needs >= 3"
+    assert study.scale == claims.scale(study.records)
+    assert study.provenance.startswith("From 3 run records (2 completed, 1 diverged)")
+    v = claims.claim1(study.means)
+    assert study.say(v) == claims.sentence(v, study.caveat)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        study.caveat = ""

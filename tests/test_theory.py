@@ -11,6 +11,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import pandas as pd
 import pytest
 
 from helpers import theory
@@ -257,3 +258,43 @@ def test_theory_notebook_reads_records_and_defers_to_claim7(tmp_path, rng):
     # the page shows the models and defers the verdict to claim 7 (LR held fixed)
     assert "4 model(s) shown" in text and "Claim 7" in text
     assert "the law says -1" in text                         # the live demonstration ran
+
+
+def test_from_records_reads_each_models_block_and_its_bound(tmp_path, rng):
+    from helpers import results
+
+    for i, (depth, lr, scale) in enumerate([(8, 0.0005, 1.0), (14, 0.001, 2.0)]):
+        _fake_record(tmp_path, depth, lr, 0.9 - 0.1 * i, scale * rng.normal(size=(32, 10)))
+    _fake_record(tmp_path, 8, 0.0015, 0.5, None, theory_block=False)
+    runs = results.load_study(tmp_path, "smoke").done
+    table, blocks, missing = theory.from_records(runs, "cifar10")
+    assert len(table) == 2 and missing == 1 and set(blocks) == set(table["key"])
+    for r in table.itertuples():
+        assert r.C == blocks[r.key]["C"]
+        assert r.bound == pytest.approx(r.lr ** 2 * r.C / 32)
+    assert theory.from_records(runs, "cifar100")[0].empty
+
+
+def test_law_fit_summarises_slopes_and_the_measured_to_predicted_gap():
+    blocks = {"a": {"minibatch": [{"measured": 1.1, "predicted": 1.0},
+                                  {"measured": 0.45, "predicted": 0.5}]},
+              "b": {"minibatch": [{"measured": 2.0, "predicted": 2.0}]}}
+    table = pd.DataFrame({"key": ["a", "b"], "slope": [-1.2, -1.0],
+                          "slope_fpc_corrected": [-1.0, -0.98]})
+    fit = theory.law_fit(table, blocks)
+    assert fit["gap_max"] == pytest.approx(0.1) and fit["gap_median"] == pytest.approx(0.1)
+    assert fit["raw_mean"] == pytest.approx(-1.1) and fit["fpc_max"] == pytest.approx(-0.98)
+    assert "over 2 models: raw -1.100 (range -1.200 to -1.000)" in theory.law_sentence(fit)
+
+
+def test_regression_demo_follows_the_law():
+    G = theory.regression_gradients(n=64, d=3, seed=1)
+    assert G.shape == (64, 3) and np.linalg.norm(G.mean(axis=0)) > 0   # not at the minimum
+    demo = theory.regression_demo(n=128, d=5, batch_sizes=(1, 4, 16, 64), n_batches=3000)
+    t = demo["table"]
+    assert demo["C"] == pytest.approx(theory.gradient_noise_constant(
+        theory.regression_gradients(128, 5, 0))[0])
+    assert t["measured/predicted"].between(0.9, 1.1).all()
+    assert demo["slope_fpc_corrected"] == pytest.approx(-1, abs=0.05)
+    assert demo["slope"] < demo["slope_fpc_corrected"]           # the finite-sample factor
+    assert "at |B| = 1 the variance is C itself" in theory.regression_sentence(demo)

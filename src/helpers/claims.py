@@ -175,6 +175,14 @@ def sweet_spot(m, dataset="cifar10", depth=20):
     return pareto_front(cells, "baseline_accuracy", "A_0.1")
 
 
+def sweet_spot_text(front: dict) -> str:
+    """One line per model of ``{(dataset, depth): sweet_spot(...)}``: its Pareto-optimal LRs."""
+    return "\n".join(f"ResNet{d} on {ds.upper()}: Pareto-optimal LRs "
+                     + (", ".join(f"{lr:g}" for lr in sorted(f["lr"]))
+                        or "none (not run at this scale)")
+                     for (ds, d), f in front.items())
+
+
 def claim4(m):
     front = sweet_spot(m)
     lrs = sorted(front["lr"])
@@ -407,8 +415,9 @@ def across_readings(df: pd.DataFrame, claims=(3, 6, 8)) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def readings_sentence(readings: pd.DataFrame) -> str:
-    """Which claims of ``across_readings`` survive every noise reading, in one sentence."""
+def readings_sentence(readings: pd.DataFrame, caveat: str = "") -> str:
+    """Which claims of ``across_readings`` survive every noise reading, in one sentence
+    (with ``caveat``, why it is indicative only, when there is one)."""
     n = readings.groupby("claim")["verdict"].nunique()
     same, differ = list(n.index[n == 1]), list(n.index[n > 1])
     parts = []
@@ -419,7 +428,7 @@ def readings_sentence(readings: pd.DataFrame) -> str:
         parts.append(f"claim{'s' if len(differ) > 1 else ''} {', '.join(map(str, differ))} "
                      f"depend{'' if len(differ) > 1 else 's'} on the reading")
     text = "; ".join(parts) + "."
-    return text[0].upper() + text[1:]
+    return text[0].upper() + text[1:] + (f" *Indicative only: {caveat}.*" if caveat else "")
 
 
 def stability(df: pd.DataFrame, B: int = 200, seed: int = 0, level: float = 0.95) -> pd.DataFrame:

@@ -259,3 +259,124 @@ def csv_link(frame: pd.DataFrame, filename: str, text: str | None = None):
     label = text or f"Download the full table ({len(frame)} rows) as CSV"
     return HTML(f'<p><a download="{filename}" href="data:text/csv;base64,{data}">'
                 f'{label}</a></p>')
+
+
+# One colour per depth in the mechanism figures (the LR keeps its colour in the markers).
+DEPTH_COLOURS = {8: "tab:brown", 14: "tab:pink", 20: "tab:blue", 32: "tab:orange",
+                 44: "tab:green", 56: "tab:red"}
+
+
+def depth_colour(depth) -> str:
+    return DEPTH_COLOURS.get(int(depth), "tab:grey")
+
+
+def _adam_bn(frame: pd.DataFrame) -> pd.DataFrame:
+    """The paper's grid: the Adam models with BN."""
+    return frame[(frame["optimizer"] == "adam") & frame["batch_norm"].astype(bool)]
+
+
+def theory_bound(table: pd.DataFrame, dataset: str, synthetic: bool = False):
+    """C (left) and the eq. 2 bound alpha^2 C / |B| (right) against the base LR, one
+    line per depth (Adam with BN, seed mean), markers in the colour of the LR.
+    ``table``: ``theory.from_records``."""
+    grid = _adam_bn(table)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(PAGE_WIDTH, 3.6), layout="constrained")
+    for depth, g in grid.groupby("depth"):
+        g = g.groupby("lr", as_index=False)[["C", "bound"]].mean()
+        for ax, col in ((ax1, "C"), (ax2, "bound")):
+            ax.plot(1000 * g["lr"], g[col], "-", color=depth_colour(depth), label=f"ResNet{depth}")
+            ax.scatter(1000 * g["lr"], g[col], c=[lr_colour(lr) for lr in g["lr"]],
+                       edgecolors=depth_colour(depth), s=45, zorder=3)
+    ax1.set_ylabel(r"$C = E\|\nabla L_i - \nabla L_D\|^2$")
+    ax2.set_ylabel(r"$\alpha^2 C / |B|$")
+    for ax in (ax1, ax2):
+        ax.set_yscale("log")  # C spans decades across models
+        ax.set_xlabel("base learning rate $\\alpha$ (x 1e-3)")
+    lr_marks = [plt.Line2D([], [], ls="none", marker="o", color=lr_colour(lr), label=_lr_label(lr))
+                for lr in sorted(grid["lr"].unique())]
+    fig.legend(handles=ax1.get_legend_handles_labels()[0] + lr_marks, loc="outside right center")
+    fig.suptitle(f"{dataset.upper()}: gradient-noise constant and the eq. 2 bound")
+    stamp(fig, synthetic)
+    return fig
+
+
+def theory_law(table: pd.DataFrame, blocks: dict, dataset: str, synthetic: bool = False):
+    """Each model's minibatch gradient variance divided by its C against |B| (log-log),
+    beside the exact prediction (n - |B|) / (|B| (n - 1)) for each n and the 1/|B| of
+    eq. 2. ``table``, ``blocks``: ``theory.from_records``."""
+    from .theory import without_replacement_variance
+
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 4.2), layout="constrained")
+    for r in table.itertuples():
+        mb = pd.DataFrame(blocks[r.key]["minibatch"])
+        ax.errorbar(mb["B"], mb["measured"] / r.C, yerr=mb["measured_se"] / r.C, marker="o",
+                    ms=4, lw=0.8, capsize=2, color=depth_colour(r.depth), alpha=0.8)
+    for n in sorted(table["n_examples"].unique()):
+        B = np.unique(np.concatenate([pd.DataFrame(b["minibatch"])["B"].to_numpy()
+                                      for b in blocks.values() if b["n_examples"] == n]))
+        ax.plot(B, without_replacement_variance(1.0, B, n), "k--",
+                label=f"(n-|B|)/(|B|(n-1)), n = {n}")
+    B_all = np.array(sorted({m["B"] for b in blocks.values() for m in b["minibatch"]}))
+    ax.plot(B_all, 1.0 / B_all, "k:", label="1/|B| (eq. 2)")
+    for depth in sorted(table["depth"].unique()):
+        ax.plot([], [], "o-", color=depth_colour(depth), label=f"ResNet{depth} (measured)")
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel("minibatch size |B| (examples)")
+    ax.set_ylabel(r"$E\|\nabla L_B - \nabla L_D\|^2 / C$ (dimensionless)")
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside right center")
+    ax.grid(alpha=0.3, which="both")
+    ax.set_title(f"{dataset.upper()}: minibatch gradient variance")
+    stamp(fig, synthetic)
+    return fig
+
+
+def theory_resistance(table: pd.DataFrame, dataset: str, synthetic: bool = False):
+    """A_avr (%) of each model against its eq. 2 bound (log axis), one colour per depth."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.0), layout="constrained")
+    for depth, g in table.dropna(subset=["bound", "A_avr"]).groupby("depth"):
+        ax.scatter(g["bound"], 100 * g["A_avr"], color=depth_colour(depth), s=40,
+                   label=f"ResNet{depth}")
+    ax.set_xscale("log")
+    ax.set_xlabel(r"$\alpha^2 C / |B|$ at the base LR (squared SGD step norm)")
+    ax.set_ylabel("average normalized accuracy $A_{avr}$ (%)")
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside right center")
+    ax.set_title(f"{dataset.upper()}: the eq. 2 bound and noise resistance")
+    stamp(fig, synthetic)
+    return fig
+
+
+def batchnorm(bn: pd.DataFrame, synthetic: bool = False):
+    """A_avr (%) against the BN model's number of BN layers, with and without BN, one
+    panel per dataset (seed mean; error bars: spread over seeds). ``bn``: seed means of
+    the batchnorm study (``tables.batchnorm``)."""
+    from .claims import bn_layers
+
+    datasets = sorted(bn["dataset"].unique())
+    fig, axes = plt.subplots(1, max(2, len(datasets)), figsize=(PAGE_WIDTH, 3.6),
+                             layout="constrained")
+    for ax, dataset in zip(axes, datasets):
+        g = bn[bn["dataset"] == dataset]
+        for flag, style in ((True, "o-"), (False, "s--")):
+            h = g[g["batch_norm"] == flag].sort_values("depth")
+            ax.errorbar(h["depth"].map(bn_layers), 100 * h["A_avr"],
+                        yerr=100 * h["A_avr_std"].fillna(0), fmt=style, capsize=3,
+                        label="with BN" if flag else "without BN")
+        ax.set_xlabel("BN layers of the BN model (depth - 1)")
+        ax.set_ylabel("average normalized accuracy $A_{avr}$ (%)")
+        ax.set_title(dataset.upper())
+        ax.legend()
+    stamp(fig, synthetic)
+    return fig
+
+
+def optimizers(a0: pd.DataFrame, aavr: pd.DataFrame, synthetic: bool = False):
+    """Fig. 3: a0 (left) and A_avr (right) per optimizer, ours beside the paper's.
+    ``a0``, ``aavr``: ``paper.beside(means, "figure3_a0" | "figure3_aavr")``."""
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(PAGE_WIDTH, 4.2), layout="constrained")
+    paired_bars(a0, "optimizer", "ours_pct", "paper_pct", "baseline accuracy $a_0$ (%)", ax1)
+    paired_bars(aavr, "optimizer", "ours_pct", "paper_pct",
+                "average normalized accuracy $A_{avr}$ (%)", ax2, colour="tab:orange")
+    fig.suptitle("ResNet20, CIFAR-10, lr = 0.00075: ours (seed mean) and the paper's Figure 3")
+    stamp(fig, synthetic)
+    return fig

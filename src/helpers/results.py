@@ -18,12 +18,15 @@ import os
 import platform
 import subprocess
 import sys
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from . import claims
 
 RECORD_VERSION = 1
 
@@ -320,17 +323,40 @@ def provenance(df: pd.DataFrame) -> str:
     return text
 
 
-def load_study(results_dir: str | Path, profile: str | None = None) -> pd.DataFrame:
+@dataclass(frozen=True, eq=False)
+class Study:
+    """The run records of one page, with what every page says about them first:
+    where they come from (``provenance``), their ``scale`` and why a verdict drawn from
+    them is indicative only (``caveat``, "" when it is a verdict)."""
+    records: pd.DataFrame   # one row per run (``load_records``), diverged runs included
+    done: pd.DataFrame      # the completed runs
+    means: pd.DataFrame     # seed mean and std of each grid cell (``claims.cell_means``)
+    data: str               # the data's label(s)
+    synthetic: bool         # smoke records on synthetic data
+    caveat: str
+    scale: str
+    provenance: str         # one markdown paragraph
+
+    def say(self, verdict) -> str:
+        """A claim's verdict as a sentence, with this study's caveat."""
+        return claims.sentence(verdict, self.caveat)
+
+
+def load_study(results_dir: str | Path, profile: str | None = None) -> Study:
     """The records of one profile in ``results_dir`` (all profiles if None); a clear
     error, naming both parameters, when there is none (a page without data says so)."""
-    df = load_records(results_dir)
-    if profile and not df.empty:
-        df = df[df["profile"] == profile]
+    every = load_records(results_dir)
+    df = every[every["profile"] == profile] if profile and not every.empty else every
     if df.empty:
-        found = sorted(set(load_records(results_dir).get("profile", []))) if Path(results_dir).exists() else []
+        found = sorted(set(every.get("profile", [])))
         raise FileNotFoundError(
             f"results_dir={str(results_dir)!r} holds no run record of profile={profile!r}"
             + (f" (it has profiles {found})" if found else "")
             + f"; run `python -m helpers.grid --profile {profile or 'smoke'} --results-dir "
               f"{results_dir}` first, or point results_dir at a folder of records")
-    return df.reset_index(drop=True)
+    df = df.reset_index(drop=True)
+    done = claims.completed(df)
+    return Study(records=df, done=done, means=claims.cell_means(done),
+                 data="; ".join(sorted(df["data"].dropna().unique())) or "unknown data",
+                 synthetic=bool(df["synthetic_data"].any()), caveat=claims.caveat(df),
+                 scale=claims.scale(df), provenance=provenance(df))

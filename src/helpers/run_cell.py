@@ -162,7 +162,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     params = {k: _parse_value(v) for k, v in args.param}
     ns = run_notebook(params, args.notebook, args.log, args.cwd)
-    print(f"record: {ns['paths'].record}")
+    print(f"record: {ns['setup'].paths.record}")
     return 0
 
 

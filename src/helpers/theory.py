@@ -269,3 +269,96 @@ def measure(model, x, y, batch_sizes=(8, 16, 32, 64, 128), n_examples: int = 256
     out.update({"training": False, "regularization": True,
                 "backend": keras.config.backend(), "seconds": time.perf_counter() - t0})
     return out
+
+
+# --------------------------------------------------------------------------
+# the measurements of a study, read back from its run records
+# --------------------------------------------------------------------------
+
+def from_records(runs: pd.DataFrame, dataset: str) -> tuple[pd.DataFrame, dict, int]:
+    """(table, blocks, missing) for the completed ``runs`` of ``dataset`` (rows of
+    ``results.load_records``): one table row per model with a ``record["theory"]``
+    block (C, ||g_D||^2, slopes, A_avr, a0 and the eq. 2 ``bound`` at its base LR and
+    batch size), the blocks by run key, and how many records had no block."""
+    from .results import read_record
+
+    runs = runs[runs["dataset"] == dataset] if len(runs) else runs
+    rows, blocks = [], {}
+    for r in runs.itertuples():
+        th = read_record(r.path).get("theory")
+        if not th:
+            continue
+        blocks[r.key] = th
+        rows.append({"key": r.key, "depth": r.depth, "lr": r.lr, "optimizer": r.optimizer,
+                     "batch_norm": r.batch_norm, "batch_size": r.batch_size, "seed": r.seed,
+                     "C": th["C"], "grad_mean_sq_norm": th["grad_mean_sq_norm"],
+                     "n_examples": th["n_examples"], "slope": th["slope"],
+                     "slope_fpc_corrected": th["slope_fpc_corrected"],
+                     "A_avr": r.A_avr, "baseline_accuracy": r.baseline_accuracy})
+    table = pd.DataFrame(rows)
+    if len(table):
+        table["bound"] = noise_power_bound(table["lr"], table["C"], table["batch_size"])
+    return table, blocks, len(runs) - len(table)
+
+
+def law_fit(table: pd.DataFrame, blocks: dict) -> dict:
+    """How well the models' minibatch variances follow the 1/|B| law: the fitted
+    log-log slopes (raw, and with the finite-sample factor removed: the law says -1)
+    and the largest and median relative gap between measured and predicted variance."""
+    mb = pd.concat([pd.DataFrame(blocks[k]["minibatch"]) for k in table["key"]])
+    gap = (mb["measured"] / mb["predicted"] - 1).abs()
+    out = {"n_models": len(table), "gap_max": float(gap.max()), "gap_median": float(gap.median())}
+    for name, col in (("raw", "slope"), ("fpc", "slope_fpc_corrected")):
+        s = table[col].astype(float)
+        out.update({f"{name}_mean": float(s.mean()), f"{name}_min": float(s.min()),
+                    f"{name}_max": float(s.max())})
+    return out
+
+
+def law_sentence(fit: dict) -> str:
+    return (f"Fitted log-log slope over {fit['n_models']} models: raw {fit['raw_mean']:.3f} "
+            f"(range {fit['raw_min']:.3f} to {fit['raw_max']:.3f}); corrected for the "
+            f"finite-sample factor {fit['fpc_mean']:.3f} (range {fit['fpc_min']:.3f} to "
+            f"{fit['fpc_max']:.3f}); the law predicts -1. Measured/predicted variance differs "
+            f"by at most {100 * fit['gap_max']:.1f} % (median {100 * fit['gap_median']:.1f} %).")
+
+
+# --------------------------------------------------------------------------
+# a problem with exact numbers: linear regression
+# --------------------------------------------------------------------------
+
+def regression_gradients(n: int = 512, d: int = 20, seed: int = 0) -> np.ndarray:
+    """Per-example gradients (rows) of L_i(w) = (x_i^T w - y_i)^2 / 2, i.e.
+    (x_i^T w - y_i) x_i, at a point w away from the least-squares solution (so that
+    g_D != 0): n examples with d Gaussian features and noisy linear targets."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    w_true = rng.normal(size=d)
+    y = X @ w_true + 0.5 * rng.normal(size=n)
+    w = w_true + 0.3 * rng.normal(size=d)
+    return (X @ w - y)[:, None] * X
+
+
+def regression_demo(n: int = 512, d: int = 20, batch_sizes=(1, 2, 4, 8, 16, 32, 64, 128, 256),
+                    n_batches: int = 4000, seed: int = 0) -> dict:
+    """C, ||g_D||^2 and the minibatch variance per |B| on ``regression_gradients``, with
+    the log-log slopes of the measured variance, raw and with the finite-sample factor
+    (n - |B|) / (n - 1) removed (the 1/|B| law says -1)."""
+    G = regression_gradients(n, d, seed)
+    C, gD2 = gradient_noise_constant(G)
+    table = minibatch_variance_from_grads(G, list(batch_sizes), n_batches=n_batches, seed=seed)
+    table["measured/predicted"] = table["measured"] / table["predicted"]
+    return {"n": n, "C": C, "grad_mean_sq_norm": gD2, "table": table,
+            "slope": loglog_slope(table["B"], table["measured"]),
+            "slope_fpc_corrected": loglog_slope(table["B"],
+                                                table["measured"] * (n - 1) / (n - table["B"]))}
+
+
+def regression_sentence(demo: dict) -> str:
+    t = demo["table"]
+    at1 = t.loc[t["B"] == 1, "measured"]
+    return (f"C = {demo['C']:.4f}, |grad L_D|^2 = {demo['grad_mean_sq_norm']:.4f}; log-log slope "
+            f"of the measured variance {demo['slope']:.3f} (raw), "
+            f"{demo['slope_fpc_corrected']:.3f} (finite-sample factor removed; the law says "
+            f"-1)" + (f"; at |B| = 1 the variance is C itself: {at1.iloc[0]:.4f} vs "
+                      f"{demo['C']:.4f}." if len(at1) else "."))

@@ -1,0 +1,113 @@
+"""The book's tables: frames shaped (and, for display, styled) for a page.
+
+Numbers come from the run records (``results.load_study``) and from the helpers that
+compute on them (``claims``, ``stats``, ``paper``, ``theory``); this module only
+selects, pivots, renames and formats. Accuracies are shown in % and differences in
+percentage points (pp).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from . import claims, paper, studies
+
+# Short names of the noise readings (``noise.ABLATION``) for column headers.
+READING_NAMES = {"all/array/additive": "all (paper)", "trainable/array/additive": "trainable",
+                 "kernels/array/additive": "kernels", "all/layer/additive": "per-layer sigma_w",
+                 "all/array/multiplicative": "multiplicative", "folded/array/additive": "folded BN"}
+
+
+def _lr_index(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.copy()
+    frame.index = [f"{lr:g}" for lr in frame.index]
+    frame.index.name = "lr"
+    return frame
+
+
+def per_dataset(table: pd.DataFrame) -> list:
+    """A heading and a styled table per dataset of a table with a ``dataset`` column
+    (e.g. ``paper.with_intervals``: Table II, Table III), ready for ``display(*...)``."""
+    from IPython.display import Markdown
+
+    out = []
+    for dataset, t in table.groupby("dataset"):
+        out += [Markdown(f"**{dataset.upper()}**"), t.drop(columns="dataset").style
+                .hide(axis="index").format(precision=2).format({"lr": "{:g}"})]
+    return out
+
+
+def paired_pp(paired: pd.DataFrame):
+    """``stats.paired_differences`` in percentage points, styled."""
+    pp = paired.assign(**{c: 100 * paired[c] for c in ("delta", "lo", "hi")}).rename(
+        columns={"delta": "difference (pp)", "lo": "low (pp)", "hi": "high (pp)"})
+    return pp.style.hide(axis="index").format(precision=2).format({"lr": "{:g}"})
+
+
+def nonfinite(runs: pd.DataFrame) -> pd.DataFrame | None:
+    """Mean share (%) of test images with a non-finite output, per (dataset, depth,
+    BN) and noise level; None when no record holds the fractions."""
+    cols = sorted((c for c in runs if c.startswith("nonfinite_")), key=lambda c: float(c[10:]))
+    if not cols:
+        return None
+    nf = runs.groupby(["dataset", "depth", "batch_norm"])[cols].mean()
+    nf.columns = [f"eta = {c[10:]}" for c in cols]
+    return (100 * nf).round(2)
+
+
+def ablation(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, int] | None:
+    """Mean A_avr (%) per noise reading: (per LR over the models, per dataset, depth and
+    LR, number of models); None when fewer than two readings were measured. Only the
+    runs that swept every reading (``noise_ablation``) count."""
+    cols = {"all/array/additive": "A_avr",
+            **{c.split("|", 1)[1]: c for c in runs if c.startswith("A_avr|")}}
+    have = {name: c for name, c in cols.items() if c in runs and runs[c].notna().any()}
+    if len(have) < 2:
+        return None
+    swept = runs[runs["noise_ablation"] == True]  # noqa: E712  (a column of booleans)
+    m = swept.groupby(["dataset", "depth", "lr"])[list(have.values())].mean()
+    m.columns = list(have)
+    full = (100 * m).round(2).reset_index()
+    compact = _lr_index((100 * m).groupby("lr").mean())
+    compact.columns = [READING_NAMES.get(c, c) for c in compact.columns]
+    n_models = len(m.reset_index()[["dataset", "depth"]].drop_duplicates())
+    return compact, full, n_models
+
+
+def batchnorm(means: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(seed means of the batchnorm study with their number of ``BN layers`` (0 without
+    BN), a0 and A_avr in % per dataset and depth, with and without BN)."""
+    bn = studies.select(means, "batchnorm").copy()
+    bn["BN layers"] = [claims.bn_layers(d) if b else 0
+                       for d, b in zip(bn["depth"], bn["batch_norm"])]
+    table = bn.pivot_table(index=["dataset", "depth"], columns="batch_norm",
+                           values=["baseline_accuracy", "A_avr"])
+    return bn, (100 * table).round(2)
+
+
+def optimizers(means: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(a0, A_avr, both side by side): the optimizers at lr = 0.00075 beside the
+    paper's Figure 3, in %."""
+    a0 = paper.beside(means, "figure3_a0")
+    aavr = paper.beside(means, "figure3_aavr")
+    both = a0.merge(aavr, on="optimizer", suffixes=("_a0", "_A_avr"))[
+        ["optimizer", "n_seeds_a0", "ours_pct_a0", "paper_pct_a0", "ours_pct_A_avr",
+         "paper_pct_A_avr"]].round(2)
+    return a0, aavr, both
+
+
+def theory_c(table: pd.DataFrame) -> pd.DataFrame:
+    """C (seed mean) per LR (rows) and depth (columns) of the Adam models with BN.
+    ``table``: ``theory.from_records``."""
+    g = table[(table["optimizer"] == "adam") & table["batch_norm"].astype(bool)]
+    c = g.pivot_table(index="lr", columns="depth", values="C", aggfunc="mean")
+    c.columns = [f"ResNet{d}" for d in c.columns]
+    return _lr_index(c)
+
+
+def theory_models(table: pd.DataFrame) -> pd.DataFrame:
+    """Every model's C, ||grad L_D||^2, eq. 2 bound and A_avr (the page's CSV file)."""
+    return table.sort_values(["optimizer", "batch_norm", "depth", "lr", "seed"])[
+        ["depth", "lr", "optimizer", "batch_norm", "batch_size", "seed", "n_examples", "C",
+         "grad_mean_sq_norm", "bound", "A_avr"]].rename(
+        columns={"grad_mean_sq_norm": "grad_L_D_sq_norm", "bound": "alpha2_C_over_B"})

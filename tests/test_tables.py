@@ -1,0 +1,75 @@
+"""helpers.tables: the pages' tables hold the numbers of the frames they are made from."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers import claims, tables
+
+
+def _means():
+    rows = []
+    for ds in ("cifar10", "cifar100"):
+        for depth in (20, 32):
+            for bn in (True, False):
+                rows.append({"dataset": ds, "depth": depth, "lr": 0.001, "optimizer": "adam",
+                             "batch_norm": bn, "baseline_accuracy": 0.9 - 0.01 * bn,
+                             "A_avr": 0.8 - 0.1 * bn - 0.001 * depth, "A_avr_std": 0.01,
+                             "baseline_accuracy_std": 0.01, "n_seeds": 3})
+    return pd.DataFrame(rows)
+
+
+def test_per_dataset_gives_a_heading_and_a_table_per_dataset():
+    t = pd.DataFrame({"dataset": ["cifar10", "cifar100", "cifar10"], "lr": [0.001] * 3,
+                      "ours_pct": [91.234, 70.0, 90.0]})
+    out = tables.per_dataset(t)
+    assert [o.data for o in out[::2]] == ["**CIFAR10**", "**CIFAR100**"]
+    assert list(out[1].data["ours_pct"]) == [91.234, 90.0] and "dataset" not in out[1].data
+    assert "91.23" in out[1].to_html()
+
+
+def test_paired_differences_in_percentage_points():
+    paired = pd.DataFrame({"lr": [0.0005], "delta": [0.012], "lo": [-0.001], "hi": [0.02]})
+    data = tables.paired_pp(paired).data
+    assert data["difference (pp)"].tolist() == [pytest.approx(1.2)]
+    assert data["low (pp)"].tolist() == [pytest.approx(-0.1)]
+
+
+def test_nonfinite_share_in_percent_by_eta():
+    runs = pd.DataFrame({"dataset": ["cifar10"] * 2, "depth": [20, 20], "batch_norm": [True] * 2,
+                         "nonfinite_0.4": [0.5, 0.25], "nonfinite_0.1": [0.0, 0.1]})
+    nf = tables.nonfinite(runs)
+    assert list(nf.columns) == ["eta = 0.1", "eta = 0.4"]
+    assert nf.iloc[0].tolist() == [5.0, 37.5]
+    assert tables.nonfinite(runs.drop(columns=["nonfinite_0.4", "nonfinite_0.1"])) is None
+
+
+def test_ablation_means_per_reading_over_the_sweeping_runs():
+    runs = pd.DataFrame({"dataset": ["cifar10"] * 3, "depth": [20, 32, 20],
+                         "lr": [0.001, 0.001, 0.001], "noise_ablation": [True, True, False],
+                         "A_avr": [0.7, 0.5, 0.1], "A_avr|kernels/array/additive": [0.9, 0.7, np.nan]})
+    compact, full, n_models = tables.ablation(runs)
+    assert list(compact.columns) == ["all (paper)", "kernels"] and list(compact.index) == ["0.001"]
+    assert compact.iloc[0].tolist() == [pytest.approx(60.0), pytest.approx(80.0)]
+    assert n_models == 2 and len(full) == 2
+    assert tables.ablation(runs.drop(columns="A_avr|kernels/array/additive")) is None
+
+
+def test_batchnorm_counts_bn_layers_and_shows_percent():
+    bn, table = tables.batchnorm(_means())
+    assert set(bn.loc[bn["batch_norm"], "BN layers"]) == {claims.bn_layers(20), claims.bn_layers(32)}
+    assert set(bn.loc[~bn["batch_norm"], "BN layers"]) == {0}
+    assert table.loc[("cifar10", 20), ("A_avr", True)] == pytest.approx(100 * (0.7 - 0.02))
+
+
+def test_theory_tables_pivot_c_and_rename_for_the_csv():
+    th = pd.DataFrame({"key": list("abcd"), "depth": [20, 20, 32, 20], "lr": [0.001, 0.001, 0.001, 0.002],
+                       "optimizer": ["adam", "adam", "adam", "sgd"], "batch_norm": [True] * 4,
+                       "batch_size": [32] * 4, "seed": [0, 1, 0, 0], "n_examples": [64] * 4,
+                       "C": [2.0, 4.0, 5.0, 9.0], "grad_mean_sq_norm": [1.0] * 4,
+                       "bound": [1e-6] * 4, "A_avr": [0.8] * 4})
+    c = tables.theory_c(th)
+    assert list(c.columns) == ["ResNet20", "ResNet32"] and list(c.index) == ["0.001"]
+    assert c.loc["0.001"].tolist() == [3.0, 5.0]                # seed mean; sgd left out
+    csv = tables.theory_models(th)
+    assert "alpha2_C_over_B" in csv and "grad_L_D_sq_norm" in csv and len(csv) == 4
