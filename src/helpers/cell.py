@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from . import data as data_mod
-from . import metrics, models, noise, paper, plots, results, theory, training
+from . import metrics, models, noise, paper, plots, results, sweeps, theory, training
 from .config import PARAMETERS, TrainConfig, check_injected, make_config
 
 
@@ -35,7 +35,7 @@ class Setup:
 @dataclass(frozen=True, eq=False)
 class Sweep:
     """The noise sweep of eq. 4-9 (``table`` None: a diverged run, no sweep)."""
-    table: pd.DataFrame | None  # long table of ``noise.noise_sweep``: eta, repeat, accuracy
+    table: pd.DataFrame | None  # long table of ``sweeps.noise_sweep``: eta, repeat, accuracy
     summary: pd.DataFrame | None  # A^x per eta (``metrics.summarize_sweep``)
     a0: float | None            # on the full test set
     A_avr: float | None
@@ -99,9 +99,8 @@ def sweep_noise(setup: Setup, data, run) -> Sweep:
     x, y = noise.test_subset(data.x_test, data.y_test, config.noise_test_samples)
     if run.status != "completed":
         return Sweep(None, None, None, None, None, x, y, time.perf_counter() - t0)
-    sweep = noise.noise_sweep(run.model, x, y, n_repeats=config.n_repeats,
-                              seed=config.seed, scope=config.noise_scope,
-                              granularity=config.noise_granularity, engine=config.engine)
+    sweep = sweeps.noise_sweep(run.model, x, y, config.noise_model, n_repeats=config.n_repeats,
+                               seed=config.seed, engine=config.engine)
     a0 = metrics.baseline(sweep) if len(y) == len(data.y_test) else \
         models.accuracy(run.model, data.x_test, data.y_test)
     a_avr, a_avr_std = metrics.average_normalized_accuracy(sweep)
@@ -115,10 +114,9 @@ def sweep_ablation(setup: Setup, run, sweep: Sweep) -> Ablation:
     config, t0 = setup.config, time.perf_counter()
     if not (config.noise_ablation and sweep.table is not None):
         return Ablation({}, time.perf_counter() - t0)
-    this = f"{config.noise_scope}/{config.noise_granularity}/additive"
-    blocks = {name: results.noise_block(s) for name, s in noise.ablation_sweeps(
-        run.model, sweep.x, sweep.y, config.n_repeats, config.seed, skip=(this,),
-        engine=config.engine).items()}
+    blocks = {name: results.noise_block(s) for name, s in sweeps.ablation_sweeps(
+        run.model, sweep.x, sweep.y, config.n_repeats, config.seed,
+        skip=(config.noise_model,), engine=config.engine).items()}
     return Ablation(blocks, time.perf_counter() - t0)
 
 

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .paper import PAPER_LRS
+from .results import SMOKE_NOTE
 from .studies import same_lr
 
 PAGE_WIDTH = 8.0  # inches: the width of the book's text column at 96 dpi
@@ -30,7 +31,6 @@ LR_COLOURS = dict(zip(ALL_LRS, ("#666666", OKABE_ITO["orange"], OKABE_ITO["sky b
                                 "#A08C00")))  # grey and a dark yellow, readable on white
 LR_MARKERS = dict(zip(ALL_LRS, "v o s D ^ P X *".split()))
 UNKNOWN_LR_COLOUR = "#000000"
-SMOKE_NOTE = "SMOKE RUN on synthetic data: tests the code path, not a reproduction"
 
 
 def style() -> None:

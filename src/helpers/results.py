@@ -28,6 +28,9 @@ import pandas as pd
 
 from . import claims
 
+# the banner of every page, figure and record built from synthetic (smoke) data
+SMOKE_NOTE = "SMOKE RUN on synthetic data: tests the code path, not a reproduction"
+
 RECORD_VERSION = 1
 
 # Config fields that change what a run computes (data_dir/results_dir do not:
@@ -317,7 +320,6 @@ def provenance(df: pd.DataFrame) -> str:
             f"Keras backend {vals('backend')}; device {vals('device')}; "
             f"code commit(s) {', '.join(commits) or 'n/a'}.")
     if df["synthetic_data"].any():
-        from .plots import SMOKE_NOTE
         text = (f"**{SMOKE_NOTE}. The numbers below exercise the pipeline; they are not a "
                 f"reproduction of the paper.**\n\n" + text)
     return text
