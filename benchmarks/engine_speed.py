@@ -7,7 +7,7 @@
 For each depth (ResNet20 and ResNet56 by default), in one process on one device:
 
 1. training at batch 32: Keras ``fit`` exactly as ``helpers.training.train`` calls it
-   (one ``fit`` per epoch on the host-augmented ``epoch_arrays``, TerminateOnNaN) and
+   (one ``fit`` per epoch on the epoch plan applied on the host, TerminateOnNaN) and
    ``engine.FastTrainer`` (the same model, optimizer and augmentation), each for
    ``--steps`` steps after a warm-up call that compiles; images/s of each and the ratio;
 2. one noise sweep (6 eta x N draws on ``--test-size`` images; 10 x 10,000 in the
@@ -34,7 +34,7 @@ import jax  # noqa: E402
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from helpers import engine, noise, training  # noqa: E402
+from helpers import augmentation, engine, noise, training  # noqa: E402
 from helpers.config import make_config  # noqa: E402
 from helpers.results import device  # noqa: E402
 
@@ -95,7 +95,7 @@ for depth in [int(d) for d in args.depths.split(",")]:
                                                         epochs=1, verbose=0))
 
         def fit_epoch():
-            xe, ye = training.epoch_arrays(x, y, 0, 1)
+            xe, ye = augmentation.epoch_plan(len(y), 0, 1).apply(x, y)
             model.fit(xe, ye, batch_size=BATCH, epochs=1, shuffle=False, verbose=0,
                       callbacks=[keras.callbacks.TerminateOnNaN()])
 

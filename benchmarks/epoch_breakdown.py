@@ -4,7 +4,7 @@
 
 Times, on the real data and through the code paths of ``helpers.training.train``:
 loading and preprocessing (once per run), one epoch's shuffle and augmentation
-(``epoch_arrays``), ``--steps`` training steps of Keras ``fit`` (extrapolated to the
+(``augmentation.epoch_plan``), ``--steps`` training steps of Keras ``fit`` (extrapolated to the
 1,563 steps of an epoch), the per-epoch test pass on 10,000 images, the checkpoint,
 and one noisy evaluation of the sweep (inject, evaluate ``--noise-images``, restore).
 It prints each part's share of an epoch and the projected cost of one ``cpu``-profile
@@ -21,7 +21,7 @@ import keras
 import numpy as np
 
 from helpers import data as data_mod
-from helpers import noise, training
+from helpers import augmentation, noise, training
 from helpers.config import make_config
 from helpers.models import evaluate
 from helpers.profiles import PROFILES
@@ -43,7 +43,8 @@ args = p.parse_args()
 cfg = make_config(profile="cpu", epochs=1, data_dir=args.data, results_dir=tempfile.mkdtemp())
 t_load, d = timed(lambda: data_mod.preprocess(training.load_data(cfg)))
 model = training.build_model(cfg, d.num_classes)
-t_aug, (xe, ye) = timed(lambda: training.epoch_arrays(d.x_train, d.y_train, 0, 0))
+t_aug, (xe, ye) = timed(lambda: augmentation.epoch_plan(len(d.y_train), 0, 0)
+                        .apply(d.x_train, d.y_train))
 n = args.steps * cfg.batch_size
 model.fit(xe[:10 * cfg.batch_size], ye[:10 * cfg.batch_size], batch_size=cfg.batch_size,
           epochs=1, verbose=0)  # compile

@@ -4,7 +4,10 @@ The Keras backend is pinned to TensorFlow (the project's default) before
 anything imports keras, and TensorFlow's C++ logging is quietened.
 """
 
+import json
 import os
+import subprocess
+import sys
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -12,7 +15,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from helpers import data  # noqa: E402
+from helpers import cifar_files, synthetic  # noqa: E402
 
 # Small sizes: every parser test reads real on-disk formats, but only a few images.
 SYN_TRAIN = 20
@@ -24,7 +27,7 @@ def synthetic_root(tmp_path):
     """A tmp folder holding a small synthetic CIFAR-10 in the standard folder layout
     (``cifar-10-batches-py/`` + ``SYNTHETIC.json``); pass it as ``data_dir``."""
     root = tmp_path / "synthetic"
-    data.write_synthetic(root, "cifar10", n_train=SYN_TRAIN, n_test=SYN_TEST, seed=0,
+    synthetic.write_synthetic(root, "cifar10", n_train=SYN_TRAIN, n_test=SYN_TEST, seed=0,
                          fmt="folder")
     return root
 
@@ -39,9 +42,9 @@ def write_syn(tmp_path):
                subdir=None):
         counter["i"] += 1
         root = tmp_path / (subdir or f"{name}-{fmt}-{counter['i']}")
-        path = data.write_synthetic(root, name, n_train=n_train, n_test=n_test, seed=seed,
+        path = synthetic.write_synthetic(root, name, n_train=n_train, n_test=n_test, seed=seed,
                                     fmt=fmt)
-        return path, data.synthetic_arrays(name, n_train, n_test, seed)
+        return path, synthetic.synthetic_arrays(name, n_train, n_test, seed)
 
     return _write
 
@@ -49,7 +52,7 @@ def write_syn(tmp_path):
 @pytest.fixture
 def no_cifar_env(monkeypatch, tmp_path):
     """No $CIFAR_DATA_DIR and an empty Keras cache: nothing found by default."""
-    monkeypatch.delenv(data.ENV_VAR, raising=False)
+    monkeypatch.delenv(cifar_files.ENV_VAR, raising=False)
     keras_home = tmp_path / "keras-home"
     keras_home.mkdir()
     monkeypatch.setenv("KERAS_HOME", str(keras_home))
@@ -59,3 +62,19 @@ def no_cifar_env(monkeypatch, tmp_path):
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+@pytest.fixture(scope="module")
+def m(request, tmp_path_factory):
+    """The JAX measurements of a test module (test_engine.py, test_batched.py): the module
+    run as a script under ``KERAS_BACKEND=jax`` (this session is pinned to TensorFlow),
+    within its ``JAX_TIMEOUT`` seconds; returns the JSON it writes."""
+    script = request.module.__file__
+    tmp = tmp_path_factory.mktemp(request.module.__name__)
+    env = {**os.environ, "KERAS_BACKEND": "jax", "TF_CPP_MIN_LOG_LEVEL": "2",
+           "TMPDIR": str(tmp)}
+    out = tmp / "measurements.json"
+    proc = subprocess.run([sys.executable, script, str(out)], env=env, capture_output=True,
+                          text=True, timeout=request.module.JAX_TIMEOUT)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return json.loads(out.read_text())

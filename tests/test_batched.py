@@ -9,8 +9,6 @@ As in test_engine.py, the JAX measurements run once in a subprocess with
 
 import json
 import math
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -46,7 +44,7 @@ def measure(tmp: Path) -> dict:
     import numpy as np
 
     from helpers import data as data_mod
-    from helpers import engine, training
+    from helpers import engine, synthetic, training
     from helpers.config import make_config
 
     out = {"backend": keras.config.backend(), "lr_batch_default": engine.lr_batch_default()}
@@ -84,7 +82,7 @@ def measure(tmp: Path) -> dict:
             out[f"steps_{opt}_{vec}"] = {"alone": alone, "together": together, "models": rows}
 
     # 2. train_batched vs train: 2 epochs (the LR schedule steps), records from checkpoints
-    root = data_mod.write_synthetic(tmp / "syn", "cifar10", n_train=256, n_test=100, seed=1)
+    root = synthetic.write_synthetic(tmp / "syn", "cifar10", n_train=256, n_test=100, seed=1)
     cfgs = [make_config(profile="fast", data_dir=str(root), depth=8, epochs=2, lr=lr,
                         results_dir=str(tmp)) for lr in LRS]
     small = data_mod.preprocess(training.load_data(cfgs[0]))
@@ -143,18 +141,7 @@ def measure(tmp: Path) -> dict:
 import pytest  # noqa: E402
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def m(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("batched")
-    env = {**os.environ, "KERAS_BACKEND": "jax", "TF_CPP_MIN_LOG_LEVEL": "2",
-           "TMPDIR": str(tmp)}
-    out = tmp / "measurements.json"
-    proc = subprocess.run([sys.executable, __file__, str(out)], env=env, capture_output=True,
-                          text=True, timeout=2400)
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    return json.loads(out.read_text())
+JAX_TIMEOUT = 2400  # seconds for the measurements (fixture ``m``, conftest.py)
 
 
 def test_runs_on_jax_and_is_off_by_default_on_cpu(m):

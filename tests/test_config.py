@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import data
+from helpers import cifar_files, data, synthetic
 from helpers.config import PARAMETERS, ConfigError, TrainConfig, make_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -16,7 +16,7 @@ def synthetic_tmp(monkeypatch, tmp_path):
     """The smoke profile's synthetic data goes to this test's tmp dir, not the shared /tmp."""
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
-    monkeypatch.delenv(data.ENV_VAR, raising=False)
+    monkeypatch.delenv(cifar_files.ENV_VAR, raising=False)
     return tmp_path / "tmp"
 
 
@@ -72,7 +72,7 @@ def test_config_error_is_a_value_error():
 
 
 def test_missing_data_dir_is_refused(monkeypatch):
-    monkeypatch.delenv(data.ENV_VAR, raising=False)
+    monkeypatch.delenv(cifar_files.ENV_VAR, raising=False)
     with pytest.raises(ConfigError) as e:
         make_config(data_dir="/nonexistent")
     msg = str(e.value)
@@ -119,15 +119,20 @@ def test_explicit_values_win_over_the_profile(synthetic_root, profile):
     assert (c.epochs, c.n_repeats) == (3, 7)
 
 
+def _synthetic(config) -> bool:
+    """Whether the run of ``config`` reads synthetic data (as its record will say)."""
+    return data.load_cifar(config.dataset, config.data_dir).source["synthetic"]
+
+
 def test_smoke_without_data_uses_synthetic_data(synthetic_tmp):
     c = make_config(profile="smoke")
-    assert c.synthetic is True
+    assert _synthetic(c) is True
     assert c.data_dir is not None and str(synthetic_tmp) in c.data_dir
     ds = data.load_cifar("cifar10", c.data_dir)
-    assert ds.synthetic and len(ds.y_train) == 512 and len(ds.y_test) == 256
+    assert len(ds.y_train) == 512 and len(ds.y_test) == 256
     # cifar100 gets its own synthetic set
     c100 = make_config(profile="smoke", dataset="cifar100")
-    assert c100.synthetic and c100.data_dir != c.data_dir
+    assert _synthetic(c100) and c100.data_dir != c.data_dir
     assert data.load_cifar("cifar100", c100.data_dir).num_classes == 100
     assert (c.epochs, c.n_repeats, c.steps_per_epoch) == (1, 2, 4)
 
@@ -135,15 +140,15 @@ def test_smoke_without_data_uses_synthetic_data(synthetic_tmp):
 def test_synthetic_folder_is_accepted(synthetic_root):
     c = make_config(profile="fast", data_dir=synthetic_root)  # a Path is fine too
     assert c.data_dir == str(synthetic_root)
-    assert c.synthetic is True
+    assert _synthetic(c) is True
 
 
 def test_real_looking_data_is_not_marked_synthetic(tmp_path):
-    root = tmp_path / "d"
-    data.write_synthetic(root, "cifar10", n_train=10, n_test=5)
-    (root / data.SYNTHETIC_MARKER).unlink()
+    root = tmp_path / "d"  # an npz (no MD5 to fail) without the synthetic marker
+    synthetic.write_synthetic(root, "cifar10", n_train=10, n_test=5, fmt="npz")
+    (root / cifar_files.SYNTHETIC_MARKER).unlink()
     c = make_config(data_dir=str(root))
-    assert c.synthetic is False
+    assert _synthetic(c) is False
 
 
 def test_paper_profile_without_data_asks_for_it(no_cifar_env):
@@ -154,14 +159,14 @@ def test_paper_profile_without_data_asks_for_it(no_cifar_env):
 
 
 def test_paper_profile_uses_the_cached_archive(no_cifar_env):
-    archive = data.write_synthetic(no_cifar_env / "datasets", "cifar10", n_train=10, n_test=5,
+    archive = synthetic.write_synthetic(no_cifar_env / "datasets", "cifar10", n_train=10, n_test=5,
                                    fmt="archive")
     c = make_config(profile="paper")
     assert c.data_dir == str(archive)
 
 
 def test_env_var_supplies_data_dir(synthetic_root, monkeypatch):
-    monkeypatch.setenv(data.ENV_VAR, str(synthetic_root))
+    monkeypatch.setenv(cifar_files.ENV_VAR, str(synthetic_root))
     assert make_config(profile="fast").data_dir == str(synthetic_root)
 
 

@@ -8,7 +8,7 @@ import tarfile
 import numpy as np
 import pytest
 
-from helpers import data
+from helpers import augmentation, cifar_files, data, synthetic
 from helpers.data import DataError
 
 FORMATS = ("folder", "archive", "npz")
@@ -38,7 +38,7 @@ def test_parsers_return_exactly_the_written_arrays(write_syn, name, fmt):
     assert ds.y_train.dtype == np.int64 and ds.y_test.dtype == np.int64
     assert ds.name == name
     assert ds.num_classes == {"cifar10": 10, "cifar100": 100}[name]
-    assert ds.synthetic is True
+    assert ds.source["synthetic"] is True
     assert "synthetic" in ds.source["label"] and "not CIFAR" in ds.source["label"]
 
 
@@ -71,7 +71,7 @@ def test_cifar100_uses_the_fine_labels(tmp_path):
     sums = {}
     for fname in ("train", "test"):
         (folder / fname).write_bytes(raw)
-        sums[f"cifar-100-python/{fname}"] = data.md5sum(folder / fname)
+        sums[f"cifar-100-python/{fname}"] = cifar_files.md5sum(folder / fname)
     (tmp_path / "SYNTHETIC.json").write_text(json.dumps({"md5": sums}))
     ds = data.load_cifar("cifar100", tmp_path)
     assert ds.y_train.tolist() == fine
@@ -91,9 +91,9 @@ def test_chw_rows_are_converted_to_hwc(tmp_path):
     folder = tmp_path / "cifar-10-batches-py"
     folder.mkdir()
     sums = {}
-    for fname in data.TRAIN_FILES["cifar10"] + data.TEST_FILES["cifar10"]:
+    for fname in cifar_files.TRAIN_FILES["cifar10"] + cifar_files.TEST_FILES["cifar10"]:
         (folder / fname).write_bytes(raw)
-        sums[f"cifar-10-batches-py/{fname}"] = data.md5sum(folder / fname)
+        sums[f"cifar-10-batches-py/{fname}"] = cifar_files.md5sum(folder / fname)
     (tmp_path / "SYNTHETIC.json").write_text(json.dumps({"md5": sums}))
 
     ds = data.load_cifar("cifar10", tmp_path)
@@ -140,7 +140,7 @@ def test_corrupt_archive_is_refused(write_syn):
 def test_edited_marker_sum_is_refused(write_syn, fmt):
     path, _ = write_syn("cifar10", fmt)
     root = path if fmt == "folder" else path.parent
-    marker = root / data.SYNTHETIC_MARKER
+    marker = root / cifar_files.SYNTHETIC_MARKER
     meta = json.loads(marker.read_text())
     key = "cifar-10-batches-py/test_batch" if fmt == "folder" else path.name
     meta["md5"][key] = "0" * 32
@@ -153,12 +153,12 @@ def test_edited_marker_sum_is_refused(write_syn, fmt):
 def test_without_marker_the_published_md5_is_required(write_syn, fmt):
     path, _ = write_syn("cifar10", fmt)
     root = path if fmt == "folder" else path.parent
-    (root / data.SYNTHETIC_MARKER).unlink()
+    (root / cifar_files.SYNTHETIC_MARKER).unlink()
     with pytest.raises(DataError, match="MD5") as e:
         data.load_cifar("cifar10", path)
     msg = str(e.value)
-    published = (data.PUBLISHED_MD5["cifar-10-batches-py/data_batch_1"] if fmt == "folder"
-                 else data.PUBLISHED_MD5["cifar-10-python.tar.gz"])
+    published = (cifar_files.PUBLISHED_MD5["cifar-10-batches-py/data_batch_1"] if fmt == "folder"
+                 else cifar_files.PUBLISHED_MD5["cifar-10-python.tar.gz"])
     assert published in msg
 
 
@@ -168,8 +168,8 @@ def test_md5sum_matches_hashlib(tmp_path):
     p = tmp_path / "f.bin"
     blob = bytes(range(256)) * 5000
     p.write_bytes(blob)
-    assert data.md5sum(p, chunk=1000) == hashlib.md5(blob).hexdigest()
-    assert data.sha256sum(p, chunk=999) == hashlib.sha256(blob).hexdigest()
+    assert cifar_files.md5sum(p, chunk=1000) == hashlib.md5(blob).hexdigest()
+    assert cifar_files.sha256sum(p, chunk=999) == hashlib.sha256(blob).hexdigest()
 
 
 def test_archive_without_the_expected_member_is_refused(tmp_path):
@@ -180,8 +180,8 @@ def test_archive_without_the_expected_member_is_refused(tmp_path):
         info = tarfile.TarInfo("other-folder/data_batch_1")
         info.size = len(raw)
         tar.addfile(info, io.BytesIO(raw))
-    (tmp_path / data.SYNTHETIC_MARKER).write_text(
-        json.dumps({"md5": {archive.name: data.md5sum(archive)}}))
+    (tmp_path / cifar_files.SYNTHETIC_MARKER).write_text(
+        json.dumps({"md5": {archive.name: cifar_files.md5sum(archive)}}))
     with pytest.raises(DataError, match="no member cifar-10-batches-py/data_batch_1"):
         data.load_cifar("cifar10", archive)
 
@@ -230,7 +230,7 @@ def test_jpeg_pack_decodes(tmp_path):
     assert ds.y_train.dtype == np.int64
     assert "JPEG copy" in ds.source["label"]
     assert ds.source["kind"] == "jpeg-pack"
-    assert ds.synthetic is False
+    assert ds.source["synthetic"] is False
     # flat grey images survive JPEG almost exactly
     for i in range(5):
         assert abs(int(ds.x_train[i].mean()) - (i * 40) % 256) <= 2
@@ -239,7 +239,7 @@ def test_jpeg_pack_decodes(tmp_path):
 def test_npz_source_records_sha256(write_syn):
     path, _ = write_syn("cifar10", "npz")
     ds = data.load_cifar("cifar10", path)
-    assert ds.source["sha256"] == data.sha256sum(path)
+    assert ds.source["sha256"] == cifar_files.sha256sum(path)
     assert ds.source["kind"] == "npz"
 
 
@@ -314,8 +314,8 @@ def test_env_var_is_used_when_data_dir_is_none(write_syn, monkeypatch):
     ds = data.load_cifar("cifar10", None)
     _assert_same(ds, expected)
     assert ds.source["path"] == str(path)
-    assert data.resolve_data_dir(None) == str(path)
-    assert data.resolve_data_dir("") == str(path)
+    assert cifar_files.resolve_data_dir(None) == str(path)
+    assert cifar_files.resolve_data_dir("") == str(path)
     assert data.fingerprint("cifar10", None) == data.fingerprint("cifar10", path)
 
 
@@ -339,9 +339,9 @@ def test_keras_cache_archive_is_used_without_data_dir(write_syn, no_cifar_env):
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_fingerprint_is_stable_and_content_based(tmp_path, fmt):
-    a = data.write_synthetic(tmp_path / "a", "cifar10", n_train=20, n_test=8, seed=0, fmt=fmt)
-    b = data.write_synthetic(tmp_path / "b", "cifar10", n_train=20, n_test=8, seed=0, fmt=fmt)
-    c = data.write_synthetic(tmp_path / "c", "cifar10", n_train=20, n_test=8, seed=1, fmt=fmt)
+    a = synthetic.write_synthetic(tmp_path / "a", "cifar10", n_train=20, n_test=8, seed=0, fmt=fmt)
+    b = synthetic.write_synthetic(tmp_path / "b", "cifar10", n_train=20, n_test=8, seed=0, fmt=fmt)
+    c = synthetic.write_synthetic(tmp_path / "c", "cifar10", n_train=20, n_test=8, seed=1, fmt=fmt)
     fa = data.fingerprint("cifar10", a)
     assert isinstance(fa, str) and len(fa) == 12
     assert data.fingerprint("cifar10", a) == fa  # stable
@@ -422,13 +422,13 @@ def _ints(*v):
 
 def test_shift_flip_identity():
     x = _grid(2)
-    out = data.shift_flip(x, _ints(0, 0), _ints(0, 0), np.array([False, False]))
+    out = augmentation.shift_flip(x, _ints(0, 0), _ints(0, 0), np.array([False, False]))
     np.testing.assert_array_equal(out, x)
 
 
 def test_shift_down_by_one_copies_the_edge_row():
     x = _grid()[..., 0]  # (1, 5, 4): rows 0,1,2,3,4
-    out = data.shift_flip(x[..., None], _ints(1), _ints(0), np.array([False]))[0, ..., 0]
+    out = augmentation.shift_flip(x[..., None], _ints(1), _ints(0), np.array([False]))[0, ..., 0]
     expected = np.array([[0, 1, 2, 3],      # border: the edge row repeated
                          [0, 1, 2, 3],
                          [10, 11, 12, 13],
@@ -439,7 +439,7 @@ def test_shift_down_by_one_copies_the_edge_row():
 
 def test_shift_up_and_right():
     x = _grid()[..., :1]
-    out = data.shift_flip(x, _ints(-2), _ints(1), np.array([False]))[0, ..., 0]
+    out = augmentation.shift_flip(x, _ints(-2), _ints(1), np.array([False]))[0, ..., 0]
     expected = np.array([[20, 20, 21, 22],
                          [30, 30, 31, 32],
                          [40, 40, 41, 42],
@@ -450,14 +450,14 @@ def test_shift_up_and_right():
 
 def test_flip_reverses_columns():
     x = _grid()[..., :1]
-    out = data.shift_flip(x, _ints(0), _ints(0), np.array([True]))
+    out = augmentation.shift_flip(x, _ints(0), _ints(0), np.array([True]))
     np.testing.assert_array_equal(out, x[:, :, ::-1])
     np.testing.assert_array_equal(out[0, 2, :, 0], [23, 22, 21, 20])
 
 
 def test_shift_flip_is_per_image():
     x = _grid(3)
-    out = data.shift_flip(x, _ints(0, 1, 0), _ints(0, 0, 0), np.array([False, False, True]))
+    out = augmentation.shift_flip(x, _ints(0, 1, 0), _ints(0, 0, 0), np.array([False, False, True]))
     np.testing.assert_array_equal(out[0], x[0])
     np.testing.assert_array_equal(out[1, 1:], x[1, :-1])
     np.testing.assert_array_equal(out[2], x[2, :, ::-1])
@@ -480,8 +480,15 @@ def test_reference_agrees_with_shift_flip_on_one_case():
     x = _grid(1, 6, 5)
     ref = {(dy, dx, f): o for dy, dx, f, o in _candidates(x[0])}
     for dy, dx, f in ((2, -1, 1), (-3, 3, 0), (0, 0, 1)):
-        got = data.shift_flip(x, _ints(dy), _ints(dx), np.array([bool(f)]))[0]
+        got = augmentation.shift_flip(x, _ints(dy), _ints(dx), np.array([bool(f)]))[0]
         np.testing.assert_array_equal(got, ref[(dy, dx, f)])
+
+
+def _augment(x, seed, **kw):
+    """The images of the epoch plan (seed, epoch 0) over x, back in x's order."""
+    plan = augmentation.epoch_plan(len(x), seed, 0, **kw)
+    out, _ = plan.apply(x, np.arange(len(x)))
+    return out[np.argsort(plan.perm)]
 
 
 def test_augment_only_shifts_up_to_max_shift_and_flips():
@@ -490,7 +497,7 @@ def test_augment_only_shifts_up_to_max_shift_and_flips():
     x = np.zeros((n, 32, 32, 3), np.uint8)
     x[..., 0], x[..., 1] = r, c
     x[..., 2] = np.arange(n)[:, None, None]
-    out = data.augment(x, np.random.default_rng(7))
+    out = _augment(x, 7)
     assert out.shape == x.shape and out.dtype == x.dtype
     found = []
     for i in range(n):
@@ -499,7 +506,7 @@ def test_augment_only_shifts_up_to_max_shift_and_flips():
         assert len(matches) == 1, f"image {i} is not a shift/flip of its input"
         found.append(matches[0])
     dys, dxs, flips = map(np.array, zip(*found))
-    assert np.abs(dys).max() <= data.MAX_SHIFT and np.abs(dxs).max() <= data.MAX_SHIFT
+    assert np.abs(dys).max() <= augmentation.MAX_SHIFT and np.abs(dxs).max() <= augmentation.MAX_SHIFT
     # with 64 images the whole range and both flip states are used
     assert dys.min() == -3 and dys.max() == 3 and dxs.min() == -3 and dxs.max() == 3
     assert 10 < flips.sum() < 54
@@ -507,9 +514,7 @@ def test_augment_only_shifts_up_to_max_shift_and_flips():
 
 def test_augment_is_deterministic_per_seed(synthetic_root):
     x = data.load_cifar("cifar10", synthetic_root).x_train
-    a = data.augment(x, np.random.default_rng(1))
-    b = data.augment(x, np.random.default_rng(1))
-    c = data.augment(x, np.random.default_rng(2))
+    a, b, c = _augment(x, 1), _augment(x, 1), _augment(x, 2)
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)
     assert a.shape == x.shape
@@ -517,7 +522,7 @@ def test_augment_is_deterministic_per_seed(synthetic_root):
 
 def test_augment_max_shift_zero_only_flips():
     x = _grid(16, 6, 6)
-    out = data.augment(x, np.random.default_rng(0), max_shift=0)
+    out = _augment(x, 0, max_shift=0)
     for i in range(16):
         assert np.array_equal(out[i], x[i]) or np.array_equal(out[i], x[i, :, ::-1])
 
@@ -551,4 +556,4 @@ def test_subset_none_or_too_large_keeps_everything(synthetic_root):
 
 def test_write_synthetic_rejects_unknown_format(tmp_path):
     with pytest.raises(ValueError, match="fmt='zip'"):
-        data.write_synthetic(tmp_path, fmt="zip")
+        synthetic.write_synthetic(tmp_path, fmt="zip")

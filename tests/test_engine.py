@@ -8,8 +8,6 @@ with ``KERAS_BACKEND=jax python tests/test_engine.py OUT.json``.
 """
 
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -34,8 +32,8 @@ def measure(tmp: Path) -> dict:
     import keras
     import numpy as np
 
+    from helpers import augmentation, engine, noise, sweeps, synthetic, trainers, training
     from helpers import data as data_mod
-    from helpers import engine, noise, sweeps, training
     from helpers.config import make_config
 
     out = {"backend": keras.config.backend()}
@@ -43,13 +41,13 @@ def measure(tmp: Path) -> dict:
     data = data_mod.preprocess(training.load_data(smoke))
 
     # 1. the epoch plan + device augmentation give fit's epoch arrays bit for bit
-    xe, ye = training.epoch_arrays(data.x_train, data.y_train, 3, 5, 100)
-    perm, dy, dx, flip = engine.epoch_plan(len(data.y_train), 3, 5, 100)
-    xf = np.asarray(data_mod.shift_flip(keras.ops.convert_to_tensor(data.x_train)[perm], dy, dx,
-                                        flip, xp=__import__("jax.numpy").numpy))
+    xe, ye = trainers.FitTrainer(None, data, 32).epoch_arrays(3, 5, 100)
+    p = augmentation.epoch_plan(len(data.y_train), 3, 5, 100)
+    xf = np.asarray(augmentation.shift_flip(keras.ops.convert_to_tensor(data.x_train)[p.perm], p.dy,
+                                            p.dx, p.flip, xp=__import__("jax.numpy").numpy))
     out["plan_images_equal"] = bool(np.array_equal(xe, xf))
-    out["plan_labels_equal"] = bool(np.array_equal(ye, data.y_train[perm]))
-    out["plan_augments"] = bool(not np.array_equal(xe, data.x_train[perm]))
+    out["plan_labels_equal"] = bool(np.array_equal(ye, data.y_train[p.perm]))
+    out["plan_augments"] = bool(not np.array_equal(xe, data.x_train[p.perm]))
 
     # 2. one step on a fixed batch (augmentation off): fit and fast give the same weights
     x, y = data.x_train[:64], data.y_train[:64]
@@ -57,7 +55,7 @@ def measure(tmp: Path) -> dict:
         config = make_config(profile="smoke", depth=8, optimizer=opt, lr=LR)
         a, b = training.build_model(config, 10), training.build_model(config, 10)
         w0 = _values(a.weights)
-        perm, *_ = engine.epoch_plan(len(y), 0, 0, 32, augment=False)
+        perm = augmentation.epoch_plan(len(y), 0, 0, 32, augment=False).perm
         h = a.fit(x[perm], y[perm], batch_size=32, epochs=1, shuffle=False, verbose=0)
         loss, acc = engine.FastTrainer(b, x, y, batch_size=32, augment=False).train_epoch(0, 0, 32)
         # conv biases feeding a BN layer have a zero gradient in exact arithmetic: Adam turns
@@ -90,7 +88,7 @@ def measure(tmp: Path) -> dict:
                     "n_regularized": len(b.losses)}
 
     # 4. a short run (2 epochs, augmentation on) on a small dataset in the real format
-    root = data_mod.write_synthetic(tmp / "syn", "cifar10", n_train=480, n_test=200, seed=1)
+    root = synthetic.write_synthetic(tmp / "syn", "cifar10", n_train=480, n_test=200, seed=1)
     runs, lrs_seen = {}, {}
 
     class SeeLR(keras.callbacks.Callback):  # the LR in the optimizer during each epoch
@@ -165,18 +163,7 @@ def measure(tmp: Path) -> dict:
 import pytest  # noqa: E402
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def m(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("engine")
-    env = {**os.environ, "KERAS_BACKEND": "jax", "TF_CPP_MIN_LOG_LEVEL": "2",
-           "TMPDIR": str(tmp)}
-    out = tmp / "measurements.json"
-    proc = subprocess.run([sys.executable, __file__, str(out)], env=env, capture_output=True,
-                          text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    return json.loads(out.read_text())
+JAX_TIMEOUT = 600  # seconds for the measurements (fixture ``m``, conftest.py)
 
 
 def test_runs_on_jax(m):

@@ -8,7 +8,10 @@ import pytest
 
 from helpers import data as data_mod
 from helpers.config import make_config
-from helpers.training import RunPaths, build_model, epoch_arrays, load_data, train
+from helpers.augmentation import epoch_plan, shift_flip
+from helpers.data import Prepared
+from helpers.trainers import FitTrainer
+from helpers.training import RunPaths, build_model, load_data, train
 
 
 def _setup(tmp_path, **overrides):
@@ -45,15 +48,34 @@ def test_same_seed_same_initial_weights_and_different_seed_differs(tmp_path):
     assert not all(np.array_equal(x, y) for x, y in zip(a, c))
 
 
-def test_epoch_arrays_are_a_function_of_seed_and_epoch():
+def _fit_arrays(seed, epoch, n=16):
     x = np.random.default_rng(0).normal(size=(40, 32, 32, 3)).astype(np.float32)
     y = np.arange(40)
-    x1, y1 = epoch_arrays(x, y, seed=3, epoch=5, n=16)
-    x2, y2 = epoch_arrays(x, y, seed=3, epoch=5, n=16)
-    x3, y3 = epoch_arrays(x, y, seed=3, epoch=6, n=16)
+    data = Prepared(x, y, x[:4], y[:4], x.mean(axis=0), 40, {})
+    return x, y, FitTrainer(None, data, batch_size=8).epoch_arrays(seed, epoch, n)
+
+
+def test_fit_epoch_arrays_are_a_function_of_seed_and_epoch():
+    _, _, (x1, y1) = _fit_arrays(3, 5)
+    _, _, (x2, y2) = _fit_arrays(3, 5)
+    _, _, (x3, y3) = _fit_arrays(3, 6)
     assert len(y1) == 16 and np.array_equal(y1, y2) and np.array_equal(x1, x2)
     assert not np.array_equal(y1, y3)
     assert len(set(y1.tolist())) == 16  # a permutation: no sample twice
+
+
+def test_fit_trains_on_the_epoch_plan_applied_and_the_plan_keeps_its_draws():
+    x, y, (xe, ye) = _fit_arrays(3, 5)
+    plan = epoch_plan(len(y), 3, 5, 16)
+    xp, yp = plan.apply(x, y)
+    assert np.array_equal(xe, xp) and np.array_equal(ye, yp)
+    # the draws of every recorded run: from one generator seeded by (seed, epoch), the
+    # permutation, then per image dy, dx in -3..3 and a flip with probability 1/2
+    rng = np.random.default_rng([3, 5])
+    perm = rng.permutation(40)[:16]
+    dy, dx = rng.integers(-3, 4, 16), rng.integers(-3, 4, 16)
+    flip = rng.random(16) < 0.5
+    assert np.array_equal(xe, shift_flip(x[perm], dy, dx, flip)) and np.array_equal(ye, y[perm])
 
 
 def test_smoke_training_history_and_checkpoint(tmp_path):

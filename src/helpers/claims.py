@@ -356,14 +356,6 @@ def scale(df: pd.DataFrame) -> str:
             f"{', '.join(sorted(df['profile'].unique()))} (the paper: 200 epochs, one run per cell)")
 
 
-def diverged_counts(df: pd.DataFrame) -> pd.DataFrame:
-    """Diverged runs per cell (they have no noise sweep, but they count)."""
-    if df.empty:
-        return pd.DataFrame(columns=CELL + ["n_diverged"])
-    return (df.assign(d=df["status"] == "diverged").groupby(CELL)["d"].sum()
-            .astype(int).rename("n_diverged").reset_index())
-
-
 def verdicts(df: pd.DataFrame) -> list[Verdict]:
     """The eight verdicts from a table of run records (``results.load_records``)."""
     done = completed(df)

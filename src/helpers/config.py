@@ -15,9 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import data as data_mod
+from . import cifar_files, synthetic
 from .noise import NoiseModel
-from .profiles import PROFILES, SYNTHETIC_SIZE
+from .profiles import PROFILES
+from .recipe import BATCH_SIZE, DATASETS
 from .training import ENGINES, OPTIMIZERS, resolve_engine
 
 
@@ -32,7 +33,7 @@ class TrainConfig:
     lr: float = 0.001
     optimizer: str = "adam"
     epochs: int | None = None          # None: the profile's
-    batch_size: int = 32
+    batch_size: int = BATCH_SIZE
     seed: int = 0
     batch_norm: bool = True
     profile: str = "paper"
@@ -50,16 +51,6 @@ class TrainConfig:
     train_samples: int | None = None
     test_samples: int | None = None
     noise_test_samples: int | None = None  # fixed test subset of the noise sweeps
-
-    @property
-    def synthetic(self) -> bool:
-        """True when the run reads synthetic data (its marker sits beside the source)."""
-        if self.data_dir is None:
-            return True
-        if self.data_dir == "download":
-            return False
-        src = data_mod.find_source(self.dataset, self.data_dir)
-        return (src.parent / data_mod.SYNTHETIC_MARKER).exists()
 
     @property
     def noise_model(self) -> NoiseModel:
@@ -115,10 +106,13 @@ def _check_choice(name, value, accepted):
 
 
 def synthetic_data_dir(dataset: str) -> Path:
-    """Where the smoke profile writes its synthetic dataset (content is deterministic)."""
+    """Where the smoke profile writes its synthetic dataset (content is deterministic),
+    as many images as the profile trains and tests on."""
     root = Path(tempfile.gettempdir()) / "helpers-synthetic" / dataset
-    if not (root / data_mod.SYNTHETIC_MARKER).exists():
-        data_mod.write_synthetic(root, dataset, seed=0, fmt="folder", **SYNTHETIC_SIZE)
+    if not (root / cifar_files.SYNTHETIC_MARKER).exists():
+        smoke = PROFILES["smoke"]
+        synthetic.write_synthetic(root, dataset, n_train=smoke.train_samples,
+                                  n_test=smoke.test_samples, seed=0, fmt="folder")
     return root
 
 
@@ -130,7 +124,7 @@ def make_config(**params) -> TrainConfig:
     p = {**asdict(TrainConfig()), **params}
 
     _check_choice("profile", p["profile"], tuple(PROFILES))
-    _check_choice("dataset", p["dataset"], data_mod.DATASETS)
+    _check_choice("dataset", p["dataset"], DATASETS)
     _check_choice("optimizer", p["optimizer"], tuple(OPTIMIZERS))
     try:
         NoiseModel(p["noise_scope"], p["noise_granularity"])
@@ -160,20 +154,20 @@ def make_config(**params) -> TrainConfig:
         raise ConfigError(f"results_dir={p['results_dir']!r} is not accepted: a folder path")
 
     profile = PROFILES[p["profile"]]
-    data_dir = data_mod.resolve_data_dir(p["data_dir"])
+    data_dir = cifar_files.resolve_data_dir(p["data_dir"])
     if data_dir is None and profile.synthetic_without_data:
         data_dir = str(synthetic_data_dir(p["dataset"]))
     elif data_dir is not None and data_dir != "download":
         try:
-            data_mod.find_source(p["dataset"], data_dir)
-        except data_mod.DataError as e:
+            cifar_files.find_source(p["dataset"], data_dir)
+        except cifar_files.DataError as e:
             raise ConfigError(f"data_dir={data_dir!r} is not accepted: {e}. Accepted: a folder "
                               "holding the standard CIFAR layout, a .tar.gz, an .npz, or "
                               "'download'") from None
     elif data_dir is None:
         try:
-            data_dir = data_mod._default_source(p["dataset"])
-        except data_mod.DataError as e:
+            data_dir = cifar_files.default_source(p["dataset"])
+        except cifar_files.DataError as e:
             raise ConfigError(f"data_dir=None is not accepted for profile {p['profile']!r}: {e}") \
                 from None
 

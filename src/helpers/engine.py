@@ -11,7 +11,7 @@ copy of the batch and one round of callbacks per batch of 32. Here, with
   slower (jax-ml/jax#12868), so there the default is ``loop="unroll"``: blocks
   of 8 steps unrolled into one program, looped over from the host;
 - augmentation (shift with nearest fill, horizontal flip) as tensor ops on the
-  device (``helpers.data.shift_flip`` with ``xp=jax.numpy``).
+  device (``helpers.augmentation.shift_flip`` with ``xp=jax.numpy``).
 
 What it trains is what ``helpers.training`` trains with ``fit``:
 
@@ -19,11 +19,12 @@ What it trains is what ``helpers.training`` trains with ``fit``:
   the regularization losses (L2 1e-4 on every kernel), summed as Keras'
   ``Trainer.compute_loss`` sums them; the same optimizer object and state, the
   learning rate set per epoch (``training.lr_at_epoch``) in its variable;
-- the same data order and augmentation: the permutation and the per-image
-  shifts/flips are drawn with the numpy generator of ``training.epoch_arrays``
-  (seeded by (seed, epoch)), only their application runs on the device, so an
-  epoch of the fast engine sees bit-identical images to an epoch of ``fit``
-  (a few integers per image cross to the device, not the images);
+- the same data order and augmentation: the epoch plan of ``fit``
+  (``augmentation.epoch_plan``: the permutation and the per-image shifts/flips,
+  drawn on the host from a generator seeded by (seed, epoch)); only its
+  application runs on the device, so an epoch of the fast engine sees
+  bit-identical images to an epoch of ``fit`` (a few integers per image cross
+  to the device, not the images);
 - the same epoch metrics: loss and accuracy averaged over the epoch's images as
   Keras' metric trackers average them;
 - the last partial batch (when the epoch's image count is not a multiple of the
@@ -69,7 +70,8 @@ import pandas as pd
 from keras import ops
 
 from . import noise as noise_mod
-from .data import MAX_SHIFT, shift_flip
+from .augmentation import epoch_plan, shift_flip
+from .recipe import BATCH_SIZE, N_REPEATS
 
 
 LOOPS = ("auto", "scan", "unroll")
@@ -86,25 +88,6 @@ def _donate() -> tuple:
     # buffer donation saves a copy of the state per call; the CPU client ignores it
     # with a warning, so it is asked for only on accelerators
     return (0,) if jax.default_backend() != "cpu" else ()
-
-
-# --------------------------------------------------------------------------
-# the epoch plan: which images, shifted and flipped how
-# --------------------------------------------------------------------------
-
-def epoch_plan(n_samples: int, seed: int, epoch: int, n: int | None = None,
-               augment: bool = True, max_shift: int = MAX_SHIFT):
-    """(perm, dy, dx, flip) of one epoch: the same draws, in the same order, as
-    ``training.epoch_arrays`` (``rng.permutation`` then ``data.augment``)."""
-    rng = np.random.default_rng([seed, epoch])
-    perm = rng.permutation(n_samples)[:n]
-    k = len(perm)
-    dy = rng.integers(-max_shift, max_shift + 1, k)
-    dx = rng.integers(-max_shift, max_shift + 1, k)
-    flip = rng.random(k) < 0.5
-    if not augment:
-        dy, dx, flip = np.zeros_like(dy), np.zeros_like(dx), np.zeros_like(flip)
-    return perm.astype(np.int32), dy.astype(np.int32), dx.astype(np.int32), flip
 
 
 # --------------------------------------------------------------------------
@@ -188,7 +171,7 @@ class FastTrainer:
 
     def __init__(self, model: keras.Model, x_train: np.ndarray, y_train: np.ndarray,
                  x_test: np.ndarray | None = None, y_test: np.ndarray | None = None,
-                 batch_size: int = 32, loop: str = "auto", chunk_steps: int | None = None,
+                 batch_size: int = BATCH_SIZE, loop: str = "auto", chunk_steps: int | None = None,
                  augment: bool = True, eval_batch: int = 1000):
         _require_jax()
         if loop not in LOOPS:
@@ -243,12 +226,12 @@ class FastTrainer:
         return state
 
     # an epoch ----------------------------------------------------------------
-    def _run_plan(self, state, perm, dy, dx, flip, on_steps=None):
+    def _run_plan(self, state, plan, on_steps=None):
         """Run one epoch plan through the compiled program, a chunk of k steps at a time."""
-        for start, k, b in self._segments(len(perm)):
+        for start, k, b in self._segments(len(plan.perm)):
             sl = slice(start, start + k * b)
-            state = self._run(state, self.x, self.y, perm[sl].reshape(k, b), dy[sl].reshape(k, b),
-                              dx[sl].reshape(k, b), flip[sl].reshape(k, b))
+            state = self._run(state, self.x, self.y, *(a[sl].reshape(k, b) for a in
+                                                       (plan.perm, plan.dy, plan.dx, plan.flip)))
             if on_steps is not None:
                 on_steps(k)
         return state
@@ -270,17 +253,17 @@ class FastTrainer:
         return out
 
     def train_epoch(self, seed: int, epoch: int, n: int | None = None, on_steps=None):
-        """One epoch (images ``epoch_plan(seed, epoch, n)``) at the optimizer's current
-        learning rate. Returns (loss, accuracy) as ``fit``'s history reports them;
-        ``on_steps(k)`` is called after each compiled chunk of k steps."""
+        """One epoch (images ``augmentation.epoch_plan(seed, epoch, n)``) at the
+        optimizer's current learning rate. Returns (loss, accuracy) as ``fit``'s history
+        reports them; ``on_steps(k)`` is called after each compiled chunk of k steps."""
         model = self.model
-        perm, dy, dx, flip = epoch_plan(self.n_train, seed, epoch, n, self.augment)
+        plan = epoch_plan(self.n_train, seed, epoch, n, self.augment)
         tv = [v.value for v in model.trainable_variables]
         ntv = [v.value for v in model.non_trainable_variables]
         ov = [v.value for v in model.optimizer.variables]
         zero = jnp.zeros((), jnp.float32)
         state = (tv, ntv, ov, (zero, zero, zero))
-        state = self._run_plan(state, perm, dy, dx, flip, on_steps)
+        state = self._run_plan(state, plan, on_steps)
         tv, ntv, ov, (loss_sum, correct, count) = state
         for v, a in zip(model.trainable_variables, tv):
             v.assign(a)
@@ -319,7 +302,7 @@ def batched_copies(ev: Evaluator, variables: list, draws, vectorize: str = "vmap
 
 def fast_noise_sweep(model: keras.Model, x: np.ndarray, y: np.ndarray,
                      noise_model: noise_mod.NoiseModel = noise_mod.PAPER,
-                     etas=noise_mod.PAPER_ETAS, n_repeats: int = 10, seed: int = 0,
+                     etas=noise_mod.PAPER_ETAS, n_repeats: int = N_REPEATS, seed: int = 0,
                      batch_size: int = 1000, progress: bool = True, vectorize: str = "auto",
                      evaluator: Evaluator | None = None) -> pd.DataFrame:
     """``noise.fit_noise_sweep`` with the N noisy copies of each eta evaluated as one
@@ -359,7 +342,7 @@ class BatchedTrainer(FastTrainer):
     before and written back after every epoch, as ``FastTrainer`` does for one."""
 
     def __init__(self, models: list, x_train: np.ndarray, y_train: np.ndarray,
-                 batch_size: int = 32, loop: str = "auto", chunk_steps: int | None = None,
+                 batch_size: int = BATCH_SIZE, loop: str = "auto", chunk_steps: int | None = None,
                  augment: bool = True, vectorize: str = "vmap"):
         if not models:
             raise ValueError("models=[] : BatchedTrainer needs at least one model")
@@ -386,14 +369,14 @@ class BatchedTrainer(FastTrainer):
     def train_epoch(self, seed: int, epoch: int, n: int | None = None, on_steps=None):
         """One epoch of every model at its optimizer's current learning rate; returns
         [(loss, accuracy)] in the order of ``models``."""
-        perm, dy, dx, flip = epoch_plan(self.n_train, seed, epoch, n, self.augment)
+        plan = epoch_plan(self.n_train, seed, epoch, n, self.augment)
         K = len(self.models)
         zero = jnp.zeros((K,), jnp.float32)
         state = (_stack([[v.value for v in m.trainable_variables] for m in self.models]),
                  _stack([[v.value for v in m.non_trainable_variables] for m in self.models]),
                  _stack([[v.value for v in m.optimizer.variables] for m in self.models]),
                  (zero, zero, zero))
-        state = self._run_plan(state, perm, dy, dx, flip, on_steps)
+        state = self._run_plan(state, plan, on_steps)
         tv, ntv, ov, (loss_sum, correct, count) = state
         for i, m in enumerate(self.models):
             for vs, arrays in ((m.trainable_variables, tv), (m.non_trainable_variables, ntv),

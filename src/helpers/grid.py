@@ -42,11 +42,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from . import cifar_files
 from . import data as data_mod
 from .config import ConfigError, make_config
 from .progress import progress_bar
 from .results import read_record, run_key
-from .studies import DATASETS, PAPER_DEPTHS, PAPER_OPTIMIZERS, STUDIES, lr_in
+from .recipe import DATASETS, PAPER_DEPTHS, PAPER_OPTIMIZERS
+from .studies import STUDIES, lr_in
 from .training import OPTIMIZERS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -796,7 +798,7 @@ def main(argv=None) -> int:
             raise ConfigError("the filters select no run of the chosen studies")
         plan(cells, args.profile, str(results_dir), args.data_dir,
              {k: _parse_value(v) for k, v in args.param})
-    except (ConfigError, data_mod.DataError) as e:
+    except (ConfigError, cifar_files.DataError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     todo = sum(not finished(results_dir, c.key) for c in cells)

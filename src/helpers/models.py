@@ -13,7 +13,7 @@ import keras
 import numpy as np
 from keras import layers
 
-L2 = 1e-4
+from .recipe import INITIALIZER, WEIGHT_DECAY
 
 
 def check_depth(depth) -> int:
@@ -26,10 +26,10 @@ def check_depth(depth) -> int:
 
 
 def _conv_bn(x, filters, kernel_size=3, strides=1, activation=True, batch_norm=True,
-             initializer="glorot_uniform"):
+             initializer=INITIALIZER):
     x = layers.Conv2D(filters, kernel_size, strides=strides, padding="same",
                       kernel_initializer=initializer,
-                      kernel_regularizer=keras.regularizers.L2(L2))(x)
+                      kernel_regularizer=keras.regularizers.L2(WEIGHT_DECAY))(x)
     if batch_norm:
         x = layers.BatchNormalization()(x)
     if activation:
@@ -38,7 +38,7 @@ def _conv_bn(x, filters, kernel_size=3, strides=1, activation=True, batch_norm=T
 
 
 def resnet_v1(depth: int = 20, num_classes: int = 10, batch_norm: bool = True,
-              input_shape=(32, 32, 3), initializer: str = "glorot_uniform") -> keras.Model:
+              input_shape=(32, 32, 3), initializer: str = INITIALIZER) -> keras.Model:
     """ResNet``depth`` v1 for 32x32 images; ``batch_norm=False`` drops every BN layer."""
     n = check_depth(depth)
     inputs = keras.Input(shape=input_shape)
@@ -58,7 +58,7 @@ def resnet_v1(depth: int = 20, num_classes: int = 10, batch_norm: bool = True,
         filters *= 2
     x = layers.GlobalAveragePooling2D()(x)
     outputs = layers.Dense(num_classes, activation="softmax", kernel_initializer=initializer,
-                           kernel_regularizer=keras.regularizers.L2(L2))(x)
+                           kernel_regularizer=keras.regularizers.L2(WEIGHT_DECAY))(x)
     bn = "" if batch_norm else "_nobn"
     return keras.Model(inputs, outputs, name=f"resnet{depth}_v1{bn}")
 

@@ -33,8 +33,8 @@ import pandas as pd
 
 from .models import evaluate
 from .progress import progress_bar
+from .recipe import N_REPEATS, PAPER_ETAS
 
-PAPER_ETAS = (0.01, 0.05, 0.10, 0.20, 0.30, 0.40)
 SCOPES = ("all", "trainable", "kernels", "folded")
 GRANULARITIES = ("array", "layer")
 
@@ -238,7 +238,7 @@ def test_subset(x: np.ndarray, y: np.ndarray, n: int | None, seed: int = 0):
 # --------------------------------------------------------------------------
 
 def sweep_table(model: keras.Model, evaluate_model, evaluate_copies,
-                noise_model: NoiseModel = PAPER, etas=PAPER_ETAS, n_repeats: int = 10,
+                noise_model: NoiseModel = PAPER, etas=PAPER_ETAS, n_repeats: int = N_REPEATS,
                 seed: int = 0, progress: bool = True) -> pd.DataFrame:
     """Test accuracy for each eta and repeat; eta = 0 (one row) is the baseline a0.
 
@@ -286,7 +286,7 @@ def fit_copies(model: keras.Model, x: np.ndarray, y: np.ndarray, variables: list
 
 
 def fit_noise_sweep(model: keras.Model, x: np.ndarray, y: np.ndarray,
-                    noise_model: NoiseModel = PAPER, etas=PAPER_ETAS, n_repeats: int = 10,
+                    noise_model: NoiseModel = PAPER, etas=PAPER_ETAS, n_repeats: int = N_REPEATS,
                     seed: int = 0, batch_size: int = 1000, progress: bool = True) -> pd.DataFrame:
     """``sweep_table`` with Keras ``predict``, one noisy copy at a time (any backend)."""
     return sweep_table(model, partial(evaluate, model, x, y, batch_size),

@@ -17,7 +17,8 @@ TABLES = {
     "figure3": "figure3_optimizers.csv",
     "in_text": "normalized_accuracy_in_text.csv",
 }
-from .studies import PAPER_DEPTHS, PAPER_LRS, select  # noqa: F401  (re-exported)
+from .recipe import PAPER_DEPTHS, PAPER_LRS  # noqa: F401  (re-exported)
+from .studies import select  # noqa: F401  (re-exported)
 
 
 def table(name: str) -> pd.DataFrame:

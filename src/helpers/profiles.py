@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .recipe import N_REPEATS, SCHEDULE_EPOCHS
+
 
 @dataclass(frozen=True)
 class Profile:
@@ -38,9 +40,6 @@ PROFILES = {
     "smoke": Profile("smoke", epochs=1, n_repeats=2, steps_per_epoch=4, train_samples=512,
                      test_samples=256, synthetic_without_data=True),
     "fast": Profile("fast", epochs=30, n_repeats=5),
-    "cpu": Profile("cpu", epochs=20, n_repeats=10, noise_test_samples=2000),
-    "paper": Profile("paper", epochs=200, n_repeats=10),
+    "cpu": Profile("cpu", epochs=20, n_repeats=N_REPEATS, noise_test_samples=2000),
+    "paper": Profile("paper", epochs=SCHEDULE_EPOCHS, n_repeats=N_REPEATS),
 }
-
-# Size of the synthetic dataset the smoke profile writes when no data is given.
-SYNTHETIC_SIZE = {"n_train": 512, "n_test": 256}

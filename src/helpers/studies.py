@@ -4,7 +4,7 @@ A study is a set of trained models (cells: dataset, depth, LR, optimizer, BN)
 and the paper artifact it reproduces. The same definition feeds the grid that
 trains the cells (``Study.cells``) and the analyses that read their records
 (``select``), so a study cannot mean one thing to the runner and another to a
-verdict. Nothing here depends on the rest of the package.
+verdict. Nothing here depends on the rest of the package but ``helpers.recipe``.
 
 - ``lr``: the paper's LR grid, 2 datasets x 4 depths x 6 LRs, Adam (Tables II
   and III, Figures 1, 2 and 4); these cells also sweep the noise-model ablation.
@@ -24,15 +24,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-DATASETS = ("cifar10", "cifar100")
-PAPER_DEPTHS = (20, 32, 44, 56)
-PAPER_LRS = (0.0005, 0.000625, 0.00075, 0.001, 0.00125, 0.0015)
-# The paper's optimizers (Figure 3), named as helpers.training names them. A new
-# optimizer in training.OPTIMIZERS does not enter a study unless it is listed here.
-PAPER_OPTIMIZERS = ("adam", "nadam", "adamax", "sgd", "sgd_momentum", "sgd_nesterov")
+# The paper's datasets, depths, LRs and optimizers (Figure 3) come from helpers.recipe.
+# A new optimizer in training.OPTIMIZERS does not enter a study unless
+# recipe.PAPER_OPTIMIZERS lists it.
+from .recipe import DATASETS, OPTIMIZER_LR, PAPER_DEPTHS, PAPER_LRS, PAPER_OPTIMIZERS  # noqa: F401
+
 ADAPTIVE = ("adam", "nadam", "adamax")
 SGD_FAMILY = ("sgd", "sgd_momentum", "sgd_nesterov")
-OPTIMIZER_LR = 0.00075         # Figure 3
 BN_LR = 0.001                  # the batch-norm study
 REFERENCE_LR = 0.001           # paired LR comparisons are made against this LR
 OUTSIDE_LRS = (0.00025, 0.003)  # below and above the paper's range (claim 4)

@@ -14,12 +14,13 @@ import keras
 import numpy as np
 import pandas as pd
 
-from .noise import ABLATION, PAPER, PAPER_ETAS, NoiseModel, fit_noise_sweep
+from .noise import ABLATION, PAPER, NoiseModel, fit_noise_sweep
+from .recipe import N_REPEATS, PAPER_ETAS
 from .training import resolve_engine
 
 
 def noise_sweep(model: keras.Model, x: np.ndarray, y: np.ndarray,
-                noise_model: NoiseModel = PAPER, etas=PAPER_ETAS, n_repeats: int = 10,
+                noise_model: NoiseModel = PAPER, etas=PAPER_ETAS, n_repeats: int = N_REPEATS,
                 seed: int = 0, batch_size: int = 1000, progress: bool = True,
                 engine: str = "auto") -> pd.DataFrame:
     """The long table (eta, repeat, accuracy, nonfinite) of ``noise.sweep_table`` for

@@ -191,7 +191,11 @@ def _draw_batches(n: int, B: int, n_batches: int, rng: np.random.Generator) -> n
 
 def minibatch_variance_from_grads(grads, batch_sizes, n_batches: int = 200,
                                   seed: int = 0) -> pd.DataFrame:
-    """``minibatch_gradient_variance`` on given per-example gradients (rows)."""
+    """Empirical E||g_B - g_D||^2 over ``n_batches`` minibatches of each size B drawn
+    without replacement from the examples whose gradients are the rows of ``grads``;
+    g_D is their mean. Columns: B, measured (mean over the draws), measured_se (its
+    standard error), predicted = (C / B) (n - B) / (n - 1), bound = C / B (eq. 2
+    without alpha^2)."""
     K, _ = _centred_gram(grads)
     n = K.shape[0]
     C = float(np.trace(K) / n)
@@ -210,19 +214,6 @@ def minibatch_variance_from_grads(grads, batch_sizes, n_batches: int = 200,
                      "predicted": float(without_replacement_variance(C, B, n)),
                      "bound": C / B})
     return pd.DataFrame(rows)
-
-
-def minibatch_gradient_variance(model, x, y, batch_sizes=(8, 16, 32, 64, 128),
-                                n_batches: int = 200, seed: int = 0) -> pd.DataFrame:
-    """Empirical E||g_B - g_D||^2 over ``n_batches`` minibatches of each size B drawn
-    without replacement from (x, y); g_D is the gradient on all of (x, y).
-
-    g_B is the mean of the per-example gradients of B (exact at ``training=False``).
-    Columns: B, measured (mean over the draws), measured_se (its standard error),
-    predicted = (C / B) (n - B) / (n - 1), bound = C / B (eq. 2 without alpha^2).
-    """
-    return minibatch_variance_from_grads(per_example_gradients(model, x, y), batch_sizes,
-                                         n_batches, seed)
 
 
 def loglog_slope(B, v) -> float:

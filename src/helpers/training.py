@@ -1,8 +1,11 @@
-"""Training one ResNet with Keras ``fit``, as the book's Method page describes.
+"""Training one ResNet, epoch by epoch, as the book's Method page describes.
 
-Each epoch is one ``fit`` call over a freshly shuffled and augmented copy of
-the training set, drawn from a generator seeded by (seed, epoch): an epoch is
-the same whether the run went straight through or was resumed. After every
+Each epoch trains on a freshly shuffled and augmented copy of the training set,
+the epoch plan drawn from a generator seeded by (seed, epoch)
+(``augmentation.epoch_plan``): an epoch is the same whether the run went
+straight through or was resumed. A trainer (``trainers.make_trainer``: Keras
+``fit`` or the fast JAX engine) runs the epoch at the scheduled learning rate
+(``lr_at_epoch``, ``recipe.SCHEDULE``). After every
 epoch the model (weights and optimizer state) is checkpointed atomically, so
 an interrupted run resumes at the last finished epoch. A run whose loss
 becomes NaN stops and is marked ``diverged``.
@@ -18,23 +21,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import keras
-import numpy as np
-from .data import Dataset, Prepared, augment, load_cifar
-from .models import accuracy, resnet_v1
+
+from .data import Dataset, Prepared, load_cifar
+from .models import resnet_v1
 from .progress import progress_bar
+from .recipe import OPTIMIZER_SETTINGS, SCHEDULE, SCHEDULE_EPOCHS
+from .trainers import make_trainer
 
-OPTIMIZERS = {
-    "adam": lambda lr: keras.optimizers.Adam(lr),
-    "nadam": lambda lr: keras.optimizers.Nadam(lr),
-    "adamax": lambda lr: keras.optimizers.Adamax(lr),
-    "sgd": lambda lr: keras.optimizers.SGD(lr),
-    "sgd_momentum": lambda lr: keras.optimizers.SGD(lr, momentum=0.9),
-    "sgd_nesterov": lambda lr: keras.optimizers.SGD(lr, momentum=0.9, nesterov=True),
-}
 
-# The step schedule for 200 epochs (book, Method page): (first epoch of the step, LR factor).
-SCHEDULE = ((80, 0.1), (120, 0.01), (160, 1e-3), (180, 5e-4))
-SCHEDULE_EPOCHS = 200
+def _optimizer_factory(cls: str, settings: dict):
+    return lambda lr: getattr(keras.optimizers, cls)(lr, **settings)
+
+
+# name -> lr -> a Keras optimizer (recipe.OPTIMIZER_SETTINGS); a dict that may grow
+OPTIMIZERS = {name: _optimizer_factory(cls, settings)
+              for name, (cls, settings) in OPTIMIZER_SETTINGS.items()}
 
 
 def lr_at_epoch(epoch: int, lr: float, epochs: int = SCHEDULE_EPOCHS) -> float:
@@ -96,13 +97,6 @@ def load_data(config) -> Dataset:
                                                                config.test_samples)
 
 
-def epoch_arrays(x: np.ndarray, y: np.ndarray, seed: int, epoch: int, n: int | None = None):
-    """Shuffled, augmented training arrays of one epoch (first n samples if given)."""
-    rng = np.random.default_rng([seed, epoch])
-    perm = rng.permutation(len(y))[:n]
-    return augment(x[perm], rng), y[perm]
-
-
 # --------------------------------------------------------------------------
 # checkpoints
 # --------------------------------------------------------------------------
@@ -153,20 +147,6 @@ def load_checkpoint(folder: Path):
 # the training loop
 # --------------------------------------------------------------------------
 
-class _BatchProgress(keras.callbacks.Callback):
-    """Advances one tqdm bar (the whole run) per batch, showing loss and accuracy."""
-
-    def __init__(self, bar, epoch):
-        super().__init__()
-        self.bar, self.epoch = bar, epoch
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.bar.update(1)
-        if logs and batch % 50 == 0:
-            self.bar.set_postfix(epoch=self.epoch + 1, loss=f"{logs.get('loss', float('nan')):.3f}",
-                                 acc=f"{logs.get('accuracy', float('nan')):.3f}", refresh=False)
-
-
 @dataclass
 class TrainResult:
     model: keras.Model
@@ -191,68 +171,77 @@ def start_or_resume(config, paths: RunPaths, num_classes: int):
     return result, state
 
 
+def epoch_size(config, n_train: int) -> tuple[int | None, int]:
+    """(images per epoch, None for all; steps per epoch) of ``config`` on n_train images."""
+    n = None if config.steps_per_epoch is None else config.steps_per_epoch * config.batch_size
+    return n, math.ceil(min(n or n_train, n_train) / config.batch_size)
+
+
+def set_epoch_lr(model: keras.Model, config, epoch: int) -> float:
+    """Put the scheduled learning rate of ``epoch`` in the model's optimizer; return it."""
+    lr = lr_at_epoch(epoch, config.lr, config.epochs)
+    model.optimizer.learning_rate.assign(lr)
+    return lr
+
+
+def end_epoch(result: TrainResult, epochs: int, checkpoint: Path, epoch: int, lr: float,
+              loss: float, acc: float, test_acc: float, seconds: float) -> dict:
+    """Book a finished 0-based ``epoch``: its history row, divergence (a non-finite loss)
+    and the checkpoint (model and run state); returns the run state."""
+    row = {"epoch": epoch + 1, "lr": lr, "loss": loss, "accuracy": acc,
+           "test_accuracy": test_acc, "seconds": seconds}
+    result.history.append(row)
+    result.train_seconds += seconds
+    if not math.isfinite(loss):
+        result.status, result.diverged_at_epoch = "diverged", epoch + 1
+    state = {"epochs_done": epoch + 1, "history": result.history,
+             "status": result.status if result.status == "diverged" else
+             ("completed" if epoch + 1 == epochs else "running"),
+             "diverged_at_epoch": result.diverged_at_epoch,
+             "train_seconds": result.train_seconds}
+    save_checkpoint(result.model, state, checkpoint)
+    return state
+
+
+def _on_steps(bar, epoch: int):
+    """Advance the run's progress bar by k steps, showing the loss and accuracy when given."""
+    def on_steps(k: int, logs=None):
+        bar.update(k)
+        if logs:
+            bar.set_postfix(epoch=epoch + 1, loss=f"{logs.get('loss', float('nan')):.3f}",
+                            acc=f"{logs.get('accuracy', float('nan')):.3f}", refresh=False)
+    return on_steps
+
+
 def train(config, data: Prepared, paths: RunPaths, callbacks=(), progress: bool = True) -> TrainResult:
     """Train (or resume, or reload if finished) the model of ``config`` on ``data``.
 
-    ``config.engine`` (``resolve_engine``) picks Keras ``fit`` or the fast JAX engine
-    (``helpers.engine``); the fast engine calls only ``on_epoch_begin``/``on_epoch_end``
-    of ``callbacks``."""
-    x_train, y_train, x_test, y_test = data.x_train, data.y_train, data.x_test, data.y_test
+    ``config.engine`` (``resolve_engine``) picks the trainer (``trainers.make_trainer``):
+    Keras ``fit`` or the fast JAX engine, which calls only ``on_epoch_begin`` and
+    ``on_epoch_end`` of ``callbacks``."""
     result, state = start_or_resume(config, paths, data.num_classes)
     if state["status"] in ("completed", "diverged"):
         return result
-    model = result.model
-
-    n = None if config.steps_per_epoch is None else config.steps_per_epoch * config.batch_size
-    steps = math.ceil(min(n or len(y_train), len(y_train)) / config.batch_size)
+    n, steps = epoch_size(config, len(data.y_train))
     start = state["epochs_done"]
-    fast = resolve_engine(getattr(config, "engine", "auto")) == "fast"
-    if fast:  # helpers.engine: the same training as fit, compiled per epoch (JAX only)
-        from .engine import FastTrainer
-        runner = FastTrainer(model, x_train, y_train, x_test, y_test, config.batch_size)
-        for cb in callbacks:
-            cb.set_model(model)
+    trainer = make_trainer(resolve_engine(getattr(config, "engine", "auto")), result.model,
+                           data, config.batch_size, callbacks)
     bar = progress_bar(total=(config.epochs - start) * steps, desc=f"train {paths.key}",
                        unit="step", disable=not progress)
     try:
         for epoch in range(start, config.epochs):
             t0 = time.perf_counter()
-            lr = lr_at_epoch(epoch, config.lr, config.epochs)
-            model.optimizer.learning_rate.assign(lr)
-            if fast:
-                for cb in callbacks:
-                    cb.on_epoch_begin(epoch)
-                loss, acc = runner.train_epoch(config.seed, epoch, n, on_steps=bar.update)
-                test_acc = runner.test_accuracy()
-                bar.set_postfix(epoch=epoch + 1, loss=f"{loss:.3f}", acc=f"{acc:.3f}", refresh=False)
-            else:
-                xe, ye = epoch_arrays(x_train, y_train, config.seed, epoch, n)
-                h = model.fit(xe, ye, batch_size=config.batch_size, epochs=1, shuffle=False,
-                              verbose=0, callbacks=[keras.callbacks.TerminateOnNaN(),
-                                                    _BatchProgress(bar, epoch), *callbacks])
-                loss, acc = float(h.history["loss"][-1]), float(h.history["accuracy"][-1])
-                test_acc = accuracy(model, x_test, y_test)
-            row = {"epoch": epoch + 1, "lr": lr, "loss": loss, "accuracy": acc,
-                   "test_accuracy": test_acc, "seconds": time.perf_counter() - t0}
-            result.history.append(row)
-            result.train_seconds += row["seconds"]
-            if not math.isfinite(loss):
-                result.status, result.diverged_at_epoch = "diverged", epoch + 1
-            state = {"epochs_done": epoch + 1, "history": result.history,
-                     "status": result.status if result.status == "diverged" else
-                     ("completed" if epoch + 1 == config.epochs else "running"),
-                     "diverged_at_epoch": result.diverged_at_epoch,
-                     "train_seconds": result.train_seconds}
-            save_checkpoint(model, state, paths.checkpoint)
-            if fast:
-                for cb in callbacks:
-                    cb.on_epoch_end(epoch, row)
+            lr = set_epoch_lr(result.model, config, epoch)
+            loss, acc = trainer.train_epoch(config.seed, epoch, n, on_steps=_on_steps(bar, epoch))
+            test_acc = trainer.test_accuracy()
+            _on_steps(bar, epoch)(0, {"loss": loss, "accuracy": acc})
+            end_epoch(result, config.epochs, paths.checkpoint, epoch, lr, loss, acc, test_acc,
+                      time.perf_counter() - t0)
             if result.status == "diverged":
                 break
     finally:
         bar.close()
     return result
-
 
 
 # --------------------------------------------------------------------------
@@ -296,8 +285,7 @@ def train_batched(configs, data: Prepared, paths_list, progress: bool = True,
         states.append(state)
 
     c0 = configs[0]
-    n = None if c0.steps_per_epoch is None else c0.steps_per_epoch * c0.batch_size
-    steps = math.ceil(min(n or len(data.y_train), len(data.y_train)) / c0.batch_size)
+    n, steps = epoch_size(c0, len(data.y_train))
     running = [i for i, s in enumerate(states) if s["status"] == "running"]
     if not running:
         return results
@@ -318,28 +306,15 @@ def train_batched(configs, data: Prepared, paths_list, progress: bool = True,
                                          data.y_train, c0.batch_size, vectorize=vectorize)
                 members = active
             t0 = time.perf_counter()
-            lrs = [lr_at_epoch(epoch, configs[i].lr, configs[i].epochs) for i in active]
-            for i, lr in zip(active, lrs):
-                results[i].model.optimizer.learning_rate.assign(lr)
+            lrs = [set_epoch_lr(results[i].model, configs[i], epoch) for i in active]
             metrics = trainer.train_epoch(c0.seed, epoch, n, on_steps=bar.update)
             test = [evaluator.evaluate([v.value for v in results[i].model.trainable_variables],
                                        [v.value for v in results[i].model.non_trainable_variables])[0]
                     for i in active]
             seconds = time.perf_counter() - t0
             for i, lr, (loss, acc), test_acc in zip(active, lrs, metrics, test):
-                r = results[i]
-                row = {"epoch": epoch + 1, "lr": lr, "loss": loss, "accuracy": acc,
-                       "test_accuracy": test_acc, "seconds": seconds}
-                r.history.append(row)
-                r.train_seconds += seconds
-                if not math.isfinite(loss):
-                    r.status, r.diverged_at_epoch = "diverged", epoch + 1
-                states[i] = {"epochs_done": epoch + 1, "history": r.history,
-                             "status": r.status if r.status == "diverged" else
-                             ("completed" if epoch + 1 == c0.epochs else "running"),
-                             "diverged_at_epoch": r.diverged_at_epoch,
-                             "train_seconds": r.train_seconds}
-                save_checkpoint(r.model, states[i], paths_list[i].checkpoint)
+                states[i] = end_epoch(results[i], c0.epochs, paths_list[i].checkpoint, epoch, lr,
+                                      loss, acc, test_acc, seconds)
     finally:
         bar.close()
     return results
