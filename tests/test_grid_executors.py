@@ -301,19 +301,29 @@ def test_the_time_budget_works_with_local_workers(tmp_path):
     assert s["done"] == 4 and s["left"] == 0
 
 
-def test_measured_seconds_come_from_the_log_else_from_the_records(tmp_path):
-    (cell,) = _cells(1)                                   # ResNet20, smoke
+def test_estimates_come_from_measured_epochs_and_sweeps_else_from_whole_runs(tmp_path):
+    (cell,) = _cells(1)                                   # ResNet20, smoke: 1 epoch
     assert grid.estimate_seconds(cell, grid.measured_seconds(tmp_path)) is None
-    results.write_record(tmp_path / "r.json", {
-        "status": "completed", "config": {"profile": "smoke", "depth": 56},
-        "timings": {"train_seconds": 20.0, "noise_seconds": 8.0, "resumed_from_epoch": 0}})
-    assert grid.estimate_seconds(cell, grid.measured_seconds(tmp_path)) == pytest.approx(10.0)
-    # an old log entry without profile/depth: read from its key
+    # an old log entry without profile/depth (read from its key) and no record: whole runs
     grid._log(tmp_path, {"key": "cifar10-resnet20-bn-adam-lr0.001-s0-smoke-c33c12491b",
                          "status": "done", "seconds": 7.0})
     grid._log(tmp_path, {"key": "x", "status": "failed", "profile": "smoke", "depth": 20,
                          "seconds": 1.0})
     assert grid.estimate_seconds(cell, grid.measured_seconds(tmp_path)) == 7.0
+    # a ResNet56 record: median epoch 4 s (the 100 s paused epoch does not count),
+    # 8 + 2 s of sweeps and 1 s of gradient noise after training
+    results.write_record(tmp_path / "r.json", {
+        "status": "completed", "config": {"profile": "smoke", "depth": 56},
+        "history": [{"seconds": s} for s in (3.0, 100.0, 4.0, 5.0, 4.0)],
+        "timings": {"train_seconds": 116.0, "noise_seconds": 8.0, "ablation_seconds": 2.0,
+                    "resumed_from_epoch": 0}, "theory": {"seconds": 1.0}})
+    m = grid.measured_seconds(tmp_path)
+    assert m[("smoke", 56)]["epoch"] == [4.0] and m[("smoke", 56)]["after"] == [11.0]
+    assert grid.estimate_seconds(cell, m) == 7.0          # depth 20 itself was measured
+    deep = grid.Cell({**cell.params, "depth": 56, "epochs": 10}, cell.studies, cell.key + "x")
+    assert grid.estimate_seconds(deep, m) == pytest.approx(10 * 4.0 + 11.0)
+    del m[("smoke", 20)]                                   # scaled from depth 56 to 20
+    assert grid.estimate_seconds(cell, m) == pytest.approx((1 * 4.0 + 11.0) * 20 / 56)
 
 
 def test_cli_time_budget_stops_cleanly_and_says_what_is_left(tmp_path, capsys, monkeypatch):

@@ -18,7 +18,8 @@ Executors (``--executor``): ``serial`` (the default, one run at a time), ``local
 ``slurm`` (a job array through submitit). Under every one a worker claims a cell
 with ``<key>.lock`` (created with O_EXCL beside the record) before running it, so
 two workers, or two grid processes, never run the same cell; a claim whose owner
-is gone is given up. ``--time-budget`` starts no run that cannot finish in time.
+is gone is given up. ``--time-budget`` starts no run that cannot finish in time,
+judged from measured seconds per epoch and per sweep (``estimate_seconds``).
 """
 
 from __future__ import annotations
@@ -350,17 +351,37 @@ def run_cell(cell: Cell, results_dir: Path, runner=execute, stale_after: float =
 
 
 # --------------------------------------------------------------------------
-# the time budget: measured seconds per run
+# the time budget: measured seconds per epoch and per sweep
 # --------------------------------------------------------------------------
 
 _KEY_RE = re.compile(r"-resnet(\d+)-.*-s\d+-(\w+)-[0-9a-f]{10}$")
 
 
-def measured_seconds(results_dir: Path) -> dict[tuple, list[float]]:
-    """Seconds per finished run, by (profile, depth): the ``done`` entries of the grid
-    log; for a (profile, depth) the log does not know, the records' own ``timings``."""
+def run_costs(rec: dict) -> tuple[float, float] | None:
+    """(seconds per training epoch, seconds after training) of a finished record: the
+    median epoch of its history (robust to a first compiling epoch or a paused one)
+    and its noise, ablation and gradient-noise seconds; None without a history."""
+    epochs = [h["seconds"] for h in rec.get("history") or []
+              if isinstance(h.get("seconds"), (int, float))]
+    if not epochs:
+        return None
+    t = rec.get("timings") or {}
+    after = sum(v for k, v in t.items() if k in ("noise_seconds", "ablation_seconds")
+                and isinstance(v, (int, float)))
+    after += (rec.get("theory") or {}).get("seconds") or 0.0
+    return statistics.median(epochs), after
+
+
+def measured_seconds(results_dir: Path) -> dict[tuple, dict[str, list[float]]]:
+    """What finished runs cost, by (profile, depth): from the records, the seconds per
+    epoch and after training (``run_costs``); from the grid log's ``done`` entries,
+    whole runs (used where no record has a history, e.g. an older record)."""
     results_dir = Path(results_dir)
-    from_log: dict[tuple, list[float]] = {}
+    out: dict[tuple, dict[str, list[float]]] = {}
+
+    def add(ident, what, value):
+        out.setdefault(ident, {"epoch": [], "after": [], "run": []})[what].append(value)
+
     for e in read_log(results_dir):
         if e.get("status") != "done" or not isinstance(e.get("seconds"), (int, float)):
             continue
@@ -369,29 +390,58 @@ def measured_seconds(results_dir: Path) -> dict[tuple, list[float]]:
         if (profile is None or depth is None) and m:
             depth, profile = int(m.group(1)), m.group(2)
         if profile is not None and depth is not None:
-            from_log.setdefault((profile, int(depth)), []).append(float(e["seconds"]))
-    from_records: dict[tuple, list[float]] = {}
+            add((profile, int(depth)), "run", float(e["seconds"]))
     for path in results_dir.glob("*.json"):
         try:
             rec = read_record(path)
             ident = (rec["config"]["profile"], int(rec["config"]["depth"]))
-            secs = sum(v for k, v in rec["timings"].items()
-                       if k.endswith("_seconds") and isinstance(v, (int, float)))
+            costs = run_costs(rec) if rec.get("status") in ("completed", "diverged") else None
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             continue
-        if rec.get("status") in ("completed", "diverged") and secs > 0:
-            from_records.setdefault(ident, []).append(secs)
-    return {**from_records, **from_log}
+        if costs is not None:
+            add(ident, "epoch", costs[0])
+            add(ident, "after", costs[1])
+    return out
 
 
-def estimate_seconds(cell: Cell, measured: dict[tuple, list[float]]) -> float | None:
-    """The median measured time of runs of the cell's profile and depth; else runs of
-    its profile at other depths, scaled by depth (compute grows with it); None if none."""
+def learn(measured: dict, cell: Cell, results_dir: Path, seconds: float) -> None:
+    """Add a run that just finished to ``measured`` (its record's costs, or its seconds)."""
+    m = measured.setdefault((cell.params.get("profile"), cell.params.get("depth")),
+                            {"epoch": [], "after": [], "run": []})
+    try:
+        costs = run_costs(read_record(Path(results_dir) / f"{cell.key}.json"))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        costs = None
+    if costs is None:
+        m["run"].append(seconds)
+    else:
+        m["epoch"].append(costs[0])
+        m["after"].append(costs[1])
+
+
+def _epochs(cell: Cell) -> int:
+    from .profiles import PROFILES
+
+    p = cell.params
+    return int(p.get("epochs") or PROFILES[p["profile"]].epochs)
+
+
+def estimate_seconds(cell: Cell, measured: dict[tuple, dict[str, list[float]]]) -> float | None:
+    """The cell's expected seconds: its epochs times the median measured epoch, plus the
+    median sweeps, of runs of its profile and depth (else the median whole run); for a
+    depth not measured, runs of other depths scaled by depth (compute grows with it);
+    None if nothing is measured."""
     profile, depth = cell.params.get("profile"), cell.params.get("depth")
-    if measured.get((profile, depth)):
-        return statistics.median(measured[(profile, depth)])
-    scaled = [statistics.median(v) * depth / d for (p, d), v in measured.items()
-              if p == profile and v and d]
+
+    def cost(m):
+        if m["epoch"]:
+            return _epochs(cell) * statistics.median(m["epoch"]) + statistics.median(m["after"])
+        return statistics.median(m["run"]) if m["run"] else None
+
+    if measured.get((profile, depth)) and (c := cost(measured[(profile, depth)])) is not None:
+        return c
+    scaled = [c * depth / d for (p, d), m in measured.items()
+              if p == profile and d and (c := cost(m)) is not None]
     return max(scaled) if scaled else None
 
 
@@ -565,8 +615,7 @@ def run_grid(cells: list[Cell], results_dir: str | Path, runner=execute,
     def collect(entry, cell):
         _tally(summary, entry)
         if entry["status"] == "done":
-            measured.setdefault((cell.params.get("profile"), cell.params.get("depth")),
-                                []).append(entry["seconds"])
+            learn(measured, cell, results_dir, entry["seconds"])
         elif entry["status"] == "failed":
             bar.write(f"FAILED {cell.label} ({cell.key}): {entry['error'].split(':')[0]}; "
                       f"see {results_dir / 'grid-log.jsonl'}")
