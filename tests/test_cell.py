@@ -101,3 +101,6 @@ def test_conclusion_reads_the_sweep_and_the_papers_table3(setup):
     none = cell.Sweep(None, None, None, None, None, np.zeros(0), np.zeros(0), 0.0)
     diverged = SimpleNamespace(diverged_at_epoch=3)
     assert "**diverged** at epoch 3" in cell.conclusion(setup, _data(False), diverged, none)
+    chance = cell.conclusion(setup, _data(False), None, _sweep(_sweep_table(a0=0.0), a0=0.0))
+    assert "a0 = 0.00 %, near chance (below 2 / K = 20 % for K = 10 classes)" in chance
+    assert "nan" not in chance and "A_avr =" not in chance

@@ -185,6 +185,12 @@ def conclusion(setup: Setup, data, run, sweep: Sweep) -> str:
     if sweep.table is None:
         text = (f"The run **diverged** at epoch {run.diverged_at_epoch} (NaN loss); it is "
                 "recorded as diverged and has no noise sweep.")
+    elif sweep.a0 < results.NEAR_CHANCE / data.num_classes:
+        text = (f"Baseline test accuracy a0 = {100 * sweep.a0:.2f} %, near chance (below "
+                f"{results.NEAR_CHANCE:g} / K = {100 * results.NEAR_CHANCE / data.num_classes:.0f} % "
+                f"for K = {data.num_classes} classes): the model learned too "
+                "little for its noise resistance A^x = a^x / a0 to mean anything, so the "
+                "analyses leave its A values out.")
     else:
         s = sweep.summary
         row10 = s.loc[(s["eta"] - 0.10).abs() < 1e-9]
