@@ -10,7 +10,7 @@
 # Variables: DATA (CIFAR-10), OUT, BUDGET (s, whole script), SEEDS ("0 1 2"), PROFILE (fast),
 # RESULTS (results/gpu-$PROFILE), ALLOW_CPU, BENCH (1/0), BENCH_ARGS, BENCH_BUDGET (s),
 # LR_BATCH (auto/on/off), PYTHON, GRID_VIA (inprocess; "cli": python -m helpers.grid
-# --in-process --time-budget, the same cells and budget rule without LR batching).
+# --in-process --time-budget --lr-batch: the same budget rule and batching).
 # Extra arguments go to `helpers.gpu_study run` (e.g. -p epochs 2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,8 +46,8 @@ fi
 LEFT=$(( BUDGET - ($(date +%s) - START) - 20 ))   # 20 s kept for packing
 if [ "$LEFT" -gt 10 ]; then
     if [ "$GRID_VIA" = cli ]; then
-        # the plain grid: no LR batching
         timeout "$LEFT" "$PYTHON" -m helpers.grid --in-process --profile "$PROFILE" --time-budget "$LEFT" \
+            --lr-batch "$LR_BATCH" \
             --results-dir "$RESULTS" --datasets cifar10 --studies lr batchnorm optimizers \
             --seeds $SEEDS ${DATA:+--data-dir "$(realpath "$DATA")"} -p engine '"fast"' "$@" || true
     else

@@ -114,10 +114,34 @@ def test_the_budget_is_the_grids_it_stops_between_runs_and_the_next_call_resumes
     assert f"{len(planned) - 5} cells left" in line and "0 failures" in line
 
 
-def test_lr_groups_hold_the_six_lrs_of_a_depth_only_when_batching(tmp_path):
-    plan = gpu_study.study_plan("smoke", tmp_path, None, (0,))
-    batched = gpu_study._groups(plan, lr_batch=True)
-    assert [len(cells) for s, cells in batched if s == "lr"] == [6, 6, 6, 6]
-    assert {len({c.params["lr"] for c in cells}) for s, cells in batched if s == "lr"} == {6}
-    assert sum(len(c) for _, c in batched) == len(plan)
-    assert all(len(cells) == 1 for _, cells in gpu_study._groups(plan, lr_batch=False))
+def test_lr_groups_hold_the_six_lrs_of_a_depth_and_seed(tmp_path):
+    from helpers import grid
+
+    plan = [c for _, c in gpu_study.study_plan("smoke", tmp_path, None, (0, 1))]
+    groups = grid.lr_groups(plan)
+    assert sum(len(g) for g in groups) == len(plan) == 66
+    big = [g for g in groups if len(g) > 1]
+    assert [len(g) for g in big] == [6] * 8              # 4 depths x 2 seeds, BN, Adam
+    for g in big:
+        assert len({c.params["lr"] for c in g}) == 6
+        assert len({(c.params["depth"], c.params["seed"]) for c in g}) == 1
+
+
+def test_run_study_trains_each_lr_group_once_before_its_first_notebook(tmp_path, monkeypatch):
+    from helpers import grid
+
+    res, events, clock = tmp_path / "res", [], _Clock()
+    monkeypatch.setattr(grid, "train_lr_group",
+                        lambda cells, results_dir, progress=False: events.append(
+                            ("group", tuple(c.key for c in cells))))
+    calls = []
+    runner = _fake_runner(clock, 1, calls)
+    s = gpu_study.run_study("smoke", res, None, (0,), budget=1e6, lr_batch=True,
+                            runner=lambda c, d: (events.append(("run", c.key)), runner(c, d)),
+                            clock=clock)
+    assert s["done_now"] == 33
+    groups = [e[1] for e in events if e[0] == "group"]
+    assert [len(g) for g in groups] == [6, 6, 6, 6]
+    for g in groups:                      # the group is trained right before its first run
+        i = events.index(("group", g))
+        assert events[i + 1] == ("run", g[0])

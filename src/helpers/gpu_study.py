@@ -12,14 +12,15 @@ in-process (``helpers.run_cell``; no papermill there) through ``grid.run_grid`` 
 its time budget, so a recorded cell is skipped, a failure is logged in
 ``grid-log.jsonl``, no run starts that its measured time says cannot finish, and an
 interrupted cell resumes from its last epoch. With ``--lr-batch`` (default: on
-accelerators only) the unfinished LR cells of one depth and seed are first trained
-together (``training.train_batched``); their notebooks then find the finished
-checkpoints and make the records. JAX's persistent compilation cache
+accelerators only) the grid first trains the unfinished cells that differ only in
+the LR as one program (``grid.lr_groups``, ``training.train_batched``); their
+notebooks then find the finished checkpoints and make the records. JAX's persistent compilation cache
 (``JAX_COMPILATION_CACHE_DIR``, default ``.jax-cache``) lets runs of one depth
 compile once, across processes and calls.
 
 ``scripts/gpu_study.sh`` with ``GRID_VIA=cli`` calls ``python -m helpers.grid
---in-process --time-budget`` instead: the same cells and budget rule, no LR batching.
+--in-process --time-budget --lr-batch`` instead: the same budget rule and batching,
+the cells filtered by study rather than ordered study by study.
 """
 
 from __future__ import annotations
@@ -83,69 +84,20 @@ def _config(cell):
     return make_config(**cell.params)
 
 
-def _groups(planned, lr_batch: bool):
-    """The planned cells in order, as (study, cells) groups: with ``lr_batch``, the LR
-    cells of one (depth, optimizer, batch norm, seed) together; otherwise one cell each."""
-    groups = []
-    for study, cell in planned:
-        p = cell.params
-        tag = (study, p["depth"], p["optimizer"], p["batch_norm"], p["seed"])
-        if lr_batch and study == "lr" and groups and groups[-1][0] == tag:
-            groups[-1][2].append(cell)
-        else:
-            groups.append((tag, study, [cell]))
-    return [(study, cells) for _, study, cells in groups]
-
-
-def _train_lr_batch(cells, results_dir: Path, progress: bool) -> None:
-    """Train the unfinished LR cells of one group as one program (their notebooks then
-    find finished checkpoints); on failure the cells train one by one."""
-    from . import data as data_mod
-    from . import training
-
-    configs = [_config(c) for c in cells]
-    data = data_mod.preprocess(training.load_data(configs[0]))
-    paths = [training.RunPaths(results_dir.resolve(), c.key) for c in cells]
-    try:
-        training.train_batched(configs, data, paths, progress=progress)
-    except Exception as e:  # the cells then train one by one
-        print(f"LR batch of {len(cells)} cells failed ({type(e).__name__}: {e}); "
-              "training its cells one by one", file=sys.stderr)
-
-
 def run_study(profile: str, results_dir: Path, data_dir, seeds, budget: float,
               lr_batch: bool, extra: dict | None = None, progress: bool = False,
               runner=None, clock=time.monotonic) -> dict:
-    """Train the planned cells in order until ``budget`` seconds are spent, through
-    ``grid.run_grid`` and its time budget (a run starts only if its measured time fits
-    in what is left), so the next call resumes where this one stopped. With
-    ``lr_batch`` the unfinished LR cells of a group are first trained together, if one
-    run's measured time fits."""
+    """Train the planned cells in order until ``budget`` seconds are spent: one
+    ``grid.run_grid`` call with its time budget (a run starts only if its measured time
+    fits in what is left) and, with ``lr_batch``, its LR groups trained as one program
+    first, so the next call resumes where this one stopped."""
     from . import grid, run_cell
 
-    runner = runner or run_cell.grid_runner
-    t_end = clock() + budget
     results_dir.mkdir(parents=True, exist_ok=True)
-    planned = study_plan(profile, results_dir, data_dir, seeds, extra)
-    done = left = 0
-    for i, (study, cells) in enumerate(_groups(planned, lr_batch)):
-        todo = [c for c in cells if not grid.finished(results_dir, c.key)]
-        if not todo:
-            continue
-        if len(todo) > 1:
-            need = grid.estimate_seconds(todo[0], grid.measured_seconds(results_dir))
-            if need is None or need <= t_end - clock():
-                _train_lr_batch(todo, results_dir, progress)
-        s = grid.run_grid(todo, results_dir, runner=runner, progress=progress,
-                          time_budget=max(t_end - clock(), 0.0), clock=clock)
-        done += s["done"]
-        for c in todo:
-            if grid.finished(results_dir, c.key):
-                print(f"{study:10s} {c.label}: done", flush=True)
-        if s["left"]:
-            left = s["left"] + sum(len(c) for _, c in _groups(planned, lr_batch)[i + 1:])
-            break
-    return {"planned": len(planned), "done_now": done, "left_for_budget": left}
+    planned = [cell for _, cell in study_plan(profile, results_dir, data_dir, seeds, extra)]
+    s = grid.run_grid(planned, results_dir, runner=runner or run_cell.grid_runner,
+                      progress=progress, time_budget=budget, clock=clock, lr_batch=lr_batch)
+    return {"planned": len(planned), "done_now": s["done"], "left_for_budget": s["left"]}
 
 
 def summary(profile: str, results_dir: Path, data_dir, seeds, new: int, seconds: float,
@@ -233,9 +185,9 @@ def main(argv=None) -> int:
             print(summary(args.profile, results_dir, args.data, args.seeds, new,
                           time.time() - args.since, args.budget, extra))
             return 0
-        from .engine import lr_batch_default
+        from .grid import lr_batch_enabled
 
-        lr_batch = {"on": True, "off": False, "auto": lr_batch_default()}[args.lr_batch]
+        lr_batch = lr_batch_enabled(args.lr_batch)
         print(f"device {device}; lr batch {'on' if lr_batch else 'off'}; results {results_dir}",
               flush=True)
         run_study(args.profile, results_dir, args.data, args.seeds, args.budget, lr_batch, extra)
