@@ -80,3 +80,14 @@ def test_the_package_has_no_import_cycle():
 
 def test_noise_imports_neither_engine_nor_training():
     assert not import_graph()["noise"] & {"engine", "training", "sweeps"}
+
+
+def test_records_claims_and_noise_models_load_without_keras():
+    """Reading records and naming noise readings needs no deep-learning framework."""
+    import subprocess
+    import sys
+
+    code = ("import sys, helpers.results, helpers.claims, helpers.tables, helpers.noise_model; "
+            "print(sorted(m for m in ('keras', 'tensorflow', 'jax') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

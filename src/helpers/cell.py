@@ -2,7 +2,7 @@
 
 A run trains one ResNet (``training.train``), sweeps Gaussian weight noise over the
 paper's eta levels on a fixed test subset, with a0 on the full test set (eq. 4-9),
-optionally repeats the sweep for the other noise readings (``noise.ABLATION``),
+optionally repeats the sweep for the other noise readings (``noise_model.ABLATION``),
 measures SGD's gradient noise C on the trained model (eq. 1-3, ``helpers.theory``)
 and writes everything to one run record. The notebook calls these steps in order and
 shows what they return; they print nothing and need no IPython (``helpers.run_cell``
@@ -109,7 +109,7 @@ def sweep_noise(setup: Setup, data, run) -> Sweep:
 
 
 def sweep_ablation(setup: Setup, run, sweep: Sweep) -> Ablation:
-    """The same sweep under every other reading of ``noise.ABLATION`` (when the config
+    """The same sweep under every other reading of ``noise_model.ABLATION`` (when the config
     asks for it and the run has a sweep)."""
     config, t0 = setup.config, time.perf_counter()
     if not (config.noise_ablation and sweep.table is not None):

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .noise_model import PAPER, NoiseModel
 from .paper import table
 from .studies import ADAPTIVE, LR_TOLERANCE, SGD_FAMILY, select
 
@@ -375,9 +376,9 @@ def verdicts(df: pd.DataFrame) -> list[Verdict]:
 # The noise readings every verdict on resistance is recomputed under: the paper's
 # (every array, BN statistics included), trainable arrays only, and BN folded into
 # the convolutions (how inference hardware maps BN).
-READINGS = {"paper (all arrays)": "all/array/additive",
-            "trainable only": "trainable/array/additive",
-            "BN folded": "folded/array/additive"}
+READINGS = {"paper (all arrays)": PAPER.name,
+            "trainable only": NoiseModel(scope="trainable").name,
+            "BN folded": NoiseModel(scope="folded").name}
 
 
 def under_reading(df: pd.DataFrame, reading: str) -> pd.DataFrame:

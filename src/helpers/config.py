@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from . import cifar_files, synthetic
-from .noise import NoiseModel
+from .noise_model import NoiseModel
 from .profiles import PROFILES
 from .recipe import BATCH_SIZE, DATASETS
 from .training import ENGINES, OPTIMIZERS, resolve_engine
@@ -42,7 +42,7 @@ class TrainConfig:
     n_repeats: int | None = None       # noise draws per eta; None: the profile's
     noise_scope: str = "all"
     noise_granularity: str = "array"
-    noise_ablation: bool = False       # also sweep the other noise models (noise.ABLATION)
+    noise_ablation: bool = False       # also sweep the other noise models (noise_model.ABLATION)
     engine: str = "auto"               # auto | fit | fast (JAX); make_config stores fit or fast
     mixed_precision: bool = False      # bfloat16 compute, float32 weights (off until measured)
 

@@ -11,8 +11,8 @@ normalization is first folded into the convolution before it (kernel
 way inference hardware maps BN, and the noise goes on the folded kernels and
 biases and on the other trainable arrays (the BN layers become the identity).
 ``kind="multiplicative"`` is an ablation: ``w * (1 + eta * e)`` with ``e ~ N(0, 1)``.
-The three choices travel together as one ``NoiseModel``, checked once when made;
-``PAPER`` is the paper's reading and ``ABLATION`` lists the readings the ablation sweeps.
+The three choices travel together as one ``NoiseModel`` (``helpers.noise_model``,
+numpy only, so records and claims can name readings without Keras).
 
 Every draw comes from a generator seeded by (seed, eta, repeat), so the same
 seed gives the same draws, and the model's weights are restored bit-exactly.
@@ -24,7 +24,6 @@ JAX one, and ``helpers.sweeps`` picks between them by the run's engine.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import dataclass
 from functools import partial
 
 import keras
@@ -33,79 +32,8 @@ import pandas as pd
 
 from .models import evaluate
 from .progress import progress_bar
+from .noise_model import ABLATION, KINDS, PAPER, SCOPES, NoiseModel  # noqa: F401
 from .recipe import N_REPEATS, PAPER_ETAS
-
-SCOPES = ("all", "trainable", "kernels", "folded")
-GRANULARITIES = ("array", "layer")
-
-
-def _normal(a: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """e ~ N(0, 1) of ``a``'s shape and dtype: the one draw each kind makes per array."""
-    return rng.standard_normal(a.shape).astype(a.dtype)
-
-
-def additive(a: np.ndarray, sigma: float, eta: float, rng: np.random.Generator) -> np.ndarray:
-    """The paper's noise (eq. 4-6): ``a + eta * sigma_w * e``."""
-    return a + (eta * sigma) * _normal(a, rng)
-
-
-def multiplicative(a: np.ndarray, sigma: float, eta: float,
-                   rng: np.random.Generator) -> np.ndarray:
-    """The ablation's relative noise: ``a * (1 + eta * e)`` (sigma_w unused)."""
-    return a * (1 + eta * _normal(a, rng))
-
-
-# The kinds of noise: name -> f(array, sigma_w, eta, rng) -> noisy array. A new kind is
-# one entry here; NoiseModel accepts every name registered when it is made.
-KINDS = {"additive": additive, "multiplicative": multiplicative}
-
-
-@dataclass(frozen=True)
-class NoiseModel:
-    """One reading of "noise on the weights": which arrays (``scope``), whose spread
-    sets sigma_w (``granularity``: each array's, or its layer's pooled), and what
-    noise (``kind``, a name of ``KINDS``). Checked once, here."""
-
-    scope: str = "all"
-    granularity: str = "array"
-    kind: str = "additive"
-
-    def __post_init__(self):
-        # the message starts with the field's name (config.make_config prefixes "noise_")
-        for field, accepted in (("scope", SCOPES), ("granularity", GRANULARITIES),
-                                ("kind", tuple(KINDS))):
-            value = getattr(self, field)
-            if value not in accepted:
-                raise ValueError(f"{field}={value!r} is not accepted; accepted values: "
-                                 + ", ".join(repr(a) for a in accepted))
-
-    @property
-    def name(self) -> str:
-        """"scope/granularity/kind", e.g. "all/array/additive": the key of the run
-        records' ablation blocks."""
-        return f"{self.scope}/{self.granularity}/{self.kind}"
-
-    @classmethod
-    def from_name(cls, name: str) -> NoiseModel:
-        """The noise model called ``name`` ("scope/granularity/kind")."""
-        parts = name.split("/")
-        if len(parts) != 3:
-            raise ValueError(f"name={name!r} is not accepted: it must be scope/granularity/kind")
-        return cls(*parts)
-
-
-PAPER = NoiseModel()
-
-# The noise-model ablation: the paper's description ("noise added to all the model
-# weights") admits these readings (the order is the order of the sweeps).
-ABLATION = (
-    PAPER,
-    NoiseModel(scope="trainable"),
-    NoiseModel(scope="kernels"),
-    NoiseModel(granularity="layer"),
-    NoiseModel(kind="multiplicative"),
-    NoiseModel(scope="folded"),
-)
 
 
 def select_variables(model: keras.Model, scope: str = "all") -> list:

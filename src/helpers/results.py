@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from . import claims
+from .noise_model import NoiseModel
 
 # the banner of every page, figure and record built from synthetic (smoke) data
 SMOKE_NOTE = "SMOKE RUN on synthetic data: tests the code path, not a reproduction"
@@ -235,7 +236,8 @@ def _record_row(rec: dict, path: Path) -> dict:
            "device": rec["environment"]["device"],
            "commit": rec["environment"]["git"]["commit"], "path": str(path)}
     row.setdefault("noise_test_samples", None)
-    row["reading"] = f"{cfg.get('noise_scope', 'all')}/{cfg.get('noise_granularity', 'array')}/additive"
+    row["reading"] = NoiseModel(cfg.get("noise_scope", "all"),
+                                cfg.get("noise_granularity", "array")).name
     noise = rec.get("noise") or {}
     k = NUM_CLASSES.get(cfg.get("dataset"), 10)
     a0 = rec["baseline_accuracy"]

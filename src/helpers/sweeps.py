@@ -14,7 +14,8 @@ import keras
 import numpy as np
 import pandas as pd
 
-from .noise import ABLATION, PAPER, NoiseModel, fit_noise_sweep
+from .noise import fit_noise_sweep
+from .noise_model import ABLATION, PAPER, NoiseModel
 from .recipe import N_REPEATS, PAPER_ETAS
 from .training import resolve_engine
 
@@ -37,7 +38,7 @@ def noise_sweep(model: keras.Model, x: np.ndarray, y: np.ndarray,
 def ablation_sweeps(model: keras.Model, x: np.ndarray, y: np.ndarray, n_repeats: int,
                     seed: int = 0, skip: tuple = (), progress: bool = True,
                     engine: str = "auto") -> dict:
-    """noise model name -> its sweep, for every noise model of ``noise.ABLATION`` not in
+    """noise model name -> its sweep, for every noise model of ``noise_model.ABLATION`` not in
     ``skip`` (NoiseModel values, e.g. the run's own, already swept)."""
     if not all(isinstance(m, NoiseModel) for m in skip):
         raise TypeError(f"skip={skip!r}: give NoiseModel values (NoiseModel.from_name(name) "

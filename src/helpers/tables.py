@@ -11,11 +11,8 @@ from __future__ import annotations
 import pandas as pd
 
 from . import claims, paper, studies
+from .noise_model import PAPER, label
 
-# Short names of the noise readings (``noise.ABLATION``) for column headers.
-READING_NAMES = {"all/array/additive": "all (paper)", "trainable/array/additive": "trainable",
-                 "kernels/array/additive": "kernels", "all/layer/additive": "per-layer sigma_w",
-                 "all/array/multiplicative": "multiplicative", "folded/array/additive": "folded BN"}
 
 
 def _lr_index(frame: pd.DataFrame) -> pd.DataFrame:
@@ -59,7 +56,7 @@ def ablation(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, int] | Non
     """Mean A_avr (%) per noise reading: (per LR over the models, per dataset, depth and
     LR, number of models); None when fewer than two readings were measured. Only the
     runs that swept every reading (``noise_ablation``) count."""
-    cols = {"all/array/additive": "A_avr",
+    cols = {PAPER.name: "A_avr",
             **{c.split("|", 1)[1]: c for c in runs if c.startswith("A_avr|")}}
     have = {name: c for name, c in cols.items() if c in runs and runs[c].notna().any()}
     if len(have) < 2:
@@ -69,7 +66,7 @@ def ablation(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, int] | Non
     m.columns = list(have)
     full = (100 * m).round(2).reset_index()
     compact = _lr_index((100 * m).groupby("lr").mean())
-    compact.columns = [READING_NAMES.get(c, c) for c in compact.columns]
+    compact.columns = [label(c) for c in compact.columns]
     n_models = len(m.reset_index()[["dataset", "depth"]].drop_duplicates())
     return compact, full, n_models
 
