@@ -7,6 +7,7 @@ import time
 import pytest
 
 from helpers import gpu_study
+from test_grid_executors import FakeClock
 
 
 def test_study_order_lr_then_batchnorm_then_optimizers_seed_by_seed(tmp_path):
@@ -76,14 +77,6 @@ def test_summary_says_what_is_done_and_left(tmp_path):
                     "logged in grid-log.jsonl")
 
 
-class _Clock:
-    def __init__(self):
-        self.t = 0.0
-
-    def __call__(self):
-        return self.t
-
-
 def _fake_runner(clock, seconds, calls):
     """Stands in for the in-process notebook: advances the clock, writes a record."""
     from helpers import results
@@ -100,13 +93,13 @@ def _fake_runner(clock, seconds, calls):
 def test_the_budget_is_the_grids_it_stops_between_runs_and_the_next_call_resumes(tmp_path):
     res = tmp_path / "res"
     planned = [c.key for _, c in gpu_study.study_plan("smoke", res, None, (0,))]
-    calls, clock = [], _Clock()
+    calls, clock = [], FakeClock()
     s = gpu_study.run_study("smoke", res, None, (0,), budget=35, lr_batch=False,
                             runner=_fake_runner(clock, 10, calls), clock=clock)
     # nothing measured: the first run starts; then each run needs 10 s: 3 fit in 35 s
     assert calls == planned[:3]
     assert (s["done_now"], s["left_for_budget"]) == (3, len(planned) - 3)
-    clock2 = _Clock()                       # the next call learns 10 s from the grid log
+    clock2 = FakeClock()                       # the next call learns 10 s from the grid log
     s = gpu_study.run_study("smoke", res, None, (0,), budget=25, lr_batch=False,
                             runner=_fake_runner(clock2, 10, calls), clock=clock2)
     assert calls == planned[:5] and s["done_now"] == 2
@@ -130,7 +123,7 @@ def test_lr_groups_hold_the_six_lrs_of_a_depth_and_seed(tmp_path):
 def test_run_study_trains_each_lr_group_once_before_its_first_notebook(tmp_path, monkeypatch):
     from helpers import grid
 
-    res, events, clock = tmp_path / "res", [], _Clock()
+    res, events, clock = tmp_path / "res", [], FakeClock()
     monkeypatch.setattr(grid, "train_lr_group",
                         lambda cells, results_dir, progress=False: events.append(
                             ("group", tuple(c.key for c in cells))))
