@@ -280,3 +280,18 @@ def test_readings_sentence_adds_the_caveat():
     readings = pd.DataFrame({"claim": [3, 3], "reading": ["a", "b"], "verdict": ["held", "held"]})
     assert claims.readings_sentence(readings) == "Claim 3 comes out the same under every noise reading."
     assert claims.readings_sentence(readings, "1 seed").endswith("reading. *Indicative only: 1 seed.*")
+
+
+def test_claims_5_and_6_are_not_tested_at_a_scale_without_their_runs():
+    """A ResNet20, CIFAR-10, Adam-only study leaves Figure 3 and CIFAR-100 out by design:
+    that is "not tested at this scale", not "no data"."""
+    df = _paperlike()
+    df = df[(df["dataset"] == "cifar10") & (df["optimizer"] == "adam")]
+    v = _by_claim(df)
+    assert v[5].outcome == claims.NOT_TESTED and "optimizers study" in v[5].ours
+    assert v[6].outcome == claims.NOT_TESTED and "only cifar10 was run" in v[6].ours
+    some_sgd = _paperlike()
+    some_sgd = some_sgd[(some_sgd["optimizer"] != "adam") & (some_sgd["dataset"] == "cifar10")
+                        & ~some_sgd["optimizer"].isin(["nadam", "adamax"])]
+    assert len(some_sgd) == 9        # SGD variants only: planned but incomplete
+    assert _by_claim(some_sgd)[5].outcome == "no data"

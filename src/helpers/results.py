@@ -316,9 +316,10 @@ def provenance(df: pd.DataFrame) -> str:
         return ", ".join(sorted({str(v) for v in df[col].dropna()})) or "n/a"
     seeds = df.groupby(["dataset", "depth", "lr", "optimizer", "batch_norm"])["seed"].nunique()
     commits = sorted({str(c)[:8] for c in df["commit"].dropna()})
+    n_seeds = f"{seeds.min()}" if seeds.min() == seeds.max() else f"{seeds.min()}-{seeds.max()}"
     text = (f"From {len(df)} run records ({int((df['status'] == 'completed').sum())} completed, "
             f"{int((df['status'] == 'diverged').sum())} diverged): profile {vals('profile')}; "
-            f"data {vals('data')}; {seeds.min()}-{seeds.max()} training seed(s) per cell; "
+            f"data {vals('data')}; {n_seeds} training seed(s) per cell; "
             f"Keras backend {vals('backend')}; device {vals('device')}; "
             f"code commit(s) {', '.join(commits) or 'n/a'}.")
     if df["synthetic_data"].any():
