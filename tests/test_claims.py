@@ -235,6 +235,14 @@ def test_claim8_at_one_depth_says_the_layer_part_is_not_tested():
     df = _paperlike()
     v = _by_claim(df[df["depth"] == 20])[8]
     assert v.outcome == "partly" and "not tested at this scale" in v.statistic
+    assert "mean rho = n/a" in v.statistic and "nan" not in v.ours + v.statistic
+
+
+def test_claim3_at_one_depth_says_the_depth_part_is_not_tested():
+    df = _paperlike()
+    v = _by_claim(df[df["depth"] == 20])[3]
+    assert v.outcome == "partly" and "'more steeply for deeper models' is not tested" in v.statistic
+    assert "nan" not in v.ours + v.statistic
 
 
 def _break_monotone(df, frac):

@@ -25,7 +25,15 @@ def test_per_dataset_gives_a_heading_and_a_table_per_dataset():
     out = tables.per_dataset(t)
     assert [o.data for o in out[::2]] == ["**CIFAR10**", "**CIFAR100**"]
     assert list(out[1].data["ours_pct"]) == [91.234, 90.0] and "dataset" not in out[1].data
-    assert "91.23" in out[1].to_html()
+    html = out[1].to_html()
+    assert "91.23<" in html and "91.234" not in html and ">0.001<" in html
+
+
+def test_styled_tables_round_and_show_a_dash_for_undefined_values():
+    t = pd.DataFrame({"lr": [0.0005, 0.000625], "std_pp": [float("nan"), 1.23456]})
+    html = tables.styled(t).to_html()
+    assert ">0.0005<" in html and ">0.000625<" in html
+    assert ">–<" in html and ">1.23<" in html and "nan" not in html
 
 
 def test_paired_differences_in_percentage_points():

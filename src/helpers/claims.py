@@ -96,6 +96,11 @@ def _fraction_outcome(frac: float, n: int) -> str:
     return "held" if frac >= 0.9 else ("did not hold" if frac <= 0.5 else "partly")
 
 
+def _signed(r) -> str:
+    """A correlation as +0.42, or "n/a" where it is undefined (e.g. over one depth)."""
+    return f"{r:+.2f}" if r is not None and np.isfinite(r) else "n/a"
+
+
 def _pct(v) -> str:
     return "n/a" if v is None or not np.isfinite(v) else f"{100 * v:.2f} %"
 
@@ -167,9 +172,11 @@ def claim3(m):
                    + ", ".join(f"{_spearman(g['depth'], g['slope'], 2):+.2f}" for _, g in p.groupby('dataset')),
                    f"rho(LR, A_avr) < 0 for {int((s['rho'] < 0).sum())} of {len(s)} models "
                    f"(median rho {s['rho'].median():+.2f}); rho(depth, slope) per dataset: "
-                   + ", ".join(f"{r:+.2f}" for r in depth_rho),
+                   + ", ".join(_signed(r) for r in depth_rho),
                    f"fraction falling = {neg:.2f} (needs >= 0.75); mean rho(depth, slope) = "
-                   f"{_nanmean(depth_rho):+.2f} (needs < 0)", outcome, value=neg)
+                   f"{_signed(_nanmean(depth_rho))} (needs < 0)"
+                   + ("; one depth only: 'more steeply for deeper models' is not tested at this "
+                      "scale" if s["depth"].nunique() < 2 else ""), outcome, value=neg)
 
 
 def sweet_spot(m, dataset="cifar10", depth=20):
@@ -329,8 +336,8 @@ def claim8(m):
                    "(second paper).", "abstract only: no numbers",
                    f"A_avr higher without BN in {int((diff['gap'] > 0).sum())} of {len(diff)} models "
                    f"(mean gap {100 * diff['gap'].mean():+.2f} points); rho(BN layers, gap) per dataset: "
-                   + ", ".join(f"{r:+.2f}" for r in grows),
-                   f"fraction = {frac:.2f} (needs >= 0.9); mean rho = {_nanmean(grows):+.2f} (needs > 0)"
+                   + ", ".join(_signed(r) for r in grows),
+                   f"fraction = {frac:.2f} (needs >= 0.9); mean rho = {_signed(_nanmean(grows))} (needs > 0)"
                    + ("; one depth only: 'the more BN layers the worse' is not tested at this "
                       "scale" if diff["depth"].nunique() < 2 else ""),
                    "held" if lower and grows_ok else ("partly" if lower or grows_ok else "did not hold"),

@@ -22,6 +22,13 @@ def _lr_index(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def styled(frame: pd.DataFrame, precision: int = 2):
+    """A table as the book shows it: no index, ``precision`` decimals, LRs as written
+    (0.0005), and a dash where a value is undefined (e.g. a spread over one seed)."""
+    style = frame.style.hide(axis="index").format(precision=precision, na_rep="–")
+    return style.format("{:g}", subset=["lr"]) if "lr" in frame else style
+
+
 def per_dataset(table: pd.DataFrame) -> list:
     """A heading and a styled table per dataset of a table with a ``dataset`` column
     (e.g. ``paper.with_intervals``: Table II, Table III), ready for ``display(*...)``."""
@@ -29,8 +36,7 @@ def per_dataset(table: pd.DataFrame) -> list:
 
     out = []
     for dataset, t in table.groupby("dataset"):
-        out += [Markdown(f"**{dataset.upper()}**"), t.drop(columns="dataset").style
-                .hide(axis="index").format(precision=2).format({"lr": "{:g}"})]
+        out += [Markdown(f"**{dataset.upper()}**"), styled(t.drop(columns="dataset"))]
     return out
 
 
@@ -38,7 +44,7 @@ def paired_pp(paired: pd.DataFrame):
     """``stats.paired_differences`` in percentage points, styled."""
     pp = paired.assign(**{c: 100 * paired[c] for c in ("delta", "lo", "hi")}).rename(
         columns={"delta": "difference (pp)", "lo": "low (pp)", "hi": "high (pp)"})
-    return pp.style.hide(axis="index").format(precision=2).format({"lr": "{:g}"})
+    return styled(pp)
 
 
 def nonfinite(runs: pd.DataFrame) -> pd.DataFrame | None:
