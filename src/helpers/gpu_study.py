@@ -78,12 +78,6 @@ def study_plan(profile: str, results_dir: Path, data_dir, seeds, extra: dict | N
     return out
 
 
-def _config(cell):
-    from .config import make_config
-
-    return make_config(**cell.params)
-
-
 def run_study(profile: str, results_dir: Path, data_dir, seeds, budget: float,
               lr_batch: bool, extra: dict | None = None, progress: bool = False,
               runner=None, clock=time.monotonic) -> dict:

@@ -372,16 +372,22 @@ def run_costs(rec: dict) -> tuple[float, float] | None:
     return statistics.median(epochs), after
 
 
+def _bucket(measured: dict, ident: tuple) -> dict[str, list[float]]:
+    """The measured costs of one (profile, depth), created empty on first use."""
+    return measured.setdefault(ident, {"epoch": [], "after": [], "run": []})
+
+
+def _add_costs(m: dict[str, list[float]], costs: tuple[float, float]) -> None:
+    m["epoch"].append(costs[0])
+    m["after"].append(costs[1])
+
+
 def measured_seconds(results_dir: Path) -> dict[tuple, dict[str, list[float]]]:
     """What finished runs cost, by (profile, depth): from the records, the seconds per
     epoch and after training (``run_costs``); from the grid log's ``done`` entries,
     whole runs (used where no record has a history, e.g. an older record)."""
     results_dir = Path(results_dir)
     out: dict[tuple, dict[str, list[float]]] = {}
-
-    def add(ident, what, value):
-        out.setdefault(ident, {"epoch": [], "after": [], "run": []})[what].append(value)
-
     for e in read_log(results_dir):
         if e.get("status") != "done" or not isinstance(e.get("seconds"), (int, float)):
             continue
@@ -390,7 +396,7 @@ def measured_seconds(results_dir: Path) -> dict[tuple, dict[str, list[float]]]:
         if (profile is None or depth is None) and m:
             depth, profile = int(m.group(1)), m.group(2)
         if profile is not None and depth is not None:
-            add((profile, int(depth)), "run", float(e["seconds"]))
+            _bucket(out, (profile, int(depth)))["run"].append(float(e["seconds"]))
     for path in results_dir.glob("*.json"):
         try:
             rec = read_record(path)
@@ -399,15 +405,13 @@ def measured_seconds(results_dir: Path) -> dict[tuple, dict[str, list[float]]]:
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             continue
         if costs is not None:
-            add(ident, "epoch", costs[0])
-            add(ident, "after", costs[1])
+            _add_costs(_bucket(out, ident), costs)
     return out
 
 
 def learn(measured: dict, cell: Cell, results_dir: Path, seconds: float) -> None:
     """Add a run that just finished to ``measured`` (its record's costs, or its seconds)."""
-    m = measured.setdefault((cell.params.get("profile"), cell.params.get("depth")),
-                            {"epoch": [], "after": [], "run": []})
+    m = _bucket(measured, (cell.params.get("profile"), cell.params.get("depth")))
     try:
         costs = run_costs(read_record(Path(results_dir) / f"{cell.key}.json"))
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
@@ -415,8 +419,7 @@ def learn(measured: dict, cell: Cell, results_dir: Path, seconds: float) -> None
     if costs is None:
         m["run"].append(seconds)
     else:
-        m["epoch"].append(costs[0])
-        m["after"].append(costs[1])
+        _add_costs(m, costs)
 
 
 def _epochs(cell: Cell) -> int:
