@@ -79,7 +79,7 @@ def data_text(data) -> str:
     """Markdown: the data in one line, after a bold warning if it is synthetic."""
     text = (f"{data.source['label']}: {len(data.y_train)} training and {len(data.y_test)} "
             f"test images, {data.num_classes} classes")
-    return f"**{plots.SMOKE_NOTE}.**\n\n{text}" if data.source["synthetic"] else text
+    return f"**{results.SMOKE_NOTE}.**\n\n{text}" if data.source["synthetic"] else text
 
 
 def train(setup: Setup, data) -> training.TrainResult:
@@ -185,7 +185,7 @@ def conclusion(setup: Setup, data, run, sweep: Sweep) -> str:
     if sweep.table is None:
         text = (f"The run **diverged** at epoch {run.diverged_at_epoch} (NaN loss); it is "
                 "recorded as diverged and has no noise sweep.")
-    elif sweep.a0 < results.NEAR_CHANCE / data.num_classes:
+    elif results.near_chance(sweep.a0, data.num_classes):
         text = (f"Baseline test accuracy a0 = {100 * sweep.a0:.2f} %, near chance (below "
                 f"{results.NEAR_CHANCE:g} / K = {100 * results.NEAR_CHANCE / data.num_classes:.0f} % "
                 f"for K = {data.num_classes} classes): the model learned too "
@@ -204,5 +204,5 @@ def conclusion(setup: Setup, data, run, sweep: Sweep) -> str:
                 f"A_avr = {100 * sweep.A_avr:.2f} % (spread over the {c.n_repeats} repeats "
                 f"{100 * sweep.A_avr_std:.2f} %){paper_txt}.")
     if data.source["synthetic"]:
-        text += f" **{plots.SMOKE_NOTE}: these numbers say nothing about the paper.**"
+        text += f" **{results.SMOKE_NOTE}: these numbers say nothing about the paper.**"
     return text

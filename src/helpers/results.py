@@ -212,6 +212,12 @@ NUM_CLASSES = {"cifar10": 10, "cifar100": 100}
 NEAR_CHANCE = 2.0
 
 
+def near_chance(a0: float, num_classes: int) -> bool:
+    """a0 below NEAR_CHANCE times chance (1/K): the model learned too little for its
+    normalized accuracies A^x = a^x / a0 to mean anything."""
+    return a0 < NEAR_CHANCE / num_classes
+
+
 def _draw_arrays(block: dict, a0: float | None):
     """(etas, accuracies [eta x draw], a0) of a noise block that kept its draws."""
     draws = pd.DataFrame(block.get("draws") or [])
@@ -241,7 +247,7 @@ def _record_row(rec: dict, path: Path) -> dict:
     noise = rec.get("noise") or {}
     k = NUM_CLASSES.get(cfg.get("dataset"), 10)
     a0 = rec["baseline_accuracy"]
-    row["near_chance"] = a0 is not None and a0 < NEAR_CHANCE / k
+    row["near_chance"] = a0 is not None and near_chance(a0, k)
     row["a0_noise"] = noise.get("a0", a0)
     row["A_avr"], row["A_avr_std"] = noise.get("A_avr"), noise.get("A_avr_std")
     summary = noise.get("summary", [])
