@@ -41,7 +41,7 @@ GPU_STUDY_ARGS ?=
 
 
 # The CPU-sized study the book shows (ResNet20 on CIFAR-10, profile cpu, seeds 0-2):
-#   make cpu-study DATA=../shared/data/cifar10-jpeg.npz
+#   make cpu-study DATA=path/to/cifar10-jpeg.npz
 DATA     ?= $(CIFAR_DATA_DIR)
 CPU_STUDY_DIR ?= results/cpu
 CPU_STUDY = --profile cpu --data-dir $(DATA) --results-dir $(CPU_STUDY_DIR) \

@@ -1,6 +1,6 @@
 """Where the time of one training epoch of ``notebooks/train.ipynb`` goes, on this machine.
 
-    python benchmarks/epoch_breakdown.py --data ../shared/data/cifar10-jpeg.npz
+    python benchmarks/epoch_breakdown.py --data path/to/cifar10-jpeg.npz
 
 Times, on the real data and through the code paths of ``helpers.training.train``:
 loading and preprocessing (once per run), one epoch's shuffle and augmentation

@@ -10,7 +10,7 @@ variable):
    (``cifar-10-batches-py/``, ``cifar-100-python/``), every file checked
    against the published MD5 sums.
 3. An ``.npz`` with ``x_train, y_train, x_test, y_test`` (uint8 NHWC, int
-   labels), or the JPEG pack of ``shared/data`` (decoded on the fly).
+   labels), or a JPEG pack (our CIFAR-10 copy) (decoded on the fly).
 
 Each reader returns the arrays and a ``source`` dict (kind, path, checksum,
 whether the data are synthetic, a label for pages); ``helpers.data`` makes

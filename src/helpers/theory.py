@@ -44,6 +44,11 @@ SETTINGS = {
 
 _CHUNK = 32  # examples per vectorised gradient call
 
+# Concurrent iterations of the TensorFlow per-example map. With TensorFlow's default
+# (10) the CPU build segfaulted in 5 of 108 fresh processes, with 1 in none of 107, at
+# the same speed (benchmarks/per_example_crash.py; benchmarks/RESULTS.md).
+TF_MAP_PARALLEL = 1
+
 
 def settings(profile: str) -> dict:
     """The ``measure`` keyword arguments for a run profile (paper's for unknown names)."""
@@ -94,9 +99,10 @@ def _per_example_tf(model, x, y, regularization):
             loss, variables, unconnected_gradients=tf.UnconnectedGradients.ZERO)], 0)
 
     # a graph-mode map_fn over examples: faster on CPU than tf.vectorized_map or a
-    # pfor jacobian here (pfor falls back to while loops for the conv gradients)
-    all_grads = tf.function(lambda xs, ys: tf.map_fn(one, (xs, ys),
-                                                     fn_output_signature=tf.float32))
+    # pfor jacobian here (pfor falls back to while loops for the conv gradients).
+    # TF_MAP_PARALLEL examples at a time (see there)
+    all_grads = tf.function(lambda xs, ys: tf.map_fn(
+        one, (xs, ys), parallel_iterations=TF_MAP_PARALLEL, fn_output_signature=tf.float32))
     return np.concatenate([all_grads(tf.constant(x[i:i + 256]), tf.constant(y[i:i + 256])).numpy()
                            for i in range(0, len(y), 256)], axis=0)
 
