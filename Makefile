@@ -60,8 +60,10 @@ setup: $(BIN)/.installed
 
 main: book
 
+# --all: every page is rebuilt, since a page's numbers change with the records in
+# results/ (which Sphinx does not track), not only with its notebook
 book: setup
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter-book build book/ -W -n --keep-going
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter-book build book/ --all -W -n --keep-going
 	@echo "open book/_build/html/index.html"
 
 # The built book opened page by page in headless Chromium (apt-get install chromium):
