@@ -97,8 +97,9 @@ display(tables.paired_pp(stats.paired_differences(study.records, "A_avr", refere
 #
 # Under the paper's reading the BN moving variances get noise too; a variance
 # pushed below zero makes the output NaN for every image, and the model then
-# scores chance. The mean share of test images with a non-finite output, per
-# noise level and depth (BN models, the paper's reading):
+# scores chance. The mean share (%) of test images with a non-finite output, per
+# noise level, depth and BN (the paper's reading; a model without BN has no
+# statistics to break):
 
 # %% tags=["hide-input"]
 nonfinite = tables.nonfinite(study.done)
