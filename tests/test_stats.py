@@ -56,6 +56,33 @@ def test_cell_intervals_count_seeds_and_diverged_runs():
     assert ci["A_avr_lo"].iloc[0] <= ci["A_avr_mean"].iloc[0] <= ci["A_avr_hi"].iloc[0]
 
 
+def test_one_seed_gives_an_a_avr_interval_from_the_draws_but_no_a0_interval():
+    """a0 varies with the seed only: one seed gives it no interval (NaN, and no verdict on
+    whether the paper's value lies inside); A_avr still has its noise-draw interval."""
+    rng = np.random.default_rng(4)
+    one = pd.DataFrame([{**_run(0, 0.001, 0.8, rng), "baseline_accuracy": 0.9}])
+    ci = stats.cell_intervals(one, B=50)
+    assert np.isnan(ci["baseline_accuracy_lo"].iloc[0]) and np.isnan(ci["baseline_accuracy_hi"].iloc[0])
+    assert ci["A_avr_lo"].iloc[0] < ci["A_avr_mean"].iloc[0] < ci["A_avr_hi"].iloc[0]
+    two = pd.concat([one, pd.DataFrame([{**_run(1, 0.001, 0.8, rng), "baseline_accuracy": 0.8}])])
+    ci2 = stats.cell_intervals(two, B=50)
+    assert ci2["baseline_accuracy_lo"].iloc[0] == pytest.approx(0.8)
+    assert ci2["baseline_accuracy_hi"].iloc[0] == pytest.approx(0.9)
+
+
+def test_the_paper_value_is_judged_only_against_an_interval():
+    from helpers import paper
+
+    rng = np.random.default_rng(5)
+    rows = [{**_run(0, 0.001, 0.8, rng), "baseline_accuracy": 0.9, "study": "lr"}]
+    t = paper.with_intervals(stats.cell_intervals(pd.DataFrame(rows), B=20), "table2")
+    assert len(t) == 1 and t["paper_pct"].notna().all() and t["paper_in_ci"].isna().all()
+    rows.append({**_run(1, 0.001, 0.8, rng), "baseline_accuracy": 0.95, "study": "lr"})
+    t = paper.with_intervals(stats.cell_intervals(pd.DataFrame(rows), B=50), "table2")
+    # the paper's 91.27 % (Table II, ResNet20, CIFAR-10, lr 0.001) lies in [90, 95]
+    assert t["paper_in_ci"].tolist() == [True]
+
+
 def test_paired_differences_see_a_small_effect_that_seeds_would_hide():
     """Seeds shift A_avr by +-5 points at every LR; the LR effect is 1 point. Paired within
     seeds, the interval of the difference excludes 0."""

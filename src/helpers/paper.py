@@ -73,7 +73,8 @@ def beside(means: pd.DataFrame, name: str) -> pd.DataFrame:
 def with_intervals(ci: pd.DataFrame, name: str) -> pd.DataFrame:
     """Our cells (``stats.cell_intervals``) beside a paper table, in %: seed mean, seed
     std, n seeds, diverged runs, the 95 % bootstrap interval, the paper's value and
-    whether it lies inside our interval. Our cells the paper has no value for (e.g. LRs
+    whether it lies inside our interval (None without a paper value or an interval). Our
+    cells the paper has no value for (e.g. LRs
     outside its range) are kept; paper cells we have not run are left out."""
     keys, ours, theirs = _COMPARE[name]
     keys = list(keys)
@@ -89,7 +90,7 @@ def with_intervals(ci: pd.DataFrame, name: str) -> pd.DataFrame:
                  ("hi", "ci_high_pct")):
         out[b] = 100 * out.pop(f"{ours}_{a}")
     out["paper_pct"] = out.pop(theirs)
-    out["paper_in_ci"] = np.where(out["paper_pct"].isna(), None,
+    out["paper_in_ci"] = np.where(out["paper_pct"].isna() | out["ci_low_pct"].isna(), None,
                                   (out["paper_pct"] >= out["ci_low_pct"] - 1e-9)
                                   & (out["paper_pct"] <= out["ci_high_pct"] + 1e-9))
     return out.reset_index(drop=True)

@@ -78,10 +78,16 @@ def bootstrap(df: pd.DataFrame, statistic, B: int = B_DEFAULT, seed: int = 0) ->
     return np.array([statistic(resample(df, rng)) for _ in range(B)], dtype=object)
 
 
+# Metrics that vary with the training seed only (no noise draws to resample): a cell
+# with one seed has no interval for them.
+SEED_ONLY = ("baseline_accuracy",)
+
+
 def cell_intervals(df: pd.DataFrame, metrics=("baseline_accuracy", "A_avr"), B: int = B_DEFAULT,
                    seed: int = 0, level: float = LEVEL) -> pd.DataFrame:
     """Per cell: seed mean, seed std, n seeds, n diverged and a bootstrap interval of
-    each metric (seeds and draws resampled; a0 varies with the seeds only)."""
+    each metric (seeds and draws resampled; a0 varies with the seeds only, so a cell
+    with one seed has no a0 interval: NaN)."""
     done = df[df["status"] == "completed"]
     g = df.groupby(CELL, dropna=False)
     out = done.groupby(CELL, dropna=False)[list(metrics)].agg(["mean", "std"])
@@ -104,6 +110,8 @@ def cell_intervals(df: pd.DataFrame, metrics=("baseline_accuracy", "A_avr"), B: 
         lo = b.quantile((1 - level) / 2, axis=1)
         hi = b.quantile(1 - (1 - level) / 2, axis=1)
         out[f"{m}_lo"], out[f"{m}_hi"] = lo, hi
+        if m in SEED_ONLY:  # one seed: no spread to resample, so no interval
+            out.loc[out["n"] < 2, [f"{m}_lo", f"{m}_hi"]] = np.nan
     return out.reset_index()
 
 
