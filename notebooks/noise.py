@@ -97,13 +97,17 @@ display(tables.paired_pp(stats.paired_differences(study.records, "A_avr", refere
 #
 # Under the paper's reading the BN moving variances get noise too; a variance
 # pushed below zero makes the output NaN for every image, and the model then
-# scores chance. The mean share (%) of test images with a non-finite output, per
-# noise level, depth and BN (the paper's reading; a model without BN has no
+# scores chance. The noise is scaled by the spread $\sigma_w$ of the whole variance
+# array, so a channel whose variance is near zero (one that a ReLU keeps at zero)
+# breaks already at a small $\eta$ when other channels of its layer have large
+# variances. The mean share (%) of test images with a non-finite output, per
+# noise level and model (the paper's reading; a model without BN has no
 # statistics to break):
 
 # %% tags=["hide-input"]
 nonfinite = tables.nonfinite(study.done)
-display(Markdown("No record holds the non-finite fractions.") if nonfinite is None else nonfinite)
+display(*([] if nonfinite is None else [tables.styled(nonfinite.reset_index(), precision=1)]),
+        Markdown(tables.nonfinite_sentence(nonfinite)))
 
 
 # %% [markdown]

@@ -48,12 +48,12 @@ def paired_pp(paired: pd.DataFrame):
 
 
 def nonfinite(runs: pd.DataFrame) -> pd.DataFrame | None:
-    """Mean share (%) of test images with a non-finite output, per (dataset, depth,
-    BN) and noise level; None when no record holds the fractions."""
+    """Mean share (%) of test images with a non-finite output, per (dataset, depth, BN,
+    LR) and noise level, over the seeds; None when no record holds the fractions."""
     cols = sorted((c for c in runs if c.startswith("nonfinite_")), key=lambda c: float(c[10:]))
     if not cols:
         return None
-    nf = runs.groupby(["dataset", "depth", "batch_norm"])[cols].mean()
+    nf = runs.groupby(["dataset", "depth", "batch_norm", "lr"])[cols].mean()
     nf.columns = [f"eta = {c[10:]}" for c in cols]
     return (100 * nf).round(2)
 
@@ -114,3 +114,18 @@ def theory_models(table: pd.DataFrame) -> pd.DataFrame:
         ["depth", "lr", "optimizer", "batch_norm", "batch_size", "seed", "n_examples", "C",
          "grad_mean_sq_norm", "bound", "A_avr"]].rename(
         columns={"grad_mean_sq_norm": "grad_L_D_sq_norm", "bound": "alpha2_C_over_B"})
+
+
+def nonfinite_sentence(table: pd.DataFrame | None) -> str:
+    """Where the non-finite outputs are: the models that had any, with their worst level."""
+    if table is None:
+        return "No record holds the non-finite fractions."
+    worst = table.max(axis=1)
+    broken = worst[worst > 0]
+    if broken.empty:
+        return "No noisy model gave a non-finite output."
+    parts = [f"{'ResNet' + str(depth)} {'with' if bn else 'without'} BN at lr = {lr:g} "
+             f"({table.loc[(ds, depth, bn, lr)].idxmax()}: {broken[(ds, depth, bn, lr)]:.0f} %)"
+             for ds, depth, bn, lr in broken.index]
+    return (f"{len(broken)} of {len(table)} models had non-finite outputs (the level where "
+            "they were most frequent in brackets): " + "; ".join(parts) + ".")
