@@ -28,6 +28,9 @@ results_dir = "../results/cpu"
 profile = "cpu"
 
 # %% tags=["remove-input"]
+from pathlib import Path
+
+import pandas as pd
 from IPython.display import Markdown, display
 
 from helpers import claims, paper, plots, results, stats, tables
@@ -108,6 +111,22 @@ display(tables.paired_pp(stats.paired_differences(study.records, "A_avr", refere
 nonfinite = tables.nonfinite(study.done)
 display(*([] if nonfinite is None else [tables.styled(nonfinite.reset_index(), precision=1)]),
         Markdown(tables.nonfinite_sentence(nonfinite)))
+
+
+# %% [markdown]
+# Is that the whole story? `scripts/bn_breakage.py` computes, from each model's
+# weights, the chance that one draw pushes some BN variance below $-\epsilon$:
+# $1 - \prod_c \Phi\big((v_c + \epsilon) / (\eta\,\sigma_w)\big)$ over the
+# channels $c$ of every BN layer. Predicted beside observed (% of draws):
+
+# %% tags=["hide-input"]
+breakage_csv = Path(results_dir) / "bn-breakage.csv"
+if breakage_csv.exists():
+    predicted, sentence = tables.breakage(pd.read_csv(breakage_csv))
+    display(predicted.style.format(precision=1), Markdown(sentence))
+else:
+    display(Markdown("No `bn-breakage.csv` in this results folder (the script needs the "
+                     "weights, which are not committed)."))
 
 
 # %% [markdown]

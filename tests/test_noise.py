@@ -390,6 +390,31 @@ def test_folded_reading_has_no_nonfinite_outputs_where_all_has(resnet8):
 
 
 
+def test_p_broken_predicts_how_often_the_paper_reading_gives_non_finite_outputs():
+    """One BN channel with a near-zero variance beside two large ones: at eta = 1 % about
+    half the draws push it below -epsilon. The share of broken draws of the real sweep
+    matches p_broken within four binomial standard errors; without the near-zero channel
+    no draw breaks."""
+    import keras
+
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, keras.layers.BatchNormalization()(keras.layers.Dense(3)(inputs)))
+    bn = model.layers[-1]
+    x = np.random.default_rng(0).normal(size=(8, 4)).astype(np.float32)
+    y = np.zeros(8, dtype=np.int64)
+    bn.moving_variance.assign(np.array([1e-12, 4.0, 8.0], dtype=np.float32))
+    p = noise.p_broken(model, etas=(0.01, 0.4))
+    # z = (0 + 1e-3) / (0.01 * std([0, 4, 8])) = 0.0306, Phi(z) = 0.512
+    assert p[0.01] == pytest.approx(0.488, abs=0.002) and p[0.4] == pytest.approx(0.5, abs=0.01)
+    n = 300
+    sweep = noise.fit_noise_sweep(model, x, y, noise.PAPER, etas=(0.01,), n_repeats=n,
+                                  progress=False)
+    broken = float((sweep.loc[sweep["eta"] > 0, "nonfinite"] > 0).mean())
+    assert abs(broken - p[0.01]) < 4 * np.sqrt(p[0.01] * (1 - p[0.01]) / n)
+    bn.moving_variance.assign(np.array([2.0, 4.0, 8.0], dtype=np.float32))
+    assert noise.p_broken(model, etas=(0.01,))[0.01] < 1e-12
+
+
 def test_test_subset_is_fixed_and_sorted():
     x = np.arange(100)[:, None]
     y = np.arange(100)

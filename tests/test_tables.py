@@ -98,3 +98,18 @@ def test_nonfinite_is_per_lr_in_percent_and_its_sentence_names_the_broken_models
     quiet = tables.nonfinite(runs.assign(**{"nonfinite_0.01": 0.0, "nonfinite_0.1": 0.0}))
     assert tables.nonfinite_sentence(quiet) == "No noisy model gave a non-finite output."
     assert tables.nonfinite(runs.drop(columns=["nonfinite_0.01", "nonfinite_0.1"])) is None
+
+
+def test_breakage_sets_predicted_beside_observed_and_counts_the_draws():
+    frame = pd.DataFrame({"key": ["a", "a", "b", "b"], "lr": [0.001, 0.001, 0.002, 0.002],
+                          "eta": [0.1, 0.4, 0.1, 0.4], "p_predicted": [0.0, 0.5, 0.9, 1.0],
+                          "broken_observed": [0.0, 0.4, 1.0, 1.0], "n_draws": [10] * 4})
+    table, text = tables.breakage(frame)
+    assert list(table.index) == ["0.001", "0.002"]
+    assert list(table.columns) == ["eta = 0.1, predicted", "eta = 0.1, observed",
+                                   "eta = 0.4, predicted", "eta = 0.4, observed"]
+    assert table.loc["0.001", "eta = 0.4, predicted"] == 50.0
+    assert table.loc["0.002", "eta = 0.1, observed"] == 100.0
+    # sd = sqrt(10 (0.5 * 0.5 + 0.9 * 0.1)) = 1.84
+    assert text == ("Over 2 models and 40 draws, the BN variances predict 24.0 ± 1.8 broken "
+                    "draws (binomial standard deviation); the sweeps saw 24.")

@@ -220,3 +220,24 @@ def fit_noise_sweep(model: keras.Model, x: np.ndarray, y: np.ndarray,
     return sweep_table(model, partial(evaluate, model, x, y, batch_size),
                        partial(fit_copies, model, x, y, batch_size=batch_size),
                        noise_model, etas, n_repeats, seed, progress)
+
+
+def p_broken(model: keras.Model, etas=PAPER_ETAS) -> dict[float, float]:
+    """Under the paper's reading, the chance that one draw at ``eta`` makes every output
+    non-finite by pushing a BN moving variance ``v`` below ``-epsilon`` (the layer then
+    takes the square root of a negative number): ``1 - prod Phi((v + eps) / (eta sigma_w))``
+    over every channel of every BN layer, ``sigma_w`` the std of the layer's variance
+    array. A channel whose variance is near zero (one a ReLU keeps at zero) beside
+    channels with large variances breaks the model at a small eta."""
+    from math import erf, exp, log, sqrt
+
+    arrays = [(np.asarray(keras.ops.convert_to_numpy(layer.moving_variance)), layer.epsilon)
+              for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    out = {}
+    for eta in etas:
+        log_intact = 0.0
+        for v, eps in arrays:
+            z = (v.astype(np.float64) + eps) / (eta * float(np.std(v)))
+            log_intact += sum(log(max(0.5 * (1 + erf(zi / sqrt(2))), 1e-300)) for zi in z.ravel())
+        out[float(eta)] = 1 - exp(log_intact)
+    return out

@@ -8,6 +8,7 @@ percentage points (pp).
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from . import claims, paper, studies
@@ -129,3 +130,21 @@ def nonfinite_sentence(table: pd.DataFrame | None) -> str:
              for ds, depth, bn, lr in broken.index]
     return (f"{len(broken)} of {len(table)} models had non-finite outputs (the level where "
             "they were most frequent in brackets): " + "; ".join(parts) + ".")
+
+
+def breakage(frame: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """``scripts/bn_breakage.py``'s table per LR and eta: the chance of a broken draw that
+    the BN variances predict beside the share observed in the sweeps (%, seed means), and
+    a sentence comparing the expected and observed counts of broken draws."""
+    t = frame.assign(predicted=100 * frame["p_predicted"], observed=100 * frame["broken_observed"])
+    table = t.pivot_table(index="lr", columns="eta", values=["predicted", "observed"]).round(1)
+    table = table[[(kind, eta) for eta in sorted(frame["eta"].unique())
+                   for kind in ("predicted", "observed")]]
+    table.index = [f"{lr:g}" for lr in table.index]
+    table.columns = [f"eta = {eta:g}, {kind}" for kind, eta in table.columns]
+    p, n = frame["p_predicted"], frame["n_draws"]
+    expected, sd = float((p * n).sum()), float(np.sqrt((p * (1 - p) * n).sum()))
+    seen = int(round((frame["broken_observed"] * n).sum()))
+    return table, (f"Over {frame['key'].nunique()} models and {int(n.sum())} draws, the BN "
+                   f"variances predict {expected:.1f} ± {sd:.1f} broken draws (binomial "
+                   f"standard deviation); the sweeps saw {seen}.")

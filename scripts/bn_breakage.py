@@ -1,0 +1,65 @@
+"""Why do BN models break outright under the paper's noise reading? Predicted vs observed.
+
+For every BN record of a results folder whose weights (``<key>.weights.h5``) are in
+``--weights-dir``, the chance that one noise draw at each eta pushes some BN moving
+variance below -epsilon (``noise.p_broken``, from the weights alone), beside the share
+of the record's own draws whose outputs were non-finite. Writes
+``<results-dir>/bn-breakage.csv``, which the noise page shows. The weights are never
+committed, so this runs where the study ran:
+
+    python scripts/bn_breakage.py --results-dir results/cpu --weights-dir <study results>
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from helpers import models, noise
+
+CLASSES = {"cifar10": 10, "cifar100": 100}
+
+
+def breakage(results_dir: Path, weights_dir: Path) -> pd.DataFrame:
+    rows = []
+    for path in sorted(results_dir.glob("*.json")):
+        record = json.loads(path.read_text())
+        config = record.get("config", {})
+        weights = weights_dir / f"{record.get('key', path.stem)}.weights.h5"
+        if not config.get("batch_norm") or record.get("status") != "completed" or not weights.exists():
+            continue
+        model = models.resnet_v1(depth=config["depth"],
+                                 num_classes=CLASSES[config["dataset"]],
+                                 batch_norm=True)
+        model.load_weights(weights)
+        draws = pd.DataFrame(record["noise"]["draws"])
+        for eta, p in noise.p_broken(model, record["noise"]["etas"]).items():
+            d = draws[(draws["eta"] - eta).abs() < 1e-9]
+            rows.append({"key": record["key"], "dataset": config["dataset"], "depth": config["depth"],
+                         "lr": config["lr"], "seed": config["seed"], "eta": eta,
+                         "p_predicted": p, "broken_observed": float((d["nonfinite"] > 0).mean()),
+                         "n_draws": len(d)})
+    return pd.DataFrame(rows)
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--results-dir", type=Path, required=True, help="folder of run records")
+    ap.add_argument("--weights-dir", type=Path, required=True,
+                    help="folder holding <key>.weights.h5 beside the study's records")
+    args = ap.parse_args(argv)
+    for name in ("results_dir", "weights_dir"):
+        if not getattr(args, name).is_dir():
+            ap.error(f"--{name.replace('_', '-')}: {getattr(args, name)} is not a folder")
+    table = breakage(args.results_dir, args.weights_dir)
+    if table.empty:
+        ap.error(f"no completed BN record of {args.results_dir} has its weights in {args.weights_dir}")
+    out = args.results_dir / "bn-breakage.csv"
+    table.to_csv(out, index=False, float_format="%.6g")
+    print(f"{len(table)} rows ({table['key'].nunique()} models) -> {out}")
+
+
+if __name__ == "__main__":
+    main()
