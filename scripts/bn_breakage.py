@@ -12,32 +12,29 @@ committed, so this runs where the study ran:
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import pandas as pd
 
-from helpers import models, noise
-
-CLASSES = {"cifar10": 10, "cifar100": 100}
+from helpers import models, noise, results
 
 
 def breakage(results_dir: Path, weights_dir: Path) -> pd.DataFrame:
     rows = []
     for path in sorted(results_dir.glob("*.json")):
-        record = json.loads(path.read_text())
-        config = record.get("config", {})
-        weights = weights_dir / f"{record.get('key', path.stem)}.weights.h5"
+        record = results.read_record(path)
+        config, key = record.get("config", {}), record.get("key", path.stem)
+        weights = weights_dir / f"{key}.weights.h5"
         if not config.get("batch_norm") or record.get("status") != "completed" or not weights.exists():
             continue
         model = models.resnet_v1(depth=config["depth"],
-                                 num_classes=CLASSES[config["dataset"]],
+                                 num_classes=results.NUM_CLASSES[config["dataset"]],
                                  batch_norm=True)
         model.load_weights(weights)
         draws = pd.DataFrame(record["noise"]["draws"])
         for eta, p in noise.p_broken(model, record["noise"]["etas"]).items():
             d = draws[(draws["eta"] - eta).abs() < 1e-9]
-            rows.append({"key": record["key"], "dataset": config["dataset"], "depth": config["depth"],
+            rows.append({"key": key, "dataset": config["dataset"], "depth": config["depth"],
                          "lr": config["lr"], "seed": config["seed"], "eta": eta,
                          "p_predicted": p, "broken_observed": float((d["nonfinite"] > 0).mean()),
                          "n_draws": len(d)})

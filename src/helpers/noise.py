@@ -231,13 +231,14 @@ def p_broken(model: keras.Model, etas=PAPER_ETAS) -> dict[float, float]:
     channels with large variances breaks the model at a small eta."""
     from math import erf, exp, log, sqrt
 
-    arrays = [(np.asarray(keras.ops.convert_to_numpy(layer.moving_variance)), layer.epsilon)
-              for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
-    out = {}
-    for eta in etas:
-        log_intact = 0.0
-        for v, eps in arrays:
-            z = (v.astype(np.float64) + eps) / (eta * float(np.std(v)))
-            log_intact += sum(log(max(0.5 * (1 + erf(zi / sqrt(2))), 1e-300)) for zi in z.ravel())
-        out[float(eta)] = 1 - exp(log_intact)
-    return out
+    layers = [l for l in model.layers if isinstance(l, keras.layers.BatchNormalization)]
+    variances = [np.asarray(keras.ops.convert_to_numpy(l.moving_variance)) for l in layers]
+    sigmas = sigma_w(variances, [l.name for l in layers])  # per array, as the sweep draws
+    # (v + eps) / sigma_w of every channel: a draw at eta breaks it when e < -z / eta
+    z = [zi for v, l, s in zip(variances, layers, sigmas)
+         for zi in ((v.astype(np.float64) + l.epsilon) / s).ravel()]
+
+    def log_phi(x: float) -> float:
+        return log(max(0.5 * (1 + erf(x / sqrt(2))), 1e-300))
+
+    return {float(eta): 1 - exp(sum(log_phi(zi / eta) for zi in z)) for eta in etas}

@@ -74,8 +74,8 @@ def with_intervals(ci: pd.DataFrame, name: str) -> pd.DataFrame:
     """Our cells (``stats.cell_intervals``) beside a paper table, in %: seed mean, seed
     std, n seeds, diverged runs, the 95 % bootstrap interval, the paper's value and
     whether it lies inside our interval (None without a paper value or an interval). Our
-    cells the paper has no value for (e.g. LRs
-    outside its range) are kept; paper cells we have not run are left out."""
+    cells the paper has no value for (e.g. LRs outside its range) are kept; paper cells
+    we have not run are left out."""
     keys, ours, theirs = _COMPARE[name]
     keys = list(keys)
     ci = select(ci, "optimizers") if name.startswith("figure3") else select(ci, "lr", "lr_outside")
