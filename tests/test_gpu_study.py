@@ -138,3 +138,31 @@ def test_run_study_trains_each_lr_group_once_before_its_first_notebook(tmp_path,
     for g in groups:                      # the group is trained right before its first run
         i = events.index(("group", g))
         assert events[i + 1] == ("run", g[0])
+
+
+def test_cells_their_lr_group_trained_need_only_their_sweeps_in_the_budget(tmp_path, monkeypatch):
+    """After a group's one program trained its 6 LRs, each cell's notebook only sweeps:
+    the budget must not refuse them as if each still had all its epochs to train."""
+    from helpers import grid, results
+
+    res, clock, calls = tmp_path / "res", FakeClock(), []
+
+    def train_group(cells, results_dir, progress=False):
+        clock.t += 100
+        return True
+
+    def runner(cell, results_dir):                 # 3 s of sweeps; its history says 50 s/epoch
+        clock.t += 3
+        calls.append(cell.key)
+        results.write_record(results_dir / f"{cell.key}.json", {
+            "status": "completed", "history": [{"seconds": 50.0}],
+            "timings": {"noise_seconds": 3.0}})
+
+    monkeypatch.setattr(grid, "train_lr_group", train_group)
+    s = gpu_study.run_study("smoke", res, None, (0,), budget=100 + 6 * 3 + 1, lr_batch=True,
+                            runner=runner, clock=clock)
+    plan = [c for _, c in gpu_study.study_plan("smoke", res, None, (0,))]
+    assert calls == [c.key for c in plan[:6]] and s["done_now"] == 6   # the group; not the next
+    measured = {("smoke", 20): {"epoch": [50.0], "after": [3.0], "run": []}}
+    assert grid.estimate_seconds(plan[0], measured, trained=True) == 3.0
+    assert grid.estimate_seconds(plan[0], measured) == grid._epochs(plan[0]) * 50.0 + 3.0

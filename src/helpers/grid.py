@@ -429,14 +429,18 @@ def _epochs(cell: Cell) -> int:
     return int(p.get("epochs") or PROFILES[p["profile"]].epochs)
 
 
-def estimate_seconds(cell: Cell, measured: dict[tuple, dict[str, list[float]]]) -> float | None:
+def estimate_seconds(cell: Cell, measured: dict[tuple, dict[str, list[float]]],
+                     trained: bool = False) -> float | None:
     """The cell's expected seconds: its epochs times the median measured epoch, plus the
     median sweeps, of runs of its profile and depth (else the median whole run); for a
     depth not measured, runs of other depths scaled by depth (compute grows with it);
-    None if nothing is measured."""
+    None if nothing is measured. ``trained`` (its LR group already trained it): the
+    sweeps alone."""
     profile, depth = cell.params.get("profile"), cell.params.get("depth")
 
     def cost(m):
+        if trained and m["after"]:
+            return statistics.median(m["after"])
         if m["epoch"]:
             return _epochs(cell) * statistics.median(m["epoch"]) + statistics.median(m["after"])
         return statistics.median(m["run"]) if m["run"] else None
@@ -482,10 +486,10 @@ def lr_batch_enabled(choice: str) -> bool:
     return lr_batch_default()
 
 
-def train_lr_group(cells: list[Cell], results_dir: Path, progress: bool = False) -> None:
+def train_lr_group(cells: list[Cell], results_dir: Path, progress: bool = False) -> bool:
     """Train the unfinished cells of one LR group as one program (``training.train_batched``);
     their notebooks then find finished checkpoints and write the records as usual. On a
-    failure the cells are left to train one by one (and say so)."""
+    failure the cells are left to train one by one (and say so): False."""
     from . import training
 
     configs = [make_config(**c.params) for c in cells]
@@ -496,6 +500,8 @@ def train_lr_group(cells: list[Cell], results_dir: Path, progress: bool = False)
     except Exception as e:  # the cells then train one by one
         print(f"LR batch of {len(cells)} cells failed ({type(e).__name__}: {e}); "
               "training its cells one by one", file=sys.stderr)
+        return False
+    return True
 
 
 # --------------------------------------------------------------------------
@@ -647,6 +653,7 @@ def run_grid(cells: list[Cell], results_dir: str | Path, runner=execute,
     group_of = {c.key: g for g in lr_groups(todo) for c in g} if lr_batch else {}
     slots = 1 if serial else executor.workers
     measured = measured_seconds(results_dir) if time_budget is not None else {}
+    trained: set[str] = set()   # keys their LR group trained: only their sweeps are left
     t_start = clock()
     pending, inflight = list(todo), {}
     pool = None if serial else _local_pool(executor, runner)
@@ -660,7 +667,7 @@ def run_grid(cells: list[Cell], results_dir: str | Path, runner=execute,
     def fits(cell) -> bool:
         if time_budget is None:
             return True
-        need = estimate_seconds(cell, measured)
+        need = estimate_seconds(cell, measured, trained=cell.key in trained)
         if need is None:   # nothing measured yet: start one run and learn from it
             return not inflight
         return need <= time_budget - (clock() - t_start)
@@ -694,7 +701,8 @@ def run_grid(cells: list[Cell], results_dir: str | Path, runner=execute,
                         group_of.pop(c.key, None)
                     if len(mates) > 1:
                         bar.set_description(f"grid: {len(mates)} LRs as one program")
-                        train_lr_group(mates, results_dir, progress=False)
+                        if train_lr_group(mates, results_dir, progress=False):
+                            trained.update(c.key for c in mates)
                     collect(run_cell(cell, results_dir, runner, stale_after, clock), cell)
                 else:
                     inflight[pool.submit(_worker_run, cell, results_dir, stale_after)] = cell
