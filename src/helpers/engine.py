@@ -261,8 +261,8 @@ class FastTrainer:
         tv = [v.value for v in model.trainable_variables]
         ntv = [v.value for v in model.non_trainable_variables]
         ov = [v.value for v in model.optimizer.variables]
-        zero = jnp.zeros((), jnp.float32)
-        state = (tv, ntv, ov, (zero, zero, zero))
+        # three buffers, not one thrice: a donated state may not hold a buffer twice
+        state = (tv, ntv, ov, tuple(jnp.zeros((), jnp.float32) for _ in range(3)))
         state = self._run_plan(state, plan, on_steps)
         tv, ntv, ov, (loss_sum, correct, count) = state
         for v, a in zip(model.trainable_variables, tv):
@@ -371,11 +371,10 @@ class BatchedTrainer(FastTrainer):
         [(loss, accuracy)] in the order of ``models``."""
         plan = epoch_plan(self.n_train, seed, epoch, n, self.augment)
         K = len(self.models)
-        zero = jnp.zeros((K,), jnp.float32)
         state = (_stack([[v.value for v in m.trainable_variables] for m in self.models]),
                  _stack([[v.value for v in m.non_trainable_variables] for m in self.models]),
                  _stack([[v.value for v in m.optimizer.variables] for m in self.models]),
-                 (zero, zero, zero))
+                 tuple(jnp.zeros((K,), jnp.float32) for _ in range(3)))
         state = self._run_plan(state, plan, on_steps)
         tv, ntv, ov, (loss_sum, correct, count) = state
         for i, m in enumerate(self.models):
