@@ -166,3 +166,28 @@ def test_cells_their_lr_group_trained_need_only_their_sweeps_in_the_budget(tmp_p
     measured = {("smoke", 20): {"epoch": [50.0], "after": [3.0], "run": []}}
     assert grid.estimate_seconds(plan[0], measured, trained=True) == 3.0
     assert grid.estimate_seconds(plan[0], measured) == grid._epochs(plan[0]) * 50.0 + 3.0
+
+
+def test_a_call_stops_after_two_failed_runs_in_a_row(tmp_path):
+    """The first GPU call failed all 31 cells it tried, 10 s each: a broken setup must
+    cost two runs, not the call."""
+    res, clock, calls = tmp_path / "res", FakeClock(), []
+
+    def broken(cell, results_dir):
+        clock.t += 10
+        calls.append(cell.key)
+        raise RuntimeError("Attempt to donate the same buffer twice")
+
+    s = gpu_study.run_study("smoke", res, None, (0,), budget=1e6, lr_batch=False,
+                            runner=broken, clock=clock)
+    assert len(calls) == 2 and s["done_now"] == 0 and s["left_for_budget"] == 33 - 2
+    calls.clear()
+    s = gpu_study.run_study("smoke", res, None, (0,), budget=1e6, lr_batch=False,
+                            runner=broken, clock=clock, max_failures=None)
+    assert len(calls) == 33                  # None: every cell is tried, as the grid does
+
+
+def test_max_failures_below_zero_is_a_clear_error(capsys):
+    with pytest.raises(SystemExit):
+        gpu_study.main(["run", "--max-failures", "-1"])
+    assert "--max-failures must be 0 (never stop) or more, not -1" in capsys.readouterr().err

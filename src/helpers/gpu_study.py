@@ -80,17 +80,19 @@ def study_plan(profile: str, results_dir: Path, data_dir, seeds, extra: dict | N
 
 def run_study(profile: str, results_dir: Path, data_dir, seeds, budget: float,
               lr_batch: bool, extra: dict | None = None, progress: bool = False,
-              runner=None, clock=time.monotonic) -> dict:
+              runner=None, clock=time.monotonic, max_failures: int | None = 2) -> dict:
     """Train the planned cells in order until ``budget`` seconds are spent: one
     ``grid.run_grid`` call with its time budget (a run starts only if its measured time
     fits in what is left) and, with ``lr_batch``, its LR groups trained as one program
-    first, so the next call resumes where this one stopped."""
+    first, so the next call resumes where this one stopped. After ``max_failures`` failed
+    runs in a row it stops: a GPU call must not spend its minutes failing every cell."""
     from . import grid, run_cell
 
     results_dir.mkdir(parents=True, exist_ok=True)
     planned = [cell for _, cell in study_plan(profile, results_dir, data_dir, seeds, extra)]
     s = grid.run_grid(planned, results_dir, runner=runner or run_cell.grid_runner,
-                      progress=progress, time_budget=budget, clock=clock, lr_batch=lr_batch)
+                      progress=progress, time_budget=budget, clock=clock, lr_batch=lr_batch,
+                      max_failures=max_failures)
     return {"planned": len(planned), "done_now": s["done"], "left_for_budget": s["left"]}
 
 
@@ -149,7 +151,10 @@ def main(argv=None) -> int:
     ap.add_argument("--seeds", nargs="+", type=int, default=[0])
     ap.add_argument("--budget", type=float, default=480.0, help="seconds for the training")
     ap.add_argument("--lr-batch", choices=("auto", "on", "off"), default="auto",
-                    help="train the LRs of a depth together (auto: on accelerators)")
+                    help="train the LRs of a depth together (auto: off; measured slower on an "
+                         "H200 and on CPUs, benchmarks/RESULTS.md)")
+    ap.add_argument("--max-failures", type=int, default=2,
+                    help="stop after this many failed runs in a row (0: never stop)")
     ap.add_argument("-p", "--param", nargs=2, action="append", default=[],
                     metavar=("NAME", "VALUE"), help="another notebook parameter, e.g. -p epochs 2")
     ap.add_argument("--out", default="gpu-out", help="pack: folder of the archive")
@@ -158,6 +163,8 @@ def main(argv=None) -> int:
     ap.add_argument("--extra", nargs="*", default=[], help="pack: more files (benchmark output)")
     ap.add_argument("--cache-dir", default=None, help="JAX compilation cache (default .jax-cache)")
     args = ap.parse_args(argv)
+    if args.max_failures < 0:
+        ap.error(f"--max-failures must be 0 (never stop) or more, not {args.max_failures}")
 
     results_dir = Path(args.results_dir or ROOT / "results" / f"gpu-{args.profile}")
     from .grid import _parse_value
@@ -184,7 +191,8 @@ def main(argv=None) -> int:
         lr_batch = lr_batch_enabled(args.lr_batch)
         print(f"device {device}; lr batch {'on' if lr_batch else 'off'}; results {results_dir}",
               flush=True)
-        run_study(args.profile, results_dir, args.data, args.seeds, args.budget, lr_batch, extra)
+        run_study(args.profile, results_dir, args.data, args.seeds, args.budget, lr_batch, extra,
+                  max_failures=args.max_failures or None)
     except StudyError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

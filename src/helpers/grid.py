@@ -625,8 +625,10 @@ def _tally(summary: dict, entry: dict) -> None:
 def run_grid(cells: list[Cell], results_dir: str | Path, runner=execute,
              progress: bool = True, executor=None, time_budget: float | None = None,
              stale_after: float = STALE_AFTER, clock=time.monotonic,
-             lr_batch: bool = False) -> dict:
-    """Run every planned cell whose record does not exist yet; never stop on a failure.
+             lr_batch: bool = False, max_failures: int | None = None) -> dict:
+    """Run every planned cell whose record does not exist yet; a failure does not stop
+    the others, unless ``max_failures`` runs in a row failed (a broken setup fails them
+    all: start no more, and count the rest as ``left``).
 
     ``executor``: None (serial, here), ``Local`` (a pool of processes) or ``Slurm``
     (a submitit job array). ``runner(cell, results_dir)`` trains one cell (the papermill
@@ -654,6 +656,7 @@ def run_grid(cells: list[Cell], results_dir: str | Path, runner=execute,
     slots = 1 if serial else executor.workers
     measured = measured_seconds(results_dir) if time_budget is not None else {}
     trained: set[str] = set()   # keys their LR group trained: only their sweeps are left
+    in_a_row = [0]              # failures since the last run that did not fail
     t_start = clock()
     pending, inflight = list(todo), {}
     pool = None if serial else _local_pool(executor, runner)
@@ -673,6 +676,8 @@ def run_grid(cells: list[Cell], results_dir: str | Path, runner=execute,
         return need <= time_budget - (clock() - t_start)
 
     def next_cell():
+        if max_failures is not None and in_a_row[0] >= max_failures:
+            return None
         for i, cell in enumerate(pending):
             if fits(cell):
                 return pending.pop(i)
@@ -680,6 +685,7 @@ def run_grid(cells: list[Cell], results_dir: str | Path, runner=execute,
 
     def collect(entry, cell):
         _tally(summary, entry)
+        in_a_row[0] = in_a_row[0] + 1 if entry["status"] == "failed" else 0
         if entry["status"] == "done":
             learn(measured, cell, results_dir, entry["seconds"])
         elif entry["status"] == "failed":
@@ -873,8 +879,8 @@ def main(argv=None) -> int:
                          "measured run times), then stop with status 0; serial and local")
     ap.add_argument("--lr-batch", choices=LR_BATCH, default="auto",
                     help="train the LRs of a group (same everything but the LR) as one "
-                         "program first (serial executor; auto: on when JAX sees an "
-                         "accelerator)")
+                         "program first (serial executor; auto: off, measured slower on an H200 "
+                         "and on CPUs: benchmarks/RESULTS.md)")
     ap.add_argument("--in-process", action="store_true",
                     help="run each notebook in this process (helpers.run_cell), without "
                          "papermill: for machines that lack it (the same record)")
