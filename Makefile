@@ -34,8 +34,10 @@ SEEDS       ?= 0
 GPU_PROFILE ?= fast
 ALLOW_CPU   ?= 0
 LR_BATCH    ?= auto
-BENCH       ?= 1
+BENCH       ?= 0
 BENCH_ARGS  ?= --depths 20 --steps 100 --test-size 1000 --n-repeats 5 --skip-fit --lr-batch 6
+WORKERS     ?= auto
+CONC_ARGS   ?= --workers 1 2 4 --steps 400
 GRID_VIA    ?= inprocess
 GPU_STUDY_ARGS ?=
 
@@ -117,6 +119,7 @@ install-offline:
 gpu-study:
 	DATA="$(DATA)" OUT="$(OUT)" BUDGET="$(BUDGET)" SEEDS="$(SEEDS)" PROFILE="$(GPU_PROFILE)" \
 	    ALLOW_CPU="$(ALLOW_CPU)" LR_BATCH="$(LR_BATCH)" BENCH="$(BENCH)" BENCH_ARGS="$(BENCH_ARGS)" \
+	    WORKERS="$(WORKERS)" CONC_ARGS="$(CONC_ARGS)" \
 	    GRID_VIA="$(GRID_VIA)" PYTHON="$(OFFLINE_PYTHON)" scripts/gpu_study.sh $(GPU_STUDY_ARGS)
 
 clean:

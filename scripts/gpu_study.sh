@@ -8,9 +8,13 @@
 #      OUT/gpu-study-<time>.tar.gz (paths results/..., unpack with `tar xzf` in the repo),
 #      and a one-line summary (OUT/summary.txt).
 # Variables: DATA (CIFAR-10), OUT, BUDGET (s, whole script), SEEDS ("0 1 2"), PROFILE (fast),
-# RESULTS (results/gpu-$PROFILE), ALLOW_CPU, BENCH (1/0), BENCH_ARGS, BENCH_BUDGET (s),
-# LR_BATCH (auto/on/off), PYTHON, GRID_VIA (inprocess; "cli": python -m helpers.grid
-# --in-process --time-budget --lr-batch: the same budget rule and batching).
+# RESULTS (results/gpu-$PROFILE), ALLOW_CPU, BENCH (1/0: the engine benchmark, measured
+# once per card), BENCH_ARGS, BENCH_BUDGET (s), LR_BATCH (auto/on/off), PYTHON,
+# WORKERS (K study processes sharing the device, splitting the cells through the grid's
+# claim files; "auto": the K that benchmarks/concurrent_runs.py found fastest on this
+# device, measured now (CONC_ARGS) unless a measurement of this device is in
+# $RESULTS/benchmarks), GRID_VIA (inprocess; "cli": python -m helpers.grid --in-process
+# --time-budget --lr-batch: the same budget rule and batching, one process).
 # Extra arguments go to `helpers.gpu_study run` (e.g. -p epochs 2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +24,9 @@ BUDGET=${BUDGET:-540}
 SEEDS=${SEEDS:-0}
 PROFILE=${PROFILE:-fast}
 RESULTS=${RESULTS:-results/gpu-$PROFILE}
-BENCH=${BENCH:-1}
+BENCH=${BENCH:-0}
+WORKERS=${WORKERS:-auto}
+CONC_ARGS=${CONC_ARGS:---workers 1 2 4 --steps 400}
 BENCH_BUDGET=${BENCH_BUDGET:-120}
 BENCH_ARGS=${BENCH_ARGS:---depths 20 --steps 100 --test-size 1000 --n-repeats 5 --skip-fit --lr-batch 6}
 LR_BATCH=${LR_BATCH:-auto}
@@ -28,11 +34,18 @@ GRID_VIA=${GRID_VIA:-inprocess}
 export KERAS_BACKEND=jax PYTHONPATH="$PWD/src${PYTHONPATH:+:$PYTHONPATH}"
 export JAX_COMPILATION_CACHE_DIR=${JAX_COMPILATION_CACHE_DIR:-$PWD/.jax-cache}
 START=$(date +%s)
+case "$WORKERS" in
+    auto) ;;
+    ''|*[!0-9]*|0) echo "error: WORKERS must be auto or a count of 1 or more, not '$WORKERS'" >&2
+                   exit 2;;
+esac
 CPU=(); [ "${ALLOW_CPU:-0}" = 1 ] && CPU=(--allow-cpu)
 DATA_ARGS=(); [ -n "${DATA:-}" ] && DATA_ARGS=(--data "$(realpath "$DATA")")
 mkdir -p "$OUT" "$RESULTS/benchmarks"
 
-"$PYTHON" -m helpers.gpu_study check "${CPU[@]}"
+CHECK=$("$PYTHON" -m helpers.gpu_study check "${CPU[@]}")
+echo "$CHECK"
+KIND=$(sed -n 's/^device [a-z]*: \(.*\) x[0-9]*;.*/\1/p' <<<"$CHECK")
 
 EXTRA=()
 if [ "$BENCH" = 1 ]; then
@@ -43,6 +56,20 @@ if [ "$BENCH" = 1 ]; then
     EXTRA=("$BENCH_OUT")
 fi
 
+if [ "$WORKERS" = auto ]; then
+    # the newest measurement of this device kind, else measure now
+    CONC_OUT=$(grep -l "on $KIND (" "$RESULTS"/benchmarks/concurrent_runs-*.txt 2>/dev/null | sort | tail -1 || true)
+    if [ -z "$CONC_OUT" ]; then
+        CONC_OUT="$RESULTS/benchmarks/concurrent_runs-$(date -u +%Y%m%dT%H%M%S).txt"
+        # shellcheck disable=SC2086
+        timeout "$BENCH_BUDGET" "$PYTHON" benchmarks/concurrent_runs.py $CONC_ARGS >"$CONC_OUT" 2>&1 \
+            || echo "concurrency benchmark stopped (exit $?): see $CONC_OUT" | tee -a "$CONC_OUT"
+        EXTRA+=("$CONC_OUT")
+    fi
+    WORKERS=$(sed -n 's/^best workers \([0-9][0-9]*\)$/\1/p' "$CONC_OUT" | tail -1)
+    WORKERS=${WORKERS:-1}
+    echo "workers: $WORKERS ($CONC_OUT)"
+fi
 LEFT=$(( BUDGET - ($(date +%s) - START) - 20 ))   # 20 s kept for packing
 if [ "$LEFT" -gt 10 ]; then
     if [ "$GRID_VIA" = cli ]; then
@@ -50,11 +77,25 @@ if [ "$LEFT" -gt 10 ]; then
             --lr-batch "$LR_BATCH" \
             --results-dir "$RESULTS" --datasets cifar10 --studies lr batchnorm optimizers \
             --seeds $SEEDS ${DATA:+--data-dir "$(realpath "$DATA")"} -p engine '"fast"' "$@" || true
-    else
+    elif [ "$WORKERS" = 1 ]; then
         # shellcheck disable=SC2086
         timeout "$LEFT" "$PYTHON" -m helpers.gpu_study run "${CPU[@]}" --profile "$PROFILE" \
             --results-dir "$RESULTS" --seeds $SEEDS --budget "$LEFT" --lr-batch "$LR_BATCH" \
             "${DATA_ARGS[@]}" "$@" || echo "study step stopped (exit $?)"
+    else
+        # K processes, one device: each claims the next free cell (grid claim files)
+        mkdir -p "$RESULTS/notebooks"
+        echo "$WORKERS study processes; their logs: $RESULTS/notebooks/worker-*.out.log"
+        for i in $(seq 1 "$WORKERS"); do
+            # shellcheck disable=SC2086
+            XLA_PYTHON_CLIENT_PREALLOCATE=false timeout "$LEFT" "$PYTHON" -m helpers.gpu_study run \
+                "${CPU[@]}" --profile "$PROFILE" --results-dir "$RESULTS" --seeds $SEEDS \
+                --budget "$LEFT" --lr-batch "$LR_BATCH" "${DATA_ARGS[@]}" "$@" \
+                >"$RESULTS/notebooks/worker-$i.out.log" 2>&1 \
+                || echo "study process $i stopped (exit $?)" &
+            sleep 2   # a staggered start: each claims a different first cell
+        done
+        wait
     fi
 fi
 

@@ -191,3 +191,63 @@ def test_max_failures_below_zero_is_a_clear_error(capsys):
     with pytest.raises(SystemExit):
         gpu_study.main(["run", "--max-failures", "-1"])
     assert "--max-failures must be 0 (never stop) or more, not -1" in capsys.readouterr().err
+
+
+def test_the_script_runs_k_processes_that_split_the_cells(tmp_path):
+    """scripts/gpu_study.sh, dry on the CPU, smoke profile: WORKERS=auto takes K from a
+    stored concurrency measurement of this device (no new measurement), K processes
+    train different cells, and the archive holds every new record."""
+    import json
+    import shutil
+    import subprocess
+    import sys
+    import uuid
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    rel = f"results/.test-gpu-study-{uuid.uuid4().hex[:8]}"
+    res = root / rel
+    (res / "benchmarks").mkdir(parents=True)
+    (res / "benchmarks/concurrent_runs-20260101T000000.txt").write_text(
+        "K = 1: 100 images/s summed over 1 ResNet20 processes on cpu (4 steps each)\n"
+        "K = 2: 150 images/s summed over 2 ResNet20 processes on cpu (4 steps each)\n"
+        "best workers 2\n")
+    env = {**os.environ, "OUT": str(tmp_path / "out"), "BUDGET": "75", "SEEDS": "0",
+           "PROFILE": "smoke", "ALLOW_CPU": "1", "WORKERS": "auto", "PYTHON": sys.executable,
+           "RESULTS": rel}
+    try:
+        p = subprocess.run(["bash", "scripts/gpu_study.sh"], cwd=root, env=env,
+                           capture_output=True, text=True, timeout=300)
+        assert p.returncode == 0, p.stderr[-2000:]
+        assert "workers: 2 (" in p.stdout and "2 study processes" in p.stdout
+        assert len(list((res / "benchmarks").glob("concurrent_runs-*"))) == 1   # not re-measured
+        done = [json.loads(line)["key"] for line in (res / "grid-log.jsonl").read_text().splitlines()
+                if json.loads(line)["status"] == "done"]
+        assert len(done) >= 2 and len(set(done)) == len(done)       # no cell trained twice
+        assert {p.name for p in (res / "notebooks").glob("worker-*.out.log")} == \
+            {"worker-1.out.log", "worker-2.out.log"}
+        [archive] = (tmp_path / "out").glob("gpu-study-*.tar.gz")
+        with tarfile.open(archive) as tar:
+            names = set(tar.getnames())
+        assert {f"{rel}/{k}.json" for k in done} <= names
+        assert f"gpu-study smoke seeds 0: {len(done)} new records" in p.stdout
+    finally:
+        shutil.rmtree(res, ignore_errors=True)
+
+
+def test_the_script_refuses_a_bad_worker_count(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "OUT": str(tmp_path / "out"), "ALLOW_CPU": "1", "WORKERS": "two",
+           "PYTHON": sys.executable, "RESULTS": "results/.test-gpu-study-bad", "BUDGET": "30"}
+    try:
+        p = subprocess.run(["bash", "scripts/gpu_study.sh"], cwd=root, env=env,
+                           capture_output=True, text=True, timeout=120)
+        assert p.returncode == 2
+        assert "WORKERS must be auto or a count of 1 or more, not 'two'" in p.stderr
+    finally:
+        import shutil
+        shutil.rmtree(root / "results/.test-gpu-study-bad", ignore_errors=True)
