@@ -111,8 +111,8 @@ def main() -> None:
               f"processes on {r['device']} ({args.steps} steps "
               f"each, slowest {r['slowest_s']:.2f} s); {r['images_per_s'] / rows[0]['images_per_s']:.2f}x K = 1",
               flush=True)
-    best = max(rows, key=lambda r: r["images_per_s"])
-    print(f"best workers {best['k']}")
+        # the best so far after each K: a run stopped by a timeout still names one
+        print(f"best workers {max(rows, key=lambda r: r['images_per_s'])['k']}", flush=True)
 
 
 if __name__ == "__main__":
