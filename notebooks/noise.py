@@ -181,4 +181,4 @@ else:
             plots.csv_link(full, "noise-ablation.csv", f"Download the full table ({len(full)} "
                            f"rows: dataset, depth, LR; {compact.shape[1]} readings, A_avr in %) as CSV"),
             readings.pivot(index="claim", columns="reading", values="verdict"),
-            Markdown(claims.readings_sentence(readings, study.caveat)))
+            Markdown(claims.readings_sentence(readings, study.note)))

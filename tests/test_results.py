@@ -316,7 +316,11 @@ def test_study_carries_what_every_page_opens_with(tmp_path):
     assert study.caveat == "2 training seed(s) per cell; a verdict needs >= 3"
     assert study.scale == claims.scale(study.records)
     assert study.provenance.startswith("From 3 run records (2 completed, 1 diverged)")
+    # the caveat is stated once, at the top; each verdict points there
+    assert study.provenance.endswith("*Indicative only: 2 training seed(s) per cell; a verdict "
+                                     "needs >= 3.* This holds for every verdict on this page.")
     v = claims.claim1(study.means)
-    assert study.say(v) == claims.sentence(v, study.caveat)
+    assert study.say(v).endswith(" *Indicative only: see the top of the page.*")
+    assert study.caveat not in study.say(v)
     with pytest.raises(dataclasses.FrozenInstanceError):
         study.caveat = ""

@@ -135,8 +135,9 @@ def claim2(df):
     rows = _lr_cells(df).dropna(subset=cols) if cols else df.iloc[:0]
     ok = [bool(np.all(np.diff(r[cols].to_numpy(float)) <= MONOTONE_TOL)) for _, r in rows.iterrows()]
     frac = float(np.mean(ok)) if ok else float("nan")
-    return Verdict(2, "Normalized accuracy falls gracefully as eta grows, for every model (Fig. 1, 2).",
-                   "every curve of Fig. 1 and 2 decreases with eta",
+    return Verdict(2, "Normalized accuracy falls gracefully as eta grows, for every model "
+                      "(the paper's Fig. 1, 2).",
+                   "every curve of its Fig. 1 and 2 decreases with eta",
                    f"{sum(ok)} of {len(ok)} runs have A^x non-increasing in eta (tolerance {MONOTONE_TOL})",
                    f"fraction monotone = {frac:.2f}", _fraction_outcome(frac, len(ok)), value=frac)
 
@@ -211,8 +212,8 @@ def claim4(m):
     else:
         outcome = "held" if all(inside) else "partly" if any(inside) else "did not hold"
     return Verdict(4, "A sweet spot of the LR (about 0.0005-0.001 for ResNet20) balances baseline "
-                   "accuracy and noise resistance (Fig. 4).",
-                   f"sweet spot read off Fig. 4: {SWEET_SPOT[0]:g}-{SWEET_SPOT[1]:g}",
+                   "accuracy and noise resistance (the paper's Fig. 4).",
+                   f"sweet spot read off its Fig. 4: {SWEET_SPOT[0]:g}-{SWEET_SPOT[1]:g}",
                    "Pareto-optimal LRs of (a0, A^0.1), ResNet20 on CIFAR-10: "
                    + (", ".join(f"{lr:g}" for lr in lrs) or "none")
                    + (f"; LRs outside the paper's range run: {', '.join(f'{lr:g}' for lr in outside)}"
@@ -236,12 +237,12 @@ def claim5(m):
     if ours is None:
         untested = c.index.intersection(SGD_FAMILY).empty and len(c.index) <= 1
         return Verdict(5, "Adaptive optimizers beat the SGD variants on baseline accuracy and "
-                       "noise resistance at lr 0.00075 (Fig. 3).", "",
+                       "noise resistance at lr 0.00075 (the paper's Fig. 3).", "",
                        "the optimizers study (Figure 3) was not run" if untested else "", "",
                        NOT_TESTED if untested else "no data")
     wins = (ours[0] > 0, ours[1] > 0)
     return Verdict(5, "Adaptive optimizers beat the SGD variants on baseline accuracy and noise "
-                   "resistance at lr 0.00075 (Fig. 3).",
+                   "resistance at lr 0.00075 (the paper's Fig. 3).",
                    f"worst adaptive minus best SGD: a0 {theirs[0]:+.2f} points, A_avr {theirs[1]:+.2f} points",
                    f"worst adaptive minus best SGD: a0 {100 * ours[0]:+.2f} points, "
                    f"A_avr {100 * ours[1]:+.2f} points",

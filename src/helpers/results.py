@@ -346,11 +346,16 @@ class Study:
     synthetic: bool         # smoke records on synthetic data
     caveat: str
     scale: str
-    provenance: str         # one markdown paragraph
+    provenance: str         # markdown: where the records come from, and the caveat once
+
+    @property
+    def note(self) -> str:
+        """What a verdict sentence says of the caveat: the page's top states it once."""
+        return "see the top of the page" if self.caveat else ""
 
     def say(self, verdict) -> str:
-        """A claim's verdict as a sentence, with this study's caveat."""
-        return claims.sentence(verdict, self.caveat)
+        """A claim's verdict as a sentence, pointing to the caveat stated once per page."""
+        return claims.sentence(verdict, self.note)
 
 
 def load_study(results_dir: str | Path, profile: str | None = None) -> Study:
@@ -367,7 +372,10 @@ def load_study(results_dir: str | Path, profile: str | None = None) -> Study:
               f"{results_dir}` first, or point results_dir at a folder of records")
     df = df.reset_index(drop=True)
     done = claims.completed(df)
+    caveat = claims.caveat(df)
+    text = provenance(df) + (f"\n\n*Indicative only: {caveat}.* This holds for every "
+                             "verdict on this page." if caveat else "")
     return Study(records=df, done=done, means=claims.cell_means(done),
                  data="; ".join(sorted(df["data"].dropna().unique())) or "unknown data",
-                 synthetic=bool(df["synthetic_data"].any()), caveat=claims.caveat(df),
-                 scale=claims.scale(df), provenance=provenance(df))
+                 synthetic=bool(df["synthetic_data"].any()), caveat=caveat,
+                 scale=claims.scale(df), provenance=text)
