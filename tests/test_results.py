@@ -324,3 +324,18 @@ def test_study_carries_what_every_page_opens_with(tmp_path):
     assert study.caveat not in study.say(v)
     with pytest.raises(dataclasses.FrozenInstanceError):
         study.caveat = ""
+
+
+def test_code_sha256_names_the_code_not_its_caches(tmp_path):
+    """The hash records identify what ran where a copy's git metadata lags its files."""
+    (tmp_path / "src/helpers/__pycache__").mkdir(parents=True)
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "src/helpers/engine.py").write_text("x = 1\n")
+    (tmp_path / "notebooks/train.ipynb").write_text("{}")
+    h = results.code_sha256(tmp_path)
+    assert len(h) == 64
+    (tmp_path / "src/helpers/__pycache__/engine.cpython-312.pyc").write_bytes(b"\0")
+    assert results.code_sha256(tmp_path) == h
+    (tmp_path / "src/helpers/engine.py").write_text("x = 2\n")
+    assert results.code_sha256(tmp_path) != h
+    assert results.git_commit()["code_sha256"] == results.code_sha256()

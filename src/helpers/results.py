@@ -55,19 +55,35 @@ def run_key(config: dict, data_fingerprint: str) -> str:
             f"-lr{config['lr']:g}-s{config['seed']}-{config['profile']}-{digest}")
 
 
+def code_sha256(root: Path | None = None) -> str:
+    """SHA-256 of the code a run executes (``src/helpers/**/*.py`` and the training
+    notebook, by path and bytes): where a copy's git metadata lags its files (a device
+    machine's copy kept its session's first commit, ``dirty``), the commit whose code
+    hashes the same identifies what ran."""
+    root = Path(root) if root else Path(__file__).resolve().parents[2]
+    files = sorted((root / "src" / "helpers").rglob("*.py")) + [root / "notebooks" / "train.ipynb"]
+    h = hashlib.sha256()
+    for f in files:
+        if f.exists() and "__pycache__" not in f.parts:
+            h.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
 def git_commit() -> dict:
-    """The commit of the code that ran, and whether the tree had local changes."""
+    """The commit of the code that ran, whether the tree had local changes, and the
+    hash of the code itself (``code_sha256``)."""
     here = Path(__file__).resolve().parent
+    code = {"code_sha256": code_sha256()}
     try:
         rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True,
                              text=True, timeout=10)
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
                                cwd=here, capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.SubprocessError):
-        return {"commit": None, "dirty": None}
+        return {"commit": None, "dirty": None, **code}
     if rev.returncode != 0:
-        return {"commit": None, "dirty": None}
-    return {"commit": rev.stdout.strip(), "dirty": bool(dirty.stdout.strip())}
+        return {"commit": None, "dirty": None, **code}
+    return {"commit": rev.stdout.strip(), "dirty": bool(dirty.stdout.strip()), **code}
 
 
 def _version(package: str) -> str | None:
