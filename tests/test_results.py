@@ -263,7 +263,8 @@ def test_environment():
     assert isinstance(env["device"], str) and env["device"].split(":")[0] in ("CPU", "GPU")
     assert env["packages"]["keras"].startswith("3.")
     assert "numpy" in env["packages"]
-    assert set(env["git"]) == {"commit", "dirty"}
+    assert set(env["git"]) == {"commit", "dirty", "code_sha256"}
+    assert env["git"]["code_sha256"] == results.code_sha256()
     assert env["python"].count(".") == 2
 
 
