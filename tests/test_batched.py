@@ -61,7 +61,6 @@ def measure(tmp: Path) -> dict:
                      .train_epoch(0, 0, 128) for m in singles]
             together = engine.BatchedTrainer(batch, data.x_train, data.y_train, batch_size=32,
                                              vectorize=vec).train_epoch(0, 0, 128)
-            skip = _bias_before_bn(singles[0])
             rows = []
             for a, b in zip(singles, batch):
                 wskip, oskip = _bias_before_bn(a)
