@@ -4,15 +4,17 @@
     python -m helpers.gpu_study run --data D --budget 480   # train cells until the budget
     python -m helpers.gpu_study pack --out OUT --since T    # new records -> OUT/*.tar.gz
 
-``scripts/gpu_study.sh`` (``make gpu-study``) runs check, the engine benchmark, run
-(under ``timeout``) and pack. Cells run in the study's order, seed by seed: the LR
+``scripts/gpu_study.sh`` (``make gpu-study``) runs check, the engine benchmark if asked,
+run (under ``timeout``; ``WORKERS`` processes of it share the device and split the cells
+through the grid's claim files) and pack. Cells run in the study's order, seed by seed: the LR
 study (4 depths x 6 LRs, Adam, BN), then the batch-norm study (its new cells: no BN),
 then the optimizers (ResNet20, lr 0.00075). Each cell is ``notebooks/train.ipynb`` run
 in-process (``helpers.run_cell``; no papermill there) through ``grid.run_grid`` and
 its time budget, so a recorded cell is skipped, a failure is logged in
 ``grid-log.jsonl``, no run starts that its measured time says cannot finish, and an
-interrupted cell resumes from its last epoch. With ``--lr-batch`` (default: on
-accelerators only) the grid first trains the unfinished cells that differ only in
+interrupted cell resumes from its last epoch; after ``--max-failures`` failed runs in a
+row it stops. With ``--lr-batch on`` (``auto`` is off: measured slower on an H200) the
+grid first trains the unfinished cells that differ only in
 the LR as one program (``grid.lr_groups``, ``training.train_batched``); their
 notebooks then find the finished checkpoints and make the records. JAX's persistent compilation cache
 (``JAX_COMPILATION_CACHE_DIR``, default ``.jax-cache``) lets runs of one depth
