@@ -77,25 +77,25 @@ if [ "$LEFT" -gt 10 ]; then
             --lr-batch "$LR_BATCH" \
             --results-dir "$RESULTS" --datasets cifar10 --studies lr batchnorm optimizers \
             --seeds $SEEDS ${DATA:+--data-dir "$(realpath "$DATA")"} -p engine '"fast"' "$@" || true
-    elif [ "$WORKERS" = 1 ]; then
-        # shellcheck disable=SC2086
-        timeout "$LEFT" "$PYTHON" -m helpers.gpu_study run "${CPU[@]}" --profile "$PROFILE" \
-            --results-dir "$RESULTS" --seeds $SEEDS --budget "$LEFT" --lr-batch "$LR_BATCH" \
-            "${DATA_ARGS[@]}" "$@" || echo "study step stopped (exit $?)"
     else
-        # K processes, one device: each claims the next free cell (grid claim files)
-        mkdir -p "$RESULTS/notebooks"
-        echo "$WORKERS study processes; their logs: $RESULTS/notebooks/worker-*.out.log"
-        for i in $(seq 1 "$WORKERS"); do
-            # shellcheck disable=SC2086
-            XLA_PYTHON_CLIENT_PREALLOCATE=false timeout "$LEFT" "$PYTHON" -m helpers.gpu_study run \
-                "${CPU[@]}" --profile "$PROFILE" --results-dir "$RESULTS" --seeds $SEEDS \
-                --budget "$LEFT" --lr-batch "$LR_BATCH" "${DATA_ARGS[@]}" "$@" \
-                >"$RESULTS/notebooks/worker-$i.out.log" 2>&1 \
-                || echo "study process $i stopped (exit $?)" &
-            sleep 2   # a staggered start: each claims a different first cell
-        done
-        wait
+        # shellcheck disable=SC2206
+        RUN=(timeout "$LEFT" "$PYTHON" -m helpers.gpu_study run "${CPU[@]}" --profile "$PROFILE"
+             --results-dir "$RESULTS" --seeds $SEEDS --budget "$LEFT" --lr-batch "$LR_BATCH"
+             "${DATA_ARGS[@]}" "$@")
+        if [ "$WORKERS" = 1 ]; then
+            "${RUN[@]}" || echo "study step stopped (exit $?)"
+        else
+            # K processes, one device: each claims the next free cell (grid claim files)
+            mkdir -p "$RESULTS/notebooks"
+            echo "$WORKERS study processes; their logs: $RESULTS/notebooks/worker-*.out.log"
+            for i in $(seq 1 "$WORKERS"); do
+                XLA_PYTHON_CLIENT_PREALLOCATE=false "${RUN[@]}" \
+                    >"$RESULTS/notebooks/worker-$i.out.log" 2>&1 \
+                    || echo "study process $i stopped (exit $?)" &
+                sleep 2   # a staggered start: each claims a different first cell
+            done
+            wait
+        fi
     fi
 fi
 

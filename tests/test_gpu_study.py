@@ -212,7 +212,7 @@ def test_the_script_runs_k_processes_that_split_the_cells(tmp_path):
         "K = 1: 100 images/s summed over 1 ResNet20 processes on cpu (4 steps each)\n"
         "K = 2: 150 images/s summed over 2 ResNet20 processes on cpu (4 steps each)\n"
         "best workers 2\n")
-    env = {**os.environ, "OUT": str(tmp_path / "out"), "BUDGET": "75", "SEEDS": "0",
+    env = {**os.environ, "OUT": str(tmp_path / "out"), "BUDGET": "120", "SEEDS": "0",
            "PROFILE": "smoke", "ALLOW_CPU": "1", "WORKERS": "auto", "PYTHON": sys.executable,
            "RESULTS": rel}
     try:

@@ -656,7 +656,7 @@ def run_grid(cells: list[Cell], results_dir: str | Path, runner=execute,
     slots = 1 if serial else executor.workers
     measured = measured_seconds(results_dir) if time_budget is not None else {}
     trained: set[str] = set()   # keys their LR group trained: only their sweeps are left
-    in_a_row = [0]              # failures since the last run that did not fail
+    in_a_row = 0                # failures since the last run that did not fail
     t_start = clock()
     pending, inflight = list(todo), {}
     pool = None if serial else _local_pool(executor, runner)
@@ -676,7 +676,7 @@ def run_grid(cells: list[Cell], results_dir: str | Path, runner=execute,
         return need <= time_budget - (clock() - t_start)
 
     def next_cell():
-        if max_failures is not None and in_a_row[0] >= max_failures:
+        if max_failures is not None and in_a_row >= max_failures:
             return None
         for i, cell in enumerate(pending):
             if fits(cell):
@@ -684,8 +684,9 @@ def run_grid(cells: list[Cell], results_dir: str | Path, runner=execute,
         return None
 
     def collect(entry, cell):
+        nonlocal in_a_row
         _tally(summary, entry)
-        in_a_row[0] = in_a_row[0] + 1 if entry["status"] == "failed" else 0
+        in_a_row = in_a_row + 1 if entry["status"] == "failed" else 0
         if entry["status"] == "done":
             learn(measured, cell, results_dir, entry["seconds"])
         elif entry["status"] == "failed":
