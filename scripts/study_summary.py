@@ -1,0 +1,87 @@
+"""The numbers of a study in one printout: a0 and A_avr per cell (seed mean ± std, under
+every noise reading), the paper's values beside them, the claim verdicts at the study's
+scale, and the compute the records used. Markdown, to paste into a note or a review:
+
+    python scripts/study_summary.py --results-dir results/cpu --profile cpu
+
+Percentages throughout; ± is the sample std over the cell's seeds (– with one seed).
+"""
+from __future__ import annotations
+
+import argparse
+
+import pandas as pd
+
+from helpers import claims, paper, results
+from helpers.noise_model import PAPER, label
+
+
+def _pm(mean: pd.Series, std: pd.Series) -> pd.Series:
+    return [f"{100 * m:.2f}" + (f" ± {100 * s:.2f}" if pd.notna(s) else " ± –")
+            if pd.notna(m) else "–" for m, s in zip(mean, std)]
+
+
+def cell_table(done: pd.DataFrame) -> pd.DataFrame:
+    """One row per (dataset, depth, optimizer, BN, LR): seeds, a0 and A_avr under every
+    reading (seed mean ± std), and the paper's a0 and A_avr where it has the cell."""
+    readings = {PAPER.name: "A_avr", **{c.split("|", 1)[1]: c for c in done
+                                        if c.startswith("A_avr|") and done[c].notna().any()}}
+    cols = ["baseline_accuracy", *readings.values()]
+    g = done.groupby(["dataset", "depth", "optimizer", "batch_norm", "lr"])
+    mean, std = g[cols].mean(), g[cols].std(ddof=1)
+    out = pd.DataFrame({"seeds": g["seed"].nunique()})
+    out["a0"] = _pm(mean["baseline_accuracy"], std["baseline_accuracy"])
+    for name, c in readings.items():
+        out[f"A_avr {label(name)}"] = _pm(mean[c], std[c])
+    out = out.reset_index()
+    for name, col in (("table2", "paper a0"), ("table3", "paper A_avr")):
+        p = paper.table(name)
+        value = p.columns[p.columns.str.endswith("_pct")][0]
+        lookup = {(r.dataset, r.depth, round(r.lr, 9)): r[value] for _, r in p.iterrows()}
+        out[col] = [lookup.get((d, k, round(lr, 9))) if bn and opt == "adam" else None
+                    for d, k, lr, bn, opt in zip(out["dataset"], out["depth"], out["lr"],
+                                                 out["batch_norm"], out["optimizer"])]
+    return out
+
+
+def verdict_table(records: pd.DataFrame) -> pd.DataFrame:
+    vs = claims.verdicts(records)
+    return pd.DataFrame({"claim": [v.claim for v in vs], "verdict": [v.outcome for v in vs],
+                         "statistic": [v.statistic for v in vs]})
+
+
+def compute(records: pd.DataFrame) -> str:
+    """Compute the records hold: the wall seconds of their epochs (time between epochs,
+    such as a stop and resume, left out) and of their noise sweeps, per model and in all."""
+    rows = []
+    for path in records["path"]:
+        rec = results.read_record(path)
+        t = rec.get("timings") or {}
+        train = sum(h.get("seconds") or 0 for h in rec.get("history") or [])
+        rows.append((train, t.get("noise_seconds", 0) + t.get("ablation_seconds", 0)))
+    t = pd.DataFrame(rows, columns=["train", "noise"])
+    total = t.sum(axis=1)
+    return (f"{len(t)} records: training {t['train'].sum() / 3600:.2f} h, noise sweeps "
+            f"{t['noise'].sum() / 3600:.2f} h, in all {total.sum() / 3600:.2f} h; per model "
+            f"median {total.median() / 60:.1f} min (training {t['train'].median() / 60:.1f}, "
+            f"sweeps {t['noise'].median() / 60:.1f}).")
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--results-dir", default="results/cpu")
+    ap.add_argument("--profile", default=None, help="only the records of this profile")
+    args = ap.parse_args(argv)
+    study = results.load_study(args.results_dir, args.profile)
+    print(f"Scale: {study.scale}.\n")
+    if study.caveat:
+        print(f"Indicative only: {study.caveat}.\n")
+    n_div = int((study.records["status"] == "diverged").sum())
+    print(f"{len(study.done)} completed run(s), {n_div} diverged.\n")
+    print(cell_table(study.done).to_markdown(index=False), "\n")
+    print(verdict_table(study.records).to_markdown(index=False), "\n")
+    print(compute(study.records))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+"""scripts/study_summary.py: its tables hold the records' numbers (seed mean ± std) and
+the paper's values, on the committed smoke records (two seeds per cell)."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SMOKE = ROOT / "results" / "smoke"
+
+
+@pytest.fixture(scope="module")
+def summary():
+    spec = importlib.util.spec_from_file_location("study_summary",
+                                                  ROOT / "scripts" / "study_summary.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _records(**where):
+    out = []
+    for path in sorted(SMOKE.glob("*.json")):
+        rec = json.loads(path.read_text())
+        if rec.get("status") == "completed" and all(rec["config"][k] == v for k, v in where.items()):
+            out.append(rec)
+    return out
+
+
+def test_cell_table_gives_the_seed_mean_and_std_and_the_papers_values(summary):
+    from helpers import results
+
+    done = results.load_study(SMOKE).done
+    table = summary.cell_table(done)
+    recs = _records(dataset="cifar10", depth=20, batch_norm=True, optimizer="adam", lr=0.001)
+    assert len(recs) >= 2
+    a0 = np.array([r["baseline_accuracy"] for r in recs])
+    # a model near chance has no resistance to speak of: its A_avr is left out
+    aavr = np.array([r["noise"]["A_avr"] for r in recs
+                     if not results.near_chance(r["baseline_accuracy"], 10)])
+    row = table[(table["dataset"] == "cifar10") & (table["depth"] == 20) & table["batch_norm"]
+                & (table["optimizer"] == "adam") & ((table["lr"] - 0.001).abs() < 1e-12)].iloc[0]
+    assert row["seeds"] == len(recs)
+    assert row["a0"] == f"{100 * a0.mean():.2f} ± {100 * a0.std(ddof=1):.2f}"
+    spread = f"{100 * aavr.std(ddof=1):.2f}" if len(aavr) > 1 else "–"
+    assert row["A_avr all (paper)"] == f"{100 * aavr.mean():.2f} ± {spread}"
+    # Table II and Table III of the paper: ResNet20, CIFAR-10, lr 0.001
+    assert row["paper a0"] == pytest.approx(91.27) and row["paper A_avr"] == pytest.approx(68.15)
+    # no paper value for a model without BN (the paper's tables are all BN models)
+    no_bn = table[~table["batch_norm"].astype(bool)]
+    assert len(no_bn) and no_bn["paper a0"].isna().all()
+
+
+def test_one_seed_shows_a_dash_for_its_spread(summary):
+    import pandas as pd
+
+    done = pd.DataFrame({"dataset": ["cifar10"], "depth": [20], "optimizer": ["adam"],
+                         "batch_norm": [True], "lr": [0.0005], "seed": [0],
+                         "baseline_accuracy": [0.8], "A_avr": [0.7]})
+    row = summary.cell_table(done).iloc[0]
+    assert row["a0"] == "80.00 ± –" and row["A_avr all (paper)"] == "70.00 ± –"
+    assert row["paper A_avr"] == pytest.approx(72.28)
+
+
+def test_compute_sums_the_epochs_and_the_sweeps(summary):
+    from helpers import results
+
+    records = results.load_study(SMOKE).records
+    train = noise = 0.0
+    for path in records["path"]:
+        rec = json.loads(Path(path).read_text())
+        train += sum(h.get("seconds") or 0 for h in rec.get("history") or [])
+        t = rec.get("timings") or {}
+        noise += t.get("noise_seconds", 0) + t.get("ablation_seconds", 0)
+    text = summary.compute(records)
+    assert text.startswith(f"{len(records)} records: training {train / 3600:.2f} h, "
+                           f"noise sweeps {noise / 3600:.2f} h, in all {(train + noise) / 3600:.2f} h")
