@@ -23,7 +23,6 @@ from every rate and reported on its own.
 """
 
 import argparse
-import math
 import os
 import platform
 import time

@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 
 import keras
-import numpy as np
 
 from helpers import data as data_mod
 from helpers import augmentation, noise, training

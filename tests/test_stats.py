@@ -97,6 +97,37 @@ def test_paired_differences_see_a_small_effect_that_seeds_would_hide():
     assert d["hi"].iloc[0] < 0 and d["p_positive"].iloc[0] == 0
 
 
+def test_unbalanced_seeds_keep_every_cell_in_a_resample_and_pair_only_shared_seeds():
+    """A study filling in seed by seed: lr 0.002 has seeds 0 and 1, the reference lr 0.001
+    seed 0 only. No cell drops out of a resample; the difference uses the shared seed
+    only (n = 1), and its share of positive resamples agrees with its interval."""
+    rng = np.random.default_rng(6)
+    rows = [_run(0, 0.001, 0.80, rng, sd_draw=0.01), _run(0, 0.002, 0.83, rng, sd_draw=0.01),
+            _run(1, 0.002, 0.60, rng, sd_draw=0.01)]
+    df = pd.DataFrame(rows)
+    for k in range(20):
+        r = stats.resample(df, np.random.default_rng(k))
+        assert r.groupby("lr").size().to_dict() == {0.001: 1, 0.002: 2}
+    d = stats.paired_differences(df, reference_lr=0.001, B=400)
+    assert d["n"].tolist() == [1]
+    assert d["delta"].iloc[0] == pytest.approx(rows[1]["A_avr"] - rows[0]["A_avr"])
+    assert d["lo"].iloc[0] > 0 and d["p_positive"].iloc[0] > 0.975
+    # the per-cell interval of lr 0.002 spans both of its seeds
+    ci = stats.cell_intervals(df, metrics=("A_avr",), B=400).set_index("lr")
+    assert ci.at[0.002, "A_avr_lo"] < 0.65 and ci.at[0.002, "A_avr_hi"] > 0.78
+
+
+def test_run_bootstrap_resamples_the_draws_of_the_metrics_reading():
+    rng = np.random.default_rng(7)
+    row = _run(0, 0.001, 0.8, rng)
+    acc = row["draws"]["all/array/additive"][1]
+    b = stats.run_bootstrap(row, "A_avr", 500, np.random.default_rng(0))
+    assert b.mean() == pytest.approx(row["A_avr"], abs=0.01) and b.std() > 0
+    b2 = stats.run_bootstrap(row, "A_0.2", 500, np.random.default_rng(0))
+    assert b2.min() >= acc[1].min() / 0.9 - 1e-9 and b2.max() <= acc[1].max() / 0.9 + 1e-9
+    assert (stats.run_bootstrap(row, "baseline_accuracy", 5, rng) == 0.9).all()
+
+
 def _record(tmp_path, name, created, a0=0.9, label="CIFAR-10 (JPEG copy)", seed=0, **cfg):
     config = {"dataset": "cifar10", "depth": 20, "lr": 0.001, "optimizer": "adam", "epochs": 20,
               "batch_size": 32, "seed": seed, "batch_norm": True, "profile": "cpu",

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .recipe import DATASETS
+from .recipe import DATASET_NAMES, DATASETS
 
 NUM_CLASSES = {"cifar10": 10, "cifar100": 100}
 ENV_VAR = "CIFAR_DATA_DIR"
@@ -223,7 +223,7 @@ def read_npz(path: Path, name: str) -> tuple:
 
 
 def _label(name: str, synthetic: bool, what: str) -> str:
-    pretty = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100"}[name]
+    pretty = DATASET_NAMES[name]
     if synthetic:
         return f"synthetic data in the {pretty} format (not CIFAR)"
     return f"{pretty} ({what})"

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .paper import PAPER_LRS
+from .recipe import DATASET_NAMES, DATASETS
 from .results import SMOKE_NOTE
 from .studies import same_lr
 
@@ -135,42 +136,45 @@ def _lr_label(lr: float) -> str:
     return f"lr = {lr:g}"
 
 
-def noise_panels(df: pd.DataFrame, dataset: str, paper_in_text: pd.DataFrame | None = None,
+def noise_panels(df: pd.DataFrame, datasets=DATASETS, paper_in_text: pd.DataFrame | None = None,
                  synthetic: bool = False):
-    """Fig. 1/2: normalized accuracy (%) against eta (%), one panel per depth, one line
-    per LR (seed mean; error bars: std over seeds where there are several)."""
+    """Fig. 1 (CIFAR-10) and 2 (CIFAR-100): normalized accuracy (%) against eta (%), one
+    panel per (dataset, depth) the records hold, one line per LR (seed mean; error bars:
+    std over seeds where there are several). ``datasets``: one name or several."""
+    datasets = (datasets,) if isinstance(datasets, str) else tuple(datasets)
     etas = sorted(float(c[2:]) for c in df if c.startswith("A_") and c[2:].replace(".", "").isdigit())
-    d = df[(df["dataset"] == dataset) & (df["optimizer"] == "adam") & df["batch_norm"]]
-    depths = sorted(d["depth"].unique())
-    ncols = 2 if len(depths) > 1 else 1
-    nrows = max(1, -(-len(depths) // ncols))
+    d = df[df["dataset"].isin(datasets) & (df["optimizer"] == "adam") & df["batch_norm"]]
+    panels = [(ds, depth) for ds in datasets
+              for depth in sorted(d.loc[d["dataset"] == ds, "depth"].unique())]
+    ncols = 2 if len(panels) > 1 else 1
+    nrows = max(1, -(-len(panels) // ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(PAGE_WIDTH if ncols == 2 else 5.6,
                                                     3.0 * nrows + 0.6),
                              sharey=True, sharex=True, layout="constrained", squeeze=False)
     axes = axes.ravel()
-    for ax in axes[len(depths):]:
+    for ax in axes[len(panels):]:
         ax.set_visible(False)
-    if not depths:
+    if not panels:
         axes[0].set_visible(True)
-        axes[0].text(0.5, 0.5, f"no {dataset.upper()} records", ha="center", va="center",
-                     transform=axes[0].transAxes)
-    for ax, depth in zip(axes, depths):
-        for lr, g in d[d["depth"] == depth].groupby("lr"):
+        axes[0].text(0.5, 0.5, f"no {' or '.join((DATASET_NAMES[ds] for ds in datasets))} records",
+                     ha="center", va="center", transform=axes[0].transAxes)
+    for ax, (ds, depth) in zip(axes, panels):
+        for lr, g in d[(d["dataset"] == ds) & (d["depth"] == depth)].groupby("lr"):
             cols = [f"A_{e:g}" for e in etas]
             mean = np.concatenate([[100.0], 100 * g[cols].mean().to_numpy()])
             std = np.concatenate([[0.0], 100 * g[cols].std(ddof=1).fillna(0).to_numpy()])
             ax.errorbar([0] + [100 * e for e in etas], mean, yerr=std, marker=lr_marker(lr),
                         ms=4, lw=1.3, capsize=2, color=lr_colour(lr), label=_lr_label(lr))
         if paper_in_text is not None:
-            pt = paper_in_text[(paper_in_text["dataset"] == dataset) & (paper_in_text["depth"] == depth)]
+            pt = paper_in_text[(paper_in_text["dataset"] == ds) & (paper_in_text["depth"] == depth)]
             for lr, g in pt.groupby("lr"):
                 ax.plot(g["noise_form_factor_pct"], g["normalized_accuracy_pct"], "x",
                         color=lr_colour(lr), ms=8, mew=2)
-        ax.set_title(f"ResNet{depth}")
-    for i, ax in enumerate(axes[:len(depths)]):
+        ax.set_title(f"{DATASET_NAMES[ds]}, ResNet{depth}")
+    for i, ax in enumerate(axes[:len(panels)]):
         if i % ncols == 0:
             ax.set_ylabel("normalized accuracy $A^x$ (%)")
-        if i >= len(depths) - ncols:
+        if i >= len(panels) - ncols:
             ax.set_xlabel(r"noise form factor $\eta$ (%)")
     from matplotlib.lines import Line2D
     lrs = sorted(d["lr"].unique())
@@ -180,7 +184,7 @@ def noise_panels(df: pd.DataFrame, dataset: str, paper_in_text: pd.DataFrame | N
         handles.append(Line2D([], [], color="black", marker="x", ls="none", mew=2,
                               label="paper (text)"))
     fig.legend(handles=handles, loc="outside right center")
-    fig.suptitle(f"{dataset.upper()}: normalized accuracy under weight noise")
+    fig.suptitle("Normalized accuracy under weight noise")
     stamp(fig, synthetic)
     return fig
 

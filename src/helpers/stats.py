@@ -4,9 +4,12 @@ A cell of the study (dataset, depth, LR, optimizer, BN) is trained once per
 seed; each trained model is measured with N noise draws per eta. Both levels
 vary, so a resample
 
-1. draws the training seeds with replacement, *the same seeds for every cell*:
+1. draws the training seeds with replacement, *with one draw shared by every cell*:
    the seed fixes the initial weights and the data order, so runs at different
-   LRs with one seed are paired, and comparisons between LRs stay paired;
+   LRs with one seed are paired, and comparisons between LRs stay paired. Cells with
+   the same seeds get the same seeds; a cell with fewer seeds (a study still filling
+   in, or a run left out) draws among its own, so that no cell drops out of a
+   resample;
 2. draws, inside each chosen run, its N noise draws of each eta with replacement
    and recomputes a^x, A^x and A_avr (eq. 7-9) from them.
 
@@ -27,21 +30,24 @@ B_DEFAULT = 1000
 LEVEL = 0.95
 
 
-def _seed_table(df: pd.DataFrame) -> list:
-    return sorted(int(s) for s in df["seed"].unique())
-
-
 def resample(df: pd.DataFrame, rng: np.random.Generator, readings=None) -> pd.DataFrame:
-    """One bootstrap copy of the records: seeds drawn with replacement (the same for every
-    cell, so LR comparisons stay paired), then each run's noise draws resampled within
-    each eta, and its A^x and A_avr (every reading in its ``draws``) recomputed."""
-    seeds = _seed_table(df)
-    chosen = rng.choice(seeds, size=len(seeds), replace=True)
+    """One bootstrap copy of the records: seeds drawn with replacement (one draw shared
+    by every cell, so LR comparisons stay paired), then each run's noise draws resampled
+    within each eta, and its A^x and A_avr (every reading in its ``draws``) recomputed.
+
+    The shared draw is a list of uniforms u_j; a cell with seeds s_1 < ... < s_n takes
+    s_k with k = floor(u_j n) for j < n, and labels it seed j (duplicates of one seed
+    count as separate draws of the seed)."""
+    if df.empty:
+        return df.copy()
+    u = rng.random(int(df.groupby(CELL, dropna=False)["seed"].nunique().max()))
     parts = []
-    for j, s in enumerate(chosen):
-        part = df[df["seed"] == s].copy()
-        part["seed"] = j  # duplicates of one seed count as separate draws of the seed
-        parts.append(part)
+    for _, cell in df.groupby(CELL, dropna=False, sort=False):
+        seeds = np.array(sorted(cell["seed"].unique()))
+        for j, k in enumerate((u[:len(seeds)] * len(seeds)).astype(int)):
+            part = cell[cell["seed"] == seeds[k]].copy()
+            part["seed"] = j
+            parts.append(part)
     out = pd.concat(parts, ignore_index=True)
     for i in out.index:
         draws = out.at[i, "draws"] if "draws" in out else None
@@ -96,51 +102,74 @@ def cell_intervals(df: pd.DataFrame, metrics=("baseline_accuracy", "A_avr"), B: 
     out = out.join(g["status"].agg(lambda s: int((s == "diverged").sum())).rename("n_diverged"),
                    how="outer")
     out["n"] = out["n"].fillna(0).astype(int)
-    if done.empty:
-        return out.reset_index()
-    rng = np.random.default_rng(seed)
-    boots = {m: [] for m in metrics}
-    for _ in range(B):
-        r = resample(done, rng)
-        means = r.groupby(CELL, dropna=False)[list(metrics)].mean()
-        for m in metrics:
-            boots[m].append(means[m])
     for m in metrics:
-        b = pd.concat(boots[m], axis=1)
-        lo = b.quantile((1 - level) / 2, axis=1)
-        hi = b.quantile(1 - (1 - level) / 2, axis=1)
-        out[f"{m}_lo"], out[f"{m}_hi"] = lo, hi
-        if m in SEED_ONLY:  # one seed: no spread to resample, so no interval
-            out.loc[out["n"] < 2, [f"{m}_lo", f"{m}_hi"]] = np.nan
+        out[f"{m}_lo"] = out[f"{m}_hi"] = np.nan
+    rng = np.random.default_rng(seed)
+    q = (1 - level) / 2
+    for cell, runs in done.groupby(CELL, dropna=False):
+        for m in metrics:
+            r = runs[runs[m].notna()]
+            if len(r) < (2 if m in SEED_ONLY else 1):  # one seed: no spread to resample
+                continue
+            boot = _seed_mean_bootstrap(r, m, B, rng)
+            out.loc[cell, [f"{m}_lo", f"{m}_hi"]] = np.quantile(boot, [q, 1 - q])
     return out.reset_index()
+
+
+def run_bootstrap(row, metric: str, B: int, rng: np.random.Generator) -> np.ndarray:
+    """B bootstrap values of one run's ``metric``: its noise draws resampled within each
+    eta when the metric is made from them (``A_avr``, ``A_<eta>``, ``A_avr|<reading>``),
+    else its one value B times (a0 varies with the seed only)."""
+    reading = metric.split("|", 1)[1] if metric.startswith("A_avr|") else row.get("reading")
+    draws = row.get("draws")
+    block = draws.get(reading) if isinstance(draws, dict) else None
+    from_draws = metric == "A_avr" or metric.startswith(("A_avr|", "A_0", "A_1"))
+    if block is None or not from_draws or block[2] is None or not block[2] > 0:
+        return np.full(B, float(row[metric]))
+    etas, acc, a0 = block
+    idx = rng.integers(0, acc.shape[1], size=(B,) + acc.shape)
+    a_x = np.take_along_axis(np.broadcast_to(acc, idx.shape), idx, axis=2).mean(axis=2) / a0
+    if metric.startswith("A_avr"):
+        return a_x.mean(axis=1)
+    return a_x[:, int(np.argmin(np.abs(np.asarray(etas) - float(metric[2:]))))]
+
+
+def _seed_mean_bootstrap(runs: pd.DataFrame, metric: str, B: int,
+                         rng: np.random.Generator) -> np.ndarray:
+    """B bootstrap values of the seed mean of one cell's runs: seeds drawn with
+    replacement, and each run's noise draws resampled (``run_bootstrap``)."""
+    per = np.array([run_bootstrap(row, metric, B, rng) for _, row in runs.iterrows()])
+    pick = rng.integers(0, len(per), size=(B, len(per)))
+    return per[pick, np.arange(B)[:, None]].mean(axis=1)
+
+
+PAIR = ["dataset", "depth", "optimizer", "batch_norm"]
 
 
 def paired_differences(df: pd.DataFrame, metric: str = "A_avr", reference_lr: float = REFERENCE_LR,
                        B: int = B_DEFAULT, seed: int = 0, level: float = LEVEL) -> pd.DataFrame:
-    """metric(LR) - metric(reference LR) per (dataset, depth, optimizer, BN), differences
-    taken within each seed (same initial weights and data order), with a bootstrap
-    interval and the fraction of resamples with a positive difference."""
-    done = df[df["status"] == "completed"]
-
-    def diffs(d: pd.DataFrame) -> pd.Series:
-        key = ["dataset", "depth", "optimizer", "batch_norm", "seed"]
-        ref = d[same_lr(d["lr"], reference_lr)].set_index(key)[metric]
-        rows = d.set_index(key)
-        delta = rows[metric] - ref.reindex(rows.index).to_numpy()
-        per = pd.DataFrame({"lr": rows["lr"].to_numpy(), "delta": delta.to_numpy()},
-                           index=rows.index).reset_index()
-        per = per[~same_lr(per["lr"], reference_lr)].dropna(subset=["delta"])
-        return per.groupby(["dataset", "depth", "optimizer", "batch_norm", "lr"])["delta"].mean()
-
-    point = diffs(done)
-    if point.empty:
-        return pd.DataFrame(columns=["dataset", "depth", "optimizer", "batch_norm", "lr",
-                                     "delta", "lo", "hi", "p_positive", "n"])
+    """metric(LR) - metric(reference LR) per (dataset, depth, optimizer, BN), taken within
+    each seed the two LRs share (same initial weights and data order; ``n`` of them), with
+    a bootstrap interval (the shared seeds resampled as pairs, and each run's noise draws)
+    and the fraction of resamples with a positive difference."""
+    done = df[df["status"] == "completed"].dropna(subset=[metric])
     rng = np.random.default_rng(seed)
-    b = pd.concat([diffs(resample(done, rng)) for _ in range(B)], axis=1)
-    out = point.rename("delta").to_frame()
-    out["lo"] = b.quantile((1 - level) / 2, axis=1)
-    out["hi"] = b.quantile(1 - (1 - level) / 2, axis=1)
-    out["p_positive"] = (b > 0).mean(axis=1)
-    out["n"] = done.groupby(["dataset", "depth", "optimizer", "batch_norm", "lr"])["seed"].nunique()
-    return out.reset_index()
+    q = (1 - level) / 2
+    rows = []
+    for key, g in done.groupby(PAIR, dropna=False):
+        is_ref = same_lr(g["lr"], reference_lr)
+        ref = g[is_ref].set_index("seed")
+        for lr, x in g[~is_ref].groupby("lr"):
+            x = x.set_index("seed")
+            seeds = sorted(set(x.index) & set(ref.index))
+            if not seeds:
+                continue
+            per = np.array([run_bootstrap(x.loc[s], metric, B, rng)
+                            - run_bootstrap(ref.loc[s], metric, B, rng) for s in seeds])
+            pick = rng.integers(0, len(seeds), size=(B, len(seeds)))
+            boot = per[pick, np.arange(B)[:, None]].mean(axis=1)
+            rows.append({**dict(zip(PAIR, key)), "lr": lr,
+                         "delta": float(np.mean([x.at[s, metric] - ref.at[s, metric] for s in seeds])),
+                         "lo": float(np.quantile(boot, q)), "hi": float(np.quantile(boot, 1 - q)),
+                         "p_positive": float((boot > 0).mean()), "n": len(seeds)})
+    return pd.DataFrame(rows, columns=[*PAIR, "lr", "delta", "lo", "hi", "p_positive", "n"])
