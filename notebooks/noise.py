@@ -85,8 +85,8 @@ display(*(Markdown(study.say(claim(study.means))) for claim in (claims.claim3, c
 #
 # A seed fixes the initial weights and the order of the data, so two LRs with the
 # same seed differ only by the LR. The difference of $A_{avr}$ to lr = 0.001,
-# taken within each seed, with its 95 % bootstrap interval and the share of
-# resamples in which it is positive:
+# taken within each seed the two LRs share (`n` of them), with its 95 % bootstrap
+# interval and the share of resamples in which it is positive:
 
 # %% tags=["hide-input"]
 display(tables.paired_pp(stats.paired_differences(study.records, "A_avr", reference_lr=0.001)))

@@ -46,7 +46,7 @@ stability = claims.stability(study.records, B=200)
 # %% [markdown]
 # Each verdict rests on one number (`value`). Its 95 % interval and the share of
 # bootstrap resamples giving the same verdict (`same`) come from resampling the
-# training seeds (the same seeds for every cell, so LRs stay paired) and the
+# training seeds (one draw shared by every cell, so LRs stay paired) and the
 # noise draws inside each run.
 
 # %% tags=["hide-input"]
