@@ -156,7 +156,7 @@ def noise_panels(df: pd.DataFrame, datasets=DATASETS, paper_in_text: pd.DataFram
         ax.set_visible(False)
     if not panels:
         axes[0].set_visible(True)
-        axes[0].text(0.5, 0.5, f"no {' or '.join((DATASET_NAMES[ds] for ds in datasets))} records",
+        axes[0].text(0.5, 0.5, f"no {' or '.join(DATASET_NAMES[ds] for ds in datasets)} records",
                      ha="center", va="center", transform=axes[0].transAxes)
     for ax, (ds, depth) in zip(axes, panels):
         for lr, g in d[(d["dataset"] == ds) & (d["depth"] == depth)].groupby("lr"):

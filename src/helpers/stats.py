@@ -56,9 +56,7 @@ def resample(df: pd.DataFrame, rng: np.random.Generator, readings=None) -> pd.Da
         for reading, (etas, acc, a0) in draws.items():
             if a0 is None or not a0 > 0:
                 continue
-            n = acc.shape[1]
-            idx = rng.integers(0, n, size=acc.shape)
-            a_x = np.take_along_axis(acc, idx, axis=1).mean(axis=1) / a0
+            a_x = _resampled_a_x(acc, a0, 1, rng)[0]
             col = "A_avr" if reading == out.at[i, "reading"] else f"A_avr|{reading}"
             if col in out:
                 out.at[i, col] = float(a_x.mean())
@@ -111,9 +109,17 @@ def cell_intervals(df: pd.DataFrame, metrics=("baseline_accuracy", "A_avr"), B: 
             r = runs[runs[m].notna()]
             if len(r) < (2 if m in SEED_ONLY else 1):  # one seed: no spread to resample
                 continue
-            boot = _seed_mean_bootstrap(r, m, B, rng)
+            boot = _seed_mean_bootstrap(
+                np.array([run_bootstrap(row, m, B, rng) for _, row in r.iterrows()]), rng)
             out.loc[cell, [f"{m}_lo", f"{m}_hi"]] = np.quantile(boot, [q, 1 - q])
     return out.reset_index()
+
+
+def _resampled_a_x(acc: np.ndarray, a0: float, B: int, rng: np.random.Generator) -> np.ndarray:
+    """A^x per eta (B x eta) of B resamples of the noise draws ``acc`` (eta x draw), each
+    eta's draws drawn with replacement (eq. 7-8)."""
+    idx = rng.integers(0, acc.shape[1], size=(B,) + acc.shape)
+    return np.take_along_axis(np.broadcast_to(acc, idx.shape), idx, axis=2).mean(axis=2) / a0
 
 
 def run_bootstrap(row, metric: str, B: int, rng: np.random.Generator) -> np.ndarray:
@@ -123,23 +129,21 @@ def run_bootstrap(row, metric: str, B: int, rng: np.random.Generator) -> np.ndar
     reading = metric.split("|", 1)[1] if metric.startswith("A_avr|") else row.get("reading")
     draws = row.get("draws")
     block = draws.get(reading) if isinstance(draws, dict) else None
-    from_draws = metric == "A_avr" or metric.startswith(("A_avr|", "A_0", "A_1"))
+    from_draws = metric.startswith("A_avr") or metric[2:].replace(".", "").isdigit()
     if block is None or not from_draws or block[2] is None or not block[2] > 0:
         return np.full(B, float(row[metric]))
     etas, acc, a0 = block
-    idx = rng.integers(0, acc.shape[1], size=(B,) + acc.shape)
-    a_x = np.take_along_axis(np.broadcast_to(acc, idx.shape), idx, axis=2).mean(axis=2) / a0
+    a_x = _resampled_a_x(acc, a0, B, rng)
     if metric.startswith("A_avr"):
         return a_x.mean(axis=1)
     return a_x[:, int(np.argmin(np.abs(np.asarray(etas) - float(metric[2:]))))]
 
 
-def _seed_mean_bootstrap(runs: pd.DataFrame, metric: str, B: int,
-                         rng: np.random.Generator) -> np.ndarray:
-    """B bootstrap values of the seed mean of one cell's runs: seeds drawn with
-    replacement, and each run's noise draws resampled (``run_bootstrap``)."""
-    per = np.array([run_bootstrap(row, metric, B, rng) for _, row in runs.iterrows()])
-    pick = rng.integers(0, len(per), size=(B, len(per)))
+def _seed_mean_bootstrap(per: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """B bootstrap values of a mean over seeds, from ``per`` (seed x B: each seed's own
+    bootstrap values): in resample b, the seeds are drawn with replacement."""
+    n, B = per.shape
+    pick = rng.integers(0, n, size=(B, n))
     return per[pick, np.arange(B)[:, None]].mean(axis=1)
 
 
@@ -166,8 +170,7 @@ def paired_differences(df: pd.DataFrame, metric: str = "A_avr", reference_lr: fl
                 continue
             per = np.array([run_bootstrap(x.loc[s], metric, B, rng)
                             - run_bootstrap(ref.loc[s], metric, B, rng) for s in seeds])
-            pick = rng.integers(0, len(seeds), size=(B, len(seeds)))
-            boot = per[pick, np.arange(B)[:, None]].mean(axis=1)
+            boot = _seed_mean_bootstrap(per, rng)
             rows.append({**dict(zip(PAIR, key)), "lr": lr,
                          "delta": float(np.mean([x.at[s, metric] - ref.at[s, metric] for s in seeds])),
                          "lo": float(np.quantile(boot, q)), "hi": float(np.quantile(boot, 1 - q)),
