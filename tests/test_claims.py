@@ -234,15 +234,27 @@ def test_readings_sentence_names_what_survives():
 def test_claim8_at_one_depth_says_the_layer_part_is_not_tested():
     df = _paperlike()
     v = _by_claim(df[df["depth"] == 20])[8]
-    assert v.outcome == "partly" and "not tested at this scale" in v.statistic
+    assert v.outcome == "held (one depth)" and "not tested at this scale" in v.statistic
     assert "mean rho = n/a" in v.statistic and "nan" not in v.ours + v.statistic
 
 
 def test_claim3_at_one_depth_says_the_depth_part_is_not_tested():
     df = _paperlike()
     v = _by_claim(df[df["depth"] == 20])[3]
-    assert v.outcome == "partly" and "'more steeply for deeper models' is not tested" in v.statistic
+    assert v.outcome == "held (one depth)" and "'more steeply for deeper models' is not tested" in v.statistic
     assert "nan" not in v.ours + v.statistic
+
+
+def test_claims_3_and_8_at_one_depth_fail_when_their_first_half_fails():
+    df = _paperlike()
+    df = df[df["depth"] == 20].copy()
+    lr_grid = claims._lr_cells(df).index
+    df.loc[lr_grid, "A_avr"] = 0.5 + df.loc[lr_grid, "lr"] * 100    # resistance rises with the LR
+    nobn = df["batch_norm"] == False  # noqa: E712
+    df.loc[nobn, "A_avr"] = 0.1                                      # no-BN models far worse
+    v = _by_claim(df)
+    assert v[3].outcome == "did not hold (one depth)" and "fraction falling = 0.00" in v[3].statistic
+    assert v[8].outcome == "did not hold (one depth)" and "fraction = 0.00" in v[8].statistic
 
 
 def _break_monotone(df, frac):

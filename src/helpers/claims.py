@@ -2,7 +2,10 @@
 
 Every verdict is computed from run records (``results.load_records``): the
 seed mean of each grid cell, with the number of seeds beside it. A verdict is
-one of ``held``, ``partly``, ``did not hold``, ``cannot be tested`` or ``no data``;
+one of ``held``, ``partly``, ``did not hold``, ``cannot be tested``, ``not tested at
+this scale`` or ``no data``; claims 3 and 8 read ``held (one depth)`` or ``did not
+hold (one depth)`` when the records hold one depth, so that only their first half
+is tested;
 it carries the scale it was measured at (profile, epochs, data, seeds), and it
 is marked *indicative only* when the records are smoke results on synthetic
 data or when a cell has fewer than ``MIN_SEEDS`` training seeds. Each verdict
@@ -28,8 +31,8 @@ CELL = ["dataset", "depth", "lr", "optimizer", "batch_norm"]
 # claim 1: "barely depends" = the LR range of a0 stays within 3.5 points; the paper's
 # own Table II spans up to 3.15 points and it calls that "barely" (fixed before any run)
 BASELINE_RANGE_PP = 3.5
-MONOTONE_TOL = 0.01
-CLAIM7_RHO = 0.3             # claim 7: a partial rank correlation of -0.3 or below holds          # claim 2: A^x may rise by at most 0.01 between noise levels
+MONOTONE_TOL = 0.01          # claim 2: A^x may rise by at most 0.01 between noise levels
+CLAIM7_RHO = 0.3             # claim 7: a partial rank correlation of -0.3 or below holds
 SWEET_SPOT = (0.0005, 0.001)  # claim 4, ResNet20 on CIFAR-10
 
 
@@ -40,7 +43,7 @@ class Verdict:
     paper: str            # the paper's evidence, from its numbers
     ours: str             # our evidence, from the records
     statistic: str        # the number(s) the verdict rests on
-    outcome: str          # held | partly | did not hold | cannot be tested | no data
+    outcome: str          # held | partly | did not hold [(one depth)] | cannot be tested | not tested at this scale | no data
     indicative: str = ""  # why it is not a verdict yet ("" when it is one)
     value: float = float("nan")  # the one number the outcome is read from
     scale: str = ""       # what the verdict was measured at (profile, epochs, data, seeds)
@@ -108,6 +111,13 @@ def _pct(v) -> str:
 # the outcome of a claim whose runs the study's scale leaves out (not "no data": nothing
 # is missing that the study planned)
 NOT_TESTED = "not tested at this scale"
+ONE_DEPTH = " (one depth)"   # claims 3 and 8 with one depth: only their first half is tested
+
+
+def _one_depth(first_half_holds: bool) -> str:
+    """Outcome of claim 3 or 8 when the records hold one depth: the verdict on the half that
+    can be tested, marked as such (the depth half is "not tested at this scale")."""
+    return ("held" if first_half_holds else "did not hold") + ONE_DEPTH
 
 
 def _lr_cells(m: pd.DataFrame) -> pd.DataFrame:
@@ -165,7 +175,7 @@ def claim3(m):
     falls = neg >= 0.75
     outcome = "held" if falls and steeper else ("partly" if falls or steeper else "did not hold")
     if s["depth"].nunique() < 2:  # one depth: "more steeply for deeper models" is untested
-        outcome = "partly" if falls else "did not hold"
+        outcome = _one_depth(falls)
     return Verdict(3, "Lower LRs give the most noise-resistant models; resistance falls as the LR "
                    "grows, more steeply for deeper models (Table III).",
                    f"Spearman rho(LR, A_avr) < 0 for {int((p['rho'] < 0).sum())} of {len(p)} models; "
@@ -341,6 +351,7 @@ def claim8(m):
                    f"fraction = {frac:.2f} (needs >= 0.9); mean rho = {_signed(_nanmean(grows))} (needs > 0)"
                    + ("; one depth only: 'the more BN layers the worse' is not tested at this "
                       "scale" if diff["depth"].nunique() < 2 else ""),
+                   _one_depth(lower) if diff["depth"].nunique() < 2 else
                    "held" if lower and grows_ok else ("partly" if lower or grows_ok else "did not hold"),
                    value=float(diff["gap"].mean()))
 
