@@ -128,6 +128,20 @@ def test_run_bootstrap_resamples_the_draws_of_the_metrics_reading():
     assert (stats.run_bootstrap(row, "baseline_accuracy", 5, rng) == 0.9).all()
 
 
+def test_unpaired_difference_finds_a_real_gap_and_not_a_null_one():
+    rng = np.random.default_rng(11)
+    high = pd.DataFrame([_run(s, 0.001, 0.85, rng) for s in range(3)])
+    low = pd.DataFrame([_run(s, 0.001, 0.75, rng) for s in range(3)])
+    same = pd.DataFrame([_run(s, 0.001, 0.75, rng) for s in range(3)])
+    d = stats.unpaired_difference(high, low, "A_avr", "A_avr", B=500)
+    assert d["delta"] == pytest.approx(high["A_avr"].mean() - low["A_avr"].mean())
+    assert 0 < d["lo"] < 0.1 < d["hi"] and d["p_positive"] == 1.0 and (d["n_a"], d["n_b"]) == (3, 3)
+    null = stats.unpaired_difference(same, low, "A_avr", "A_avr", B=500)
+    assert null["lo"] < 0 < null["hi"]
+    # a group without a value gives NaN, not an error
+    assert np.isnan(stats.unpaired_difference(high, low.assign(A_avr=np.nan), "A_avr", "A_avr")["lo"])
+
+
 def _record(tmp_path, name, created, a0=0.9, label="CIFAR-10 (JPEG copy)", seed=0, **cfg):
     config = {"dataset": "cifar10", "depth": 20, "lr": 0.001, "optimizer": "adam", "epochs": 20,
               "batch_size": 32, "seed": seed, "batch_norm": True, "profile": "cpu",

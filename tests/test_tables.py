@@ -64,10 +64,35 @@ def test_ablation_means_per_reading_over_the_sweeping_runs():
 
 
 def test_batchnorm_counts_bn_layers_and_shows_percent():
-    bn, table = tables.batchnorm(_means())
+    bn = tables.batchnorm(_means())
     assert set(bn.loc[bn["batch_norm"], "BN layers"]) == {claims.bn_layers(20), claims.bn_layers(32)}
     assert set(bn.loc[~bn["batch_norm"], "BN layers"]) == {0}
-    assert table.loc[("cifar10", 20), ("A_avr", True)] == pytest.approx(100 * (0.7 - 0.02))
+
+
+def test_batchnorm_gaps_read_each_reading_and_the_no_bn_sweep_for_all():
+    """BN rows take A_avr of the reading (their own column for the paper's); the model
+    without BN keeps its one sweep under every reading."""
+    etas = np.array([0.1, 0.2])
+    rows = []
+    for seed in range(2):
+        for bn, paper_x, folded_x in ((True, 0.5, 0.8), (False, 0.9, 0.9)):
+            acc = np.full((2, 4), 0.8)
+            rows.append({"dataset": "cifar10", "depth": 20, "lr": 0.001, "optimizer": "adam",
+                         "batch_norm": bn, "seed": seed, "status": "completed",
+                         "baseline_accuracy": 0.8, "reading": "all/array/additive",
+                         "A_avr": paper_x, "A_avr|folded/array/additive": folded_x if bn else np.nan,
+                         "A_avr|trainable/array/additive": np.nan,
+                         "draws": {"all/array/additive": (etas, acc * paper_x, 0.8),
+                                   "folded/array/additive": (etas, acc * folded_x, 0.8)}})
+    gaps = tables.batchnorm_gaps(pd.DataFrame(rows), B=50).set_index("reading")
+    assert gaps.loc["paper (all arrays)", "gap (pp)"] == pytest.approx(40.0)
+    assert gaps.loc["BN folded", "gap (pp)"] == pytest.approx(10.0)
+    assert gaps.loc["BN folded", "seeds with / without BN"] == "2 / 2"
+    assert np.isnan(gaps.loc["trainable only", "gap (pp)"])
+    sentence = tables.batchnorm_sentence(gaps.reset_index())
+    assert sentence.startswith("ResNet20 on CIFAR-10: a0 is 80.00 ± 0.00 % with BN")
+    assert "40.0 pp higher under the paper (all arrays) reading (95 % interval +40.0 to +40.0)" in sentence
+    assert "trainable" not in sentence and "nan" not in sentence
 
 
 def test_theory_tables_pivot_c_and_rename_for_the_csv():

@@ -147,6 +147,29 @@ def _seed_mean_bootstrap(per: np.ndarray, rng: np.random.Generator) -> np.ndarra
     return per[pick, np.arange(B)[:, None]].mean(axis=1)
 
 
+def unpaired_difference(a: pd.DataFrame, b: pd.DataFrame, metric_a: str, metric_b: str,
+                        B: int = B_DEFAULT, seed: int = 0, level: float = LEVEL) -> dict:
+    """Seed mean of ``metric_a`` over the runs ``a`` minus that of ``metric_b`` over ``b``,
+    for two different models (e.g. with and without BN: a seed does not pair them),
+    with a bootstrap interval (each group's seeds resampled on their own, and each
+    run's noise draws) and the fraction of resamples with a positive difference."""
+    a, b = a.dropna(subset=[metric_a]), b.dropna(subset=[metric_b])
+    if a.empty or b.empty:
+        return {"delta": np.nan, "lo": np.nan, "hi": np.nan, "p_positive": np.nan,
+                "n_a": len(a), "n_b": len(b)}
+    rng = np.random.default_rng(seed)
+
+    def boot(runs, metric):
+        return _seed_mean_bootstrap(
+            np.array([run_bootstrap(row, metric, B, rng) for _, row in runs.iterrows()]), rng)
+
+    d = boot(a, metric_a) - boot(b, metric_b)
+    q = (1 - level) / 2
+    return {"delta": float(a[metric_a].mean() - b[metric_b].mean()),
+            "lo": float(np.quantile(d, q)), "hi": float(np.quantile(d, 1 - q)),
+            "p_positive": float((d > 0).mean()), "n_a": len(a), "n_b": len(b)}
+
+
 PAIR = ["dataset", "depth", "optimizer", "batch_norm"]
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import claims, paper, studies
+from . import claims, paper, recipe, stats, studies
 from .noise_model import PAPER, label
 
 
@@ -78,15 +78,68 @@ def ablation(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, int] | Non
     return compact, full, n_models
 
 
-def batchnorm(means: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(seed means of the batchnorm study with their number of ``BN layers`` (0 without
-    BN), a0 and A_avr in % per dataset and depth, with and without BN)."""
+def batchnorm(means: pd.DataFrame) -> pd.DataFrame:
+    """The seed means of the batchnorm study with their number of ``BN layers`` (0
+    without BN), for its figure."""
     bn = studies.select(means, "batchnorm").copy()
     bn["BN layers"] = [claims.bn_layers(d) if b else 0
                        for d, b in zip(bn["depth"], bn["batch_norm"])]
-    table = bn.pivot_table(index=["dataset", "depth"], columns="batch_norm",
-                           values=["baseline_accuracy", "A_avr"])
-    return bn, (100 * table).round(2)
+    return bn
+
+
+def _pm(mean: float, std: float) -> str:
+    """A seed mean ± its std in % (the mean alone for one seed)."""
+    return f"{100 * mean:.2f}" + (f" ± {100 * std:.2f}" if np.isfinite(std) else "")
+
+
+def batchnorm_gaps(records: pd.DataFrame, B: int = stats.B_DEFAULT) -> pd.DataFrame:
+    """Per dataset, depth and noise reading (``claims.READINGS``): a0 and A_avr with and
+    without BN (seed mean ± std, %), the A_avr gap without minus with BN in pp and its 95 %
+    bootstrap interval (``stats.unpaired_difference``), and the seeds behind each side.
+    A model without BN has one sweep for every reading (``claims.under_reading``)."""
+    runs = claims.completed(studies.select(records, "batchnorm"))
+    rows = []
+    for (ds, depth), g in runs.groupby(["dataset", "depth"]):
+        with_bn, without = g[g["batch_norm"].astype(bool)], g[~g["batch_norm"].astype(bool)]
+        if with_bn.empty or without.empty:
+            continue
+        for name, reading in claims.READINGS.items():
+            col = "A_avr" if (with_bn["reading"] == reading).all() else f"A_avr|{reading}"
+            if col not in with_bn:
+                continue
+            d = stats.unpaired_difference(without, with_bn, "A_avr", col, B=B)
+            rows.append({"dataset": ds, "depth": depth, "reading": name,
+                         "seeds with / without BN": f"{d['n_b']} / {d['n_a']}",
+                         "a0 with BN": _pm(with_bn["baseline_accuracy"].mean(),
+                                           with_bn["baseline_accuracy"].std()),
+                         "a0 without BN": _pm(without["baseline_accuracy"].mean(),
+                                              without["baseline_accuracy"].std()),
+                         "A_avr with BN": _pm(with_bn[col].mean(), with_bn[col].std()),
+                         "A_avr without BN": _pm(without["A_avr"].mean(), without["A_avr"].std()),
+                         "gap (pp)": 100 * d["delta"], "low (pp)": 100 * d["lo"],
+                         "high (pp)": 100 * d["hi"]})
+    return pd.DataFrame(rows)
+
+
+def batchnorm_sentence(gaps: pd.DataFrame) -> str:
+    """How far A_avr moves without BN, under each reading, with its interval (one
+    sentence per dataset and depth of ``batchnorm_gaps``)."""
+    if gaps.empty:
+        return "No depth was trained both with and without BN."
+    out = []
+    for (ds, depth), g in gaps.dropna(subset=["gap (pp)"]).groupby(["dataset", "depth"]):
+        parts = [f"{abs(r['gap (pp)']):.1f} pp {'higher' if r['gap (pp)'] > 0 else 'lower'} "
+                 f"under the {r['reading']} reading (95 % interval {r['low (pp)']:+.1f} to "
+                 f"{r['high (pp)']:+.1f})" for _, r in g.iterrows()]
+        excl = [r["reading"] for _, r in g.iterrows() if r["low (pp)"] <= 0 <= r["high (pp)"]]
+        first = g.iloc[0]
+        out.append(f"ResNet{depth} on {recipe.DATASET_NAMES.get(ds, ds)}: a0 is "
+                   f"{first['a0 with BN']} % with BN and {first['a0 without BN']} % without. "
+                   "Without BN, A_avr is " + "; ".join(parts) + "."
+                   + (f" The interval includes 0 under the {' and '.join(excl)} reading"
+                      f"{'s' if len(excl) > 1 else ''}." if excl else
+                      " No interval includes 0."))
+    return " ".join(out)
 
 
 def optimizers(means: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
