@@ -50,9 +50,5 @@ display(*tables.per_dataset(t2))
 
 
 # %% tags=["hide-input"]
-inside = t2["paper_in_ci"].dropna()
-display(Markdown((f"The paper's value lies inside our interval in {int(inside.sum())} of "
-                  f"{len(inside)} cells" if len(inside) else
-                  "No cell has an interval yet: $a_0$ varies with the training seed only, and "
-                  "each cell has one seed") + f" (scale: {study.scale}). "
+display(Markdown(paper.offset_sentence(t2, "$a_0$") + f" Scale: {study.scale}. "
                  + study.say(claims.claim1(study.means))))

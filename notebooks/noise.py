@@ -76,7 +76,7 @@ display(Markdown(("Not run at this scale: " + ", ".join(absent) + ". " if absent
 
 # %% tags=["hide-input"]
 t3 = paper.with_intervals(stats.cell_intervals(study.records, metrics=("A_avr",)), "table3")
-display(*tables.per_dataset(t3))
+display(*tables.per_dataset(t3), Markdown(paper.offset_sentence(t3, "$A_{avr}$")))
 display(*(Markdown(study.say(claim(study.means))) for claim in (claims.claim3, claims.claim6)))
 
 

@@ -81,6 +81,12 @@ def test_the_paper_value_is_judged_only_against_an_interval():
     t = paper.with_intervals(stats.cell_intervals(pd.DataFrame(rows), B=50), "table2")
     # the paper's 91.27 % (Table II, ResNet20, CIFAR-10, lr 0.001) lies in [90, 95]
     assert t["paper_in_ci"].tolist() == [True]
+    # our mean 92.5 is 1.23 pp above the paper's 91.27
+    assert paper.offset_sentence(t, "a0") == (
+        "In the one cell that both have, our a0 lies 1.2 pp above the paper's; the paper's "
+        "value is inside our 95 % interval in 1 of the 1 cell with an interval.")
+    t.loc[0, "paper_pct"] = np.nan
+    assert paper.offset_sentence(t, "a0") == "No cell of ours has a paper value of a0."
 
 
 def test_paired_differences_see_a_small_effect_that_seeds_would_hide():

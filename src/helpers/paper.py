@@ -94,3 +94,25 @@ def with_intervals(ci: pd.DataFrame, name: str) -> pd.DataFrame:
                                   (out["paper_pct"] >= out["ci_low_pct"] - 1e-9)
                                   & (out["paper_pct"] <= out["ci_high_pct"] + 1e-9))
     return out.reset_index(drop=True)
+
+
+def offset_sentence(t: pd.DataFrame, metric: str) -> str:
+    """How far our seed means lie from the paper's values (``with_intervals``), in the
+    cells that have both, and in how many the paper's value is inside our interval."""
+    both = t.dropna(subset=["ours_pct", "paper_pct"])
+    if both.empty:
+        return f"No cell of ours has a paper value of {metric}."
+    d = both["ours_pct"] - both["paper_pct"]
+    inside = both["paper_in_ci"].dropna()
+    if len(d) == 1:
+        where = (f"In the one cell that both have, our {metric} lies {abs(d.iloc[0]):.1f} pp "
+                 f"{'below' if d.iloc[0] < 0 else 'above'} the paper's")
+    elif (d < 0).all() or (d > 0).all():
+        where = (f"In the {len(d)} cells that both have, our {metric} lies {abs(d).min():.1f} to "
+                 f"{abs(d).max():.1f} pp {'below' if (d < 0).all() else 'above'} the paper's "
+                 f"(median {d.median():+.1f} pp)")
+    else:
+        where = (f"In the {len(d)} cells that both have, our {metric} lies between "
+                 f"{d.min():+.1f} and {d.max():+.1f} pp from the paper's (median {d.median():+.1f} pp)")
+    return (where + f"; the paper's value is inside our 95 % interval in {int(inside.sum())} "
+            f"of the {len(inside)} cell{'' if len(inside) == 1 else 's'} with an interval.")
