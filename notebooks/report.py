@@ -61,7 +61,8 @@ with pd.option_context("display.max_colwidth", None):
 
 # %% tags=["hide-input"]
 counts = table["verdict"].value_counts()
-display(Markdown("Of the eight claims, " + ", ".join(f"{n} {k}" for k, n in counts.items()) + "."))
+display(Markdown("Of the eight claims, " + ", ".join(f"{n} {k}" for k, n in counts.items()) + ". "
+                 + claims.settled_sentence(table)))
 for v in verdicts:
     display(Markdown(f"**Claim {v.claim}.** {v.statement}\n\n- paper: {v.paper or 'n/a'}\n"
                      f"- ours: {v.ours or 'n/a'}\n- verdict: **{v.outcome}** ({v.statistic or 'no statistic'})"))

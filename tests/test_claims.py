@@ -315,3 +315,16 @@ def test_claims_5_and_6_are_not_tested_at_a_scale_without_their_runs():
                         & ~some_sgd["optimizer"].isin(["nadam", "adamax"])]
     assert len(some_sgd) == 9        # SGD variants only: planned but incomplete
     assert _by_claim(some_sgd)[5].outcome == "no data"
+
+
+def test_settled_sentence_names_the_verdicts_the_bootstrap_does_not_settle():
+    t = pd.DataFrame({"claim": [1, 2, 5, 7], "value": [0.01, 0.9, np.nan, -1.0],
+                      "same_verdict": [1.0, 0.38, 1.0, 0.515]})
+    assert claims.settled_sentence(t) == (
+        "Not settled at this scale: claims 2 (38 %), 7 (52 %) come out the same in fewer than "
+        "90 % of the bootstrap resamples, so more seeds could change them. The other tested "
+        "claims come out the same in at least 100 %.")
+    assert claims.settled_sentence(t[t["claim"] != 2].assign(same_verdict=[0.95, 1.0, 0.92])) == (
+        "Every tested claim comes out the same in at least 90 % of the bootstrap resamples "
+        "(lowest: 92 %).")
+    assert claims.settled_sentence(t[t["claim"] == 5]) == "No claim could be tested on these records."

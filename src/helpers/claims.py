@@ -34,6 +34,7 @@ BASELINE_RANGE_PP = 3.5
 MONOTONE_TOL = 0.01          # claim 2: A^x may rise by at most 0.01 between noise levels
 CLAIM7_RHO = 0.3             # claim 7: a partial rank correlation of -0.3 or below holds
 SWEET_SPOT = (0.0005, 0.001)  # claim 4, ResNet20 on CIFAR-10
+SETTLED = 0.9                # a verdict is settled when >= 90 % of bootstrap resamples give it
 
 
 @dataclass
@@ -468,6 +469,26 @@ def stability(df: pd.DataFrame, B: int = 200, seed: int = 0, level: float = 0.95
         rows.append({"claim": v.claim, "verdict": v.outcome, "value": v.value,
                      "ci_low": lo, "ci_high": hi, "same_verdict": same})
     return pd.DataFrame(rows)
+
+
+def settled_sentence(table: pd.DataFrame) -> str:
+    """Which tested verdicts of ``verdict_table`` (with ``stability``) are settled: the
+    same outcome in at least ``SETTLED`` of the bootstrap resamples."""
+    tested = table[table["value"].notna() & table["same_verdict"].notna()]
+    if tested.empty:
+        return "No claim could be tested on these records."
+    weak = tested[tested["same_verdict"] < SETTLED]
+    if weak.empty:
+        return (f"Every tested claim comes out the same in at least {100 * SETTLED:.0f} % of the "
+                f"bootstrap resamples (lowest: {100 * tested['same_verdict'].min():.0f} %).")
+    names = ", ".join(f"{c} ({100 * s:.0f} %)" for c, s in zip(weak["claim"], weak["same_verdict"]))
+    rest = tested.drop(weak.index)
+    return (f"Not settled at this scale: claim{'s' if len(weak) > 1 else ''} {names} "
+            f"come{'s' if len(weak) == 1 else ''} out the same in fewer than "
+            f"{100 * SETTLED:.0f} % of the bootstrap resamples, so more seeds could change "
+            f"{'them' if len(weak) > 1 else 'it'}."
+            + (f" The other tested claims come out the same in at least "
+               f"{100 * rest['same_verdict'].min():.0f} %." if len(rest) else ""))
 
 
 def sentence(v: Verdict, caveat: str | None = None) -> str:
