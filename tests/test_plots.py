@@ -148,3 +148,26 @@ def test_batchnorm_and_optimizer_figures_show_percent():
     heights = [p.get_height() for p in fig.axes[0].patches]
     assert heights == [90.0, 80.0, 91.0, 85.0]
     plots.plt.close(fig)
+
+
+def _history(lrs=(0.001, 0.0005), seeds=(0, 1), epochs=6):
+    rows = []
+    for lr in lrs:
+        for seed in seeds:
+            for e in range(1, epochs + 1):
+                rows.append({"dataset": "cifar10", "depth": 20, "lr": lr, "optimizer": "adam",
+                             "batch_norm": True, "seed": seed, "epoch": e,
+                             "epoch_lr": lr if e <= 3 else lr / 10, "loss": 1.0 / e,
+                             "accuracy": 0.5, "test_accuracy": 0.5 + 0.05 * e + 0.01 * seed})
+    return pd.DataFrame(rows)
+
+
+def test_test_curves_draw_the_seed_mean_per_lr_and_mark_the_lr_drop():
+    fig = plots.test_curves(_history())
+    ax = fig.axes[0]
+    lines = {line.get_label(): line for line in ax.get_lines() if not line.get_label().startswith("_")}
+    assert set(lines) == {"lr = 0.0005 (2 seeds)", "lr = 0.001 (2 seeds)"}
+    assert lines["lr = 0.001 (2 seeds)"].get_ydata()[0] == pytest.approx(100 * (0.55 + 0.005))
+    assert to_hex(lines["lr = 0.001 (2 seeds)"].get_color()) == to_hex(plots.lr_colour(0.001))
+    drops = [line.get_xdata()[0] for line in ax.get_lines() if line.get_linestyle() == ":"]
+    assert drops == [pytest.approx(3.5)]

@@ -252,6 +252,17 @@ def test_load_records(tmp_path, config):
     assert df.loc["key-b", "path"] == str(folder / "deep" / "b.json")
 
 
+def test_histories_read_every_completed_run_epoch_by_epoch(tmp_path, config):
+    two = HISTORY + [{**HISTORY[0], "epoch": 2, "lr": 0.0001, "test_accuracy": 0.4}]
+    results.write_record(tmp_path / "a.json", _record(config, "key-a", SWEEP_A, FakeTrain(history=two)))
+    results.write_record(tmp_path / "d.json", _record(
+        {**config, "seed": 5}, "key-d", None, FakeTrain(status="diverged", history=HISTORY)))
+    h = results.histories(results.load_records(tmp_path))
+    assert h["epoch"].tolist() == [1, 2] and (h["seed"] == config["seed"]).all()   # diverged: left out
+    assert h["test_accuracy"].tolist() == [0.25, 0.4] and h["epoch_lr"].tolist() == [0.001, 0.0001]
+    assert results.histories(results.load_records(tmp_path).iloc[:0]).empty
+
+
 def test_load_records_of_empty_folder(tmp_path):
     df = results.load_records(tmp_path)
     assert isinstance(df, pd.DataFrame) and len(df) == 0

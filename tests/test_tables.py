@@ -138,3 +138,19 @@ def test_breakage_sets_predicted_beside_observed_and_counts_the_draws():
     # sd = sqrt(10 (0.5 * 0.5 + 0.9 * 0.1)) = 1.84
     assert text == ("Over 2 models and 40 draws, the BN variances predict 24.0 ± 1.8 broken "
                     "draws (binomial standard deviation); the sweeps saw 24.")
+
+
+def test_training_sentence_reports_the_late_change_and_the_lr_drops():
+    rows = [{"dataset": "cifar10", "depth": 20, "lr": 0.001, "optimizer": "adam", "batch_norm": True,
+             "seed": s, "epoch": e, "epoch_lr": 0.001 if e <= 4 else 0.0001,
+             "test_accuracy": 0.80 + (0.01 * e if e <= 4 else 0.04 + 0.001 * s * (e - 4))}
+            for s in (0, 1) for e in range(1, 9)]
+    text = tables.training_sentence(pd.DataFrame(rows), last=4)
+    # seed 0 flat after epoch 4 (0.00 pp), seed 1 +0.4 pp over the last 4 epochs
+    assert text == ("The step schedule lowers the LR after epoch 4 of 8. Over the last 4 epochs, "
+                    "the test accuracy of a run changed by +0.20 pp on average (largest change "
+                    "0.40 pp, over 2 runs).")
+    assert tables.training_sentence(pd.DataFrame(rows[:3]), last=4) == (
+        "The runs are 3 epochs long: too short to judge convergence.")
+    flat = pd.DataFrame(rows).assign(epoch_lr=0.001)
+    assert tables.training_sentence(flat, last=4).startswith("The LR stays constant for the 8 epochs. ")

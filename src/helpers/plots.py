@@ -109,6 +109,32 @@ def training_curves(history: list[dict], title: str = "", synthetic: bool = Fals
     return fig
 
 
+def test_curves(hist: pd.DataFrame, synthetic: bool = False):
+    """Test accuracy (%) against the epoch, one line per LR (seed mean; band: range over
+    seeds), models with BN solid and without BN dashed; dotted lines where the LR drops.
+    ``hist``: ``results.histories``."""
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH * 0.75, 3.8), layout="constrained")
+    for (bn, lr), g in hist.groupby(["batch_norm", "lr"]):
+        acc = 100 * g.pivot_table(index="epoch", columns="seed", values="test_accuracy")
+        n = acc.shape[1]
+        label = (f"lr = {lr:g}" + ("" if bn else ", no BN")
+                 + f" ({n} seed{'s' if n > 1 else ''})")
+        ax.plot(acc.index, acc.mean(axis=1), color=lr_colour(lr), marker=lr_marker(lr),
+                markersize=4, ls="-" if bn else "--", label=label)
+        if n > 1:
+            ax.fill_between(acc.index, acc.min(axis=1), acc.max(axis=1), color=lr_colour(lr),
+                            alpha=0.15, lw=0)
+    first = hist[hist["seed"] == hist["seed"].min()].groupby("epoch")["epoch_lr"].first()
+    for e in first.index[first.diff() < 0]:
+        ax.axvline(e - 0.5, color="grey", ls=":", lw=1)
+    ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
+    ax.set_ylabel("test accuracy (%)")
+    ax.legend(fontsize=8, ncol=2, loc="lower right")
+    stamp(fig, synthetic)
+    return fig
+
+
 def noise_curve(summary: pd.DataFrame, lr: float, title: str = "", synthetic: bool = False,
                 paper: pd.DataFrame | None = None):
     """Normalized accuracy A^x (%) against the noise form factor eta (%), with the

@@ -330,6 +330,21 @@ def deduplicate(df: pd.DataFrame) -> pd.DataFrame:
     return order[~dup].sort_index().reset_index(drop=True)
 
 
+def histories(df: pd.DataFrame) -> pd.DataFrame:
+    """The training history of every completed run of ``df`` (``load_records`` rows), one
+    row per epoch: the run's cell and seed, epoch, learning rate, loss, training and
+    test accuracy. Read from the records themselves (``load_records`` does not keep it)."""
+    cols = ["dataset", "depth", "lr", "optimizer", "batch_norm", "seed"]
+    rows = []
+    for _, run in df[df["status"] == "completed"].iterrows():
+        for h in read_record(run["path"]).get("history") or []:
+            rows.append({**{c: run[c] for c in cols}, "epoch": h["epoch"], "epoch_lr": h["lr"],
+                         "loss": h.get("loss"), "accuracy": h.get("accuracy"),
+                         "test_accuracy": h.get("test_accuracy")})
+    return pd.DataFrame(rows, columns=cols + ["epoch", "epoch_lr", "loss", "accuracy",
+                                              "test_accuracy"])
+
+
 def provenance(df: pd.DataFrame) -> str:
     """One markdown paragraph saying which runs a page's numbers come from."""
     if df.empty:

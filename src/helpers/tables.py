@@ -142,6 +142,29 @@ def batchnorm_sentence(gaps: pd.DataFrame) -> str:
     return " ".join(out)
 
 
+def training_sentence(hist: pd.DataFrame, last: int = 4) -> str:
+    """How much the test accuracy still moved in the last ``last`` epochs (per run, then
+    the mean and the largest over runs), and where the schedule dropped the LR, from
+    ``results.histories``: does the compressed schedule leave the models converged?"""
+    if hist.empty:
+        return "No record holds a training history."
+    runs = hist.groupby(["dataset", "depth", "lr", "optimizer", "batch_norm", "seed"])
+    gain = 100 * runs["test_accuracy"].apply(
+        lambda t: t.iloc[-1] - t.iloc[-1 - last] if len(t) > last else np.nan).dropna()
+    first = next(iter(runs))[1].sort_values("epoch")
+    drops = first["epoch"][first["epoch_lr"].diff() < 0].tolist()
+    epochs = int(hist["epoch"].max())
+    if gain.empty:
+        return (f"The runs are {epochs} epoch{'s' if epochs > 1 else ''} long: too short to "
+                "judge convergence.")
+    schedule = (f"The step schedule lowers the LR after epoch{'s' if len(drops) > 1 else ''} "
+                + ", ".join(str(d - 1) for d in drops) + f" of {epochs}." if drops else
+                f"The LR stays constant for the {epochs} epochs.")
+    return (schedule + f" Over the last {last} "
+            f"epochs, the test accuracy of a run changed by {gain.mean():+.2f} pp on average "
+            f"(largest change {gain.abs().max():.2f} pp, over {len(gain)} runs).")
+
+
 def optimizers(means: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(a0, A_avr, both side by side): the optimizers at lr = 0.00075 beside the
     paper's Figure 3, in %."""
