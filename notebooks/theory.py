@@ -130,9 +130,7 @@ if len(th):
 both = th.dropna(subset=["bound", "A_avr"]) if len(th) else th
 if len(both):
     plots.show(plots.theory_resistance(both, dataset, study.synthetic), "fig-theory-resistance")
-display(Markdown((f"{len(both)} model(s) shown. Across LRs the bound mostly follows the LR "
-                  "itself, which claim 3 already tests; the verdict on claim 7 (below) "
-                  "therefore asks a different question." if len(both) else
+display(Markdown((theory.bound_sentence(both) if len(both) else
                   "No model with both a gradient-noise measurement and a noise sweep.")
                  + (f" **{plots.SMOKE_NOTE}: this says nothing about the paper.**"
                     if study.synthetic else "")))

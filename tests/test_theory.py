@@ -298,3 +298,18 @@ def test_regression_demo_follows_the_law():
     assert demo["slope_fpc_corrected"] == pytest.approx(-1, abs=0.05)
     assert demo["slope"] < demo["slope_fpc_corrected"]           # the finite-sample factor
     assert "at |B| = 1 the variance is C itself" in theory.regression_sentence(demo)
+
+
+def test_bound_sentence_gives_the_rank_correlations_and_reads_them():
+    from helpers import theory as th
+
+    lr = np.array([0.0005, 0.001, 0.002, 0.004])
+    t = pd.DataFrame({"lr": lr, "C": [400.0, 300.0, 200.0, 100.0], "A_avr": [0.9, 0.8, 0.7, 0.6]})
+    t["bound"] = lr ** 2 * t["C"] / 32
+    text = th.bound_sentence(t)
+    assert text.startswith("Over 4 models, the bound's rank correlation with the LR is +1.00, "
+                           "C's is -1.00, and the bound's with A_avr is -1.00. Across LRs the "
+                           "bound thus mostly follows the LR")
+    t["bound"] = [3.0, 1.0, 4.0, 2.0]        # a bound unrelated to the LR (rank rho +0.20)
+    assert "+0.20" in th.bound_sentence(t) and "more than the LR in disguise" in th.bound_sentence(t)
+    assert th.bound_sentence(t.iloc[:2]).endswith("too few for a rank correlation.")

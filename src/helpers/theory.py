@@ -320,6 +320,26 @@ def law_sentence(fit: dict) -> str:
             f"by at most {100 * fit['gap_max']:.1f} % (median {100 * fit['gap_median']:.1f} %).")
 
 
+def bound_sentence(table: pd.DataFrame) -> str:
+    """What the bound adds to the LR: rank correlations, over the models of ``table``
+    (``from_records``, with A_avr), of the bound with the LR, of C with the LR, and of
+    the bound with A_avr."""
+    t = table.dropna(subset=["bound", "A_avr"])
+    if len(t) < 3:
+        return f"{len(t)} model(s) with a bound and a noise sweep: too few for a rank correlation."
+
+    def rho(a, b):
+        return float(t[a].rank().corr(t[b].rank()))
+
+    follows = abs(rho("lr", "bound")) >= 0.8
+    return (f"Over {len(t)} models, the bound's rank correlation with the LR is "
+            f"{rho('lr', 'bound'):+.2f}, C's is {rho('lr', 'C'):+.2f}, and the bound's with "
+            f"A_avr is {rho('bound', 'A_avr'):+.2f}. "
+            + ("Across LRs the bound thus mostly follows the LR, which claim 3 already tests"
+               if follows else "The bound is thus more than the LR in disguise")
+            + "; claim 7 (below) asks whether C explains what the LR does not, within each LR.")
+
+
 # --------------------------------------------------------------------------
 # a problem with exact numbers: linear regression
 # --------------------------------------------------------------------------
