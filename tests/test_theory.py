@@ -310,6 +310,6 @@ def test_bound_sentence_gives_the_rank_correlations_and_reads_them():
     assert text.startswith("Over 4 models, the bound's rank correlation with the LR is +1.00, "
                            "C's is -1.00, and the bound's with A_avr is -1.00. Across LRs the "
                            "bound thus mostly follows the LR")
-    t["bound"] = [3.0, 1.0, 4.0, 2.0]        # a bound unrelated to the LR (rank rho +0.20)
-    assert "+0.20" in th.bound_sentence(t) and "more than the LR in disguise" in th.bound_sentence(t)
+    t["bound"] = [3.0, 1.0, 4.0, 2.0]        # a bound unrelated to the LR (rank rho 0)
+    assert "with the LR is +0.00" in th.bound_sentence(t) and "more than the LR in disguise" in th.bound_sentence(t)
     assert th.bound_sentence(t.iloc[:2]).endswith("too few for a rank correlation.")
