@@ -51,12 +51,12 @@ stability = claims.stability(study.records, B=200)
 
 # %% tags=["hide-input"]
 table = claims.verdict_table(verdicts, stability)
-display(Markdown(f"**Scale of every verdict below:** {verdicts[0].scale}."
-                 + (f" **Indicative only: {verdicts[0].indicative}.**"
-                    if verdicts[0].indicative else "")))
+display(Markdown(f"**Scale of the records:** {study.scale}. A verdict is *indicative only* "
+                 "when the cells it rests on have too few seeds or synthetic data (the last "
+                 "column says why)."))
 with pd.option_context("display.max_colwidth", None):
     display(table[["claim", "statement", "verdict", "statistic", "value", "ci_low", "ci_high",
-                   "same_verdict"]].rename(columns={"same_verdict": "same"})
+                   "same_verdict", "indicative only"]].rename(columns={"same_verdict": "same"})
             .style.hide(axis="index").format(precision=3, escape="html"))
 
 # %% tags=["hide-input"]

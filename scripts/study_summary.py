@@ -47,7 +47,8 @@ def cell_table(done: pd.DataFrame) -> pd.DataFrame:
 def verdict_table(records: pd.DataFrame) -> pd.DataFrame:
     vs = claims.verdicts(records)
     return pd.DataFrame({"claim": [v.claim for v in vs], "verdict": [v.outcome for v in vs],
-                         "statistic": [v.statistic for v in vs]})
+                         "statistic": [v.statistic for v in vs],
+                         "indicative only": [v.indicative or "no" for v in vs]})
 
 
 def compute(records: pd.DataFrame) -> str:

@@ -67,6 +67,21 @@ def test_indicative_with_one_seed_and_with_synthetic_data():
     assert "synthetic" in v[3].indicative
 
 
+def test_a_claim_is_indicative_only_through_the_cells_it_rests_on():
+    """The optimizers study has one seed by design: it makes claim 5 indicative, not the
+    LR claims; the no-BN model with one seed makes claim 8 indicative."""
+    df = _paperlike()
+    df = df[(df["optimizer"] == "adam") | (df["seed"] == 0)]
+    v = _by_claim(df)
+    assert "1 training seed(s)" in v[5].indicative and "1-3 seed(s) per cell" in v[5].scale  # Adam: 3
+    assert all(v[k].indicative == "" for k in (1, 2, 3, 4, 6, 7, 8))
+    assert "3 seed(s) per cell" in v[1].scale
+    assert claims.claim_caveat(df, 1) == "" and "1 training seed(s)" in claims.claim_caveat(df, 5)
+    nobn_one_seed = df[df["batch_norm"] | (df["seed"] == 0)]
+    assert "1 training seed(s)" in _by_claim(nobn_one_seed)[8].indicative
+    assert _by_claim(nobn_one_seed)[3].indicative == ""
+
+
 def test_claim1_fails_when_the_baseline_moves_with_lr():
     df = _paperlike()
     df.loc[(df["dataset"] == "cifar10") & (df["depth"] == 56) & (df["lr"] == 0.0015), "baseline_accuracy"] = 0.85

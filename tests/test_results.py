@@ -330,12 +330,38 @@ def test_study_carries_what_every_page_opens_with(tmp_path):
     assert study.provenance.startswith("From 3 run records (2 completed, 1 diverged)")
     # the caveat is stated once, at the top; each verdict points there
     assert study.provenance.endswith("*Indicative only: 2 training seed(s) per cell; a verdict "
-                                     "needs >= 3.* This holds for every verdict on this page.")
-    v = claims.claim1(study.means)
+                                     "needs >= 3.* Each verdict on this page says whether this "
+                                     "holds for the cells it rests on.")
+    # one LR gives claim 1 no data; as a verdict, it would point to the page's caveat
+    v = dataclasses.replace(claims.claim1(study.means), outcome="held")
     assert study.say(v).endswith(" *Indicative only: see the top of the page.*")
     assert study.caveat not in study.say(v)
     with pytest.raises(dataclasses.FrozenInstanceError):
         study.caveat = ""
+
+
+def test_a_verdict_sentence_gives_the_caveat_of_its_own_cells(tmp_path):
+    """The page's caveat comes from its weakest cell (one SGD seed); claim 1 rests on the
+    LR cell with two seeds, so its sentence gives that reason, not the page's."""
+    from helpers import claims
+
+    for key, seed, opt, lr in (("a", 0, "adam", 0.001), ("b", 1, "adam", 0.001),
+                               ("s", 0, "sgd", 0.00075)):
+        results.write_record(tmp_path / f"{key}.json", {
+            "record_version": 1, "key": key, "status": "completed", "synthetic_data": False,
+            "created": "2026-01-01", "data": {"label": "CIFAR-10 (copy)"},
+            "config": {"dataset": "cifar10", "depth": 20, "lr": lr, "optimizer": opt,
+                       "batch_norm": True, "seed": seed, "profile": "cpu", "epochs": 20},
+            "baseline_accuracy": 0.8,
+            "environment": {"keras_backend": "jax", "device": "cpu", "git": {"commit": None}}})
+    study = results.load_study(tmp_path, "cpu")
+    assert study.caveat == "1 training seed(s) per cell; a verdict needs >= 3"
+    held = {c: dataclasses.replace(f(study.means), outcome="held")
+            for c, f in ((1, claims.claim1), (5, claims.claim5))}
+    said = study.say(held[1])
+    assert said.endswith("*Indicative only: 2 training seed(s) per cell; a verdict needs >= 3.*")
+    assert "see the top" in study.say(held[5])
+    assert "Indicative" not in study.say(claims.claim6(study.means))   # not tested: no verdict
 
 
 def test_code_sha256_names_the_code_not_its_caches(tmp_path):

@@ -78,3 +78,16 @@ def test_compute_sums_the_epochs_and_the_sweeps(summary):
     text = summary.compute(records)
     assert text.startswith(f"{len(records)} records: training {train / 3600:.2f} h, "
                            f"noise sweeps {noise / 3600:.2f} h, in all {(train + noise) / 3600:.2f} h")
+
+
+def test_verdict_table_gives_each_claims_own_caveat(summary):
+    from helpers import claims, results
+
+    records = results.load_study(SMOKE).records
+    table = summary.verdict_table(records).set_index("claim")
+    for v in claims.verdicts(records):
+        assert table.loc[v.claim, "verdict"] == v.outcome
+        assert table.loc[v.claim, "indicative only"] == (v.indicative or "no")
+    # smoke records are synthetic: every tested claim says so
+    tested = table[~table["verdict"].isin(claims.UNTESTED)]
+    assert len(tested) and tested["indicative only"].str.contains("synthetic").all()

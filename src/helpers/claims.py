@@ -112,6 +112,7 @@ def _pct(v) -> str:
 # the outcome of a claim whose runs the study's scale leaves out (not "no data": nothing
 # is missing that the study planned)
 NOT_TESTED = "not tested at this scale"
+UNTESTED = (NOT_TESTED, "cannot be tested", "no data")  # outcomes that are no verdict
 ONE_DEPTH = " (one depth)"   # claims 3 and 8 with one depth: only their first half is tested
 
 
@@ -385,19 +386,39 @@ def scale(df: pd.DataFrame) -> str:
             f"{', '.join(sorted(df['profile'].unique()))} (the paper: 200 epochs, one run per cell)")
 
 
+# The studies (``studies.STUDIES``) whose cells each claim rests on: a claim's verdict is
+# indicative only when *its* cells have too few seeds (the optimizers study, run with one
+# seed by design, does not make the LR claims indicative).
+CLAIM_STUDIES = {1: ("lr",), 2: ("lr",), 3: ("lr",), 4: ("lr", "lr_outside"),
+                 5: ("optimizers",), 6: ("lr",), 7: ("lr",), 8: ("batchnorm",)}
+
+
+def claim_records(df: pd.DataFrame, claim: int) -> pd.DataFrame:
+    """The records of the studies claim ``claim`` rests on (all of ``df`` if it has none)."""
+    rows = select(df, *CLAIM_STUDIES[claim]) if not df.empty else df
+    return rows if not rows.empty else df
+
+
+def claim_caveat(df: pd.DataFrame, claim: int) -> str:
+    """Why the verdict on ``claim`` is indicative only ("" when it is a verdict): the
+    ``caveat`` of the records it rests on."""
+    return caveat(claim_records(df, claim))
+
+
 def verdicts(df: pd.DataFrame) -> list[Verdict]:
-    """The eight verdicts from a table of run records (``results.load_records``)."""
+    """The eight verdicts from a table of run records (``results.load_records``), each
+    with the scale and caveat of the records it rests on (``CLAIM_STUDIES``)."""
     done = completed(df)
     if done.empty:
         return [Verdict(i, "", "", "no completed run", "", "no data") for i in range(1, 9)]
     m = cell_means(done)
     out = [claim1(m), claim2(done), claim3(m), claim4(m), claim5(m), claim6(m), claim7(done),
            claim8(m)]
-    why, at = caveat(done), scale(done)
-    n_div = int((df["status"] == "diverged").sum())
     for v in out:
-        v.indicative = why
-        v.scale = at + (f"; {n_div} diverged run(s) left out of the means" if n_div else "")
+        rows = claim_records(df, v.claim)
+        n_div = int((rows["status"] == "diverged").sum())
+        v.indicative = "" if v.outcome in UNTESTED else caveat(rows)  # nothing to qualify
+        v.scale = scale(rows) + (f"; {n_div} diverged run(s) left out of the means" if n_div else "")
     return out
 
 

@@ -385,8 +385,11 @@ class Study:
         return "see the top of the page" if self.caveat else ""
 
     def say(self, verdict) -> str:
-        """A claim's verdict as a sentence, pointing to the caveat stated once per page."""
-        return claims.sentence(verdict, self.note)
+        """A claim's verdict as a sentence with the caveat of the cells it rests on
+        (``claims.claim_caveat``): none, the page's (stated once, at the top), or its own."""
+        why = ("" if verdict.outcome in claims.UNTESTED
+               else claims.claim_caveat(self.records, verdict.claim))
+        return claims.sentence(verdict, self.note if why and why == self.caveat else why)
 
 
 def load_study(results_dir: str | Path, profile: str | None = None) -> Study:
@@ -404,8 +407,8 @@ def load_study(results_dir: str | Path, profile: str | None = None) -> Study:
     df = df.reset_index(drop=True)
     done = claims.completed(df)
     caveat = claims.caveat(df)
-    text = provenance(df) + (f"\n\n*Indicative only: {caveat}.* This holds for every "
-                             "verdict on this page." if caveat else "")
+    text = provenance(df) + (f"\n\n*Indicative only: {caveat}.* Each verdict on this page "
+                             "says whether this holds for the cells it rests on." if caveat else "")
     return Study(records=df, done=done, means=claims.cell_means(done),
                  data="; ".join(sorted(df["data"].dropna().unique())) or "unknown data",
                  synthetic=bool(df["synthetic_data"].any()), caveat=caveat,
