@@ -62,11 +62,10 @@ display(Markdown(study.say(claims.claim8(study.means))))
 #
 # Under the paper's reading the BN moving statistics receive noise too, and a
 # negative noisy variance turns a whole model's output into NaN; a BN model has
-# such arrays, a model without BN has none. Claim 8 recomputed with noise on the
-# trainable arrays only, and with BN folded into the convolutions (how
-# inference hardware maps BN):
-
-# %% [markdown]
+# such arrays, a model without BN has none. So the gap is measured again with
+# noise on the trainable arrays only, and with BN folded into the convolutions
+# (how inference hardware maps BN).
+#
 # How large is the gap, and how sure is it? $A_{avr}$ without BN minus with BN
 # (percentage points) under each reading, with a 95 % bootstrap interval: the seeds
 # of each model resampled on their own (a seed does not pair a model with its
@@ -77,6 +76,9 @@ display(Markdown(study.say(claims.claim8(study.means))))
 gaps = tables.batchnorm_gaps(study.records)
 display(tables.styled(gaps.drop(columns=["a0 with BN", "a0 without BN"]), precision=1),
         Markdown(tables.batchnorm_sentence(gaps)))
+
+# %% [markdown]
+# Claim 8 recomputed under each reading:
 
 # %% tags=["hide-input"]
 readings = claims.across_readings(study.records, claims=(8,))

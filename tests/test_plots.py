@@ -141,6 +141,7 @@ def test_batchnorm_and_optimizer_figures_show_percent():
     fig = plots.batchnorm(bn)
     ys = [c.lines[0].get_ydata()[0] for c in fig.axes[0].containers]   # with BN, without
     assert ys == pytest.approx([70.0, 80.0])
+    assert len(fig.axes) == 1 and fig.axes[0].get_title() == "CIFAR-10"   # no empty panel
     plots.plt.close(fig)
     frame = pd.DataFrame({"optimizer": ["adam", "sgd"], "ours_pct": [90.0, 80.0],
                           "paper_pct": [91.0, 85.0]})

@@ -383,9 +383,10 @@ def batchnorm(bn: pd.DataFrame, synthetic: bool = False):
     from .claims import bn_layers
 
     datasets = sorted(bn["dataset"].unique())
-    fig, axes = plt.subplots(1, max(2, len(datasets)), figsize=(PAGE_WIDTH, 3.6),
-                             layout="constrained")
-    for ax, dataset in zip(axes, datasets):
+    n = max(1, len(datasets))   # a panel per dataset in the records, none left empty
+    fig, axes = plt.subplots(1, n, figsize=(PAGE_WIDTH * (0.6 if n == 1 else 1), 3.6),
+                             layout="constrained", squeeze=False)
+    for ax, dataset in zip(axes[0], datasets):
         g = bn[bn["dataset"] == dataset]
         for flag, style in ((True, "o-"), (False, "s--")):
             h = g[g["batch_norm"] == flag].sort_values("depth")
@@ -394,7 +395,7 @@ def batchnorm(bn: pd.DataFrame, synthetic: bool = False):
                         label="with BN" if flag else "without BN")
         ax.set_xlabel("BN layers of the BN model (depth - 1)")
         ax.set_ylabel("average normalized accuracy $A_{avr}$ (%)")
-        ax.set_title(dataset.upper())
+        ax.set_title(DATASET_NAMES.get(dataset, dataset))
         ax.legend()
     stamp(fig, synthetic)
     return fig
