@@ -256,7 +256,8 @@ def test_theory_notebook_reads_records_and_defers_to_claim7(tmp_path, rng):
     assert "SMOKE RUN on synthetic data" in text
     assert "4 with a gradient-noise measurement; 1 older record(s) without one skipped" in text
     # the page shows the models and defers the verdict to claim 7 (LR held fixed)
-    assert "4 model(s) shown" in text and "Claim 7" in text
+    assert "Over 4 models, the bound's rank correlation with the LR is" in text and "Claim 7" in text
+    assert "the bound's with A_avr is -1.00" in text
     assert "the law says -1" in text                         # the live demonstration ran
 
 
