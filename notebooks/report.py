@@ -47,7 +47,9 @@ stability = claims.stability(study.records, B=200)
 # Each verdict rests on one number (`value`). Its 95 % interval and the share of
 # bootstrap resamples giving the same verdict (`same`) come from resampling the
 # training seeds (one draw shared by every cell, so LRs stay paired) and the
-# noise draws inside each run.
+# noise draws inside each run. `defined` is the share of resamples in which the
+# number can be computed at all (claim 7 needs two different seeds in a cell); the
+# interval is taken over those.
 
 # %% tags=["hide-input"]
 table = claims.verdict_table(verdicts, stability)
@@ -56,7 +58,8 @@ display(Markdown(f"**Scale of the records:** {study.scale}. A verdict is *indica
                  "column says why)."))
 with pd.option_context("display.max_colwidth", None):
     display(table[["claim", "statement", "verdict", "statistic", "value", "ci_low", "ci_high",
-                   "same_verdict", "indicative only"]].rename(columns={"same_verdict": "same"})
+                   "same_verdict", "defined", "indicative only"]]
+            .rename(columns={"same_verdict": "same"})
             .style.hide(axis="index").format(precision=3, escape="html"))
 
 # %% tags=["hide-input"]

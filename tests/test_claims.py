@@ -216,6 +216,16 @@ def test_readings_side_by_side_follow_the_ablation_columns():
 def test_stability_of_a_clear_study_is_one():
     st = claims.stability(_paperlike(), B=20).set_index("claim")
     assert (st.loc[[1, 3, 4, 6, 8], "same_verdict"] == 1.0).all()
+    assert (st.loc[[1, 3, 4, 6, 8], "defined"] == 1.0).all()
+
+
+def test_stability_says_how_often_a_statistic_is_defined():
+    """Claim 7 compares seeds within an LR: a resample that draws one seed twice leaves it
+    undefined, so with two seeds per cell it is defined in about half of the resamples."""
+    df = _paperlike(seeds=(0, 1))
+    st = claims.stability(df, B=40).set_index("claim")
+    assert 0.2 < st.loc[7, "defined"] < 0.8
+    assert st.loc[1, "defined"] == 1.0
     assert st.loc[1, "ci_low"] <= st.loc[1, "value"] <= st.loc[1, "ci_high"]
 
 
@@ -343,3 +353,6 @@ def test_settled_sentence_names_the_verdicts_the_bootstrap_does_not_settle():
         "Every tested claim comes out the same in at least 90 % of the bootstrap resamples "
         "(lowest: 92 %).")
     assert claims.settled_sentence(t[t["claim"] == 5]) == "No claim could be tested on these records."
+    t["defined"] = [1.0, 1.0, 1.0, 0.5]
+    assert "claims 2 (38 %), 7 (52 %; its statistic is defined in 50 % of them) come out" in (
+        claims.settled_sentence(t))

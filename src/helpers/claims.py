@@ -475,7 +475,10 @@ def readings_sentence(readings: pd.DataFrame, caveat: str = "") -> str:
 
 def stability(df: pd.DataFrame, B: int = 200, seed: int = 0, level: float = 0.95) -> pd.DataFrame:
     """Per claim: its value with a bootstrap interval (seeds and noise draws resampled,
-    ``helpers.stats``) and the fraction of resamples whose verdict equals the point one."""
+    ``helpers.stats``), the fraction of resamples whose verdict equals the point one, and
+    the fraction in which the value is defined at all (``defined``: e.g. claim 7 needs
+    two different seeds in a cell, which a resample of two seeds draws half the time);
+    the interval is taken over those resamples only."""
     from .stats import percentile_interval, resample
 
     point = verdicts(df)
@@ -487,8 +490,9 @@ def stability(df: pd.DataFrame, B: int = 200, seed: int = 0, level: float = 0.95
         values = [b[i].value for b in boot]
         lo, hi = percentile_interval(values, level)
         same = float(np.mean([b[i].outcome == v.outcome for b in boot])) if boot else float("nan")
+        defined = float(np.mean(np.isfinite(np.asarray(values, float)))) if boot else float("nan")
         rows.append({"claim": v.claim, "verdict": v.outcome, "value": v.value,
-                     "ci_low": lo, "ci_high": hi, "same_verdict": same})
+                     "ci_low": lo, "ci_high": hi, "same_verdict": same, "defined": defined})
     return pd.DataFrame(rows)
 
 
@@ -502,7 +506,10 @@ def settled_sentence(table: pd.DataFrame) -> str:
     if weak.empty:
         return (f"Every tested claim comes out the same in at least {100 * SETTLED:.0f} % of the "
                 f"bootstrap resamples (lowest: {100 * tested['same_verdict'].min():.0f} %).")
-    names = ", ".join(f"{c} ({100 * s:.0f} %)" for c, s in zip(weak["claim"], weak["same_verdict"]))
+    defined = weak["defined"] if "defined" in weak else pd.Series(1.0, index=weak.index)
+    names = ", ".join(f"{c} ({100 * s:.0f} %" + (f"; its statistic is defined in {100 * d:.0f} % of "
+                                                  "them)" if d < 1 else ")")
+                      for c, s, d in zip(weak["claim"], weak["same_verdict"], defined))
     rest = tested.drop(weak.index)
     return (f"Not settled at this scale: claim{'s' if len(weak) > 1 else ''} {names} "
             f"come{'s' if len(weak) == 1 else ''} out the same in fewer than "
@@ -525,5 +532,6 @@ def verdict_table(vs: list[Verdict], stab: pd.DataFrame | None = None) -> pd.Dat
                          "ours": v.ours, "statistic": v.statistic, "verdict": v.outcome,
                          "indicative only": v.indicative or "no"} for v in vs])
     if stab is not None:
-        out = out.merge(stab[["claim", "value", "ci_low", "ci_high", "same_verdict"]], on="claim")
+        out = out.merge(stab[["claim", "value", "ci_low", "ci_high", "same_verdict", "defined"]],
+                        on="claim")
     return out
