@@ -14,7 +14,7 @@ import pandas as pd
 
 from .paper import PAPER_LRS
 from .recipe import DATASET_NAMES, DATASETS
-from .results import SMOKE_NOTE
+from .results import SMOKE_NOTE, lr_drops
 from .studies import same_lr
 
 PAGE_WIDTH = 8.0  # inches: the width of the book's text column at 96 dpi
@@ -124,9 +124,8 @@ def test_curves(hist: pd.DataFrame, synthetic: bool = False):
         if n > 1:
             ax.fill_between(acc.index, acc.min(axis=1), acc.max(axis=1), color=lr_colour(lr),
                             alpha=0.15, lw=0)
-    first = hist[hist["seed"] == hist["seed"].min()].groupby("epoch")["epoch_lr"].first()
-    for e in first.index[first.diff() < 0]:
-        ax.axvline(e - 0.5, color="grey", ls=":", lw=1)
+    for e in lr_drops(hist):   # between the last epoch at one LR and the first at the next
+        ax.axvline(e + 0.5, color="grey", ls=":", lw=1)
     ax.set_xlabel("epoch")
     ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
     ax.set_ylabel("test accuracy (%)")

@@ -330,19 +330,30 @@ def deduplicate(df: pd.DataFrame) -> pd.DataFrame:
     return order[~dup].sort_index().reset_index(drop=True)
 
 
+RUN = [*claims.CELL, "seed"]   # what identifies one trained model in a table of runs
+
+
 def histories(df: pd.DataFrame) -> pd.DataFrame:
     """The training history of every completed run of ``df`` (``load_records`` rows), one
     row per epoch: the run's cell and seed, epoch, learning rate, loss, training and
     test accuracy. Read from the records themselves (``load_records`` does not keep it)."""
-    cols = ["dataset", "depth", "lr", "optimizer", "batch_norm", "seed"]
     rows = []
     for _, run in df[df["status"] == "completed"].iterrows():
         for h in read_record(run["path"]).get("history") or []:
-            rows.append({**{c: run[c] for c in cols}, "epoch": h["epoch"], "epoch_lr": h["lr"],
+            rows.append({**{c: run[c] for c in RUN}, "epoch": h["epoch"], "epoch_lr": h["lr"],
                          "loss": h.get("loss"), "accuracy": h.get("accuracy"),
                          "test_accuracy": h.get("test_accuracy")})
-    return pd.DataFrame(rows, columns=cols + ["epoch", "epoch_lr", "loss", "accuracy",
-                                              "test_accuracy"])
+    return pd.DataFrame(rows, columns=RUN + ["epoch", "epoch_lr", "loss", "accuracy",
+                                             "test_accuracy"])
+
+
+def lr_drops(hist: pd.DataFrame) -> list[int]:
+    """The epochs after which the step schedule lowers the LR, read from the first run of
+    ``histories`` (every run of a study shares the schedule's shape)."""
+    if hist.empty:
+        return []
+    first = next(iter(hist.groupby(RUN)))[1].sort_values("epoch")
+    return [int(e) - 1 for e in first["epoch"][first["epoch_lr"].diff() < 0]]
 
 
 def provenance(df: pd.DataFrame) -> str:

@@ -109,8 +109,7 @@ def cell_intervals(df: pd.DataFrame, metrics=("baseline_accuracy", "A_avr"), B: 
             r = runs[runs[m].notna()]
             if len(r) < (2 if m in SEED_ONLY else 1):  # one seed: no spread to resample
                 continue
-            boot = _seed_mean_bootstrap(
-                np.array([run_bootstrap(row, m, B, rng) for _, row in r.iterrows()]), rng)
+            boot = _runs_mean_bootstrap(r, m, B, rng)
             out.loc[cell, [f"{m}_lo", f"{m}_hi"]] = np.quantile(boot, [q, 1 - q])
     return out.reset_index()
 
@@ -147,6 +146,14 @@ def _seed_mean_bootstrap(per: np.ndarray, rng: np.random.Generator) -> np.ndarra
     return per[pick, np.arange(B)[:, None]].mean(axis=1)
 
 
+def _runs_mean_bootstrap(runs: pd.DataFrame, metric: str, B: int,
+                         rng: np.random.Generator) -> np.ndarray:
+    """B bootstrap values of the seed mean of ``metric`` over ``runs`` (one model): each
+    run's noise draws resampled (``run_bootstrap``), then the seeds drawn with replacement."""
+    return _seed_mean_bootstrap(
+        np.array([run_bootstrap(row, metric, B, rng) for _, row in runs.iterrows()]), rng)
+
+
 def unpaired_difference(a: pd.DataFrame, b: pd.DataFrame, metric_a: str, metric_b: str,
                         B: int = B_DEFAULT, seed: int = 0, level: float = LEVEL) -> dict:
     """Seed mean of ``metric_a`` over the runs ``a`` minus that of ``metric_b`` over ``b``,
@@ -158,12 +165,7 @@ def unpaired_difference(a: pd.DataFrame, b: pd.DataFrame, metric_a: str, metric_
         return {"delta": np.nan, "lo": np.nan, "hi": np.nan, "p_positive": np.nan,
                 "n_a": len(a), "n_b": len(b)}
     rng = np.random.default_rng(seed)
-
-    def boot(runs, metric):
-        return _seed_mean_bootstrap(
-            np.array([run_bootstrap(row, metric, B, rng) for _, row in runs.iterrows()]), rng)
-
-    d = boot(a, metric_a) - boot(b, metric_b)
+    d = _runs_mean_bootstrap(a, metric_a, B, rng) - _runs_mean_bootstrap(b, metric_b, B, rng)
     q = (1 - level) / 2
     return {"delta": float(a[metric_a].mean() - b[metric_b].mean()),
             "lo": float(np.quantile(d, q)), "hi": float(np.quantile(d, 1 - q)),

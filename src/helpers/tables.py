@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import claims, paper, recipe, stats, studies
+from . import claims, paper, recipe, results, stats, studies
 from .noise_model import PAPER, label
 
 
@@ -148,17 +148,16 @@ def training_sentence(hist: pd.DataFrame, last: int = 4) -> str:
     ``results.histories``: does the compressed schedule leave the models converged?"""
     if hist.empty:
         return "No record holds a training history."
-    runs = hist.groupby(["dataset", "depth", "lr", "optimizer", "batch_norm", "seed"])
+    runs = hist.groupby(results.RUN)
     gain = 100 * runs["test_accuracy"].apply(
         lambda t: t.iloc[-1] - t.iloc[-1 - last] if len(t) > last else np.nan).dropna()
-    first = next(iter(runs))[1].sort_values("epoch")
-    drops = first["epoch"][first["epoch_lr"].diff() < 0].tolist()
+    drops = results.lr_drops(hist)
     epochs = int(hist["epoch"].max())
     if gain.empty:
         return (f"The runs are {epochs} epoch{'s' if epochs > 1 else ''} long: too short to "
                 "judge convergence.")
     schedule = (f"The step schedule lowers the LR after epoch{'s' if len(drops) > 1 else ''} "
-                + ", ".join(str(d - 1) for d in drops) + f" of {epochs}." if drops else
+                + ", ".join(str(d) for d in drops) + f" of {epochs}." if drops else
                 f"The LR stays constant for the {epochs} epochs.")
     return (schedule + f" Over the last {last} "
             f"epochs, the test accuracy of a run changed by {gain.mean():+.2f} pp on average "
