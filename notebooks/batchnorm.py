@@ -74,7 +74,10 @@ display(Markdown(study.say(claims.claim8(study.means))))
 
 # %% tags=["hide-input"]
 gaps = tables.batchnorm_gaps(study.records)
-display(tables.styled(gaps.drop(columns=["a0 with BN", "a0 without BN"]), precision=1),
+display(tables.numbered(gaps.drop(columns=["a0 with BN", "a0 without BN"]),
+                        "The BN gap per noise reading: $A_{avr}$ (%) with and without BN, "
+                        "mean ± std over seeds, and their difference without minus with BN "
+                        "(pp) with its 95 % bootstrap interval.", "tbl-bn-gap", precision=1),
         Markdown(tables.batchnorm_sentence(gaps)))
 
 # %% [markdown]
@@ -82,4 +85,4 @@ display(tables.styled(gaps.drop(columns=["a0 with BN", "a0 without BN"]), precis
 
 # %% tags=["hide-input"]
 readings = claims.across_readings(study.records, claims=(8,))
-display(readings.style.hide(axis="index"))
+display(tables.numbered(readings, "Claim 8 under each noise reading.", "tbl-bn-readings"))

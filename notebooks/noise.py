@@ -76,7 +76,12 @@ display(Markdown(("Not run at this scale: " + ", ".join(absent) + ". " if absent
 
 # %% tags=["hide-input"]
 t3 = paper.with_intervals(stats.cell_intervals(study.records, metrics=("A_avr",)), "table3")
-display(*tables.per_dataset(t3), Markdown(paper.offset_sentence(t3, "$A_{avr}$")))
+display(*tables.per_dataset(
+    t3, "Table III of the paper beside ours: average normalized accuracy $A_{avr}$ (%) "
+    "per depth and LR (Adam), the paper's noise reading: our seed mean, its spread over "
+    "seeds, the number of seeds and of diverged runs, our 95 % bootstrap interval, the "
+    "paper's single run and whether it lies inside our interval.", "tbl-table3"),
+    Markdown(paper.offset_sentence(t3, "$A_{avr}$")))
 display(*(Markdown(study.say(claim(study.means))) for claim in (claims.claim3, claims.claim6)))
 
 
@@ -89,7 +94,11 @@ display(*(Markdown(study.say(claim(study.means))) for claim in (claims.claim3, c
 # interval and the share of resamples in which it is positive:
 
 # %% tags=["hide-input"]
-display(tables.paired_pp(stats.paired_differences(study.records, "A_avr", reference_lr=0.001)))
+display(tables.numbered(
+    tables.paired_pp(stats.paired_differences(study.records, "A_avr", reference_lr=0.001)),
+    "$A_{avr}$ of each LR minus that of lr = 0.001 with the same seed (percentage points), "
+    "with its 95 % bootstrap interval, the share of resamples in which it is positive and "
+    "the number of shared seeds `n`.", "tbl-paired-lr"))
 
 
 # %% [markdown]
@@ -106,7 +115,10 @@ display(tables.paired_pp(stats.paired_differences(study.records, "A_avr", refere
 
 # %% tags=["hide-input"]
 nonfinite = tables.nonfinite(study.done)
-display(*([] if nonfinite is None else [tables.styled(nonfinite.reset_index(), precision=1)]),
+display(*([] if nonfinite is None else [tables.numbered(
+    nonfinite.reset_index(), "Mean share (%) of test images with a non-finite output, "
+    "per model and noise level $\\eta$, the paper's noise reading.", "tbl-nonfinite",
+    precision=1)]),
         Markdown(tables.nonfinite_sentence(nonfinite)))
 
 
@@ -120,7 +132,10 @@ display(*([] if nonfinite is None else [tables.styled(nonfinite.reset_index(), p
 breakage_csv = Path(results_dir) / "bn-breakage.csv"
 if breakage_csv.exists():
     predicted, sentence = tables.breakage(pd.read_csv(breakage_csv))
-    display(predicted.style.format(precision=1), Markdown(sentence))
+    display(tables.numbered(predicted.reset_index(), "Broken draws (%) per LR and noise "
+                            "level $\\eta$: predicted from the BN variances beside observed "
+                            "in the sweeps (seed means).", "tbl-breakage", precision=1),
+            Markdown(sentence))
 else:
     display(Markdown("No `bn-breakage.csv` in this results folder (the script needs the "
                      "weights, which are not committed)."))
@@ -172,10 +187,14 @@ if ablation is None:
 else:
     compact, full, n_models = ablation
     readings = claims.across_readings(study.records)
-    display(Markdown(f"Mean $A_{{avr}}$ (%) per LR and noise reading, over {n_models} model(s) "
-                     "(dataset, depth); the readings are defined on the {doc}`../method` page:"),
-            compact.style.format(precision=2),
+    display(tables.numbered(compact.reset_index(),
+                            f"Mean $A_{{avr}}$ (%) per LR under each noise reading, over "
+                            f"{n_models} model(s) (dataset, depth); the readings are defined "
+                            "on the {doc}`../method` page.", "tbl-ablation"),
             plots.csv_link(full, "noise-ablation.csv", f"Download the full table ({len(full)} "
                            f"rows: dataset, depth, LR; {compact.shape[1]} readings, A_avr in %) as CSV"),
-            readings.pivot(index="claim", columns="reading", values="verdict"),
+            tables.numbered(readings.pivot(index="claim", columns="reading",
+                                           values="verdict").reset_index(),
+                            "Claims 3, 6 and 8 recomputed under the three main noise "
+                            "readings.", "tbl-readings"),
             Markdown(claims.readings_sentence(readings, study.note)))

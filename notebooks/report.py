@@ -32,10 +32,9 @@ results_dir = "../results/cpu"
 profile = "cpu"
 
 # %% tags=["remove-input"]
-import pandas as pd
 from IPython.display import Markdown, display
 
-from helpers import claims, results
+from helpers import claims, results, tables
 
 study = results.load_study(results_dir, profile)
 display(Markdown(study.provenance))
@@ -44,8 +43,9 @@ stability = claims.stability(study.records, B=200)
 
 
 # %% [markdown]
-# Each verdict rests on one number (`value`). Its 95 % interval and the share of
-# bootstrap resamples giving the same verdict (`same`) come from resampling the
+# Each verdict rests on one number (`value`; the claims below say what it is). Its 95 %
+# interval and the share of bootstrap resamples giving the same verdict (`same verdict`)
+# come from resampling the
 # training seeds (one draw shared by every cell, so LRs stay paired) and the
 # noise draws inside each run. `defined` is the share of resamples in which the
 # number can be computed at all (claim 7 needs two different seeds in a cell); the
@@ -56,11 +56,12 @@ table = claims.verdict_table(verdicts, stability)
 display(Markdown(f"**Scale of the records:** {study.scale}. A verdict is *indicative only* "
                  "when the cells it rests on have too few seeds or synthetic data (the last "
                  "column says why)."))
-with pd.option_context("display.max_colwidth", None):
-    display(table[["claim", "statement", "verdict", "statistic", "value", "ci_low", "ci_high",
-                   "same_verdict", "defined", "indicative only"]]
-            .rename(columns={"same_verdict": "same"})
-            .style.hide(axis="index").format(precision=3, escape="html"))
+display(tables.numbered(
+    claims.display_table(table),
+    "The paper's eight claims at this scale: each verdict, the value it rests on with its "
+    "95 % bootstrap interval, the share of resamples that give the same verdict and in "
+    "which the value is defined, and why a verdict is indicative only. A dash: the "
+    "records do not test the claim.", "tbl-verdicts"))
 
 # %% tags=["hide-input"]
 counts = table["verdict"].value_counts()

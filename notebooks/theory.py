@@ -63,8 +63,9 @@ print(f"{len(th) + missing} completed {dataset} run(s) in {results_dir} (profile
 
 # %% tags=["hide-input"]
 if len(th):  # every model, with every column, is in the CSV file
-    display(Markdown("$C$ of the Adam models with BN (mean over seeds):"),
-            tables.theory_c(th).style.format("{:.4g}"),
+    display(tables.numbered(tables.theory_c(th).reset_index(),
+                            "$C$ (eq. 3) of the Adam models with BN per LR and depth, mean "
+                            "over seeds.", "tbl-theory-c", fmt="{:.4g}"),
             plots.csv_link(tables.theory_models(th), f"gradient-noise-{dataset}.csv",
                            f"Download C, the bound and A_avr of all {len(th)} models as CSV"))
 
@@ -186,5 +187,10 @@ display(Markdown(study.say(claims.claim7(study.done))))
 
 # %% tags=["hide-input"]
 demo = theory.regression_demo(n=512, d=20, n_batches=4000, seed=0)
-display(demo["table"].style.format(precision=4))
+display(tables.numbered(demo["table"], "The minibatch gradient variance on linear "
+                        "regression per batch size $B$: measured over 4000 minibatches (with "
+                        "its standard error), the exact value "
+                        "$\\frac{C}{|B|}\\frac{n-|B|}{n-1}$ (`predicted`) and the bound "
+                        "$C/|B|$ of eq. 2 at $\\alpha = 1$.", "tbl-regression",
+                        fmt="{:.4g}"))
 print(theory.regression_sentence(demo))

@@ -6,7 +6,8 @@ from helpers import bookcheck
 
 GOOD = """<html><head><script src="_static/x.js"></script></head><body>
 <h1 id="top">Title</h1><p>Accuracy <span class="math notranslate">\\(A^x\\)</span> is 91 %.</p>
-<div class="highlight"><pre>print(f"$A_{avr}$ costs $5")</pre></div>
+<div class="highlight"><pre>print(f"$A_{avr}$ costs $5", np.nan)</pre></div>
+<p>A negative variance makes the output NaN; a :::{table} fence opens a table.</p>
 <a href="other.html#sec">next</a> <a href="#top">up</a> <a href="https://example.org/x">ext</a>
 <img src="_images/fig.png"></body></html>"""
 OTHER = '<html><body><h2 id="sec">Section</h2><p>fine</p></body></html>'
@@ -34,6 +35,8 @@ def test_a_clean_book_passes(tmp_path):
     ("<pre>train:  47%|####      | 731/1563</pre>", "progress bar"),
     ("<pre>data_dir = \"/work/shared/data/cifar10-jpeg.npz\"</pre>", "machine path"),
     ("<p>mean $A_{avr}$ ranges from 80 %</p>", "raw maths"),
+    ("<p>:::{table} Caption\n:name: tbl-x</p>", "unparsed directive"),
+    ("<table>\n<tr>\n<td>claim 5</td>\n<td>nan</td>\n</tr>\n</table>", "undefined value"),
     ('<a href="missing.html">x</a>', "no file"),
     ('<a href="other.html#nowhere">x</a>', "no id 'nowhere'"),
     ('<img src="_images/gone.png">', "no file"),

@@ -346,13 +346,35 @@ def test_settled_sentence_names_the_verdicts_the_bootstrap_does_not_settle():
     t = pd.DataFrame({"claim": [1, 2, 5, 7], "value": [0.01, 0.9, np.nan, -1.0],
                       "same_verdict": [1.0, 0.38, 1.0, 0.515]})
     assert claims.settled_sentence(t) == (
-        "Not settled at this scale: claims 2 (38 %), 7 (52 %) come out the same in fewer than "
-        "90 % of the bootstrap resamples, so more seeds could change them. The other tested "
-        "claims come out the same in at least 100 %.")
+        "Not settled at this scale: claims 2 (38 %) and 7 (52 %) come out the same in fewer "
+        "than 90 % of the bootstrap resamples, so more seeds could change them. The other "
+        "tested claim comes out the same in every resample.")
+    three = t.assign(claim=[1, 2, 3, 7], value=[0.01, 0.9, 0.5, -1.0],
+                     same_verdict=[0.95, 0.38, 0.5, 0.515])
+    assert claims.settled_sentence(three).startswith(
+        "Not settled at this scale: claims 2 (38 %), 3 (50 %) and 7 (52 %) come out")
+    assert claims.settled_sentence(three).endswith(
+        "The other tested claim comes out the same in at least 95 %.")
     assert claims.settled_sentence(t[t["claim"] != 2].assign(same_verdict=[0.95, 1.0, 0.92])) == (
         "Every tested claim comes out the same in at least 90 % of the bootstrap resamples "
         "(lowest: 92 %).")
     assert claims.settled_sentence(t[t["claim"] == 5]) == "No claim could be tested on these records."
     t["defined"] = [1.0, 1.0, 1.0, 0.5]
-    assert "claims 2 (38 %), 7 (52 %; its statistic is defined in 50 % of them) come out" in (
+    assert "claims 2 (38 %) and 7 (52 %; its statistic is defined in 50 % of them) come out" in (
         claims.settled_sentence(t))
+
+
+def test_an_untested_claim_has_no_stability_and_shows_dashes():
+    """Without the optimizers study claim 5 is not tested: it gets no interval, no share
+    of resamples and no 'defined', and the book's table shows dashes, not 'nan'."""
+    df = _paperlike(seeds=(0, 1))
+    df = df[df["optimizer"] == "adam"]
+    st = claims.stability(df, B=10)
+    row = st.set_index("claim").loc[5]
+    assert np.isnan(row["value"]) and np.isnan(row["same_verdict"]) and np.isnan(row["defined"])
+    shown = claims.display_table(claims.verdict_table(claims.verdicts(df), st)).set_index("claim")
+    assert shown.loc[5, "value [95 % interval]"] == "–" and shown.loc[5, "same verdict"] == "–"
+    assert shown.loc[1, "same verdict"] == "100%" and shown.loc[1, "defined"] == "100%"
+    lo, hi = st.set_index("claim").loc[1, ["ci_low", "ci_high"]]
+    assert shown.loc[1, "value [95 % interval]"].endswith(f"[{lo:.3g}, {hi:.3g}]")
+    assert "nan" not in shown.to_string()

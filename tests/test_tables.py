@@ -19,26 +19,34 @@ def _means():
     return pd.DataFrame(rows)
 
 
-def test_per_dataset_gives_a_heading_and_a_table_per_dataset():
+def test_numbered_table_is_a_captioned_myst_table_with_the_frames_numbers():
+    t = pd.DataFrame({"lr": [0.0005, 0.000625], "std_pp": [float("nan"), 1.23456],
+                      "reading": ["a|b", "c"], "n": [2, 3]})
+    text = tables.numbered(t, "Caption with $a_0$ and `code`.", "tbl-x").data
+    lines = text.splitlines()
+    assert lines[:2] == [":::{table} Caption with $a_0$ and `code`.", ":name: tbl-x"]
+    assert lines[3] == "| lr | std_pp | reading | n |" and lines[-1] == ":::"
+    # LRs as written, a dash for an undefined value, 2 decimals, '|' escaped in a cell
+    assert lines[5:7] == ["| 0.0005 | – | a\\|b | 2 |", "| 0.000625 | 1.23 | c | 3 |"]
+    assert "| 1.235 |" in tables.numbered(t, "c", "tbl-x", fmt="{:.4g}").data
+    with pytest.raises(ValueError, match="name='x'.*'tbl-'"):
+        tables.numbered(t, "c", "x")
+
+
+def test_per_dataset_gives_a_numbered_table_per_dataset():
     t = pd.DataFrame({"dataset": ["cifar10", "cifar100", "cifar10"], "lr": [0.001] * 3,
                       "ours_pct": [91.234, 70.0, 90.0]})
-    out = tables.per_dataset(t)
-    assert [o.data for o in out[::2]] == ["**CIFAR10**", "**CIFAR100**"]
-    assert list(out[1].data["ours_pct"]) == [91.234, 90.0] and "dataset" not in out[1].data
-    html = out[1].to_html()
-    assert "91.23<" in html and "91.234" not in html and ">0.001<" in html
-
-
-def test_styled_tables_round_and_show_a_dash_for_undefined_values():
-    t = pd.DataFrame({"lr": [0.0005, 0.000625], "std_pp": [float("nan"), 1.23456]})
-    html = tables.styled(t).to_html()
-    assert ">0.0005<" in html and ">0.000625<" in html
-    assert ">–<" in html and ">1.23<" in html and "nan" not in html
+    out = [o.data for o in tables.per_dataset(t, "a0 (%).", "tbl-t2")]
+    assert [o.splitlines()[:2] for o in out] == [
+        [":::{table} CIFAR10: a0 (%).", ":name: tbl-t2-cifar10"],
+        [":::{table} CIFAR100: a0 (%).", ":name: tbl-t2-cifar100"]]
+    assert "| 0.001 | 91.23 |" in out[0] and "| 0.001 | 90.00 |" in out[0]
+    assert "dataset" not in out[0] and "91.234" not in out[0] and "70.00" not in out[0]
 
 
 def test_paired_differences_in_percentage_points():
     paired = pd.DataFrame({"lr": [0.0005], "delta": [0.012], "lo": [-0.001], "hi": [0.02]})
-    data = tables.paired_pp(paired).data
+    data = tables.paired_pp(paired)
     assert data["difference (pp)"].tolist() == [pytest.approx(1.2)]
     assert data["low (pp)"].tolist() == [pytest.approx(-0.1)]
 

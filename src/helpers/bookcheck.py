@@ -5,7 +5,8 @@
 For every page of the built HTML it fails on
 - a rendered traceback, log line, warning or progress bar (``FORBIDDEN``), or a
   machine path, in the page's visible text;
-- maths left as raw ``$...$`` outside code;
+- maths left as raw ``$...$``, a MyST directive left unparsed, or a value printed as
+  ``nan``, outside code;
 - a broken internal link: a missing file, or a ``#fragment`` that is no ``id``
   of its target page (links to other sites are not followed);
 and, with ``--browser``, opens each page with headless Chromium and fails when
@@ -35,6 +36,10 @@ FORBIDDEN = [
     ("machine path", re.compile(r"(/work/|/home/|/root/|/tmp/|\.venv/|site-packages)")),
 ]
 RAW_MATH = re.compile(r"(?<![\\\w$])\$[^$\s][^$\n]{0,80}?\$(?!\w)")
+# In the prose (code apart): a MyST directive printed instead of parsed (e.g. a table
+# whose fence is malformed), and a missing value printed as "nan" instead of a dash.
+PROSE = [("unparsed directive", re.compile(r"(?:^|\n)\s*(?::::|```)\{[\w-]+\}")),
+         ("undefined value", re.compile(r"(?<![\w.])nan(?![\w(])"))]
 SKIP_PAGES = {"genindex.html", "search.html"}
 # JavaScript errors of the theme itself, harmless to a reader: Jupyter Book 1 loads
 # sphinx-thebe's configuration script twice on every page (the live-code button is off).
@@ -101,9 +106,12 @@ def text_problems(page: _Page) -> list[str]:
     text = "".join(page.text)
     out = [f"{name}: {m.group(0).strip()[:80]!r}"
            for name, pattern in FORBIDDEN for m in [pattern.search(text)] if m]
-    m = RAW_MATH.search("".join(page.prose))
+    prose = "".join(page.prose)
+    m = RAW_MATH.search(prose)
     if m:
         out.append(f"raw maths: {m.group(0)!r}")
+    out += [f"{name}: {m.group(0).strip()[:80]!r}"
+            for name, pattern in PROSE for m in [pattern.search(prose)] if m]
     return out
 
 

@@ -478,7 +478,8 @@ def stability(df: pd.DataFrame, B: int = 200, seed: int = 0, level: float = 0.95
     ``helpers.stats``), the fraction of resamples whose verdict equals the point one, and
     the fraction in which the value is defined at all (``defined``: e.g. claim 7 needs
     two different seeds in a cell, which a resample of two seeds draws half the time);
-    the interval is taken over those resamples only."""
+    the interval is taken over those resamples only. A claim these records do not test
+    (no point value) has no interval, ``same_verdict`` or ``defined`` (NaN)."""
     from .stats import percentile_interval, resample
 
     point = verdicts(df)
@@ -489,8 +490,9 @@ def stability(df: pd.DataFrame, B: int = 200, seed: int = 0, level: float = 0.95
     for i, v in enumerate(point):
         values = [b[i].value for b in boot]
         lo, hi = percentile_interval(values, level)
-        same = float(np.mean([b[i].outcome == v.outcome for b in boot])) if boot else float("nan")
-        defined = float(np.mean(np.isfinite(np.asarray(values, float)))) if boot else float("nan")
+        tested = bool(boot) and np.isfinite(v.value)
+        same = float(np.mean([b[i].outcome == v.outcome for b in boot])) if tested else float("nan")
+        defined = float(np.mean(np.isfinite(np.asarray(values, float)))) if tested else float("nan")
         rows.append({"claim": v.claim, "verdict": v.outcome, "value": v.value,
                      "ci_low": lo, "ci_high": hi, "same_verdict": same, "defined": defined})
     return pd.DataFrame(rows)
@@ -507,16 +509,19 @@ def settled_sentence(table: pd.DataFrame) -> str:
         return (f"Every tested claim comes out the same in at least {100 * SETTLED:.0f} % of the "
                 f"bootstrap resamples (lowest: {100 * tested['same_verdict'].min():.0f} %).")
     defined = weak["defined"] if "defined" in weak else pd.Series(1.0, index=weak.index)
-    names = ", ".join(f"{c} ({100 * s:.0f} %" + (f"; its statistic is defined in {100 * d:.0f} % of "
-                                                  "them)" if d < 1 else ")")
-                      for c, s, d in zip(weak["claim"], weak["same_verdict"], defined))
+    names = [f"{c} ({100 * s:.0f} %" + (f"; its statistic is defined in {100 * d:.0f} % of "
+                                         "them)" if d < 1 else ")")
+             for c, s, d in zip(weak["claim"], weak["same_verdict"], defined)]
+    names = " and ".join(filter(None, [", ".join(names[:-1]), names[-1]]))
     rest = tested.drop(weak.index)
+    lowest = rest["same_verdict"].min() if len(rest) else None
+    others = ("The other tested claim comes" if len(rest) == 1 else "The other tested claims come")
     return (f"Not settled at this scale: claim{'s' if len(weak) > 1 else ''} {names} "
             f"come{'s' if len(weak) == 1 else ''} out the same in fewer than "
             f"{100 * SETTLED:.0f} % of the bootstrap resamples, so more seeds could change "
             f"{'them' if len(weak) > 1 else 'it'}."
-            + (f" The other tested claims come out the same in at least "
-               f"{100 * rest['same_verdict'].min():.0f} %." if len(rest) else ""))
+            + ("" if lowest is None else f" {others} out the same in every resample."
+               if lowest == 1 else f" {others} out the same in at least {100 * lowest:.0f} %."))
 
 
 def sentence(v: Verdict, caveat: str | None = None) -> str:
@@ -535,3 +540,20 @@ def verdict_table(vs: list[Verdict], stab: pd.DataFrame | None = None) -> pd.Dat
         out = out.merge(stab[["claim", "value", "ci_low", "ci_high", "same_verdict", "defined"]],
                         on="claim")
     return out
+
+
+def display_table(table: pd.DataFrame) -> pd.DataFrame:
+    """``verdict_table`` with ``stability`` as a compact table for the book: the value with
+    its 95 % interval in one column, the bootstrap shares in %, and a dash where a claim
+    is not tested (no value). The statements and statistics are given below it."""
+    def num(x, fmt):
+        return "–" if pd.isna(x) else fmt.format(x)
+    return pd.DataFrame({
+        "claim": table["claim"],
+        "verdict": table["verdict"],
+        "value [95 % interval]": [
+            "–" if pd.isna(v) else f"{v:.3g} [{num(lo, '{:.3g}')}, {num(hi, '{:.3g}')}]"
+            for v, lo, hi in zip(table["value"], table["ci_low"], table["ci_high"])],
+        "same verdict": [num(x, "{:.0%}") for x in table["same_verdict"]],
+        "defined": [num(x, "{:.0%}") for x in table["defined"]],
+        "indicative only": table["indicative only"]})

@@ -1,4 +1,4 @@
-"""The book's tables: frames shaped (and, for display, styled) for a page.
+"""The book's tables: frames shaped for a page, and shown numbered and captioned (``numbered``).
 
 Numbers come from the run records (``results.load_study``) and from the helpers that
 compute on them (``claims``, ``stats``, ``paper``, ``theory``); this module only
@@ -23,29 +23,45 @@ def _lr_index(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def styled(frame: pd.DataFrame, precision: int = 2):
-    """A table as the book shows it: no index, ``precision`` decimals, LRs as written
-    (0.0005), and a dash where a value is undefined (e.g. a spread over one seed)."""
-    style = frame.style.hide(axis="index").format(precision=precision, na_rep="–")
-    return style.format("{:g}", subset=["lr"]) if "lr" in frame else style
+def _cell(x, fmt: str) -> str:
+    if isinstance(x, (float, np.floating)):
+        return "–" if np.isnan(x) else fmt.format(x)
+    return str(x).replace("|", "\\|")
 
 
-def per_dataset(table: pd.DataFrame) -> list:
-    """A heading and a styled table per dataset of a table with a ``dataset`` column
-    (e.g. ``paper.with_intervals``: Table II, Table III), ready for ``display(*...)``."""
+def numbered(frame: pd.DataFrame, caption: str, name: str, precision: int = 2,
+             fmt: str | None = None):
+    """A table as the book shows it, numbered and captioned ("Table 4.1", linkable as
+    {numref}`name`): a MyST ``table`` directive (colon fence) around a Markdown table of ``frame``'s
+    columns (not its index), numbers with ``precision`` decimals (or ``fmt``, e.g.
+    "{:.4g}"), LRs as written (0.0005), a dash where a value is undefined (e.g. a
+    spread over one seed). Pages parse Markdown output as MyST (``_config.yml``)."""
     from IPython.display import Markdown
 
-    out = []
-    for dataset, t in table.groupby("dataset"):
-        out += [Markdown(f"**{dataset.upper()}**"), styled(t.drop(columns="dataset"))]
-    return out
+    if not name.startswith("tbl-"):
+        raise ValueError(f"name={name!r}: a table's name starts with 'tbl-' (e.g. 'tbl-table2')")
+    fmt = fmt or f"{{:.{precision}f}}"
+    cols = [str(c) for c in frame.columns]
+    rows = [[_cell(x, "{:g}" if c == "lr" else fmt) for c, x in zip(cols, r)]
+            for r in frame.itertuples(index=False)]
+    lines = ["| " + " | ".join(_cell(c, fmt) for c in cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    # a colon fence, since a backtick fence's first line may not hold a backtick
+    return Markdown(f":::{{table}} {caption}\n:name: {name}\n\n" + "\n".join(lines) + "\n:::")
 
 
-def paired_pp(paired: pd.DataFrame):
-    """``stats.paired_differences`` in percentage points, styled."""
-    pp = paired.assign(**{c: 100 * paired[c] for c in ("delta", "lo", "hi")}).rename(
+def per_dataset(table: pd.DataFrame, caption: str, name: str) -> list:
+    """``numbered`` tables, one per dataset of a table with a ``dataset`` column (e.g.
+    ``paper.with_intervals``: Table II, Table III), ready for ``display(*...)``; each
+    caption starts with its dataset and each name ends with it."""
+    return [numbered(t.drop(columns="dataset"), f"{dataset.upper()}: {caption}",
+                     f"{name}-{dataset}") for dataset, t in table.groupby("dataset")]
+
+
+def paired_pp(paired: pd.DataFrame) -> pd.DataFrame:
+    """``stats.paired_differences`` in percentage points."""
+    return paired.assign(**{c: 100 * paired[c] for c in ("delta", "lo", "hi")}).rename(
         columns={"delta": "difference (pp)", "lo": "low (pp)", "hi": "high (pp)"})
-    return styled(pp)
 
 
 def nonfinite(runs: pd.DataFrame) -> pd.DataFrame | None:
@@ -210,7 +226,7 @@ def breakage(frame: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     table = t.pivot_table(index="lr", columns="eta", values=["predicted", "observed"]).round(1)
     table = table[[(kind, eta) for eta in sorted(frame["eta"].unique())
                    for kind in ("predicted", "observed")]]
-    table.index = [f"{lr:g}" for lr in table.index]
+    table.index = pd.Index([f"{lr:g}" for lr in table.index], name="lr")
     table.columns = [f"eta = {eta:g}, {kind}" for kind, eta in table.columns]
     p, n = frame["p_predicted"], frame["n_draws"]
     expected, sd = float((p * n).sum()), float(np.sqrt((p * (1 - p) * n).sum()))
