@@ -54,23 +54,6 @@ def verdict_table(records: pd.DataFrame) -> pd.DataFrame:
                          "indicative only": [v.indicative or "no" for v in vs]})
 
 
-def compute(records: pd.DataFrame) -> str:
-    """Compute the records hold: the wall seconds of their epochs (time between epochs,
-    such as a stop and resume, left out) and of their noise sweeps, per model and in all."""
-    rows = []
-    for path in records["path"]:
-        rec = results.read_record(path)
-        t = rec.get("timings") or {}
-        train = sum(h.get("seconds") or 0 for h in rec.get("history") or [])
-        rows.append((train, t.get("noise_seconds", 0) + t.get("ablation_seconds", 0)))
-    t = pd.DataFrame(rows, columns=["train", "noise"])
-    total = t.sum(axis=1)
-    return (f"{len(t)} records: training {t['train'].sum() / 3600:.2f} h, noise sweeps "
-            f"{t['noise'].sum() / 3600:.2f} h, in all {total.sum() / 3600:.2f} h; per model "
-            f"median {total.median() / 60:.1f} min (training {t['train'].median() / 60:.1f}, "
-            f"sweeps {t['noise'].median() / 60:.1f}).")
-
-
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--results-dir", default="results/cpu")
@@ -84,7 +67,7 @@ def main(argv=None) -> None:
     print(f"{len(study.done)} completed run(s), {n_div} diverged.\n")
     print(cell_table(study.done).to_markdown(index=False), "\n")
     print(verdict_table(study.records).to_markdown(index=False), "\n")
-    print(compute(study.records))
+    print(results.compute(study.records))
 
 
 if __name__ == "__main__":

@@ -120,3 +120,25 @@ def test_smoke_records_get_the_banner(tmp_path):
     text = _outputs_text(nbformat.read(tmp_path / "r.ipynb", as_version=4))
     assert "SMOKE RUN on synthetic data" in text
     assert "Indicative only: smoke results on synthetic data" in text
+
+
+def test_the_books_summary_holds_the_numbers_of_the_chapters(study_dir):
+    """``findings`` (the introduction) quotes a0, A_avr and the verdicts that the chapters'
+    helpers compute from the same records."""
+    from helpers import findings, recipe
+
+    study = results.load_study(study_dir, "paper")
+    text = findings.findings(study)
+    m = study.means
+    m = m[(m["dataset"] == "cifar10") & (m["depth"] == 20) & (m["optimizer"] == "adam")
+          & m["batch_norm"].astype(bool) & m["lr"].isin(recipe.PAPER_LRS)].sort_values("lr")
+    a0 = 100 * m["baseline_accuracy"]
+    assert f"$a_0$ = {a0.min():.1f} to {a0.max():.1f} % over the paper's 6 learning rates" in text
+    assert f"(claim 1, \"$a_0$ barely depends on the LR\": **{claims.claim1(m).outcome}**)" in text
+    first, last = 100 * m["A_avr"].iloc[0], 100 * m["A_avr"].iloc[-1]
+    assert (f"From lr = 0.0005 to 0.0015, the average normalized accuracy $A_{{avr}}$ of ResNet20 "
+            f"on CIFAR-10 goes from {first:.1f} to {last:.1f} % under the paper's reading") in text
+    assert first > last      # the hand-made records lose resistance with the LR
+    counts = pd.Series([v.outcome for v in claims.verdicts(study.records)]).value_counts()
+    assert all(f"{n} {k}" in text for k, n in counts.items())
+    assert text.startswith(f"**What was run.** {study.scale}. The {len(study.records)} records hold")

@@ -378,3 +378,8 @@ def test_an_untested_claim_has_no_stability_and_shows_dashes():
     lo, hi = st.set_index("claim").loc[1, ["ci_low", "ci_high"]]
     assert shown.loc[1, "value [95 % interval]"].endswith(f"[{lo:.3g}, {hi:.3g}]")
     assert "nan" not in shown.to_string()
+
+
+def test_and_list_joins_items_as_english():
+    assert [claims.and_list(x) for x in ([], [3], [3, 7], ["a", "b", "c"])] == [
+        "", "3", "3 and 7", "a, b and c"]

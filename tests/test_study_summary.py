@@ -80,9 +80,10 @@ def test_compute_sums_the_epochs_and_the_sweeps(summary):
         train += sum(h.get("seconds") or 0 for h in rec.get("history") or [])
         t = rec.get("timings") or {}
         noise += t.get("noise_seconds", 0) + t.get("ablation_seconds", 0)
-    text = summary.compute(records)
-    assert text.startswith(f"{len(records)} records: training {train / 3600:.2f} h, "
-                           f"noise sweeps {noise / 3600:.2f} h, in all {(train + noise) / 3600:.2f} h")
+    text = results.compute(records)
+    assert text.startswith(f"{len(records)} records hold {(train + noise) / 3600:.2f} h of "
+                           f"compute (training {train / 3600:.2f} h, noise sweeps "
+                           f"{noise / 3600:.2f} h)")
 
 
 def test_verdict_table_gives_each_claims_own_caveat(summary):

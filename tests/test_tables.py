@@ -98,8 +98,9 @@ def test_batchnorm_gaps_read_each_reading_and_the_no_bn_sweep_for_all():
     assert gaps.loc["BN folded", "seeds with / without BN"] == "2 / 2"
     assert np.isnan(gaps.loc["trainable only", "gap (pp)"])
     sentence = tables.batchnorm_sentence(gaps.reset_index())
-    assert sentence.startswith("ResNet20 on CIFAR-10: a0 is 80.00 ± 0.00 % with BN")
-    assert "40.0 pp higher under the paper (all arrays) reading (95 % interval +40.0 to +40.0)" in sentence
+    assert sentence.startswith("ResNet20 on CIFAR-10: $a_0$ is 80.00 ± 0.00 % with BN")
+    assert ("40.0 pp higher under the paper's reading, which puts noise on the BN statistics "
+            "too (95 % interval +40.0 to +40.0)") in sentence
     assert "trainable" not in sentence and "nan" not in sentence
 
 

@@ -428,6 +428,11 @@ def verdicts(df: pd.DataFrame) -> list[Verdict]:
 READINGS = {"paper (all arrays)": PAPER.name,
             "trainable only": NoiseModel(scope="trainable").name,
             "BN folded": NoiseModel(scope="folded").name}
+# each reading as a sentence says it (the book's summary, the batchnorm page)
+READING_PHRASES = {"paper (all arrays)": "under the paper's reading, which puts noise on "
+                                         "the BN statistics too",
+                   "trainable only": "with noise on the trainable arrays only",
+                   "BN folded": "with BN folded into the convolutions"}
 
 
 def under_reading(df: pd.DataFrame, reading: str) -> pd.DataFrame:
@@ -464,13 +469,19 @@ def readings_sentence(readings: pd.DataFrame, caveat: str = "") -> str:
     same, differ = list(n.index[n == 1]), list(n.index[n > 1])
     parts = []
     if same:
-        parts.append(f"Claim{'s' if len(same) > 1 else ''} {', '.join(map(str, same))} "
+        parts.append(f"Claim{'s' if len(same) > 1 else ''} {and_list(same)} "
                      f"come{'' if len(same) > 1 else 's'} out the same under every noise reading")
     if differ:
-        parts.append(f"claim{'s' if len(differ) > 1 else ''} {', '.join(map(str, differ))} "
+        parts.append(f"claim{'s' if len(differ) > 1 else ''} {and_list(differ)} "
                      f"depend{'' if len(differ) > 1 else 's'} on the reading")
     text = "; ".join(parts) + "."
     return text[0].upper() + text[1:] + (f" *Indicative only: {caveat}.*" if caveat else "")
+
+
+def and_list(items) -> str:
+    """Items as an English list: "a", "a and b", "a, b and c"."""
+    items = [str(x) for x in items]
+    return " and ".join(filter(None, [", ".join(items[:-1]), items[-1] if items else ""]))
 
 
 def stability(df: pd.DataFrame, B: int = 200, seed: int = 0, level: float = 0.95) -> pd.DataFrame:
@@ -509,10 +520,9 @@ def settled_sentence(table: pd.DataFrame) -> str:
         return (f"Every tested claim comes out the same in at least {100 * SETTLED:.0f} % of the "
                 f"bootstrap resamples (lowest: {100 * tested['same_verdict'].min():.0f} %).")
     defined = weak["defined"] if "defined" in weak else pd.Series(1.0, index=weak.index)
-    names = [f"{c} ({100 * s:.0f} %" + (f"; its statistic is defined in {100 * d:.0f} % of "
-                                         "them)" if d < 1 else ")")
-             for c, s, d in zip(weak["claim"], weak["same_verdict"], defined)]
-    names = " and ".join(filter(None, [", ".join(names[:-1]), names[-1]]))
+    names = and_list(f"{c} ({100 * s:.0f} %" + (f"; its statistic is defined in {100 * d:.0f} "
+                                                "% of them)" if d < 1 else ")")
+                     for c, s, d in zip(weak["claim"], weak["same_verdict"], defined))
     rest = tested.drop(weak.index)
     lowest = rest["same_verdict"].min() if len(rest) else None
     others = ("The other tested claim comes" if len(rest) == 1 else "The other tested claims come")

@@ -376,6 +376,24 @@ def provenance(df: pd.DataFrame) -> str:
     return text
 
 
+def compute(records: pd.DataFrame) -> str:
+    """The compute the records hold, in one sentence: the wall seconds of their epochs
+    (time between epochs, such as a stop and resume, left out) and of their noise
+    sweeps, in all and per model."""
+    rows = []
+    for path in records["path"]:
+        rec = read_record(path)
+        t = rec.get("timings") or {}
+        train = sum(h.get("seconds") or 0 for h in rec.get("history") or [])
+        rows.append((train, t.get("noise_seconds", 0) + t.get("ablation_seconds", 0)))
+    t = pd.DataFrame(rows, columns=["train", "noise"])
+    total = t.sum(axis=1)
+    return (f"{len(t)} records hold {total.sum() / 3600:.2f} h of compute (training "
+            f"{t['train'].sum() / 3600:.2f} h, noise sweeps {t['noise'].sum() / 3600:.2f} h); "
+            f"per model, the median is {total.median() / 60:.1f} min (training "
+            f"{t['train'].median() / 60:.1f}, sweeps {t['noise'].median() / 60:.1f}).")
+
+
 @dataclass(frozen=True, eq=False)
 class Study:
     """The run records of one page, with what every page says about them first:

@@ -144,16 +144,17 @@ def batchnorm_sentence(gaps: pd.DataFrame) -> str:
         return "No depth was trained both with and without BN."
     out = []
     for (ds, depth), g in gaps.dropna(subset=["gap (pp)"]).groupby(["dataset", "depth"]):
+        said = [claims.READING_PHRASES.get(r, f"under the {r} reading") for r in g["reading"]]
         parts = [f"{abs(r['gap (pp)']):.1f} pp {'higher' if r['gap (pp)'] > 0 else 'lower'} "
-                 f"under the {r['reading']} reading (95 % interval {r['low (pp)']:+.1f} to "
-                 f"{r['high (pp)']:+.1f})" for _, r in g.iterrows()]
-        excl = [r["reading"] for _, r in g.iterrows() if r["low (pp)"] <= 0 <= r["high (pp)"]]
+                 f"{how} (95 % interval {r['low (pp)']:+.1f} to {r['high (pp)']:+.1f})"
+                 for how, (_, r) in zip(said, g.iterrows())]
+        excl = [how for how, (_, r) in zip(said, g.iterrows())
+                if r["low (pp)"] <= 0 <= r["high (pp)"]]
         first = g.iloc[0]
-        out.append(f"ResNet{depth} on {recipe.DATASET_NAMES.get(ds, ds)}: a0 is "
+        out.append(f"ResNet{depth} on {recipe.DATASET_NAMES.get(ds, ds)}: $a_0$ is "
                    f"{first['a0 with BN']} % with BN and {first['a0 without BN']} % without. "
-                   "Without BN, A_avr is " + "; ".join(parts) + "."
-                   + (f" The interval includes 0 under the {' and '.join(excl)} reading"
-                      f"{'s' if len(excl) > 1 else ''}." if excl else
+                   "Without BN, $A_{avr}$ is " + "; ".join(parts) + "."
+                   + (f" The interval includes 0 {claims.and_list(excl)}." if excl else
                       " No interval includes 0."))
     return " ".join(out)
 

@@ -1,0 +1,95 @@
+"""The book's opening summary: what the run records show, in sentences computed from them.
+
+The introduction shows ``findings(study)``. Every number in it comes from the records
+through the same helpers the chapters use (``claims``, ``paper``, ``stats``, ``tables``),
+so the summary cannot disagree with the pages it points to.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from . import claims, paper, recipe, stats, studies, tables
+from .results import Study, compute
+
+
+def _lr_cells(means: pd.DataFrame) -> pd.DataFrame:
+    """The LR study's ResNet20, CIFAR-10 cells at the paper's LRs (the one model that every
+    profile trains), sorted by LR."""
+    m = studies.select(means, "lr")
+    m = m[(m["dataset"] == "cifar10") & (m["depth"] == 20) & m["lr"].isin(recipe.PAPER_LRS)]
+    return m.sort_values("lr")
+
+
+def baseline_sentence(study: Study) -> str:
+    """a0 over the paper's LRs, claim 1's verdict, and how far it lies from Table II."""
+    m = _lr_cells(study.means)
+    if m.empty:
+        return "No ResNet20 on CIFAR-10 was trained at the paper's learning rates."
+    t2 = paper.with_intervals(stats.cell_intervals(study.records,
+                                                   metrics=("baseline_accuracy",)), "table2")
+    v = claims.claim1(study.means)
+    return (f"**Baseline accuracy.** ResNet20 on CIFAR-10 reaches $a_0$ = "
+            f"{100 * m['baseline_accuracy'].min():.1f} to {100 * m['baseline_accuracy'].max():.1f} % "
+            f"over the paper's {len(m)} learning rates (claim 1, \"$a_0$ barely depends on the "
+            f"LR\": **{v.outcome}**). " + paper.offset_sentence(t2, "$a_0$"))
+
+
+def noise_sentence(study: Study) -> str:
+    """A_avr at the lowest and the highest paper LR under each main noise reading, with
+    claim 3's verdict under that reading (``claims.READINGS``)."""
+    parts, outcomes, ends = [], set(), None
+    for label, reading in claims.READINGS.items():
+        means = claims.cell_means(claims.completed(claims.under_reading(study.records, reading)))
+        m = _lr_cells(means).dropna(subset=["A_avr"])
+        if len(m) < 2:
+            continue
+        ends, outcome = (m["lr"].iloc[0], m["lr"].iloc[-1]), claims.claim3(means).outcome
+        outcomes.add(outcome)
+        parts.append(f"{100 * m['A_avr'].iloc[0]:.1f} to {100 * m['A_avr'].iloc[-1]:.1f} % "
+                     f"{claims.READING_PHRASES.get(label, label)} (claim 3: **{outcome}**)")
+    if ends is None:
+        return "No noise sweep of ResNet20 on CIFAR-10 at the paper's learning rates."
+    return (f"**Noise resistance against the learning rate.** From lr = {ends[0]:g} to "
+            f"{ends[1]:g}, the average normalized accuracy $A_{{avr}}$ of ResNet20 on CIFAR-10 "
+            f"goes from " + "; from ".join(parts) + ". Claim 3 says that it falls as the LR "
+            "grows; " + ("which arrays receive noise decides whether it does." if len(outcomes) > 1
+                         else "every reading gives the same verdict."))
+
+
+def breakage_sentence(study: Study) -> str:
+    """How often a noisy model's output is non-finite under the paper's reading, at the
+    lowest and the highest paper LR (noise on the BN variances can make them negative)."""
+    nf = tables.nonfinite(study.done)
+    if nf is None:
+        return ""
+    t = nf.reset_index()
+    t = t[t["batch_norm"].astype(bool) & (t["dataset"] == "cifar10") & (t["depth"] == 20)
+          & t["lr"].isin(recipe.PAPER_LRS)].sort_values("lr")
+    col = "eta = 0.1"
+    if len(t) < 2 or col not in t:
+        return ""
+    return (f"**Why.** Under the paper's reading the BN moving variances receive noise too, "
+            f"and a variance pushed below zero makes every output non-finite: at $\\eta$ = "
+            f"10 %, {t[col].iloc[0]:.0f} % of the outputs are non-finite at lr = "
+            f"{t['lr'].iloc[0]:g} and {t[col].iloc[-1]:.0f} % at lr = {t['lr'].iloc[-1]:g} "
+            f"(mean over draws and seeds).")
+
+
+def verdicts_sentence(study: Study) -> str:
+    """How the eight claims come out, and why the verdicts are indicative, if they are."""
+    counts = pd.Series([v.outcome for v in claims.verdicts(study.records)]).value_counts()
+    text = ("**The paper's eight claims** at this scale: "
+            + claims.and_list([f"{n} {k}" for k, n in counts.items()]) + " (the "
+            "{doc}`notebooks/report` gives each with its bootstrap interval).")
+    return text + (f" *Indicative only: {study.caveat}.*" if study.caveat else "")
+
+
+def findings(study: Study) -> str:
+    """The introduction's summary of ``study`` as markdown paragraphs."""
+    gaps = tables.batchnorm_gaps(study.records)
+    bn = ("**Batch normalization.** " + tables.batchnorm_sentence(gaps)) if len(gaps) else ""
+    paras = [f"**What was run.** {study.scale}. The {compute(study.records)}",
+             baseline_sentence(study), noise_sentence(study),
+             breakage_sentence(study), bn, verdicts_sentence(study)]
+    return "\n\n".join(p for p in paras if p)
