@@ -193,8 +193,7 @@ else:
                             "on the {doc}`../method` page.", "tbl-ablation"),
             plots.csv_link(full, "noise-ablation.csv", f"Download the full table ({len(full)} "
                            f"rows: dataset, depth, LR; {compact.shape[1]} readings, A_avr in %) as CSV"),
-            tables.numbered(readings.pivot(index="claim", columns="reading",
-                                           values="verdict").reset_index(),
+            tables.numbered(tables.reading_verdicts(readings),
                             "Claims 3, 6 and 8 recomputed under the three main noise "
                             "readings.", "tbl-readings"),
             Markdown(claims.readings_sentence(readings, study.note)))

@@ -383,3 +383,11 @@ def test_an_untested_claim_has_no_stability_and_shows_dashes():
 def test_and_list_joins_items_as_english():
     assert [claims.and_list(x) for x in ([], [3], [3, 7], ["a", "b", "c"])] == [
         "", "3", "3 and 7", "a, b and c"]
+
+
+def test_outcome_counts_says_how_the_claims_come_out():
+    vs = claims.verdicts(_paperlike())
+    text = claims.outcome_counts(vs)
+    n_held = sum(v.outcome == "held" for v in vs)
+    assert text.startswith(f"{n_held} held") and text.count(" and ") <= 1
+    assert claims.outcome_counts(claims.verdicts(pd.DataFrame())) == "8 no data"

@@ -163,3 +163,11 @@ def test_training_sentence_reports_the_late_change_and_the_lr_drops():
         "The runs are 3 epochs long: too short to judge convergence.")
     flat = pd.DataFrame(rows).assign(epoch_lr=0.001)
     assert tables.training_sentence(flat, last=4).startswith("The LR stays constant for the 8 epochs. ")
+
+
+def test_reading_verdicts_puts_one_claim_per_row_and_one_reading_per_column():
+    readings = pd.DataFrame({"claim": [3, 3, 8, 8], "reading": ["a", "b", "a", "b"],
+                             "verdict": ["held", "did not hold", "held", "held"]})
+    t = tables.reading_verdicts(readings)
+    assert list(t.columns) == ["claim", "a", "b"]
+    assert t.set_index("claim").loc[3].tolist() == ["held", "did not hold"]

@@ -484,6 +484,12 @@ def and_list(items) -> str:
     return " and ".join(filter(None, [", ".join(items[:-1]), items[-1] if items else ""]))
 
 
+def outcome_counts(vs: list[Verdict]) -> str:
+    """How the claims come out, e.g. "3 held, 2 partly and 3 not tested at this scale"."""
+    counts = pd.Series([v.outcome for v in vs]).value_counts()
+    return and_list(f"{n} {k}" for k, n in counts.items())
+
+
 def stability(df: pd.DataFrame, B: int = 200, seed: int = 0, level: float = 0.95) -> pd.DataFrame:
     """Per claim: its value with a bootstrap interval (seeds and noise draws resampled,
     ``helpers.stats``), the fraction of resamples whose verdict equals the point one, and

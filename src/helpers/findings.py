@@ -78,9 +78,8 @@ def breakage_sentence(study: Study) -> str:
 
 def verdicts_sentence(study: Study) -> str:
     """How the eight claims come out, and why the verdicts are indicative, if they are."""
-    counts = pd.Series([v.outcome for v in claims.verdicts(study.records)]).value_counts()
     text = ("**The paper's eight claims** at this scale: "
-            + claims.and_list([f"{n} {k}" for k, n in counts.items()]) + " (the "
+            + claims.outcome_counts(claims.verdicts(study.records)) + " (the "
             "{doc}`notebooks/report` gives each with its bootstrap interval).")
     return text + (f" *Indicative only: {study.caveat}.*" if study.caveat else "")
 

@@ -94,6 +94,11 @@ def ablation(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, int] | Non
     return compact, full, n_models
 
 
+def reading_verdicts(readings: pd.DataFrame) -> pd.DataFrame:
+    """``claims.across_readings`` as a table: one row per claim, one column per reading."""
+    return readings.pivot(index="claim", columns="reading", values="verdict").reset_index()
+
+
 def batchnorm(means: pd.DataFrame) -> pd.DataFrame:
     """The seed means of the batchnorm study with their number of ``BN layers`` (0
     without BN), for its figure."""
