@@ -12,31 +12,12 @@ import argparse
 
 import pandas as pd
 
-from helpers import claims, paper, results
-from helpers.noise_model import PAPER, label
-
-
-def _pm(mean: pd.Series, std: pd.Series) -> pd.Series:
-    return [f"{100 * m:.2f}" + (f" ± {100 * s:.2f}" if pd.notna(s) else " ± –")
-            if pd.notna(m) else "–" for m, s in zip(mean, std)]
+from helpers import claims, paper, results, tables
 
 
 def cell_table(done: pd.DataFrame) -> pd.DataFrame:
-    """One row per (dataset, depth, optimizer, BN, LR): seeds, a0 and A_avr under every
-    reading (seed mean ± std), and the paper's a0 and A_avr where it has the cell."""
-    readings = {PAPER.name: "A_avr", **{c.split("|", 1)[1]: c for c in done
-                                        if c.startswith("A_avr|") and done[c].notna().any()}}
-    # a model without BN has one sweep for the trainable and folded readings: show it there
-    done = done.assign(**{readings[r]: claims.under_reading(done, r)["A_avr"]
-                          for r in claims.READINGS.values() if r in readings and r != PAPER.name})
-    cols = ["baseline_accuracy", *readings.values()]
-    g = done.groupby(["dataset", "depth", "optimizer", "batch_norm", "lr"])
-    mean, std = g[cols].mean(), g[cols].std(ddof=1)
-    out = pd.DataFrame({"seeds": g["seed"].nunique()})
-    out["a0"] = _pm(mean["baseline_accuracy"], std["baseline_accuracy"])
-    for name, c in readings.items():
-        out[f"A_avr {label(name)}"] = _pm(mean[c], std[c])
-    out = out.reset_index()
+    """``tables.cell_readings`` with the paper's a0 and A_avr where it has the cell."""
+    out = tables.cell_readings(done)
     for name, col in (("table2", "paper a0"), ("table3", "paper A_avr")):
         p = paper.table(name)
         value = p.columns[p.columns.str.endswith("_pct")][0]

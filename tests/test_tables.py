@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from helpers import claims, tables
+from helpers.noise_model import PAPER
 
 
 def _means():
@@ -29,6 +30,8 @@ def test_numbered_table_is_a_captioned_myst_table_with_the_frames_numbers():
     # LRs as written, a dash for an undefined value, 2 decimals, '|' escaped in a cell
     assert lines[5:7] == ["| 0.0005 | – | a\\|b | 2 |", "| 0.000625 | 1.23 | c | 3 |"]
     assert "| 1.235 |" in tables.numbered(t, "c", "tbl-x", fmt="{:.4g}").data
+    assert "| 80.00\u00a0±\u00a00.17 |" in tables.numbered(
+        pd.DataFrame({"a0": ["80.00 ± 0.17"]}), "c", "tbl-x").data
     with pytest.raises(ValueError, match="name='x'.*'tbl-'"):
         tables.numbered(t, "c", "x")
 
@@ -61,13 +64,21 @@ def test_nonfinite_share_in_percent_by_eta():
 
 
 def test_ablation_means_per_reading_over_the_sweeping_runs():
-    runs = pd.DataFrame({"dataset": ["cifar10"] * 3, "depth": [20, 32, 20],
-                         "lr": [0.001, 0.001, 0.001], "noise_ablation": [True, True, False],
-                         "A_avr": [0.7, 0.5, 0.1], "A_avr|kernels/array/additive": [0.9, 0.7, np.nan]})
-    compact, full, n_models = tables.ablation(runs)
-    assert list(compact.columns) == ["all (paper)", "kernels"] and list(compact.index) == ["0.001"]
-    assert compact.iloc[0].tolist() == [pytest.approx(60.0), pytest.approx(80.0)]
+    runs = pd.DataFrame({"dataset": ["cifar10"] * 4, "depth": [20, 32, 20, 20],
+                         "lr": [0.001] * 4, "optimizer": ["adam"] * 4, "batch_norm": [True] * 4,
+                         "seed": [0, 0, 1, 2], "baseline_accuracy": [0.9] * 4,
+                         "noise_ablation": [True, True, False, True], "A_avr": [0.7, 0.5, 0.1, 0.9],
+                         "A_avr|kernels/array/additive": [0.9, 0.7, np.nan, 1.1]})
+    cells, full, n_models = tables.ablation(runs)
+    assert list(cells.columns) == ["dataset", "depth", "optimizer", "batch_norm", "lr", "seeds",
+                                   "a0", "A_avr all (paper)", "A_avr kernels"]
+    # two seeds of ResNet20 (0.7, 0.9 and 0.9, 1.1), one of ResNet32; the third run
+    # did not sweep every reading
+    assert cells["A_avr all (paper)"].tolist() == ["80.00 ± 14.14", "50.00 ± –"]
+    assert cells["A_avr kernels"].tolist() == ["100.00 ± 14.14", "70.00 ± –"]
+    assert cells["seeds"].tolist() == [2, 1]
     assert n_models == 2 and len(full) == 2
+    assert full.set_index("depth").loc[20, PAPER.name] == pytest.approx(80.0)   # seed mean
     assert tables.ablation(runs.drop(columns="A_avr|kernels/array/additive")) is None
 
 

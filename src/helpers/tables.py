@@ -26,7 +26,8 @@ def _lr_index(frame: pd.DataFrame) -> pd.DataFrame:
 def _cell(x, fmt: str) -> str:
     if isinstance(x, (float, np.floating)):
         return "–" if np.isnan(x) else fmt.format(x)
-    return str(x).replace("|", "\\|")
+    # a mean ± std stays on one line (no-break spaces); a '|' would end the cell
+    return str(x).replace(" ± ", "\u00a0±\u00a0").replace("|", "\\|")
 
 
 def numbered(frame: pd.DataFrame, caption: str, name: str, precision: int = 2,
@@ -75,10 +76,29 @@ def nonfinite(runs: pd.DataFrame) -> pd.DataFrame | None:
     return (100 * nf).round(2)
 
 
+def cell_readings(runs: pd.DataFrame) -> pd.DataFrame:
+    """One row per cell (dataset, depth, optimizer, BN, LR): its number of seeds, a0, and
+    A_avr under every noise reading the runs measured, each as seed mean ± std in %
+    (``pm``). A model without BN has one sweep for the trainable and folded readings
+    (``claims.under_reading``), shown under both."""
+    readings = {PAPER.name: "A_avr", **{c.split("|", 1)[1]: c for c in runs
+                                        if c.startswith("A_avr|") and runs[c].notna().any()}}
+    runs = runs.assign(**{readings[r]: claims.under_reading(runs, r)["A_avr"]
+                          for r in claims.READINGS.values() if r in readings and r != PAPER.name})
+    cols = ["baseline_accuracy", *readings.values()]
+    g = runs.groupby(["dataset", "depth", "optimizer", "batch_norm", "lr"])
+    mean, std = g[cols].mean(), g[cols].std(ddof=1)
+    out = pd.DataFrame({"seeds": g["seed"].nunique()})
+    out["a0"] = [pm(m, s) for m, s in zip(mean["baseline_accuracy"], std["baseline_accuracy"])]
+    for name, c in readings.items():
+        out[f"A_avr {label(name)}"] = [pm(m, s) for m, s in zip(mean[c], std[c])]
+    return out.reset_index()
+
+
 def ablation(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, int] | None:
-    """Mean A_avr (%) per noise reading: (per LR over the models, per dataset, depth and
-    LR, number of models); None when fewer than two readings were measured. Only the
-    runs that swept every reading (``noise_ablation``) count."""
+    """A_avr per noise reading over the runs that swept every reading (``noise_ablation``):
+    (``cell_readings`` of those runs, the seed means in % per dataset, depth and LR for a
+    CSV file, the number of models); None when fewer than two readings were measured."""
     cols = {PAPER.name: "A_avr",
             **{c.split("|", 1)[1]: c for c in runs if c.startswith("A_avr|")}}
     have = {name: c for name, c in cols.items() if c in runs and runs[c].notna().any()}
@@ -88,10 +108,8 @@ def ablation(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, int] | Non
     m = swept.groupby(["dataset", "depth", "lr"])[list(have.values())].mean()
     m.columns = list(have)
     full = (100 * m).round(2).reset_index()
-    compact = _lr_index((100 * m).groupby("lr").mean())
-    compact.columns = [label(c) for c in compact.columns]
     n_models = len(m.reset_index()[["dataset", "depth"]].drop_duplicates())
-    return compact, full, n_models
+    return cell_readings(swept), full, n_models
 
 
 def reading_verdicts(readings: pd.DataFrame) -> pd.DataFrame:
@@ -108,9 +126,12 @@ def batchnorm(means: pd.DataFrame) -> pd.DataFrame:
     return bn
 
 
-def _pm(mean: float, std: float) -> str:
-    """A seed mean ± its std in % (the mean alone for one seed)."""
-    return f"{100 * mean:.2f}" + (f" ± {100 * std:.2f}" if np.isfinite(std) else "")
+def pm(mean: float, std: float) -> str:
+    """A seed mean ± its std, fractions shown in %: "83.91 ± 0.20"; "78.29 ± –" for one
+    seed (no spread), "–" for no value."""
+    if not np.isfinite(mean):
+        return "–"
+    return f"{100 * mean:.2f} ± " + (f"{100 * std:.2f}" if np.isfinite(std) else "–")
 
 
 def batchnorm_gaps(records: pd.DataFrame, B: int = stats.B_DEFAULT) -> pd.DataFrame:
@@ -131,12 +152,12 @@ def batchnorm_gaps(records: pd.DataFrame, B: int = stats.B_DEFAULT) -> pd.DataFr
             d = stats.unpaired_difference(without, with_bn, "A_avr", col, B=B)
             rows.append({"dataset": ds, "depth": depth, "reading": name,
                          "seeds with / without BN": f"{d['n_b']} / {d['n_a']}",
-                         "a0 with BN": _pm(with_bn["baseline_accuracy"].mean(),
+                         "a0 with BN": pm(with_bn["baseline_accuracy"].mean(),
                                            with_bn["baseline_accuracy"].std()),
-                         "a0 without BN": _pm(without["baseline_accuracy"].mean(),
+                         "a0 without BN": pm(without["baseline_accuracy"].mean(),
                                               without["baseline_accuracy"].std()),
-                         "A_avr with BN": _pm(with_bn[col].mean(), with_bn[col].std()),
-                         "A_avr without BN": _pm(without["A_avr"].mean(), without["A_avr"].std()),
+                         "A_avr with BN": pm(with_bn[col].mean(), with_bn[col].std()),
+                         "A_avr without BN": pm(without["A_avr"].mean(), without["A_avr"].std()),
                          "gap (pp)": 100 * d["delta"], "low (pp)": 100 * d["lo"],
                          "high (pp)": 100 * d["hi"]})
     return pd.DataFrame(rows)
