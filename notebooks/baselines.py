@@ -38,10 +38,9 @@ display(Markdown(study.provenance))
 # %% [markdown]
 # ## Table II, ours beside the paper's
 #
-# Accuracies in %: our seed mean, its spread over training seeds (`std_pp`), the
-# number of seeds (`n`) and of diverged runs, a 95 % bootstrap interval over the
-# seeds, the paper's single run, and whether the paper's value lies inside our
-# interval. Our LRs outside the paper's range have no paper value.
+# {numref}`tbl-table2-cifar10` sets our baseline accuracy beside the paper's
+# Table II. The interval resamples the training seeds; our LRs outside the
+# paper's range have no paper value.
 
 # %% tags=["hide-input"]
 t2 = paper.with_intervals(stats.cell_intervals(study.records, metrics=("baseline_accuracy",)),

@@ -69,10 +69,8 @@ display(Markdown(("Not run at this scale: " + ", ".join(absent) + ". " if absent
 # %% [markdown]
 # ## Table III: average normalized accuracy $A_{avr}$ (%)
 #
-# Our seed mean with its spread over seeds, the number of seeds and of diverged
-# runs, a 95 % bootstrap interval (training seeds resampled, and the noise draws
-# resampled inside each run), the paper's single run and whether it lies inside
-# our interval.
+# {numref}`tbl-table3-cifar10` sets our $A_{avr}$ beside the paper's Table III.
+# Its interval resamples the training seeds, and the noise draws inside each run.
 
 # %% tags=["hide-input"]
 t3 = paper.with_intervals(stats.cell_intervals(study.records, metrics=("A_avr",)), "table3")
