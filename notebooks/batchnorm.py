@@ -66,11 +66,11 @@ display(Markdown(study.say(claims.claim8(study.means))))
 # noise on the trainable arrays only, and with BN folded into the convolutions
 # (how inference hardware maps BN).
 #
-# How large is the gap, and how sure is it? $A_{avr}$ without BN minus with BN
-# (percentage points) under each reading, with a 95 % bootstrap interval: the seeds
-# of each model resampled on their own (a seed does not pair a model with its
-# no-BN twin) and the noise draws inside each run. With fewer than three seeds a
-# side, the seed part of the interval is crude. Mean ± std over seeds:
+# How large is the gap, and how sure is it? {numref}`tbl-bn-gap` gives $A_{avr}$
+# without BN minus with BN under each reading. Its bootstrap resamples the seeds of
+# each model on their own (a seed does not pair a model with its no-BN twin) and the
+# noise draws inside each run; with fewer than three seeds a side, the seed part of
+# the interval is crude.
 
 # %% tags=["hide-input"]
 gaps = tables.batchnorm_gaps(study.records)
@@ -81,7 +81,7 @@ display(tables.numbered(gaps.drop(columns=["a0 with BN", "a0 without BN"]),
         Markdown(tables.batchnorm_sentence(gaps)))
 
 # %% [markdown]
-# Claim 8 recomputed under each reading:
+# Claim 8 recomputed under each reading ({numref}`tbl-bn-readings`):
 
 # %% tags=["hide-input"]
 readings = claims.across_readings(study.records, claims=(8,))
