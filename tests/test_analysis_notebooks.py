@@ -142,3 +142,20 @@ def test_the_books_summary_holds_the_numbers_of_the_chapters(study_dir):
     counts = pd.Series([v.outcome for v in claims.verdicts(study.records)]).value_counts()
     assert all(f"{n} {k}" in text for k, n in counts.items())
     assert text.startswith(f"**What was run.** {study.scale}. The {len(study.records)} records hold")
+
+
+def test_the_summary_counts_the_verdicts_that_rest_on_too_few_seeds(study_dir, tmp_path):
+    """With 3 seeds no verdict is indicative; with 2, every tested one is, and says why."""
+    import shutil
+
+    from helpers import findings
+
+    assert "indicative" not in findings.verdicts_sentence(results.load_study(study_dir, "paper"))
+    for path in study_dir.glob("*.json"):
+        if not path.stem.endswith("-2"):           # the key ends with the seed
+            shutil.copy(path, tmp_path / path.name)
+    two = results.load_study(tmp_path, "paper")
+    weak = [v for v in claims.verdicts(two.records) if v.indicative]
+    assert weak and findings.verdicts_sentence(two).endswith(
+        f"*{len(weak)} of these verdicts are indicative only: they rest on cells with fewer "
+        "than 3 training seeds.*")

@@ -383,6 +383,7 @@ def test_an_untested_claim_has_no_stability_and_shows_dashes():
 def test_and_list_joins_items_as_english():
     assert [claims.and_list(x) for x in ([], [3], [3, 7], ["a", "b", "c"])] == [
         "", "3", "3 and 7", "a, b and c"]
+    assert claims.and_list([1, 2], "or") == "1 or 2"
 
 
 def test_outcome_counts_says_how_the_claims_come_out():

@@ -329,9 +329,9 @@ def test_study_carries_what_every_page_opens_with(tmp_path):
     assert study.scale == claims.scale(study.records)
     assert study.provenance.startswith("From 3 run records (2 completed, 1 diverged)")
     # the caveat is stated once, at the top; each verdict points there
-    assert study.provenance.endswith("*Indicative only: 2 training seed(s) per cell; a verdict "
-                                     "needs >= 3.* Each verdict on this page says whether this "
-                                     "holds for the cells it rests on.")
+    assert study.provenance.endswith("*A verdict that rests on cells with fewer than 3 training "
+                                     "seeds (the fewest here: 2) is indicative only.* Each "
+                                     "verdict on this page says whether it does.")
     # one LR gives claim 1 no data; as a verdict, it would point to the page's caveat
     v = dataclasses.replace(claims.claim1(study.means), outcome="held")
     assert study.say(v).endswith(" *Indicative only: see the top of the page.*")

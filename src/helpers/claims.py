@@ -478,10 +478,10 @@ def readings_sentence(readings: pd.DataFrame, caveat: str = "") -> str:
     return text[0].upper() + text[1:] + (f" *Indicative only: {caveat}.*" if caveat else "")
 
 
-def and_list(items) -> str:
-    """Items as an English list: "a", "a and b", "a, b and c"."""
+def and_list(items, conj: str = "and") -> str:
+    """Items as an English list: "a", "a and b", "a, b and c" (or ``conj`` for "and")."""
     items = [str(x) for x in items]
-    return " and ".join(filter(None, [", ".join(items[:-1]), items[-1] if items else ""]))
+    return f" {conj} ".join(filter(None, [", ".join(items[:-1]), items[-1] if items else ""]))
 
 
 def outcome_counts(vs: list[Verdict]) -> str:

@@ -77,11 +77,18 @@ def breakage_sentence(study: Study) -> str:
 
 
 def verdicts_sentence(study: Study) -> str:
-    """How the eight claims come out, and why the verdicts are indicative, if they are."""
-    text = ("**The paper's eight claims** at this scale: "
-            + claims.outcome_counts(claims.verdicts(study.records)) + " (the "
-            "{doc}`notebooks/report` gives each with its bootstrap interval).")
-    return text + (f" *Indicative only: {study.caveat}.*" if study.caveat else "")
+    """How the eight claims come out, and how many of the verdicts are indicative only, why."""
+    vs = claims.verdicts(study.records)
+    text = ("**The paper's eight claims** at this scale: " + claims.outcome_counts(vs)
+            + " (the {doc}`notebooks/report` gives each with its bootstrap interval).")
+    weak = [v for v in vs if v.indicative]
+    if study.synthetic:
+        return text + f" *Indicative only: {study.caveat}.*"
+    if weak:
+        text += (f" *{len(weak)} of these verdicts {'is' if len(weak) == 1 else 'are'} "
+                 f"indicative only: {'it rests' if len(weak) == 1 else 'they rest'} on cells "
+                 f"with fewer than {claims.MIN_SEEDS} training seeds.*")
+    return text
 
 
 def findings(study: Study) -> str:

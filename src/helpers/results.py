@@ -421,6 +421,21 @@ class Study:
         return claims.sentence(verdict, self.note if why and why == self.caveat else why)
 
 
+def _banner(done: pd.DataFrame, caveat: str) -> str:
+    """What a page says once, under its provenance, about the verdicts on it: smoke
+    records make every verdict indicative; too few seeds make only the verdicts that
+    rest on such cells indicative, and each verdict says whether it does."""
+    if not caveat:
+        return ""
+    if done["synthetic_data"].any():
+        return (f"\n\n*Indicative only: {caveat}.* Each verdict on this page says whether "
+                "this holds for the cells it rests on.")
+    fewest = int(claims.cell_means(done)["n_seeds"].min())
+    return (f"\n\n*A verdict that rests on cells with fewer than {claims.MIN_SEEDS} training "
+            f"seeds (the fewest here: {fewest}) is indicative only.* Each verdict on this page "
+            "says whether it does.")
+
+
 def load_study(results_dir: str | Path, profile: str | None = None) -> Study:
     """The records of one profile in ``results_dir`` (all profiles if None); a clear
     error, naming both parameters, when there is none (a page without data says so)."""
@@ -436,9 +451,7 @@ def load_study(results_dir: str | Path, profile: str | None = None) -> Study:
     df = df.reset_index(drop=True)
     done = claims.completed(df)
     caveat = claims.caveat(df)
-    text = provenance(df) + (f"\n\n*Indicative only: {caveat}.* Each verdict on this page "
-                             "says whether this holds for the cells it rests on." if caveat else "")
     return Study(records=df, done=done, means=claims.cell_means(done),
                  data="; ".join(sorted(df["data"].dropna().unique())) or "unknown data",
                  synthetic=bool(df["synthetic_data"].any()), caveat=caveat,
-                 scale=claims.scale(df), provenance=text)
+                 scale=claims.scale(df), provenance=provenance(df) + _banner(done, caveat))
