@@ -162,9 +162,9 @@ display(Markdown(study.say(claims.claim4(study.means))))
 #
 # The trade-off (Figure 4 of the paper), ResNet20, one panel per dataset in the records:
 # baseline accuracy $a_0$ (circles, left axis) and normalized accuracy at
-# $\eta$ = 10 % (squares, right axis) against the learning rate, ours filled,
-# the paper's hollow; black rings: our learning rates on the Pareto front of
-# the two.
+# $\eta$ = 10 % (squares, right axis) against the learning rate, ours filled
+# (seed mean; error bars: spread over seeds), the paper's hollow; black rings: our
+# learning rates on the Pareto front of the two.
 # ```
 
 # %% [markdown]

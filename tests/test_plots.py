@@ -172,3 +172,15 @@ def test_test_curves_draw_the_seed_mean_per_lr_and_mark_the_lr_drop():
     assert to_hex(lines["lr = 0.001 (2 seeds)"].get_color()) == to_hex(plots.lr_colour(0.001))
     drops = [line.get_xdata()[0] for line in ax.get_lines() if line.get_linestyle() == ":"]
     assert drops == [pytest.approx(3.5)]
+
+
+def test_tradeoff_draws_the_spread_over_seeds_as_error_bars():
+    df = _grid_frame().assign(baseline_accuracy_std=0.01, **{"A_0.1_std": 0.02})
+    fig = plots.tradeoff(df, (("cifar10", 20),), paper=False)
+    a0_ax, a01_ax = fig.axes[0], fig.axes[1]
+    for ax, half in ((a0_ax, 1.0), (a01_ax, 2.0)):      # std in % on each side of the mean
+        (bars,) = ax.containers
+        lows_highs = bars.lines[2][0].get_segments()
+        assert len(lows_highs) == 8
+        assert all(abs((hi[1] - lo[1]) - 2 * half) < 1e-9 for lo, hi in lows_highs)
+    plots.plt.close(fig)

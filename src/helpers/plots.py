@@ -214,11 +214,18 @@ def noise_panels(df: pd.DataFrame, datasets=DATASETS, paper_in_text: pd.DataFram
     return fig
 
 
+def _spread(means: pd.DataFrame, metric: str):
+    """The spread over seeds of ``metric`` in % for error bars (0 for one seed), or None
+    when the frame has no spread."""
+    col = f"{metric}_std"
+    return 100 * means[col].fillna(0) if col in means else None
+
+
 def tradeoff(means: pd.DataFrame, panels=(("cifar10", 20), ("cifar100", 20)),
              front: dict | None = None, synthetic: bool = False, paper: bool = True):
     """Fig. 4: baseline accuracy a0 (%) and normalized accuracy at eta = 10 % (%) against
-    the LR, one panel per (dataset, depth); LRs on the Pareto front of (a0, A^0.1) are
-    ringed; the paper's points (Table II, and A^0.1 from its Sec. III-3) are drawn hollow.
+    the LR, one panel per (dataset, depth), ours with error bars of their spread over
+    seeds; LRs on the Pareto front of (a0, A^0.1) are ringed; the paper's points (Table II, and A^0.1 from its Sec. III-3) are drawn hollow.
     One legend for all panels, below them, where it cannot hide data."""
     from . import paper as paper_mod
 
@@ -229,14 +236,15 @@ def tradeoff(means: pd.DataFrame, panels=(("cifar10", 20), ("cifar100", 20)),
     for ax, (dataset, depth) in zip(axes[0], panels):
         m = means[(means["dataset"] == dataset) & (means["depth"] == depth)
                   & (means["optimizer"] == "adam") & means["batch_norm"]].sort_values("lr")
-        ax.plot(1000 * m["lr"], 100 * m["baseline_accuracy"], "o-", color=blue,
-                label="ours: $a_0$")
+        ax.errorbar(1000 * m["lr"], 100 * m["baseline_accuracy"],
+                    yerr=_spread(m, "baseline_accuracy"), fmt="o-", capsize=3,
+                    color=blue, label="ours: $a_0$")
         ax.set_xlabel("learning rate (x 1e-3)")
         ax.set_ylabel("baseline accuracy $a_0$ (%)", color=blue)
         ax2 = ax.twinx()
         ax2.grid(False)
-        ax2.plot(1000 * m["lr"], 100 * m["A_0.1"], "s--", color=orange,
-                 label=r"ours: $A^{0.1}$")
+        ax2.errorbar(1000 * m["lr"], 100 * m["A_0.1"], yerr=_spread(m, "A_0.1"),
+                     fmt="s--", capsize=3, color=orange, label=r"ours: $A^{0.1}$")
         ax2.set_ylabel(r"$A^{0.1}$: normalized accuracy at $\eta$ = 10 % (%)", color=orange)
         if paper:
             t2 = paper_mod.lookup("table2", dataset=dataset, depth=depth)
