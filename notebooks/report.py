@@ -34,7 +34,7 @@ profile = "cpu"
 # %% tags=["remove-input"]
 from IPython.display import Markdown, display
 
-from helpers import claims, results, tables
+from helpers import claims, findings, results, tables
 
 study = results.load_study(results_dir, profile)
 display(Markdown(study.provenance))
@@ -85,3 +85,12 @@ readings = claims.across_readings(study.records)
 display(tables.numbered(tables.reading_verdicts(readings),
                         "Claims 3, 6 and 8 under each noise reading.", "tbl-report-readings"),
         Markdown(claims.readings_sentence(readings, study.note)))
+
+
+# %% [markdown]
+# ## What this study cannot tell
+#
+# Where these records fall short of the paper's study, computed from them:
+
+# %% tags=["hide-input"]
+display(Markdown(findings.limitations(study)))

@@ -159,3 +159,32 @@ def test_the_summary_counts_the_verdicts_that_rest_on_too_few_seeds(study_dir, t
     assert weak and findings.verdicts_sentence(two).endswith(
         f"*{len(weak)} of these verdicts are indicative only: they rest on cells with fewer "
         "than 3 training seeds.*")
+
+
+def test_limitations_name_what_the_records_lack(study_dir, tmp_path):
+    """The hand-made study has 2 depths, both datasets, 200 epochs and 3 seeds: only the
+    depths, seeds and noise sampling are listed. With ResNet20 on CIFAR-10 alone, one
+    depth and the missing dataset are named, with the claims they leave untested."""
+    import json
+
+    from helpers import findings
+
+    text = findings.limitations(results.load_study(study_dir, "paper"))
+    assert text.splitlines() == [
+        "- **Depths:** ResNet20 and ResNet32 only, of the paper's 4 depths.",
+        "- **Seeds:** 3 training seed(s) per cell, so the seed part of each interval rests on "
+        "few values.",
+        "- **Noise sampling:** 3 draws per noise level on all test images ($a_0$ on all of "
+        "them); the intervals include the spread between draws."]
+    for path in study_dir.glob("*.json"):
+        if "-cifar10-20-" in path.name:       # ResNet20 on CIFAR-10, trained for 20 epochs
+            rec = json.loads(path.read_text())
+            rec["config"]["epochs"] = 20
+            (tmp_path / path.name).write_text(json.dumps(rec))
+    text = findings.limitations(results.load_study(tmp_path, "paper"))
+    assert ("- **Training length:** 20 epochs instead of the paper's 200 (the same step "
+            "schedule, compressed).") in text
+    assert ("- **Depths:** ResNet20 only, of the paper's 4 depths. With one depth, \"more "
+            "steeply for deeper models\" (claim 3)") in text
+    assert "- **Datasets:** no CIFAR-100, so claim 6 is not tested." in text
+    assert "JPEG" not in text

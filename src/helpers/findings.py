@@ -99,3 +99,45 @@ def findings(study: Study) -> str:
              baseline_sentence(study), noise_sentence(study),
              breakage_sentence(study), bn, verdicts_sentence(study)]
     return "\n\n".join(p for p in paras if p)
+
+
+def limitations(study: Study) -> str:
+    """What the records cannot tell, as markdown bullets computed from them: the depths,
+    datasets, epochs, data, seeds and noise sampling against the paper's."""
+    done = study.done
+    out = []
+    depths = sorted(done["depth"].unique())
+    if len(depths) < len(recipe.PAPER_DEPTHS):
+        out.append(f"**Depths:** {claims.and_list(f'ResNet{d}' for d in depths)} only, of the "
+                   f"paper's {len(recipe.PAPER_DEPTHS)} depths."
+                   + (" With one depth, \"more steeply for deeper models\" (claim 3) and \"the "
+                      "more BN layers the worse\" (claim 8) are not tested." if len(depths) == 1
+                      else ""))
+    missing = [recipe.DATASET_NAMES.get(d, d) for d in ("cifar10", "cifar100")
+               if d not in set(done["dataset"])]
+    if missing:
+        out.append(f"**Datasets:** no {claims.and_list(missing, 'or')}, so claim 6 is not tested.")
+    epochs = sorted(int(e) for e in done["epochs"].unique())
+    if max(epochs) < 200:
+        t2 = paper.with_intervals(stats.cell_intervals(study.records,
+                                                       metrics=("baseline_accuracy",)), "table2")
+        gap = (t2["ours_pct"] - t2["paper_pct"]).dropna()
+        out.append(f"**Training length:** {claims.and_list(epochs, 'or')} epochs instead of the "
+                   "paper's 200 (the same step schedule, compressed)."
+                   + (f" Our $a_0$ lies {-gap.max():.1f} to {-gap.min():.1f} pp below the paper's "
+                      "Table II; models trained to the paper's accuracy may resist noise "
+                      "differently." if len(gap) and (gap < 0).all() else ""))
+    if "JPEG" in study.data:
+        out.append("**Data:** a JPEG re-encoding of CIFAR-10; its pixels differ slightly from "
+                   "the original images.")
+    seeds = study.means["n_seeds"]
+    out.append(f"**Seeds:** {seeds.min()}" + (f" to {seeds.max()}" if seeds.max() > seeds.min()
+                                                else "")
+               + " training seed(s) per cell, so the seed part of each interval rests on few "
+                 "values.")
+    n = sorted(int(r) for r in done["n_repeats"].dropna().unique())
+    images = [f"{x:,}" for x in sorted({int(x) for x in done["noise_test_samples"].dropna()})]
+    out.append(f"**Noise sampling:** {claims.and_list(n, 'or')} draws per noise level on "
+               f"{claims.and_list(images, 'or') or 'all'} test images ($a_0$ on all of them); the "
+               "intervals include the spread between draws.")
+    return "\n".join(f"- {x}" for x in out)
