@@ -372,7 +372,10 @@ def test_an_untested_claim_has_no_stability_and_shows_dashes():
     st = claims.stability(df, B=10)
     row = st.set_index("claim").loc[5]
     assert np.isnan(row["value"]) and np.isnan(row["same_verdict"]) and np.isnan(row["defined"])
-    shown = claims.display_table(claims.verdict_table(claims.verdicts(df), st)).set_index("claim")
+    shown = claims.display_table(claims.verdict_table(claims.verdicts(df), st))
+    assert shown["claim"].tolist()[:2] == ["1. a0 barely depends on the LR",
+                                           "2. graceful fall with eta"]
+    shown.index = range(1, 9)
     assert shown.loc[5, "value [95 % interval]"] == "–" and shown.loc[5, "same verdict"] == "–"
     assert shown.loc[1, "same verdict"] == "100%" and shown.loc[1, "defined"] == "100%"
     lo, hi = st.set_index("claim").loc[1, ["ci_low", "ci_high"]]

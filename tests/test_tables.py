@@ -177,8 +177,11 @@ def test_training_sentence_reports_the_late_change_and_the_lr_drops():
 
 
 def test_reading_verdicts_puts_one_claim_per_row_and_one_reading_per_column():
-    readings = pd.DataFrame({"claim": [3, 3, 8, 8], "reading": ["a", "b", "a", "b"],
-                             "verdict": ["held", "did not hold", "held", "held"]})
-    t = tables.reading_verdicts(readings)
-    assert list(t.columns) == ["claim", "a", "b"]
-    assert t.set_index("claim").loc[3].tolist() == ["held", "did not hold"]
+    names = list(claims.READINGS)[::-1]                   # "BN folded" sorts first
+    readings = pd.DataFrame({"claim": [3, 3, 8, 8], "reading": ["b", "a", "b", "a"],
+                             "verdict": ["held", "did not hold", "held", "held"]}).replace(
+        {"reading": {"a": names[0], "b": names[-1]}})
+    t = tables.reading_verdicts(readings).rename(columns={names[0]: "a", names[-1]: "b"})
+    assert list(t.columns) == ["claim", "b", "a"]        # the paper's reading first
+    assert t.set_index("claim").loc["3. lower LR, more resistant"].tolist() == [
+        "held", "did not hold"]

@@ -37,6 +37,28 @@ SWEET_SPOT = (0.0005, 0.001)  # claim 4, ResNet20 on CIFAR-10
 SETTLED = 0.9                # a verdict is settled when >= 90 % of bootstrap resamples give it
 
 
+# The paper's eight claims, as the book states them (the Method page lists them with
+# their sources), and a short name for each, for tables.
+STATEMENTS = {
+    1: "Baseline accuracy barely depends on the LR (Table II).",
+    2: "Normalized accuracy falls gracefully as eta grows, for every model (the paper's Fig. 1, 2).",
+    3: "Lower LRs give the most noise-resistant models; resistance falls as the LR grows, more "
+       "steeply for deeper models (Table III).",
+    4: "A sweet spot of the LR (about 0.0005-0.001 for ResNet20) balances baseline accuracy and "
+       "noise resistance (the paper's Fig. 4).",
+    5: "Adaptive optimizers beat the SGD variants on baseline accuracy and noise resistance at "
+       "lr 0.00075 (the paper's Fig. 3).",
+    6: "CIFAR-100 models are less noise resistant than CIFAR-10 models (III-6).",
+    7: "The mechanism: the LR sets the power of SGD's gradient noise, bounded by alpha^2 C/|B| "
+       "(eq. 1-3); more gradient noise gives less noise resistance.",
+    8: "Batch normalization lowers noise resistance, the more BN layers the worse (second paper).",
+}
+NAMES = {1: "a0 barely depends on the LR", 2: "graceful fall with eta",
+         3: "lower LR, more resistant", 4: "a sweet spot of the LR",
+         5: "adaptive optimizers win", 6: "CIFAR-100 less resistant",
+         7: "gradient noise is the mechanism", 8: "BN lowers resistance"}
+
+
 @dataclass
 class Verdict:
     claim: int
@@ -133,7 +155,7 @@ def claim1(m):
     ranges = ranges[cells.groupby(["dataset", "depth"])["lr"].nunique() >= 2]
     p = table("table2").groupby(["dataset", "depth"])["baseline_accuracy_pct"].agg(lambda s: s.max() - s.min())
     worst = 100 * ranges.max() if len(ranges) else float("nan")
-    return Verdict(1, "Baseline accuracy barely depends on the LR (Table II).",
+    return Verdict(1, STATEMENTS[1],
                    f"largest LR range of a0 over the 8 models: {p.max():.2f} points",
                    f"largest LR range of the seed-mean a0 over {len(ranges)} models: {worst:.2f} points",
                    f"max range = {worst:.2f} pp (threshold {BASELINE_RANGE_PP} pp)",
@@ -147,8 +169,7 @@ def claim2(df):
     rows = _lr_cells(df).dropna(subset=cols) if cols else df.iloc[:0]
     ok = [bool(np.all(np.diff(r[cols].to_numpy(float)) <= MONOTONE_TOL)) for _, r in rows.iterrows()]
     frac = float(np.mean(ok)) if ok else float("nan")
-    return Verdict(2, "Normalized accuracy falls gracefully as eta grows, for every model "
-                      "(the paper's Fig. 1, 2).",
+    return Verdict(2, STATEMENTS[2],
                    "every curve of its Fig. 1 and 2 decreases with eta",
                    f"{sum(ok)} of {len(ok)} runs have A^x non-increasing in eta (tolerance {MONOTONE_TOL})",
                    f"fraction monotone = {frac:.2f}", _fraction_outcome(frac, len(ok)), value=frac)
@@ -169,8 +190,7 @@ def claim3(m):
     s = _slopes(_lr_cells(m))
     p = _slopes(table("table3").assign(A_avr=lambda t: t["avg_normalized_accuracy_pct"] / 100))
     if s.empty:
-        return Verdict(3, "Lower LRs give the most noise-resistant models; resistance falls as the LR "
-                       "grows, more steeply for deeper models (Table III).", "", "", "", "no data")
+        return Verdict(3, STATEMENTS[3], "", "", "", "no data")
     neg = float((s["rho"] < 0).mean())
     depth_rho = [_spearman(g["depth"], g["slope"], 2) for _, g in s.groupby("dataset")]
     steeper = bool(_nanmean(depth_rho) < 0) if np.isfinite(_nanmean(depth_rho)) else False
@@ -178,8 +198,7 @@ def claim3(m):
     outcome = "held" if falls and steeper else ("partly" if falls or steeper else "did not hold")
     if s["depth"].nunique() < 2:  # one depth: "more steeply for deeper models" is untested
         outcome = _one_depth(falls)
-    return Verdict(3, "Lower LRs give the most noise-resistant models; resistance falls as the LR "
-                   "grows, more steeply for deeper models (Table III).",
+    return Verdict(3, STATEMENTS[3],
                    f"Spearman rho(LR, A_avr) < 0 for {int((p['rho'] < 0).sum())} of {len(p)} models; "
                    f"rho(depth, slope) per dataset: "
                    + ", ".join(f"{_spearman(g['depth'], g['slope'], 2):+.2f}" for _, g in p.groupby('dataset')),
@@ -223,8 +242,7 @@ def claim4(m):
         outcome = "cannot be tested"
     else:
         outcome = "held" if all(inside) else "partly" if any(inside) else "did not hold"
-    return Verdict(4, "A sweet spot of the LR (about 0.0005-0.001 for ResNet20) balances baseline "
-                   "accuracy and noise resistance (the paper's Fig. 4).",
+    return Verdict(4, STATEMENTS[4],
                    f"sweet spot read off its Fig. 4: {SWEET_SPOT[0]:g}-{SWEET_SPOT[1]:g}",
                    "Pareto-optimal LRs of (a0, A^0.1), ResNet20 on CIFAR-10: "
                    + (", ".join(f"{lr:g}" for lr in lrs) or "none")
@@ -248,13 +266,11 @@ def claim5(m):
         p, "baseline_accuracy_pct", "avg_normalized_accuracy_pct")
     if ours is None:
         untested = c.index.intersection(SGD_FAMILY).empty and len(c.index) <= 1
-        return Verdict(5, "Adaptive optimizers beat the SGD variants on baseline accuracy and "
-                       "noise resistance at lr 0.00075 (the paper's Fig. 3).", "",
+        return Verdict(5, STATEMENTS[5], "",
                        "the optimizers study (Figure 3) was not run" if untested else "", "",
                        NOT_TESTED if untested else "no data")
     wins = (ours[0] > 0, ours[1] > 0)
-    return Verdict(5, "Adaptive optimizers beat the SGD variants on baseline accuracy and noise "
-                   "resistance at lr 0.00075 (the paper's Fig. 3).",
+    return Verdict(5, STATEMENTS[5],
                    f"worst adaptive minus best SGD: a0 {theirs[0]:+.2f} points, A_avr {theirs[1]:+.2f} points",
                    f"worst adaptive minus best SGD: a0 {100 * ours[0]:+.2f} points, "
                    f"A_avr {100 * ours[1]:+.2f} points",
@@ -264,10 +280,9 @@ def claim5(m):
 
 
 def claim6(m):
-    statement = "CIFAR-100 models are less noise resistant than CIFAR-10 models (III-6)."
     c = _lr_cells(m).pivot_table(index=["depth", "lr"], columns="dataset", values="A_avr")
     if not {"cifar10", "cifar100"} <= set(c.columns):
-        return Verdict(6, statement, "", "it needs both datasets; only "
+        return Verdict(6, STATEMENTS[6], "", "it needs both datasets; only "
                        + (", ".join(sorted(c.columns)) or "none") + " was run", "", NOT_TESTED)
     c = c.dropna()
     lower = c["cifar100"] < c["cifar10"]
@@ -282,7 +297,7 @@ def claim6(m):
     p = table("table3").pivot_table(index=["depth", "lr"], columns="dataset",
                                     values="avg_normalized_accuracy_pct")
     frac = float(lower.mean()) if len(c) else float("nan")
-    return Verdict(6, statement,
+    return Verdict(6, STATEMENTS[6],
                    f"A_avr lower on CIFAR-100 in {int((p['cifar100'] < p['cifar10']).sum())} of {len(p)} "
                    "(depth, LR) pairs of Table III",
                    f"A_avr lower on CIFAR-100 in {int(lower.sum())} of {len(c)} (depth, LR) pairs"
@@ -291,8 +306,6 @@ def claim6(m):
                    _fraction_outcome(frac, len(c)), value=frac)
 
 
-CLAIM7_STATEMENT = ("The mechanism: the LR sets the power of SGD's gradient noise, bounded by "
-                    "alpha^2 C/|B| (eq. 1-3); more gradient noise gives less noise resistance.")
 
 
 def partial_rank_correlation(runs: pd.DataFrame, x: str = "C", y: str = "A_avr") -> tuple[float, int]:
@@ -318,11 +331,11 @@ def claim7(runs):
     cells = _lr_cells(runs) if "C" in runs else runs.iloc[:0]
     rho, n = partial_rank_correlation(cells) if len(cells) else (float("nan"), 0)
     if not np.isfinite(rho):
-        return Verdict(7, CLAIM7_STATEMENT, "argued from eq. 1-3, not measured",
+        return Verdict(7, STATEMENTS[7], "argued from eq. 1-3, not measured",
                        f"not testable here: needs >= 2 seeds per LR with a measured C ({n} runs)",
                        "", "no data")
     outcome = ("held" if rho <= -CLAIM7_RHO else "did not hold" if rho >= 0 else "partly")
-    return Verdict(7, CLAIM7_STATEMENT, "argued from eq. 1-3, not measured",
+    return Verdict(7, STATEMENTS[7], "argued from eq. 1-3, not measured",
                    f"across the seeds of each LR (the LR partialled out), runs with a larger "
                    f"gradient-noise constant C have {'lower' if rho < 0 else 'higher'} A_avr: "
                    f"pooled rank correlation {rho:+.2f} over {n} runs",
@@ -338,15 +351,13 @@ def bn_layers(depth: int) -> int:
 def claim8(m):
     c = select(m, "batchnorm").pivot_table(index=["dataset", "depth"], columns="batch_norm", values="A_avr").dropna()
     if not {True, False} <= set(c.columns) or c.empty:
-        return Verdict(8, "Batch normalization lowers noise resistance, the more BN layers the worse "
-                       "(second paper).", "abstract only: no numbers", "", "", "no data")
+        return Verdict(8, STATEMENTS[8], "abstract only: no numbers", "", "", "no data")
     diff = (c[False] - c[True]).rename("gap").reset_index()
     frac = float((diff["gap"] > 0).mean())
     grows = [_spearman(g["depth"].map(bn_layers), g["gap"], 2) for _, g in diff.groupby("dataset")]
     grows_ok = bool(_nanmean(grows) > 0) if np.isfinite(_nanmean(grows)) else False
     lower = frac >= 0.9
-    return Verdict(8, "Batch normalization lowers noise resistance, the more BN layers the worse "
-                   "(second paper).", "abstract only: no numbers",
+    return Verdict(8, STATEMENTS[8], "abstract only: no numbers",
                    f"A_avr higher without BN in {int((diff['gap'] > 0).sum())} of {len(diff)} models "
                    f"(mean gap {100 * diff['gap'].mean():+.2f} points); rho(BN layers, gap) per dataset: "
                    + ", ".join(_signed(r) for r in grows),
@@ -565,7 +576,7 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
     def num(x, fmt):
         return "–" if pd.isna(x) else fmt.format(x)
     return pd.DataFrame({
-        "claim": table["claim"],
+        "claim": [f"{c}. {NAMES[c]}" for c in table["claim"]],
         "verdict": table["verdict"],
         "value [95 % interval]": [
             "–" if pd.isna(v) else f"{v:.3g} [{num(lo, '{:.3g}')}, {num(hi, '{:.3g}')}]"

@@ -113,8 +113,12 @@ def ablation(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, int] | Non
 
 
 def reading_verdicts(readings: pd.DataFrame) -> pd.DataFrame:
-    """``claims.across_readings`` as a table: one row per claim, one column per reading."""
-    return readings.pivot(index="claim", columns="reading", values="verdict").reset_index()
+    """``claims.across_readings`` as a table: one row per claim (with its short name), one
+    column per reading, the paper's first (``claims.READINGS``' order)."""
+    t = readings.pivot(index="claim", columns="reading", values="verdict").reset_index()
+    order = [r for r in claims.READINGS if r in t] + [r for r in t if r not in claims.READINGS
+                                                      and r != "claim"]
+    return t.assign(claim=[f"{c}. {claims.NAMES[c]}" for c in t["claim"]])[["claim", *order]]
 
 
 def batchnorm(means: pd.DataFrame) -> pd.DataFrame:
