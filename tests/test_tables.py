@@ -32,6 +32,9 @@ def test_numbered_table_is_a_captioned_myst_table_with_the_frames_numbers():
     assert "| 1.235 |" in tables.numbered(t, "c", "tbl-x", fmt="{:.4g}").data
     assert "| 80.00\u00a0±\u00a00.17 |" in tables.numbered(
         pd.DataFrame({"a0": ["80.00 ± 0.17"]}), "c", "tbl-x").data
+    # no interval, no answer (paper_in_ci of a one-seed cell): a dash, not "None"
+    assert "| – | – |" in tables.numbered(pd.DataFrame({"in": [None], "na": [pd.NA]}), "c",
+                                          "tbl-x").data
     with pytest.raises(ValueError, match="name='x'.*'tbl-'"):
         tables.numbered(t, "c", "x")
 

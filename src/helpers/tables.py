@@ -24,6 +24,8 @@ def _lr_index(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _cell(x, fmt: str) -> str:
+    if x is None or x is pd.NA:
+        return "–"
     if isinstance(x, (float, np.floating)):
         return "–" if np.isnan(x) else fmt.format(x)
     # a mean ± std stays on one line (no-break spaces); a '|' would end the cell
