@@ -47,8 +47,8 @@ t2 = paper.with_intervals(stats.cell_intervals(study.records, metrics=("baseline
                           "table2")
 display(*tables.per_dataset(
     t2, "Table II of the paper beside ours: baseline accuracy $a_0$ (%) per depth and LR "
-    "(Adam): our seed mean (`ours_pct`), its spread over seeds (`std_pp`), the number of "
-    "seeds (`n`) and of diverged runs, our 95 % bootstrap interval, the paper's single "
+    "(Adam): our seed mean, its spread over seeds, the number of seeds and of diverged "
+    "runs, our 95 % bootstrap interval, the paper's single "
     "run and whether it lies inside our interval.", "tbl-table2"))
 
 

@@ -87,16 +87,15 @@ display(*(Markdown(study.say(claim(study.means))) for claim in (claims.claim3, c
 # ### LRs compared within a seed
 #
 # A seed fixes the initial weights and the order of the data, so two LRs with the
-# same seed differ only by the LR. The difference of $A_{avr}$ to lr = 0.001,
-# taken within each seed the two LRs share (`n` of them), with its 95 % bootstrap
-# interval and the share of resamples in which it is positive:
+# same seed differ only by the LR. {numref}`tbl-paired-lr` takes the difference of
+# $A_{avr}$ to lr = 0.001 within each seed the two LRs share.
 
 # %% tags=["hide-input"]
 display(tables.numbered(
     tables.paired_pp(stats.paired_differences(study.records, "A_avr", reference_lr=0.001)),
     "$A_{avr}$ of each LR minus that of lr = 0.001 with the same seed (percentage points), "
     "with its 95 % bootstrap interval, the share of resamples in which it is positive and "
-    "the number of shared seeds `n`.", "tbl-paired-lr"))
+    "the number of seeds the two LRs share.", "tbl-paired-lr"))
 
 
 # %% [markdown]

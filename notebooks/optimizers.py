@@ -43,8 +43,8 @@ a0, aavr = tables.optimizers(study.means)
 
 
 # %% [markdown]
-# Accuracies in %: our seed mean, its spread over seeds (`std_pp`), the number of
-# seeds (`n`) and of diverged runs, a 95 % bootstrap interval (seeds, and the noise
+# Accuracies in %: our seed mean, its spread over seeds, the number of
+# seeds and of diverged runs, a 95 % bootstrap interval (seeds, and the noise
 # draws inside each run), the paper's value read off its Figure 3, and whether it
 # lies inside our interval.
 

@@ -26,7 +26,7 @@ def test_numbered_table_is_a_captioned_myst_table_with_the_frames_numbers():
     text = tables.numbered(t, "Caption with $a_0$ and `code`.", "tbl-x").data
     lines = text.splitlines()
     assert lines[:2] == [":::{table} Caption with $a_0$ and `code`.", ":name: tbl-x"]
-    assert lines[3] == "| lr | std_pp | reading | n |" and lines[-1] == ":::"
+    assert lines[3] == "| lr | std (pp) | reading | seeds |" and lines[-1] == ":::"
     # LRs as written, a dash for an undefined value, 2 decimals, '|' escaped in a cell
     assert lines[5:7] == ["| 0.0005 | – | a\\|b | 2 |", "| 0.000625 | 1.23 | c | 3 |"]
     assert "| 1.235 |" in tables.numbered(t, "c", "tbl-x", fmt="{:.4g}").data

@@ -32,11 +32,19 @@ def _cell(x, fmt: str) -> str:
     return str(x).replace(" ± ", "\u00a0±\u00a0").replace("|", "\\|")
 
 
+# column names of the helpers' frames as a table's header says them
+HEADERS = {"ours_pct": "ours (%)", "std_pp": "std (pp)", "ci_low_pct": "95 % low",
+           "ci_high_pct": "95 % high", "paper_pct": "paper (%)",
+           "paper_in_ci": "paper in interval", "n": "seeds", "n_diverged": "diverged",
+           "p_positive": "P(> 0)", "batch_norm": "BN"}
+
+
 def numbered(frame: pd.DataFrame, caption: str, name: str, precision: int = 2,
              fmt: str | None = None):
     """A table as the book shows it, numbered and captioned ("Table 4.1", linkable as
     {numref}`name`): a MyST ``table`` directive (colon fence) around a Markdown table of ``frame``'s
-    columns (not its index), numbers with ``precision`` decimals (or ``fmt``, e.g.
+    columns (not its index; headers as ``HEADERS`` says them), numbers with ``precision``
+    decimals (or ``fmt``, e.g.
     "{:.4g}"), LRs as written (0.0005), a dash where a value is undefined (e.g. a
     spread over one seed). Pages parse Markdown output as MyST (``_config.yml``)."""
     from IPython.display import Markdown
@@ -47,7 +55,8 @@ def numbered(frame: pd.DataFrame, caption: str, name: str, precision: int = 2,
     cols = [str(c) for c in frame.columns]
     rows = [[_cell(x, "{:g}" if c == "lr" else fmt) for c, x in zip(cols, r)]
             for r in frame.itertuples(index=False)]
-    lines = ["| " + " | ".join(_cell(c, fmt) for c in cols) + " |", "|" + "---|" * len(cols)]
+    lines = ["| " + " | ".join(_cell(HEADERS.get(c, c), fmt) for c in cols) + " |",
+             "|" + "---|" * len(cols)]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     # a colon fence, since a backtick fence's first line may not hold a backtick
     return Markdown(f":::{{table}} {caption}\n:name: {name}\n\n" + "\n".join(lines) + "\n:::")
