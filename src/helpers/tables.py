@@ -42,11 +42,11 @@ HEADERS = {"ours_pct": "ours (%)", "std_pp": "std (pp)", "ci_low_pct": "95 % low
 def numbered(frame: pd.DataFrame, caption: str, name: str, precision: int = 2,
              fmt: str | None = None):
     """A table as the book shows it, numbered and captioned ("Table 4.1", linkable as
-    {numref}`name`): a MyST ``table`` directive (colon fence) around a Markdown table of ``frame``'s
-    columns (not its index; headers as ``HEADERS`` says them), numbers with ``precision``
-    decimals (or ``fmt``, e.g.
-    "{:.4g}"), LRs as written (0.0005), a dash where a value is undefined (e.g. a
-    spread over one seed). Pages parse Markdown output as MyST (``_config.yml``)."""
+    {numref}`name`): a MyST ``table`` directive (colon fence) around a Markdown table of
+    ``frame``'s columns (not its index; headers as ``HEADERS`` says them). Numbers get
+    ``precision`` decimals (or ``fmt``, e.g. "{:.4g}"), LRs are as written (0.0005), and
+    an undefined value (e.g. a spread over one seed) is a dash. Pages parse Markdown
+    output as MyST (``_config.yml``)."""
     from IPython.display import Markdown
 
     if not name.startswith("tbl-"):
