@@ -5,7 +5,8 @@ For every BN record of a results folder whose weights (``<key>.weights.h5``) are
 variance below -epsilon (``noise.p_broken``, from the weights alone), beside the share
 of the record's own draws whose outputs were non-finite. Writes
 ``<results-dir>/bn-breakage.csv``, which the noise page shows. The weights are never
-committed, so this runs where the study ran:
+committed, so this runs where the study ran; a model whose weights are gone (a machine
+stopped since it was trained) keeps its rows from the existing table (``merge``):
 
     python scripts/bn_breakage.py --results-dir results/cpu --weights-dir <study results>
 """
@@ -41,6 +42,19 @@ def breakage(results_dir: Path, weights_dir: Path) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def merge(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """The new rows, plus the old rows of every model the new table does not hold.
+
+    Weights live only on the machine that trained them, so a table recomputed later
+    can cover fewer models than the committed one; their rows are kept, not dropped.
+    """
+    if old.empty:
+        return new.reset_index(drop=True)
+    kept = old[~old["key"].isin(set(new["key"]))] if not new.empty else old
+    return (pd.concat([kept, new], ignore_index=True)
+            .sort_values(["key", "eta"], kind="stable").reset_index(drop=True))
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--results-dir", type=Path, required=True, help="folder of run records")
@@ -50,12 +64,15 @@ def main(argv=None) -> None:
     for name in ("results_dir", "weights_dir"):
         if not getattr(args, name).is_dir():
             ap.error(f"--{name.replace('_', '-')}: {getattr(args, name)} is not a folder")
-    table = breakage(args.results_dir, args.weights_dir)
-    if table.empty:
+    new = breakage(args.results_dir, args.weights_dir)
+    if new.empty:
         ap.error(f"no completed BN record of {args.results_dir} has its weights in {args.weights_dir}")
     out = args.results_dir / "bn-breakage.csv"
+    old = pd.read_csv(out) if out.exists() else pd.DataFrame()
+    table = merge(old, new)
     table.to_csv(out, index=False, float_format="%.6g")
-    print(f"{len(table)} rows ({table['key'].nunique()} models) -> {out}")
+    print(f"{len(table)} rows ({table['key'].nunique()} models, {new['key'].nunique()} "
+          f"recomputed from their weights) -> {out}")
 
 
 if __name__ == "__main__":
