@@ -187,7 +187,7 @@ else:
     readings = claims.across_readings(study.records)
     display(tables.numbered(cells.drop(columns=["optimizer", "batch_norm"]),
                             f"$a_0$ and $A_{{avr}}$ (%) of the {len(cells)} cells of the LR grid "
-                            f"({n_models} model(s), Adam with BN) under each noise reading: "
+                            f"({claims.plural(n_models, 'model')}, Adam with BN) under each noise reading: "
                             "seed mean ± std over the `seeds` (a dash: one seed). The readings "
                             "are defined on the {doc}`../method` page.", "tbl-ablation"),
             plots.csv_link(full, "noise-ablation.csv", f"Download the seed means ({len(full)} "

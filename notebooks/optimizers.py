@@ -38,7 +38,7 @@ display(Markdown(study.provenance))
 ran = studies.select(study.means, "optimizers")["optimizer"].nunique()
 if ran < 2:
     display(Markdown(f"**Not tested at this scale** ({study.scale}): the records hold "
-                     f"{ran} optimizer(s) at lr 0.00075; the comparison below is empty."))
+                     f"{claims.plural(ran, 'optimizer')} at lr 0.00075; the comparison below is empty."))
 a0, aavr = tables.optimizers(study.means)
 
 

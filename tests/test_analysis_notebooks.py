@@ -172,7 +172,7 @@ def test_limitations_name_what_the_records_lack(study_dir, tmp_path):
     text = findings.limitations(results.load_study(study_dir, "paper"))
     assert text.splitlines() == [
         "- **Depths:** ResNet20 and ResNet32 only, of the paper's 4 depths.",
-        "- **Seeds:** 3 training seed(s) per cell, so the seed part of each interval rests on "
+        "- **Seeds:** 3 training seeds per cell, so the seed part of each interval rests on "
         "few values.",
         "- **Noise sampling:** 3 draws per noise level on all test images ($a_0$ on all of "
         "them); the intervals include the spread between draws."]

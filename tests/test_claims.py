@@ -62,7 +62,7 @@ def test_every_claim_holds_on_a_study_built_to_agree():
 
 def test_indicative_with_one_seed_and_with_synthetic_data():
     v = _by_claim(_paperlike(seeds=(0,)))
-    assert "1 training seed(s)" in v[1].indicative
+    assert "1 training seed" in v[1].indicative
     v = _by_claim(_paperlike(synthetic=True))
     assert "synthetic" in v[3].indicative
 
@@ -73,12 +73,12 @@ def test_a_claim_is_indicative_only_through_the_cells_it_rests_on():
     df = _paperlike()
     df = df[(df["optimizer"] == "adam") | (df["seed"] == 0)]
     v = _by_claim(df)
-    assert "1 training seed(s)" in v[5].indicative and "1-3 seed(s) per cell" in v[5].scale  # Adam: 3
+    assert "1 training seed" in v[5].indicative and "1-3 seeds per cell" in v[5].scale  # Adam: 3
     assert all(v[k].indicative == "" for k in (1, 2, 3, 4, 6, 7, 8))
-    assert "3 seed(s) per cell" in v[1].scale
-    assert claims.claim_caveat(df, 1) == "" and "1 training seed(s)" in claims.claim_caveat(df, 5)
+    assert "3 seeds per cell" in v[1].scale
+    assert claims.claim_caveat(df, 1) == "" and "1 training seed" in claims.claim_caveat(df, 5)
     nobn_one_seed = df[df["batch_norm"] | (df["seed"] == 0)]
-    assert "1 training seed(s)" in _by_claim(nobn_one_seed)[8].indicative
+    assert "1 training seed" in _by_claim(nobn_one_seed)[8].indicative
     assert _by_claim(nobn_one_seed)[3].indicative == ""
 
 
@@ -196,7 +196,7 @@ def test_verdicts_carry_their_scale_and_count_diverged_runs():
     df = _paperlike()
     bad = df.iloc[:1].assign(status="diverged", A_avr=np.nan, seed=9)
     v = _by_claim(pd.concat([df, bad], ignore_index=True))
-    assert "200 epochs" in v[1].scale and "1 diverged run(s)" in v[1].scale
+    assert "200 epochs" in v[1].scale and "1 diverged run" in v[1].scale
 
 
 def test_readings_side_by_side_follow_the_ablation_columns():
@@ -387,6 +387,12 @@ def test_and_list_joins_items_as_english():
     assert [claims.and_list(x) for x in ([], [3], [3, 7], ["a", "b", "c"])] == [
         "", "3", "3 and 7", "a, b and c"]
     assert claims.and_list([1, 2], "or") == "1 or 2"
+
+
+def test_plural_counts_in_words():
+    assert [claims.plural(n, "seed") for n in (0, 1, 2, "1-3", "1")] == [
+        "0 seeds", "1 seed", "2 seeds", "1-3 seeds", "1 seed"]
+    assert claims.plural(2, "analysis", "analyses") == "2 analyses"
 
 
 def test_outcome_counts_says_how_the_claims_come_out():

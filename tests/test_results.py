@@ -325,7 +325,7 @@ def test_study_carries_what_every_page_opens_with(tmp_path):
     assert study.means["baseline_accuracy"].tolist() == [pytest.approx(0.7)]
     assert study.means["n_seeds"].tolist() == [2]
     assert study.data == "CIFAR-10 (copy)" and study.synthetic is False
-    assert study.caveat == "2 training seed(s) per cell; a verdict needs >= 3"
+    assert study.caveat == "2 training seeds per cell; a verdict needs >= 3"
     assert study.scale == claims.scale(study.records)
     assert study.provenance.startswith("From 3 run records (2 completed, 1 diverged)")
     # the caveat is stated once, at the top; each verdict points there
@@ -355,11 +355,11 @@ def test_a_verdict_sentence_gives_the_caveat_of_its_own_cells(tmp_path):
             "baseline_accuracy": 0.8,
             "environment": {"keras_backend": "jax", "device": "cpu", "git": {"commit": None}}})
     study = results.load_study(tmp_path, "cpu")
-    assert study.caveat == "1 training seed(s) per cell; a verdict needs >= 3"
+    assert study.caveat == "1 training seed per cell; a verdict needs >= 3"
     held = {c: dataclasses.replace(f(study.means), outcome="held")
             for c, f in ((1, claims.claim1), (5, claims.claim5))}
     said = study.say(held[1])
-    assert said.endswith("*Indicative only: 2 training seed(s) per cell; a verdict needs >= 3.*")
+    assert said.endswith("*Indicative only: 2 training seeds per cell; a verdict needs >= 3.*")
     assert "see the top" in study.say(held[5])
     assert "Indicative" not in study.say(claims.claim6(study.means))   # not tested: no verdict
 

@@ -379,7 +379,7 @@ def caveat(df: pd.DataFrame) -> str:
         reasons.append("smoke results on synthetic data, not a reproduction")
     n = int(cell_means(df)["n_seeds"].min())
     if n < MIN_SEEDS:
-        reasons.append(f"{n} training seed(s) per cell; a verdict needs >= {MIN_SEEDS}")
+        reasons.append(f"{plural(n, 'training seed')} per cell; a verdict needs >= {MIN_SEEDS}")
     return "; ".join(reasons)
 
 
@@ -393,7 +393,7 @@ def scale(df: pd.DataFrame) -> str:
     data = "; ".join(sorted(df["data"].dropna().unique())) or "unknown data"
     epochs = ", ".join(str(e) for e in sorted(df["epochs"].unique()))
     n = f"{seeds.min()}" if seeds.min() == seeds.max() else f"{seeds.min()}-{seeds.max()}"
-    return (f"{depths} on {data}, {epochs} epochs, {n} seed(s) per cell, profile "
+    return (f"{depths} on {data}, {epochs} epochs, {plural(n, 'seed')} per cell, profile "
             f"{', '.join(sorted(df['profile'].unique()))} (the paper: 200 epochs, one run per cell)")
 
 
@@ -429,7 +429,7 @@ def verdicts(df: pd.DataFrame) -> list[Verdict]:
         rows = claim_records(df, v.claim)
         n_div = int((rows["status"] == "diverged").sum())
         v.indicative = "" if v.outcome in UNTESTED else caveat(rows)  # nothing to qualify
-        v.scale = scale(rows) + (f"; {n_div} diverged run(s) left out of the means" if n_div else "")
+        v.scale = scale(rows) + (f"; {plural(n_div, 'diverged run')} left out of the means" if n_div else "")
     return out
 
 
@@ -487,6 +487,11 @@ def readings_sentence(readings: pd.DataFrame, caveat: str = "") -> str:
                      f"depend{'' if len(differ) > 1 else 's'} on the reading")
     text = "; ".join(parts) + "."
     return text[0].upper() + text[1:] + (f" *Indicative only: {caveat}.*" if caveat else "")
+
+
+def plural(n, word: str, many: str | None = None) -> str:
+    """A count and its noun: "1 seed", "2 seeds", "2-3 seeds" (``many``: an irregular plural)."""
+    return f"{n} {word if str(n) == '1' else many or word + 's'}"
 
 
 def and_list(items, conj: str = "and") -> str:

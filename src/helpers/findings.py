@@ -131,9 +131,8 @@ def limitations(study: Study) -> str:
         out.append("**Data:** a JPEG re-encoding of CIFAR-10; its pixels differ slightly from "
                    "the original images.")
     seeds = study.means["n_seeds"]
-    out.append(f"**Seeds:** {seeds.min()}" + (f" to {seeds.max()}" if seeds.max() > seeds.min()
-                                                else "")
-               + " training seed(s) per cell, so the seed part of each interval rests on few "
+    n_seeds = f"{seeds.min()} to {seeds.max()}" if seeds.max() > seeds.min() else seeds.min()
+    out.append(f"**Seeds:** {claims.plural(n_seeds, 'training seed')} per cell, so the seed part of each interval rests on few "
                  "values.")
     n = sorted(int(r) for r in done["n_repeats"].dropna().unique())
     images = [f"{x:,}" for x in sorted({int(x) for x in done["noise_test_samples"].dropna()})]

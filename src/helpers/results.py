@@ -367,9 +367,9 @@ def provenance(df: pd.DataFrame) -> str:
     n_seeds = f"{seeds.min()}" if seeds.min() == seeds.max() else f"{seeds.min()}-{seeds.max()}"
     text = (f"From {len(df)} run records ({int((df['status'] == 'completed').sum())} completed, "
             f"{int((df['status'] == 'diverged').sum())} diverged): profile {vals('profile')}; "
-            f"data {vals('data')}; {n_seeds} training seed(s) per cell; "
+            f"data {vals('data')}; {claims.plural(n_seeds, 'training seed')} per cell; "
             f"Keras backend {vals('backend')}; device {vals('device')}; "
-            f"code commit(s) {', '.join(commits) or 'n/a'}.")
+            f"code {'commit' if len(commits) < 2 else 'commits'} {', '.join(commits) or 'n/a'}.")
     if df["synthetic_data"].any():
         text = (f"**{SMOKE_NOTE}. The numbers below exercise the pipeline; they are not a "
                 f"reproduction of the paper.**\n\n" + text)

@@ -324,11 +324,11 @@ def bound_sentence(table: pd.DataFrame) -> str:
     """What the bound adds to the LR: rank correlations, over the models of ``table``
     (``from_records``, with A_avr), of the bound with the LR, of C with the LR, and of
     the bound with A_avr."""
-    from .claims import _spearman
+    from .claims import _spearman, plural
 
     t = table.dropna(subset=["bound", "A_avr"])
     if len(t) < 3:
-        return f"{len(t)} model(s) with a bound and a noise sweep: too few for a rank correlation."
+        return f"{plural(len(t), 'model')} with a bound and a noise sweep: too few for a rank correlation."
 
     def rho(a, b):
         return _spearman(t[a], t[b])
