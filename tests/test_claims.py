@@ -377,7 +377,7 @@ def test_an_untested_claim_has_no_stability_and_shows_dashes():
                                            "2. graceful fall with eta"]
     shown.index = range(1, 9)
     assert shown.loc[5, "value [95 % interval]"] == "–" and shown.loc[5, "same verdict"] == "–"
-    assert shown.loc[1, "same verdict"] == "100%" and shown.loc[1, "defined"] == "100%"
+    assert shown.loc[1, "same verdict"] == "100\u00a0%" and shown.loc[1, "defined"] == "100\u00a0%"
     lo, hi = st.set_index("claim").loc[1, ["ci_low", "ci_high"]]
     assert shown.loc[1, "value [95 % interval]"].endswith(f"[{lo:.3g}, {hi:.3g}]")
     assert "nan" not in shown.to_string()

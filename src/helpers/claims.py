@@ -157,7 +157,7 @@ def claim1(m):
     worst = 100 * ranges.max() if len(ranges) else float("nan")
     return Verdict(1, STATEMENTS[1],
                    f"largest LR range of a0 over the 8 models: {p.max():.2f} points",
-                   f"largest LR range of the seed-mean a0 over {len(ranges)} models: {worst:.2f} points",
+                   f"largest LR range of the seed-mean a0 over {plural(len(ranges), 'model')}: {worst:.2f} points",
                    f"max range = {worst:.2f} pp (threshold {BASELINE_RANGE_PP} pp)",
                    "no data" if not len(ranges) else
                    ("held" if worst <= BASELINE_RANGE_PP else "did not hold"), value=worst / 100)
@@ -202,7 +202,7 @@ def claim3(m):
                    f"Spearman rho(LR, A_avr) < 0 for {int((p['rho'] < 0).sum())} of {len(p)} models; "
                    f"rho(depth, slope) per dataset: "
                    + ", ".join(f"{_spearman(g['depth'], g['slope'], 2):+.2f}" for _, g in p.groupby('dataset')),
-                   f"rho(LR, A_avr) < 0 for {int((s['rho'] < 0).sum())} of {len(s)} models "
+                   f"rho(LR, A_avr) < 0 for {int((s['rho'] < 0).sum())} of {plural(len(s), 'model')} "
                    f"(median rho {s['rho'].median():+.2f}); rho(depth, slope) per dataset: "
                    + ", ".join(_signed(r) for r in depth_rho),
                    f"fraction falling = {neg:.2f} (needs >= 0.75); mean rho(depth, slope) = "
@@ -358,7 +358,7 @@ def claim8(m):
     grows_ok = bool(_nanmean(grows) > 0) if np.isfinite(_nanmean(grows)) else False
     lower = frac >= 0.9
     return Verdict(8, STATEMENTS[8], "abstract only: no numbers",
-                   f"A_avr higher without BN in {int((diff['gap'] > 0).sum())} of {len(diff)} models "
+                   f"A_avr higher without BN in {int((diff['gap'] > 0).sum())} of {plural(len(diff), 'model')} "
                    f"(mean gap {100 * diff['gap'].mean():+.2f} points); rho(BN layers, gap) per dataset: "
                    + ", ".join(_signed(r) for r in grows),
                    f"fraction = {frac:.2f} (needs >= 0.9); mean rho = {_signed(_nanmean(grows))} (needs > 0)"
@@ -586,6 +586,7 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
         "value [95 % interval]": [
             "–" if pd.isna(v) else f"{v:.3g} [{num(lo, '{:.3g}')}, {num(hi, '{:.3g}')}]"
             for v, lo, hi in zip(table["value"], table["ci_low"], table["ci_high"])],
-        "same verdict": [num(x, "{:.0%}") for x in table["same_verdict"]],
-        "defined": [num(x, "{:.0%}") for x in table["defined"]],
+        # "100 %", as the book writes percentages (a no-break space: it never wraps)
+        "same verdict": [num(100 * x, "{:.0f}\u00a0%") for x in table["same_verdict"]],
+        "defined": [num(100 * x, "{:.0f}\u00a0%") for x in table["defined"]],
         "indicative only": table["indicative only"]})
