@@ -99,7 +99,7 @@ def test_figures_are_in_the_pages(executed_nbs):
 def test_noise_page_prints_the_pareto_front(study_dir, executed):
     means = results.load_study(study_dir, "paper").means
     lrs = ", ".join(f"{lr:g}" for lr in sorted(claims.sweet_spot(means, "cifar10", 20)["lr"]))
-    assert f"ResNet20 on CIFAR10: Pareto-optimal LRs {lrs}" in executed["noise"]
+    assert f"ResNet20 on CIFAR-10: Pareto-optimal LRs {lrs}" in executed["noise"]
 
 
 def test_baselines_and_optimizers_sentences_match_the_helpers(study_dir, executed):

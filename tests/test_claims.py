@@ -316,8 +316,8 @@ def test_claim3_partly_when_resistance_falls_but_not_more_steeply_with_depth():
 def test_sweet_spot_text_names_the_pareto_lrs():
     front = {("cifar10", 20): pd.DataFrame({"lr": [0.001, 0.0005]}),
              ("cifar100", 20): pd.DataFrame({"lr": []})}
-    assert claims.sweet_spot_text(front) == ("ResNet20 on CIFAR10: Pareto-optimal LRs 0.0005, 0.001\n"
-                                             "ResNet20 on CIFAR100: Pareto-optimal LRs none (not run "
+    assert claims.sweet_spot_text(front) == ("ResNet20 on CIFAR-10: Pareto-optimal LRs 0.0005, 0.001\n"
+                                             "ResNet20 on CIFAR-100: Pareto-optimal LRs none (not run "
                                              "at this scale)")
 
 
@@ -334,7 +334,7 @@ def test_claims_5_and_6_are_not_tested_at_a_scale_without_their_runs():
     df = df[(df["dataset"] == "cifar10") & (df["optimizer"] == "adam")]
     v = _by_claim(df)
     assert v[5].outcome == claims.NOT_TESTED and "optimizers study" in v[5].ours
-    assert v[6].outcome == claims.NOT_TESTED and "only cifar10 was run" in v[6].ours
+    assert v[6].outcome == claims.NOT_TESTED and "only CIFAR-10 was run" in v[6].ours
     some_sgd = _paperlike()
     some_sgd = some_sgd[(some_sgd["optimizer"] != "adam") & (some_sgd["dataset"] == "cifar10")
                         & ~some_sgd["optimizer"].isin(["nadam", "adamax"])]

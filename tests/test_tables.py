@@ -35,6 +35,12 @@ def test_numbered_table_is_a_captioned_myst_table_with_the_frames_numbers():
     # no interval, no answer (paper_in_ci of a one-seed cell): a dash, not "None"
     assert "| – | – |" in tables.numbered(pd.DataFrame({"in": [None], "na": [pd.NA]}), "c",
                                           "tbl-x").data
+    # datasets and optimizers as the paper writes them, truth values in words; other
+    # columns keep their values
+    words = pd.DataFrame({"dataset": ["cifar100"], "optimizer": ["sgd_nesterov"],
+                          "batch_norm": [np.True_], "paper_in_ci": [False], "note": ["adam"]})
+    assert tables.numbered(words, "c", "tbl-x").data.splitlines()[5] == (
+        "| CIFAR-100 | SGD with Nesterov momentum | yes | no | adam |")
     with pytest.raises(ValueError, match="name='x'.*'tbl-'"):
         tables.numbered(t, "c", "x")
 
@@ -44,8 +50,8 @@ def test_per_dataset_gives_a_numbered_table_per_dataset():
                       "ours_pct": [91.234, 70.0, 90.0]})
     out = [o.data for o in tables.per_dataset(t, "a0 (%).", "tbl-t2")]
     assert [o.splitlines()[:2] for o in out] == [
-        [":::{table} CIFAR10: a0 (%).", ":name: tbl-t2-cifar10"],
-        [":::{table} CIFAR100: a0 (%).", ":name: tbl-t2-cifar100"]]
+        [":::{table} CIFAR-10: a0 (%).", ":name: tbl-t2-cifar10"],
+        [":::{table} CIFAR-100: a0 (%).", ":name: tbl-t2-cifar100"]]
     assert "| 0.001 | 91.23 |" in out[0] and "| 0.001 | 90.00 |" in out[0]
     assert "dataset" not in out[0] and "91.234" not in out[0] and "70.00" not in out[0]
 

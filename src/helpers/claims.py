@@ -24,6 +24,7 @@ import pandas as pd
 
 from .noise_model import PAPER, NoiseModel
 from .paper import table
+from .recipe import DATASET_NAMES
 from .studies import ADAPTIVE, LR_TOLERANCE, SGD_FAMILY, select
 
 MIN_SEEDS = 3
@@ -222,7 +223,7 @@ def sweet_spot(m, dataset="cifar10", depth=20):
 
 def sweet_spot_text(front: dict) -> str:
     """One line per model of ``{(dataset, depth): sweet_spot(...)}``: its Pareto-optimal LRs."""
-    return "\n".join(f"ResNet{d} on {ds.upper()}: Pareto-optimal LRs "
+    return "\n".join(f"ResNet{d} on {DATASET_NAMES.get(ds, ds)}: Pareto-optimal LRs "
                      + (", ".join(f"{lr:g}" for lr in sorted(f["lr"]))
                         or "none (not run at this scale)")
                      for (ds, d), f in front.items())
@@ -283,7 +284,7 @@ def claim6(m):
     c = _lr_cells(m).pivot_table(index=["depth", "lr"], columns="dataset", values="A_avr")
     if not {"cifar10", "cifar100"} <= set(c.columns):
         return Verdict(6, STATEMENTS[6], "", "it needs both datasets; only "
-                       + (", ".join(sorted(c.columns)) or "none") + " was run", "", NOT_TESTED)
+                       + (and_list(DATASET_NAMES.get(d, d) for d in sorted(c.columns)) or "none") + " was run", "", NOT_TESTED)
     c = c.dropna()
     lower = c["cifar100"] < c["cifar10"]
     cc_txt = ""

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .paper import PAPER_LRS
-from .recipe import DATASET_NAMES, DATASETS
+from .recipe import DATASET_NAMES, DATASETS, OPTIMIZER_NAMES
 from .results import SMOKE_NOTE, lr_drops
 from .studies import same_lr
 
@@ -258,7 +258,7 @@ def tradeoff(means: pd.DataFrame, panels=(("cifar10", 20), ("cifar100", 20)),
             f = front[(dataset, depth)]
             ax.plot(1000 * f["lr"], 100 * f["baseline_accuracy"], "o", ms=13, mfc="none",
                     color="black", label="our Pareto front")
-        ax.set_title(f"ResNet{depth}, {dataset.upper()}")
+        ax.set_title(f"ResNet{depth}, {DATASET_NAMES.get(dataset, dataset)}")
         for a in (ax, ax2):
             for h, lab in zip(*a.get_legend_handles_labels()):
                 handles.setdefault(lab, h)
@@ -279,7 +279,8 @@ def paired_bars(frame: pd.DataFrame, label: str, ours: str, paper: str | None, y
            label="ours")
     if paper:
         ax.bar(x + w / 2, frame[paper], w, color="lightgrey", edgecolor="black", label="paper")
-    ax.set_xticks(x, frame[label], rotation=30, ha="right")
+    names = {"optimizer": OPTIMIZER_NAMES, "dataset": DATASET_NAMES}.get(label, {})
+    ax.set_xticks(x, [names.get(v, v) for v in frame[label]], rotation=30, ha="right")
     ax.set_ylabel(ylabel)
     ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncols=2, frameon=False)
     return ax
@@ -332,7 +333,7 @@ def theory_bound(table: pd.DataFrame, dataset: str, synthetic: bool = False):
     lr_marks = [plt.Line2D([], [], ls="none", marker="o", color=lr_colour(lr), label=_lr_label(lr))
                 for lr in sorted(grid["lr"].unique())]
     fig.legend(handles=ax1.get_legend_handles_labels()[0] + lr_marks, loc="outside right center")
-    fig.suptitle(f"{dataset.upper()}: gradient-noise constant and the eq. 2 bound")
+    fig.suptitle(f"{DATASET_NAMES.get(dataset, dataset)}: gradient-noise constant and the eq. 2 bound")
     stamp(fig, synthetic)
     return fig
 
@@ -363,7 +364,7 @@ def theory_law(table: pd.DataFrame, blocks: dict, dataset: str, synthetic: bool 
     ax.set_ylabel(r"$E\|\nabla L_B - \nabla L_D\|^2 / C$ (dimensionless)")
     fig.legend(*ax.get_legend_handles_labels(), loc="outside right center")
     ax.grid(alpha=0.3, which="both")
-    ax.set_title(f"{dataset.upper()}: minibatch gradient variance")
+    ax.set_title(f"{DATASET_NAMES.get(dataset, dataset)}: minibatch gradient variance")
     stamp(fig, synthetic)
     return fig
 
@@ -378,7 +379,7 @@ def theory_resistance(table: pd.DataFrame, dataset: str, synthetic: bool = False
     ax.set_xlabel(r"$\alpha^2 C / |B|$ at the base LR (squared SGD step norm)")
     ax.set_ylabel("average normalized accuracy $A_{avr}$ (%)")
     fig.legend(*ax.get_legend_handles_labels(), loc="outside right center")
-    ax.set_title(f"{dataset.upper()}: the eq. 2 bound and noise resistance")
+    ax.set_title(f"{DATASET_NAMES.get(dataset, dataset)}: the eq. 2 bound and noise resistance")
     stamp(fig, synthetic)
     return fig
 

@@ -39,6 +39,9 @@ OPTIMIZER_SETTINGS = {
     "sgd_momentum": ("SGD", {"momentum": 0.9}),
     "sgd_nesterov": ("SGD", {"momentum": 0.9, "nesterov": True}),
 }
+OPTIMIZER_NAMES = {"adam": "Adam", "nadam": "Nadam", "adamax": "Adamax", "sgd": "SGD",
+                   "sgd_momentum": "SGD with momentum",
+                   "sgd_nesterov": "SGD with Nesterov momentum"}  # as the paper writes them
 PAPER_OPTIMIZERS = ("adam", "nadam", "adamax", "sgd", "sgd_momentum", "sgd_nesterov")  # Fig. 3
 OPTIMIZER_LR = 0.00075              # paper III-4, Figure 3: the optimizers compared at this LR
 

@@ -23,9 +23,17 @@ def _lr_index(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _cell(x, fmt: str) -> str:
+# values of the helpers' frames as the paper writes them (a table's cells)
+WORDS = {"dataset": recipe.DATASET_NAMES, "optimizer": recipe.OPTIMIZER_NAMES}
+
+
+def _cell(x, fmt: str, words: dict | None = None) -> str:
     if x is None or x is pd.NA:
         return "–"
+    if isinstance(x, (bool, np.bool_)):
+        return "yes" if x else "no"
+    if words and x in words:
+        return words[x]
     if isinstance(x, (float, np.floating)):
         return "–" if np.isnan(x) else fmt.format(x)
     # a mean ± std stays on one line (no-break spaces); a '|' would end the cell
@@ -43,9 +51,10 @@ def numbered(frame: pd.DataFrame, caption: str, name: str, precision: int = 2,
              fmt: str | None = None):
     """A table as the book shows it, numbered and captioned ("Table 4.1", linkable as
     {numref}`name`): a MyST ``table`` directive (colon fence) around a Markdown table of
-    ``frame``'s columns (not its index; headers as ``HEADERS`` says them). Numbers get
-    ``precision`` decimals (or ``fmt``, e.g. "{:.4g}"), LRs are as written (0.0005), and
-    an undefined value (e.g. a spread over one seed) is a dash. Pages parse Markdown
+    ``frame``'s columns (not its index; headers as ``HEADERS`` says them, datasets and
+    optimizers as ``WORDS`` does, a truth value as yes or no). Numbers get ``precision``
+    decimals (or ``fmt``, e.g. "{:.4g}"), LRs are as written (0.0005), and an undefined
+    value (e.g. a spread over one seed) is a dash. Pages parse Markdown
     output as MyST (``_config.yml``)."""
     from IPython.display import Markdown
 
@@ -53,7 +62,7 @@ def numbered(frame: pd.DataFrame, caption: str, name: str, precision: int = 2,
         raise ValueError(f"name={name!r}: a table's name starts with 'tbl-' (e.g. 'tbl-table2')")
     fmt = fmt or f"{{:.{precision}f}}"
     cols = [str(c) for c in frame.columns]
-    rows = [[_cell(x, "{:g}" if c == "lr" else fmt) for c, x in zip(cols, r)]
+    rows = [[_cell(x, "{:g}" if c == "lr" else fmt, WORDS.get(c)) for c, x in zip(cols, r)]
             for r in frame.itertuples(index=False)]
     lines = ["| " + " | ".join(_cell(HEADERS.get(c, c), fmt) for c in cols) + " |",
              "|" + "---|" * len(cols)]
@@ -66,7 +75,7 @@ def per_dataset(table: pd.DataFrame, caption: str, name: str) -> list:
     """``numbered`` tables, one per dataset of a table with a ``dataset`` column (e.g.
     ``paper.with_intervals``: Table II, Table III), ready for ``display(*...)``; each
     caption starts with its dataset and each name ends with it."""
-    return [numbered(t.drop(columns="dataset"), f"{dataset.upper()}: {caption}",
+    return [numbered(t.drop(columns="dataset"), f"{recipe.DATASET_NAMES.get(dataset, dataset)}: {caption}",
                      f"{name}-{dataset}") for dataset, t in table.groupby("dataset")]
 
 
