@@ -22,6 +22,23 @@ SYN_TRAIN = 20
 SYN_TEST = 8
 
 
+@pytest.fixture(scope="session")
+def load_script():
+    """Factory: ``load_script("bn_breakage")`` imports ``scripts/bn_breakage.py`` (the
+    scripts are not a package) and returns the module."""
+    import importlib.util
+    from pathlib import Path
+
+    def _load(name):
+        path = Path(__file__).resolve().parents[1] / "scripts" / f"{name}.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return _load
+
+
 @pytest.fixture
 def synthetic_root(tmp_path):
     """A tmp folder holding a small synthetic CIFAR-10 in the standard folder layout

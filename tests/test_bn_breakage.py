@@ -2,23 +2,15 @@
 whose weights are gone keeps its committed rows (weights never outlive the machine that
 trained them)."""
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-
 
 @pytest.fixture(scope="module")
-def script():
-    spec = importlib.util.spec_from_file_location("bn_breakage",
-                                                  ROOT / "scripts" / "bn_breakage.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def script(load_script):
+    return load_script("bn_breakage")
 
 
 def _rows(key, etas, p):

@@ -1,7 +1,6 @@
 """scripts/study_summary.py: its tables hold the records' numbers (seed mean ± std) and
 the paper's values, on the committed smoke records (two seeds per cell)."""
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -13,12 +12,8 @@ SMOKE = ROOT / "results" / "smoke"
 
 
 @pytest.fixture(scope="module")
-def summary():
-    spec = importlib.util.spec_from_file_location("study_summary",
-                                                  ROOT / "scripts" / "study_summary.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def summary(load_script):
+    return load_script("study_summary")
 
 
 def _records(**where):

@@ -40,7 +40,7 @@ def test_numbered_table_is_a_captioned_myst_table_with_the_frames_numbers():
     words = pd.DataFrame({"dataset": ["cifar100"], "optimizer": ["sgd_nesterov"],
                           "batch_norm": [np.True_], "paper_in_ci": [False], "note": ["adam"]})
     assert tables.numbered(words, "c", "tbl-x").data.splitlines()[5] == (
-        "| CIFAR-100 | SGD with Nesterov momentum | yes | no | adam |")
+        "| CIFAR\u2011100 | SGD with Nesterov momentum | yes | no | adam |")
     with pytest.raises(ValueError, match="name='x'.*'tbl-'"):
         tables.numbered(t, "c", "x")
 

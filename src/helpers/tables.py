@@ -32,8 +32,8 @@ def _cell(x, fmt: str, words: dict | None = None) -> str:
         return "–"
     if isinstance(x, (bool, np.bool_)):
         return "yes" if x else "no"
-    if words and x in words:
-        return words[x]
+    if words and x in words:  # a non-breaking hyphen: "CIFAR-10" never wraps in a narrow cell
+        return words[x].replace("-", "\u2011")
     if isinstance(x, (float, np.floating)):
         return "–" if np.isnan(x) else fmt.format(x)
     # a mean ± std stays on one line (no-break spaces); a '|' would end the cell
@@ -44,7 +44,7 @@ def _cell(x, fmt: str, words: dict | None = None) -> str:
 HEADERS = {"ours_pct": "ours (%)", "std_pp": "std (pp)", "ci_low_pct": "95 % low",
            "ci_high_pct": "95 % high", "paper_pct": "paper (%)",
            "paper_in_ci": "paper in interval", "n": "seeds", "n_diverged": "diverged",
-           "p_positive": "P(> 0)", "batch_norm": "BN"}
+           "p_positive": "P(>\u00a00)", "batch_norm": "BN"}
 
 
 def numbered(frame: pd.DataFrame, caption: str, name: str, precision: int = 2,
