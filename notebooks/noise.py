@@ -49,7 +49,7 @@ display(Markdown(study.provenance))
 # %% tags=["hide-input"]
 plots.show(plots.noise_panels(study.done, recipe.DATASETS, paper_in_text=paper.table("in_text"),
                               synthetic=study.synthetic), "fig-noise")
-absent = [f"{recipe.DATASET_NAMES[ds]} (the paper's Figure {recipe.PAPER_NOISE_FIGURE[ds]})"
+absent = [f"{recipe.name('dataset', ds)} (the paper's Figure {recipe.PAPER_NOISE_FIGURE[ds]})"
           for ds in recipe.DATASETS if ds not in set(study.done["dataset"])]
 display(Markdown(("Not run at this scale: " + ", ".join(absent) + ". " if absent else "")
                  + study.say(claims.claim2(study.done))))

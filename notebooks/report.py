@@ -43,9 +43,9 @@ stability = claims.stability(study.records, B=200)
 
 
 # %% [markdown]
-# Each verdict rests on one number (`value`; the claims below say what it is). Its 95 %
-# interval and the share of bootstrap resamples giving the same verdict (`same verdict`)
-# come from resampling the
+# Each verdict rests on one number (`value`; the `measure` column says what it is, in
+# the unit of the claim's statistic). Its 95 % interval and the share of bootstrap
+# resamples giving the same verdict (`same verdict`) come from resampling the
 # training seeds (one draw shared by every cell, so LRs stay paired) and the
 # noise draws inside each run. `defined` is the share of resamples in which the
 # number can be computed at all (claim 7 needs two different seeds in a cell); the
@@ -58,10 +58,10 @@ display(Markdown(f"**Scale of the records:** {study.scale}. A verdict is *indica
                  "column says why)."))
 display(tables.numbered(
     claims.display_table(table),
-    "The paper's eight claims at this scale: each verdict, the value it rests on with its "
-    "95 % bootstrap interval, the share of resamples that give the same verdict and in "
-    "which the value is defined, and why a verdict is indicative only. A dash: the "
-    "records do not test the claim.", "tbl-verdicts"))
+    "The paper's eight claims at this scale: each verdict, the value it rests on (what it "
+    "measures, its estimate and 95 % bootstrap interval), the share of resamples that give "
+    "the same verdict and in which the value is defined, and why a verdict is indicative "
+    "only. A dash: the records do not test the claim.", "tbl-verdicts"))
 
 # %% tags=["hide-input"]
 display(Markdown(f"Of the eight claims, {claims.outcome_counts(verdicts)}. "

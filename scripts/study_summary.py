@@ -45,7 +45,7 @@ def main(argv=None) -> None:
     if study.caveat:
         print(f"Indicative only: {study.caveat}.\n")
     n_div = int((study.records["status"] == "diverged").sum())
-    print(f"{len(study.done)} completed run(s), {n_div} diverged.\n")
+    print(f"{claims.plural(len(study.done), 'completed run')}, {n_div} diverged.\n")
     print(cell_table(study.done).to_markdown(index=False), "\n")
     print(verdict_table(study.records).to_markdown(index=False), "\n")
     print(results.compute(study.records))

@@ -381,6 +381,10 @@ def test_an_untested_claim_has_no_stability_and_shows_dashes():
     lo, hi = st.set_index("claim").loc[1, ["ci_low", "ci_high"]]
     assert shown.loc[1, "value [95 % interval]"].endswith(f"[{lo:.3g}, {hi:.3g}]")
     assert "nan" not in shown.to_string()
+    # each value says what it is, in the unit of its statistic (claim 1: pp, as "max range")
+    assert shown.loc[1, "measure"] == "largest range of a0 over the LRs (pp)"
+    v1 = claims.verdicts(df)[0]
+    assert f"max range = {v1.value:.2f} pp" in v1.statistic
 
 
 def test_and_list_joins_items_as_english():
@@ -393,6 +397,12 @@ def test_plural_counts_in_words():
     assert [claims.plural(n, "seed") for n in (0, 1, 2, "1-3", "1")] == [
         "0 seeds", "1 seed", "2 seeds", "1-3 seeds", "1 seed"]
     assert claims.plural(2, "analysis", "analyses") == "2 analyses"
+
+
+def test_plural_range_gives_the_range_only_when_counts_differ():
+    assert claims.plural_range(pd.Series([3, 3]), "seed") == "3 seeds"
+    assert claims.plural_range([1, 1], "seed") == "1 seed"
+    assert claims.plural_range(np.array([3, 1, 2]), "training seed") == "1-3 training seeds"
 
 
 def test_outcome_counts_says_how_the_claims_come_out():

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import claims, tables
+from helpers import claims, recipe, tables
 from helpers.noise_model import PAPER
 
 
@@ -41,6 +41,9 @@ def test_numbered_table_is_a_captioned_myst_table_with_the_frames_numbers():
                           "batch_norm": [np.True_], "paper_in_ci": [False], "note": ["adam"]})
     assert tables.numbered(words, "c", "tbl-x").data.splitlines()[5] == (
         "| CIFAR\u2011100 | SGD with Nesterov momentum | yes | no | adam |")
+    assert [recipe.name(c, v) for c, v in [("dataset", "cifar10"), ("optimizer", "sgd_momentum"),
+                                           ("optimizer", "lion"), ("lr", 0.001)]] == [
+        "CIFAR-10", "SGD with momentum", "lion", 0.001]
     with pytest.raises(ValueError, match="name='x'.*'tbl-'"):
         tables.numbered(t, "c", "x")
 

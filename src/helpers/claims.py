@@ -24,7 +24,7 @@ import pandas as pd
 
 from .noise_model import PAPER, NoiseModel
 from .paper import table
-from .recipe import DATASET_NAMES
+from . import recipe
 from .studies import ADAPTIVE, LR_TOLERANCE, SGD_FAMILY, select
 
 MIN_SEEDS = 3
@@ -58,6 +58,13 @@ NAMES = {1: "a0 barely depends on the LR", 2: "graceful fall with eta",
          3: "lower LR, more resistant", 4: "a sweet spot of the LR",
          5: "adaptive optimizers win", 6: "CIFAR-100 less resistant",
          7: "gradient noise is the mechanism", 8: "BN lowers resistance"}
+# the one number each verdict rests on (``Verdict.value``), in the unit of its statistic
+VALUES = {1: "largest range of a0 over the LRs (pp)", 2: "share of runs whose A^x falls with eta",
+          3: "share of models with rho(LR, A_avr) < 0",
+          4: "share of Pareto-optimal LRs inside the sweet spot",
+          5: "worst adaptive minus best SGD, the smaller of the a0 and A_avr margins (pp)",
+          6: "share of (depth, LR) pairs with lower A_avr on CIFAR-100",
+          7: "partial rho(C, A_avr | LR)", 8: "mean A_avr gap, without minus with BN (pp)"}
 
 
 @dataclass
@@ -69,7 +76,7 @@ class Verdict:
     statistic: str        # the number(s) the verdict rests on
     outcome: str          # held | partly | did not hold [(one depth)] | cannot be tested | not tested at this scale | no data
     indicative: str = ""  # why it is not a verdict yet ("" when it is one)
-    value: float = float("nan")  # the one number the outcome is read from
+    value: float = float("nan")  # the one number the outcome is read from (VALUES)
     scale: str = ""       # what the verdict was measured at (profile, epochs, data, seeds)
 
 
@@ -161,7 +168,7 @@ def claim1(m):
                    f"largest LR range of the seed-mean a0 over {plural(len(ranges), 'model')}: {worst:.2f} points",
                    f"max range = {worst:.2f} pp (threshold {BASELINE_RANGE_PP} pp)",
                    "no data" if not len(ranges) else
-                   ("held" if worst <= BASELINE_RANGE_PP else "did not hold"), value=worst / 100)
+                   ("held" if worst <= BASELINE_RANGE_PP else "did not hold"), value=worst)
 
 
 def claim2(df):
@@ -223,7 +230,7 @@ def sweet_spot(m, dataset="cifar10", depth=20):
 
 def sweet_spot_text(front: dict) -> str:
     """One line per model of ``{(dataset, depth): sweet_spot(...)}``: its Pareto-optimal LRs."""
-    return "\n".join(f"ResNet{d} on {DATASET_NAMES.get(ds, ds)}: Pareto-optimal LRs "
+    return "\n".join(f"ResNet{d} on {recipe.name('dataset', ds)}: Pareto-optimal LRs "
                      + (", ".join(f"{lr:g}" for lr in sorted(f["lr"]))
                         or "none (not run at this scale)")
                      for (ds, d), f in front.items())
@@ -277,14 +284,14 @@ def claim5(m):
                    f"A_avr {100 * ours[1]:+.2f} points",
                    f"margins a0 {100 * ours[0]:+.2f} pp, A_avr {100 * ours[1]:+.2f} pp (both must be > 0)",
                    "held" if all(wins) else ("partly" if any(wins) else "did not hold"),
-                   value=float(min(ours)))
+                   value=100 * float(min(ours)))
 
 
 def claim6(m):
     c = _lr_cells(m).pivot_table(index=["depth", "lr"], columns="dataset", values="A_avr")
     if not {"cifar10", "cifar100"} <= set(c.columns):
         return Verdict(6, STATEMENTS[6], "", "it needs both datasets; only "
-                       + (and_list(DATASET_NAMES.get(d, d) for d in sorted(c.columns)) or "none") + " was run", "", NOT_TESTED)
+                       + (and_list(recipe.name('dataset', d) for d in sorted(c.columns)) or "none") + " was run", "", NOT_TESTED)
     c = c.dropna()
     lower = c["cifar100"] < c["cifar10"]
     cc_txt = ""
@@ -367,7 +374,7 @@ def claim8(m):
                       "scale" if diff["depth"].nunique() < 2 else ""),
                    _one_depth(lower) if diff["depth"].nunique() < 2 else
                    "held" if lower and grows_ok else ("partly" if lower or grows_ok else "did not hold"),
-                   value=float(diff["gap"].mean()))
+                   value=100 * float(diff["gap"].mean()))
 
 
 def caveat(df: pd.DataFrame) -> str:
@@ -393,8 +400,7 @@ def scale(df: pd.DataFrame) -> str:
     depths = ", ".join(f"ResNet{d}" for d in sorted(df["depth"].unique()))
     data = "; ".join(sorted(df["data"].dropna().unique())) or "unknown data"
     epochs = ", ".join(str(e) for e in sorted(df["epochs"].unique()))
-    n = f"{seeds.min()}" if seeds.min() == seeds.max() else f"{seeds.min()}-{seeds.max()}"
-    return (f"{depths} on {data}, {epochs} epochs, {plural(n, 'seed')} per cell, profile "
+    return (f"{depths} on {data}, {epochs} epochs, {plural_range(seeds, 'seed')} per cell, profile "
             f"{', '.join(sorted(df['profile'].unique()))} (the paper: 200 epochs, one run per cell)")
 
 
@@ -495,6 +501,13 @@ def plural(n, word: str, many: str | None = None) -> str:
     return f"{n} {word if str(n) == '1' else many or word + 's'}"
 
 
+def plural_range(counts, word: str, many: str | None = None) -> str:
+    """``plural`` over several counts, as their range: "3 seeds", or "2-3 seeds" when the
+    counts differ (e.g. the seeds per cell)."""
+    lo, hi = int(min(counts)), int(max(counts))
+    return plural(lo if lo == hi else f"{lo}-{hi}", word, many)
+
+
 def and_list(items, conj: str = "and") -> str:
     """Items as an English list: "a", "a and b", "a, b and c" (or ``conj`` for "and")."""
     items = [str(x) for x in items]
@@ -576,14 +589,15 @@ def verdict_table(vs: list[Verdict], stab: pd.DataFrame | None = None) -> pd.Dat
 
 
 def display_table(table: pd.DataFrame) -> pd.DataFrame:
-    """``verdict_table`` with ``stability`` as a compact table for the book: the value with
-    its 95 % interval in one column, the bootstrap shares in %, and a dash where a claim
+    """``verdict_table`` with ``stability`` as a compact table for the book: what each
+    value is (``VALUES``), the value with its 95 % interval in one column, the bootstrap shares in %, and a dash where a claim
     is not tested (no value). The statements and statistics are given below it."""
     def num(x, fmt):
         return "–" if pd.isna(x) else fmt.format(x)
     return pd.DataFrame({
         "claim": [f"{c}. {NAMES[c]}" for c in table["claim"]],
         "verdict": table["verdict"],
+        "measure": [VALUES[c] for c in table["claim"]],
         "value [95 % interval]": [
             "–" if pd.isna(v) else f"{v:.3g} [{num(lo, '{:.3g}')}, {num(hi, '{:.3g}')}]"
             for v, lo, hi in zip(table["value"], table["ci_low"], table["ci_high"])],

@@ -113,7 +113,7 @@ def limitations(study: Study) -> str:
                    + (" With one depth, \"more steeply for deeper models\" (claim 3) and \"the "
                       "more BN layers the worse\" (claim 8) are not tested." if len(depths) == 1
                       else ""))
-    missing = [recipe.DATASET_NAMES.get(d, d) for d in ("cifar10", "cifar100")
+    missing = [recipe.name("dataset", d) for d in ("cifar10", "cifar100")
                if d not in set(done["dataset"])]
     if missing:
         out.append(f"**Datasets:** no {claims.and_list(missing, 'or')}, so claim 6 is not tested.")
@@ -130,10 +130,9 @@ def limitations(study: Study) -> str:
     if "JPEG" in study.data:
         out.append("**Data:** a JPEG re-encoding of CIFAR-10; its pixels differ slightly from "
                    "the original images.")
-    seeds = study.means["n_seeds"]
-    n_seeds = f"{seeds.min()} to {seeds.max()}" if seeds.max() > seeds.min() else seeds.min()
-    out.append(f"**Seeds:** {claims.plural(n_seeds, 'training seed')} per cell, so the seed part of each interval rests on few "
-                 "values.")
+    seeds = claims.plural_range(study.means["n_seeds"], "training seed")
+    out.append(f"**Seeds:** {seeds} per cell, so the seed part of each interval rests on few "
+               "values.")
     n = sorted(int(r) for r in done["n_repeats"].dropna().unique())
     images = [f"{x:,}" for x in sorted({int(x) for x in done["noise_test_samples"].dropna()})]
     out.append(f"**Noise sampling:** {claims.and_list(n, 'or')} draws per noise level on "

@@ -12,8 +12,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from . import recipe
 from .paper import PAPER_LRS
-from .recipe import DATASET_NAMES, DATASETS, OPTIMIZER_NAMES
+from .recipe import DATASETS
 from .results import SMOKE_NOTE, lr_drops
 from .studies import same_lr
 
@@ -181,7 +182,7 @@ def noise_panels(df: pd.DataFrame, datasets=DATASETS, paper_in_text: pd.DataFram
         ax.set_visible(False)
     if not panels:
         axes[0].set_visible(True)
-        axes[0].text(0.5, 0.5, f"no {' or '.join(DATASET_NAMES[ds] for ds in datasets)} records",
+        axes[0].text(0.5, 0.5, f"no {' or '.join(recipe.name('dataset', ds) for ds in datasets)} records",
                      ha="center", va="center", transform=axes[0].transAxes)
     for ax, (ds, depth) in zip(axes, panels):
         for lr, g in d[(d["dataset"] == ds) & (d["depth"] == depth)].groupby("lr"):
@@ -195,7 +196,7 @@ def noise_panels(df: pd.DataFrame, datasets=DATASETS, paper_in_text: pd.DataFram
             for lr, g in pt.groupby("lr"):
                 ax.plot(g["noise_form_factor_pct"], g["normalized_accuracy_pct"], "x",
                         color=lr_colour(lr), ms=8, mew=2)
-        ax.set_title(f"{DATASET_NAMES[ds]}, ResNet{depth}")
+        ax.set_title(f"{recipe.name('dataset', ds)}, ResNet{depth}")
     for i, ax in enumerate(axes[:len(panels)]):
         if i % ncols == 0:
             ax.set_ylabel("normalized accuracy $A^x$ (%)")
@@ -258,7 +259,7 @@ def tradeoff(means: pd.DataFrame, panels=(("cifar10", 20), ("cifar100", 20)),
             f = front[(dataset, depth)]
             ax.plot(1000 * f["lr"], 100 * f["baseline_accuracy"], "o", ms=13, mfc="none",
                     color="black", label="our Pareto front")
-        ax.set_title(f"ResNet{depth}, {DATASET_NAMES.get(dataset, dataset)}")
+        ax.set_title(f"ResNet{depth}, {recipe.name('dataset', dataset)}")
         for a in (ax, ax2):
             for h, lab in zip(*a.get_legend_handles_labels()):
                 handles.setdefault(lab, h)
@@ -279,8 +280,7 @@ def paired_bars(frame: pd.DataFrame, label: str, ours: str, paper: str | None, y
            label="ours")
     if paper:
         ax.bar(x + w / 2, frame[paper], w, color="lightgrey", edgecolor="black", label="paper")
-    names = {"optimizer": OPTIMIZER_NAMES, "dataset": DATASET_NAMES}.get(label, {})
-    ax.set_xticks(x, [names.get(v, v) for v in frame[label]], rotation=30, ha="right")
+    ax.set_xticks(x, [recipe.name(label, v) for v in frame[label]], rotation=30, ha="right")
     ax.set_ylabel(ylabel)
     ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncols=2, frameon=False)
     return ax
@@ -333,7 +333,7 @@ def theory_bound(table: pd.DataFrame, dataset: str, synthetic: bool = False):
     lr_marks = [plt.Line2D([], [], ls="none", marker="o", color=lr_colour(lr), label=_lr_label(lr))
                 for lr in sorted(grid["lr"].unique())]
     fig.legend(handles=ax1.get_legend_handles_labels()[0] + lr_marks, loc="outside right center")
-    fig.suptitle(f"{DATASET_NAMES.get(dataset, dataset)}: gradient-noise constant and the eq. 2 bound")
+    fig.suptitle(f"{recipe.name('dataset', dataset)}: gradient-noise constant and the eq. 2 bound")
     stamp(fig, synthetic)
     return fig
 
@@ -364,7 +364,7 @@ def theory_law(table: pd.DataFrame, blocks: dict, dataset: str, synthetic: bool 
     ax.set_ylabel(r"$E\|\nabla L_B - \nabla L_D\|^2 / C$ (dimensionless)")
     fig.legend(*ax.get_legend_handles_labels(), loc="outside right center")
     ax.grid(alpha=0.3, which="both")
-    ax.set_title(f"{DATASET_NAMES.get(dataset, dataset)}: minibatch gradient variance")
+    ax.set_title(f"{recipe.name('dataset', dataset)}: minibatch gradient variance")
     stamp(fig, synthetic)
     return fig
 
@@ -379,7 +379,7 @@ def theory_resistance(table: pd.DataFrame, dataset: str, synthetic: bool = False
     ax.set_xlabel(r"$\alpha^2 C / |B|$ at the base LR (squared SGD step norm)")
     ax.set_ylabel("average normalized accuracy $A_{avr}$ (%)")
     fig.legend(*ax.get_legend_handles_labels(), loc="outside right center")
-    ax.set_title(f"{DATASET_NAMES.get(dataset, dataset)}: the eq. 2 bound and noise resistance")
+    ax.set_title(f"{recipe.name('dataset', dataset)}: the eq. 2 bound and noise resistance")
     stamp(fig, synthetic)
     return fig
 
@@ -403,7 +403,7 @@ def batchnorm(bn: pd.DataFrame, synthetic: bool = False):
                         label="with BN" if flag else "without BN")
         ax.set_xlabel("BN layers of the BN model (depth - 1)")
         ax.set_ylabel("average normalized accuracy $A_{avr}$ (%)")
-        ax.set_title(DATASET_NAMES.get(dataset, dataset))
+        ax.set_title(recipe.name('dataset', dataset))
         ax.legend()
     stamp(fig, synthetic)
     return fig

@@ -48,3 +48,13 @@ OPTIMIZER_LR = 0.00075              # paper III-4, Figure 3: the optimizers comp
 # --- noise (paper II-D) --------------------------------------------------------
 N_REPEATS = 10                      # noisy copies per eta: not in the paper; ours (book, Method)
 PAPER_ETAS = (0.01, 0.05, 0.10, 0.20, 0.30, 0.40)  # paper II-D: the noise form factors eta
+
+# --- names ----------------------------------------------------------------------
+# a frame column's values as the paper writes them (table cells, axis labels, titles)
+NAMES = {"dataset": DATASET_NAMES, "optimizer": OPTIMIZER_NAMES}
+
+
+def name(column: str, value):
+    """``value`` of the frame column ``column`` as the paper writes it ("cifar10" ->
+    "CIFAR-10", "sgd_nesterov" -> "SGD with Nesterov momentum"); any other value as is."""
+    return NAMES.get(column, {}).get(value, value)

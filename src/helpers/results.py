@@ -325,8 +325,8 @@ def deduplicate(df: pd.DataFrame) -> pd.DataFrame:
         import warnings
 
         dropped = order.loc[dup, "path"].map(lambda p: Path(p).name).tolist()
-        warnings.warn(f"{len(dropped)} duplicate record(s) of the same run left out (the newest "
-                      f"is used): {', '.join(dropped)}", stacklevel=2)
+        warnings.warn(f"{claims.plural(len(dropped), 'duplicate record')} of the same run left "
+                      f"out (the newest is used): {', '.join(dropped)}", stacklevel=2)
     return order[~dup].sort_index().reset_index(drop=True)
 
 
@@ -364,10 +364,9 @@ def provenance(df: pd.DataFrame) -> str:
         return ", ".join(sorted({str(v) for v in df[col].dropna()})) or "n/a"
     seeds = df.groupby(["dataset", "depth", "lr", "optimizer", "batch_norm"])["seed"].nunique()
     commits = sorted({str(c)[:8] for c in df["commit"].dropna()})
-    n_seeds = f"{seeds.min()}" if seeds.min() == seeds.max() else f"{seeds.min()}-{seeds.max()}"
     text = (f"From {len(df)} run records ({int((df['status'] == 'completed').sum())} completed, "
             f"{int((df['status'] == 'diverged').sum())} diverged): profile {vals('profile')}; "
-            f"data {vals('data')}; {claims.plural(n_seeds, 'training seed')} per cell; "
+            f"data {vals('data')}; {claims.plural_range(seeds, 'training seed')} per cell; "
             f"Keras backend {vals('backend')}; device {vals('device')}; "
             f"code {'commit' if len(commits) < 2 else 'commits'} {', '.join(commits) or 'n/a'}.")
     if df["synthetic_data"].any():

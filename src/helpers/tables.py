@@ -23,17 +23,14 @@ def _lr_index(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-# values of the helpers' frames as the paper writes them (a table's cells)
-WORDS = {"dataset": recipe.DATASET_NAMES, "optimizer": recipe.OPTIMIZER_NAMES}
-
-
-def _cell(x, fmt: str, words: dict | None = None) -> str:
+def _cell(x, fmt: str, column: str = "") -> str:
     if x is None or x is pd.NA:
         return "–"
     if isinstance(x, (bool, np.bool_)):
         return "yes" if x else "no"
-    if words and x in words:  # a non-breaking hyphen: "CIFAR-10" never wraps in a narrow cell
-        return words[x].replace("-", "\u2011")
+    if isinstance(x, str) and recipe.name(column, x) != x:
+        # a non-breaking hyphen: "CIFAR-10" never wraps in a narrow cell
+        return recipe.name(column, x).replace("-", "\u2011")
     if isinstance(x, (float, np.floating)):
         return "–" if np.isnan(x) else fmt.format(x)
     # a mean ± std stays on one line (no-break spaces); a '|' would end the cell
@@ -52,7 +49,7 @@ def numbered(frame: pd.DataFrame, caption: str, name: str, precision: int = 2,
     """A table as the book shows it, numbered and captioned ("Table 4.1", linkable as
     {numref}`name`): a MyST ``table`` directive (colon fence) around a Markdown table of
     ``frame``'s columns (not its index; headers as ``HEADERS`` says them, datasets and
-    optimizers as ``WORDS`` does, a truth value as yes or no). Numbers get ``precision``
+    optimizers as ``recipe.name`` does, a truth value as yes or no). Numbers get ``precision``
     decimals (or ``fmt``, e.g. "{:.4g}"), LRs are as written (0.0005), and an undefined
     value (e.g. a spread over one seed) is a dash. Pages parse Markdown
     output as MyST (``_config.yml``)."""
@@ -62,7 +59,7 @@ def numbered(frame: pd.DataFrame, caption: str, name: str, precision: int = 2,
         raise ValueError(f"name={name!r}: a table's name starts with 'tbl-' (e.g. 'tbl-table2')")
     fmt = fmt or f"{{:.{precision}f}}"
     cols = [str(c) for c in frame.columns]
-    rows = [[_cell(x, "{:g}" if c == "lr" else fmt, WORDS.get(c)) for c, x in zip(cols, r)]
+    rows = [[_cell(x, "{:g}" if c == "lr" else fmt, c) for c, x in zip(cols, r)]
             for r in frame.itertuples(index=False)]
     lines = ["| " + " | ".join(_cell(HEADERS.get(c, c), fmt) for c in cols) + " |",
              "|" + "---|" * len(cols)]
@@ -75,7 +72,7 @@ def per_dataset(table: pd.DataFrame, caption: str, name: str) -> list:
     """``numbered`` tables, one per dataset of a table with a ``dataset`` column (e.g.
     ``paper.with_intervals``: Table II, Table III), ready for ``display(*...)``; each
     caption starts with its dataset and each name ends with it."""
-    return [numbered(t.drop(columns="dataset"), f"{recipe.DATASET_NAMES.get(dataset, dataset)}: {caption}",
+    return [numbered(t.drop(columns="dataset"), f"{recipe.name('dataset', dataset)}: {caption}",
                      f"{name}-{dataset}") for dataset, t in table.groupby("dataset")]
 
 
@@ -201,7 +198,7 @@ def batchnorm_sentence(gaps: pd.DataFrame) -> str:
         excl = [how for how, (_, r) in zip(said, g.iterrows())
                 if r["low (pp)"] <= 0 <= r["high (pp)"]]
         first = g.iloc[0]
-        out.append(f"ResNet{depth} on {recipe.DATASET_NAMES.get(ds, ds)}: $a_0$ is "
+        out.append(f"ResNet{depth} on {recipe.name('dataset', ds)}: $a_0$ is "
                    f"{first['a0 with BN']} % with BN and {first['a0 without BN']} % without. "
                    "Without BN, $A_{avr}$ is " + "; ".join(parts) + "."
                    + (f" The interval includes 0 {claims.and_list(excl)}." if excl else
