@@ -62,7 +62,7 @@ NAMES = {1: "a0 barely depends on the LR", 2: "graceful fall with eta",
 VALUES = {1: "largest range of a0 over the LRs (pp)", 2: "share of runs whose A^x falls with eta",
           3: "share of models with rho(LR, A_avr) < 0",
           4: "share of Pareto-optimal LRs inside the sweet spot",
-          5: "worst adaptive minus best SGD, the smaller of the a0 and A_avr margins (pp)",
+          5: "worst adaptive minus best SGD, the smaller margin of a0 and A_avr (pp)",
           6: "share of (depth, LR) pairs with lower A_avr on CIFAR-100",
           7: "partial rho(C, A_avr | LR)", 8: "mean A_avr gap, without minus with BN (pp)"}
 
