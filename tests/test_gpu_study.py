@@ -10,13 +10,14 @@ from helpers import gpu_study
 from test_grid_executors import FakeClock
 
 
-def test_study_order_lr_then_batchnorm_then_optimizers_seed_by_seed(tmp_path):
+def test_study_order_lr_batchnorm_optimizers_outside_seed_by_seed(tmp_path):
     plan = gpu_study.study_plan("smoke", tmp_path / "res", None, seeds=(0, 1))
     studies = [s for s, _ in plan]
-    per_seed = ["lr"] * 24 + ["batchnorm"] * 4 + ["optimizers"] * 5
+    per_seed = ["lr"] * 24 + ["batchnorm"] * 4 + ["optimizers"] * 5 + ["lr_outside"] * 8
     assert studies == per_seed * 2           # BN at lr 0.001 and Adam at 0.00075 run as LR cells
-    assert [c.params["seed"] for _, c in plan] == [0] * 33 + [1] * 33
-    assert len({c.key for _, c in plan}) == 66
+    assert [c.params["seed"] for _, c in plan] == [0] * 41 + [1] * 41
+    assert len({c.key for _, c in plan}) == 82
+    assert sorted({c.params["lr"] for s, c in plan if s == "lr_outside"}) == [0.00025, 0.003]
     assert {c.params["dataset"] for _, c in plan} == {"cifar10"}
     lr = [c for s, c in plan if s == "lr"]
     assert all(c.params["noise_ablation"] and c.params["batch_norm"] for c in lr)
@@ -73,8 +74,8 @@ def test_summary_says_what_is_done_and_left(tmp_path):
                                         '{"key": "y", "status": "done"}\n')
     line = gpu_study.summary("smoke", res, None, (0,), new=0, seconds=12.3, budget=100)
     assert line == ("gpu-study smoke seeds 0: 0 new records in 12 s of 100 s; recorded "
-                    "lr 0/24, batchnorm 0/4, optimizers 0/5; 33 cells left; 1 failures "
-                    "logged in grid-log.jsonl")
+                    "lr 0/24, batchnorm 0/4, optimizers 0/5, lr_outside 0/8; 41 cells left; "
+                    "1 failure logged in grid-log.jsonl")
 
 
 def _fake_runner(clock, seconds, calls):
@@ -107,16 +108,17 @@ def test_the_budget_is_the_grids_it_stops_between_runs_and_the_next_call_resumes
     assert f"{len(planned) - 5} cells left" in line and "0 failures" in line
 
 
-def test_lr_groups_hold_the_six_lrs_of_a_depth_and_seed(tmp_path):
+def test_lr_groups_hold_the_eight_lrs_of_a_depth_and_seed(tmp_path):
+    """The paper's six LRs and the two outside its range: one program per depth and seed."""
     from helpers import grid
 
     plan = [c for _, c in gpu_study.study_plan("smoke", tmp_path, None, (0, 1))]
     groups = grid.lr_groups(plan)
-    assert sum(len(g) for g in groups) == len(plan) == 66
+    assert sum(len(g) for g in groups) == len(plan) == 82
     big = [g for g in groups if len(g) > 1]
-    assert [len(g) for g in big] == [6] * 8              # 4 depths x 2 seeds, BN, Adam
+    assert [len(g) for g in big] == [8] * 8              # 4 depths x 2 seeds, BN, Adam
     for g in big:
-        assert len({c.params["lr"] for c in g}) == 6
+        assert len({c.params["lr"] for c in g}) == 8
         assert len({(c.params["depth"], c.params["seed"]) for c in g}) == 1
 
 
@@ -132,9 +134,9 @@ def test_run_study_trains_each_lr_group_once_before_its_first_notebook(tmp_path,
     s = gpu_study.run_study("smoke", res, None, (0,), budget=1e6, lr_batch=True,
                             runner=lambda c, d: (events.append(("run", c.key)), runner(c, d)),
                             clock=clock)
-    assert s["done_now"] == 33
+    assert s["done_now"] == 41
     groups = [e[1] for e in events if e[0] == "group"]
-    assert [len(g) for g in groups] == [6, 6, 6, 6]
+    assert [len(g) for g in groups] == [8, 8, 8, 8]
     for g in groups:                      # the group is trained right before its first run
         i = events.index(("group", g))
         assert events[i + 1] == ("run", g[0])
@@ -180,11 +182,11 @@ def test_a_call_stops_after_two_failed_runs_in_a_row(tmp_path):
 
     s = gpu_study.run_study("smoke", res, None, (0,), budget=1e6, lr_batch=False,
                             runner=broken, clock=clock)
-    assert len(calls) == 2 and s["done_now"] == 0 and s["left_for_budget"] == 33 - 2
+    assert len(calls) == 2 and s["done_now"] == 0 and s["left_for_budget"] == 41 - 2
     calls.clear()
     s = gpu_study.run_study("smoke", res, None, (0,), budget=1e6, lr_batch=False,
                             runner=broken, clock=clock, max_failures=None)
-    assert len(calls) == 33                  # None: every cell is tried, as the grid does
+    assert len(calls) == 41                  # None: every cell is tried, as the grid does
 
 
 def test_max_failures_below_zero_is_a_clear_error(capsys):

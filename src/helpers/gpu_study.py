@@ -8,7 +8,8 @@
 run (under ``timeout``; ``WORKERS`` processes of it share the device and split the cells
 through the grid's claim files) and pack. Cells run in the study's order, seed by seed: the LR
 study (4 depths x 6 LRs, Adam, BN), then the batch-norm study (its new cells: no BN),
-then the optimizers (ResNet20, lr 0.00075). Each cell is ``notebooks/train.ipynb`` run
+then the optimizers (ResNet20, lr 0.00075), then the LRs outside the paper's range
+(4 depths x 2 LRs, which claim 4's sweet spot needs). Each cell is ``notebooks/train.ipynb`` run
 in-process (``helpers.run_cell``; no papermill there) through ``grid.run_grid`` and
 its time budget, so a recorded cell is skipped, a failure is logged in
 ``grid-log.jsonl``, no run starts that its measured time says cannot finish, and an
@@ -36,7 +37,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-STUDY_ORDER = ("lr", "batchnorm", "optimizers")
+# per seed; lr_outside (claim 4: LRs 0.00025 and 0.003, 4 depths) last, after Figure 3
+STUDY_ORDER = ("lr", "batchnorm", "optimizers", "lr_outside")
 
 
 class StudyError(RuntimeError):
@@ -102,6 +104,7 @@ def summary(profile: str, results_dir: Path, data_dir, seeds, new: int, seconds:
             budget: float, extra: dict | None = None) -> str:
     """One line: what this call did and what is left, per study."""
     from . import grid
+    from .claims import plural
 
     planned = study_plan(profile, results_dir, data_dir, seeds, extra)
     parts, left = [], 0
@@ -117,7 +120,7 @@ def summary(profile: str, results_dir: Path, data_dir, seeds, new: int, seconds:
                      if line.strip())
     return (f"gpu-study {profile} seeds {' '.join(map(str, seeds))}: {new} new records in "
             f"{seconds:.0f} s of {budget:.0f} s; recorded {', '.join(parts)}; {left} cells left"
-            f"; {failed} failures logged in {log.name}")
+            f"; {plural(failed, 'failure')} logged in {log.name}")
 
 
 def pack(out: Path, results_dir: Path, since: float, extra_files=(), root: Path = ROOT) -> Path:
