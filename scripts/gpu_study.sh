@@ -3,7 +3,8 @@
 #   1. JAX must see a GPU (ALLOW_CPU=1: a dry proof on the CPU);
 #   2. a short engine benchmark (benchmarks/engine_speed.py, BENCH_ARGS), its output kept;
 #   3. the study, fast profile, fast engine, seeds in order (python -m helpers.gpu_study run:
-#      LR study, batch norm, optimizers, LRs outside the paper's range), under `timeout` so that step 4 always runs;
+#      LR study, batch norm, optimizers, LRs outside the paper's range), under `timeout`
+#      so that step 4 always runs;
 #   4. new records, the grid log, run logs and the benchmark output packed into
 #      OUT/gpu-study-<time>.tar.gz (paths results/..., unpack with `tar xzf` in the repo),
 #      and a one-line summary (OUT/summary.txt).

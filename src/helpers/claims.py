@@ -22,9 +22,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from . import recipe
 from .noise_model import PAPER, NoiseModel
 from .paper import table
-from . import recipe
 from .studies import ADAPTIVE, LR_TOLERANCE, SGD_FAMILY, select
 
 MIN_SEEDS = 3
@@ -290,8 +290,9 @@ def claim5(m):
 def claim6(m):
     c = _lr_cells(m).pivot_table(index=["depth", "lr"], columns="dataset", values="A_avr")
     if not {"cifar10", "cifar100"} <= set(c.columns):
-        return Verdict(6, STATEMENTS[6], "", "it needs both datasets; only "
-                       + (and_list(recipe.name('dataset', d) for d in sorted(c.columns)) or "none") + " was run", "", NOT_TESTED)
+        run = and_list(recipe.name("dataset", d) for d in sorted(c.columns)) or "none"
+        return Verdict(6, STATEMENTS[6], "", f"it needs both datasets; only {run} was run", "",
+                       NOT_TESTED)
     c = c.dropna()
     lower = c["cifar100"] < c["cifar10"]
     cc_txt = ""
@@ -590,8 +591,9 @@ def verdict_table(vs: list[Verdict], stab: pd.DataFrame | None = None) -> pd.Dat
 
 def display_table(table: pd.DataFrame) -> pd.DataFrame:
     """``verdict_table`` with ``stability`` as a compact table for the book: what each
-    value is (``VALUES``), the value with its 95 % interval in one column, the bootstrap shares in %, and a dash where a claim
-    is not tested (no value). The statements and statistics are given below it."""
+    value is (``VALUES``), the value with its 95 % interval in one column, the bootstrap
+    shares in %, and a dash where a claim is not tested (no value). The statements and
+    statistics are given below it."""
     def num(x, fmt):
         return "–" if pd.isna(x) else fmt.format(x)
     return pd.DataFrame({

@@ -9,9 +9,9 @@ run (under ``timeout``; ``WORKERS`` processes of it share the device and split t
 through the grid's claim files) and pack. Cells run in the study's order, seed by seed: the LR
 study (4 depths x 6 LRs, Adam, BN), then the batch-norm study (its new cells: no BN),
 then the optimizers (ResNet20, lr 0.00075), then the LRs outside the paper's range
-(4 depths x 2 LRs, which claim 4's sweet spot needs). Each cell is ``notebooks/train.ipynb`` run
-in-process (``helpers.run_cell``; no papermill there) through ``grid.run_grid`` and
-its time budget, so a recorded cell is skipped, a failure is logged in
+(4 depths x 2 LRs, which claim 4's sweet spot needs). Each cell is
+``notebooks/train.ipynb`` run in-process (``helpers.run_cell``; no papermill there)
+through ``grid.run_grid`` and its time budget, so a recorded cell is skipped, a failure is logged in
 ``grid-log.jsonl``, no run starts that its measured time says cannot finish, and an
 interrupted cell resumes from its last epoch; after ``--max-failures`` failed runs in a
 row it stops. With ``--lr-batch on`` (``auto`` is off: measured slower on an H200) the

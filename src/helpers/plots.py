@@ -403,7 +403,7 @@ def batchnorm(bn: pd.DataFrame, synthetic: bool = False):
                         label="with BN" if flag else "without BN")
         ax.set_xlabel("BN layers of the BN model (depth - 1)")
         ax.set_ylabel("average normalized accuracy $A_{avr}$ (%)")
-        ax.set_title(recipe.name('dataset', dataset))
+        ax.set_title(recipe.name("dataset", dataset))
         ax.legend()
     stamp(fig, synthetic)
     return fig

@@ -28,9 +28,9 @@ def _cell(x, fmt: str, column: str = "") -> str:
         return "–"
     if isinstance(x, (bool, np.bool_)):
         return "yes" if x else "no"
-    if isinstance(x, str) and recipe.name(column, x) != x:
+    if isinstance(x, str) and (named := recipe.name(column, x)) != x:
         # a non-breaking hyphen: "CIFAR-10" never wraps in a narrow cell
-        return recipe.name(column, x).replace("-", "\u2011")
+        return named.replace("-", "\u2011")
     if isinstance(x, (float, np.floating)):
         return "–" if np.isnan(x) else fmt.format(x)
     # a mean ± std stays on one line (no-break spaces); a '|' would end the cell
