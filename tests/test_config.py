@@ -91,9 +91,11 @@ def test_unknown_parameter_is_refused(synthetic_root):
     with pytest.raises(ConfigError) as e:
         _ok(synthetic_root, learning_rate=0.1)
     msg = str(e.value)
-    assert "learning_rate" in msg
+    assert msg.startswith("unknown parameter 'learning_rate'; the accepted parameters are: ")
     for p in PARAMETERS:
         assert repr(p) in msg
+    with pytest.raises(ConfigError, match="^unknown parameters 'eta', 'learning_rate'; "):
+        _ok(synthetic_root, learning_rate=0.1, eta=0.2)
 
 
 def test_derived_fields_cannot_be_set(synthetic_root):

@@ -112,8 +112,8 @@ def test_unknown_papermill_parameter_stops_the_notebook_in_its_first_cell(tmp_pa
          "--no-progress-bar"],
         capture_output=True, text=True, timeout=600)
     assert proc.returncode != 0
-    assert "unknown parameter(s) learning_rate" in proc.stderr
-    assert "dataset, depth, lr, optimizer" in proc.stderr  # the accepted names
+    assert "unknown parameter 'learning_rate'; the accepted parameters are: " in proc.stderr
+    assert "'dataset', 'depth', 'lr', 'optimizer'" in proc.stderr  # the accepted names
     nb = nbformat.read(out, as_version=4)
     ran = [c for c in nb.cells if c.cell_type == "code" and c.get("execution_count")]
     assert len(ran) == 3  # parameters, injected parameters, the check: nothing else ran

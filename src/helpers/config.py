@@ -85,9 +85,15 @@ def check_injected(namespace: dict) -> None:
                      if not name.startswith("_") and name not in PARAMETERS
                      and name not in _IPYTHON_NAMES
                      and not (inspect.ismodule(value) or callable(value)))
-    if unknown:
-        raise ConfigError(f"unknown parameter(s) {', '.join(unknown)}; the accepted "
-                          f"parameters are: {', '.join(PARAMETERS)}")
+    _reject_unknown(unknown)
+
+
+def _reject_unknown(names) -> None:
+    """A ConfigError naming each unknown parameter and every accepted one."""
+    if names:
+        noun = "parameter" if len(names) == 1 else "parameters"
+        raise ConfigError(f"unknown {noun} {', '.join(map(repr, sorted(names)))}; the accepted "
+                          f"parameters are: {', '.join(map(repr, PARAMETERS))}")
 
 
 def _is_int(v) -> bool:
@@ -118,9 +124,7 @@ def synthetic_data_dir(dataset: str) -> Path:
 
 def make_config(**params) -> TrainConfig:
     """Validate the parameters and resolve the profile's defaults."""
-    unknown = set(params) - set(PARAMETERS)
-    if unknown:
-        raise ConfigError(f"unknown parameter(s) {sorted(unknown)}; accepted: {list(PARAMETERS)}")
+    _reject_unknown(set(params) - set(PARAMETERS))
     p = {**asdict(TrainConfig()), **params}
 
     _check_choice("profile", p["profile"], tuple(PROFILES))
@@ -139,7 +143,8 @@ def make_config(**params) -> TrainConfig:
         raise ConfigError(f"depth={p['depth']!r} is not accepted: it must be 6n+2 with n >= 1 "
                           "(20, 32, 44, 56 in the paper)")
     lr = p["lr"]
-    if isinstance(lr, bool) or not isinstance(lr, (int, float, np.integer, np.floating)) or not math.isfinite(float(lr)) or lr <= 0:
+    if (isinstance(lr, bool) or not isinstance(lr, (int, float, np.integer, np.floating))
+            or not math.isfinite(float(lr)) or lr <= 0):
         raise ConfigError(f"lr={lr!r} is not accepted: it must be a finite number > 0")
     if p["epochs"] is not None:
         _check_int("epochs", p["epochs"], 1)
