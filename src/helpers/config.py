@@ -81,11 +81,10 @@ def check_injected(namespace: dict) -> None:
     it and the accepted names, before any work starts. Modules, functions,
     classes and names starting with ``_`` are not parameters and are ignored.
     """
-    unknown = sorted(name for name, value in namespace.items()
+    _reject_unknown([name for name, value in namespace.items()
                      if not name.startswith("_") and name not in PARAMETERS
                      and name not in _IPYTHON_NAMES
-                     and not (inspect.ismodule(value) or callable(value)))
-    _reject_unknown(unknown)
+                     and not (inspect.ismodule(value) or callable(value))])
 
 
 def _reject_unknown(names) -> None:

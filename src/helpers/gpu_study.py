@@ -11,13 +11,13 @@ study (4 depths x 6 LRs, Adam, BN), then the batch-norm study (its new cells: no
 then the optimizers (ResNet20, lr 0.00075), then the LRs outside the paper's range
 (4 depths x 2 LRs, which claim 4's sweet spot needs). Each cell is
 ``notebooks/train.ipynb`` run in-process (``helpers.run_cell``; no papermill there)
-through ``grid.run_grid`` and its time budget, so a recorded cell is skipped, a failure is logged in
-``grid-log.jsonl``, no run starts that its measured time says cannot finish, and an
-interrupted cell resumes from its last epoch; after ``--max-failures`` failed runs in a
-row it stops. With ``--lr-batch on`` (``auto`` is off: measured slower on an H200) the
-grid first trains the unfinished cells that differ only in
-the LR as one program (``grid.lr_groups``, ``training.train_batched``); their
-notebooks then find the finished checkpoints and make the records. JAX's persistent compilation cache
+through ``grid.run_grid`` and its time budget, so a recorded cell is skipped, a failure
+is logged in ``grid-log.jsonl``, no run starts that its measured time says cannot
+finish, and an interrupted cell resumes from its last epoch; after ``--max-failures``
+failed runs in a row it stops. With ``--lr-batch on`` (``auto`` is off: measured slower
+on an H200) the grid first trains the unfinished cells that differ only in the LR as
+one program (``grid.lr_groups``, ``training.train_batched``); their notebooks then find
+the finished checkpoints and make the records. JAX's persistent compilation cache
 (``JAX_COMPILATION_CACHE_DIR``, default ``.jax-cache``) lets runs of one depth
 compile once, across processes and calls.
 
