@@ -326,6 +326,35 @@ def test_estimates_come_from_measured_epochs_and_sweeps_else_from_whole_runs(tmp
     assert grid.estimate_seconds(cell, m) == pytest.approx((1 * 4.0 + 11.0) * 20 / 56)
 
 
+def test_estimates_count_a_runs_fixed_seconds_from_the_log_joined_with_its_record(tmp_path):
+    """The GPU case that cost a run: 30 epochs of 2.8 s, 14.4 s of sweeps, yet 129 s in
+    all (data, compiling, the a0 pass). Without the 30.6 s outside epochs and sweeps the
+    estimate said 98.4 s, and a run started with 115 s left was cut by the timeout."""
+    (cell,) = _cells(1)
+    cell = grid.Cell({**cell.params, "epochs": 30}, cell.studies, cell.key)
+    history = [{"seconds": 6.8}] + [{"seconds": 2.8}] * 29      # 88 s; median 2.8
+    rec = {"key": "k0", "status": "completed", "config": {"profile": "smoke", "depth": 20},
+           "history": history, "theory": {"seconds": 4.1},
+           "timings": {"noise_seconds": 1.7, "ablation_seconds": 8.6, "resumed_from_epoch": 0}}
+    results.write_record(tmp_path / "k0.json", rec)
+    m = grid.measured_seconds(tmp_path)
+    assert m[("smoke", 20)]["fixed"] == [] and grid.estimate_seconds(cell, m) == pytest.approx(98.4)
+    grid._log(tmp_path, {"key": "k0", "status": "done", "profile": "smoke", "depth": 20,
+                         "seconds": 129.0})
+    m = grid.measured_seconds(tmp_path)
+    assert m[("smoke", 20)]["fixed"] == [pytest.approx(129.0 - 30 * 2.8 - 14.4)]   # 30.6
+    assert grid.estimate_seconds(cell, m) == pytest.approx(129.0)          # 129 > 115 left
+    assert grid.estimate_seconds(cell, m, trained=True) == pytest.approx(14.4 + 30.6)
+    # a resumed run's seconds cover only its last epochs: no fixed seconds from it
+    assert grid.fixed_seconds({**rec, "timings": {**rec["timings"], "resumed_from_epoch": 12}},
+                              40.0) is None
+    assert grid.fixed_seconds(rec, 50.0) == 0.0                  # never below zero
+    # learn() adds the same from a run that just finished in this call
+    m2 = {}
+    grid.learn(m2, grid.Cell({"profile": "smoke", "depth": 20}, (), "k0"), tmp_path, 129.0)
+    assert m2[("smoke", 20)]["fixed"] == [pytest.approx(30.6)]
+
+
 def test_cli_time_budget_stops_cleanly_and_says_what_is_left(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(grid, "execute", make_runner(tmp_path))
     grid._log(tmp_path, {"key": "x", "status": "done", "profile": "smoke", "depth": 20,

@@ -372,25 +372,45 @@ def run_costs(rec: dict) -> tuple[float, float] | None:
     return statistics.median(epochs), after
 
 
+def fixed_seconds(rec: dict, run_seconds: float) -> float | None:
+    """A finished run's seconds that ``run_costs`` leaves out (loading the data, the
+    first epoch's compiling, the a0 test pass, writing the record): its whole run minus
+    its epochs at their median and its after-training seconds, so that an estimate from
+    this one run gives its own length back. On a GPU this is ~30 s of a ~130 s run, and
+    an estimate without it started runs that the call's timeout then cut. None for a
+    resumed run (its run seconds cover only some of its epochs) or without a history."""
+    costs = run_costs(rec)
+    if costs is None or (rec.get("timings") or {}).get("resumed_from_epoch"):
+        return None
+    n = sum(isinstance(h.get("seconds"), (int, float)) for h in rec["history"])
+    return max(0.0, run_seconds - n * costs[0] - costs[1])
+
+
 def _bucket(measured: dict, ident: tuple) -> dict[str, list[float]]:
     """The measured costs of one (profile, depth), created empty on first use."""
-    return measured.setdefault(ident, {"epoch": [], "after": [], "run": []})
+    return measured.setdefault(ident, {"epoch": [], "after": [], "run": [], "fixed": []})
 
 
-def _add_costs(m: dict[str, list[float]], costs: tuple[float, float]) -> None:
+def _add_costs(m: dict[str, list[float]], costs: tuple[float, float],
+               fixed: float | None = None) -> None:
     m["epoch"].append(costs[0])
     m["after"].append(costs[1])
+    if fixed is not None:
+        m["fixed"].append(fixed)
 
 
 def measured_seconds(results_dir: Path) -> dict[tuple, dict[str, list[float]]]:
     """What finished runs cost, by (profile, depth): from the records, the seconds per
     epoch and after training (``run_costs``); from the grid log's ``done`` entries,
-    whole runs (used where no record has a history, e.g. an older record)."""
+    whole runs (used where no record has a history, e.g. an older record) and, joined
+    with their records, each run's fixed seconds (``fixed_seconds``)."""
     results_dir = Path(results_dir)
     out: dict[tuple, dict[str, list[float]]] = {}
+    run_seconds: dict[str, float] = {}
     for e in read_log(results_dir):
         if e.get("status") != "done" or not isinstance(e.get("seconds"), (int, float)):
             continue
+        run_seconds[str(e.get("key"))] = float(e["seconds"])
         profile, depth = e.get("profile"), e.get("depth")
         m = _KEY_RE.search(str(e.get("key", "")))
         if (profile is None or depth is None) and m:
@@ -402,10 +422,12 @@ def measured_seconds(results_dir: Path) -> dict[tuple, dict[str, list[float]]]:
             rec = read_record(path)
             ident = (rec["config"]["profile"], int(rec["config"]["depth"]))
             costs = run_costs(rec) if rec.get("status") in ("completed", "diverged") else None
+            fixed = (fixed_seconds(rec, run_seconds[rec["key"]])
+                     if costs is not None and rec.get("key") in run_seconds else None)
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             continue
         if costs is not None:
-            _add_costs(_bucket(out, ident), costs)
+            _add_costs(_bucket(out, ident), costs, fixed)
     return out
 
 
@@ -413,13 +435,14 @@ def learn(measured: dict, cell: Cell, results_dir: Path, seconds: float) -> None
     """Add a run that just finished to ``measured`` (its record's costs, or its seconds)."""
     m = _bucket(measured, (cell.params.get("profile"), cell.params.get("depth")))
     try:
-        costs = run_costs(read_record(Path(results_dir) / f"{cell.key}.json"))
+        rec = read_record(Path(results_dir) / f"{cell.key}.json")
+        costs, fixed = run_costs(rec), fixed_seconds(rec, seconds)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        costs = None
+        costs = fixed = None
     if costs is None:
         m["run"].append(seconds)
     else:
-        _add_costs(m, costs)
+        _add_costs(m, costs, fixed)
 
 
 def _epochs(cell: Cell) -> int:
@@ -432,17 +455,19 @@ def _epochs(cell: Cell) -> int:
 def estimate_seconds(cell: Cell, measured: dict[tuple, dict[str, list[float]]],
                      trained: bool = False) -> float | None:
     """The cell's expected seconds: its epochs times the median measured epoch, plus the
-    median sweeps, of runs of its profile and depth (else the median whole run); for a
-    depth not measured, runs of other depths scaled by depth (compute grows with it);
-    None if nothing is measured. ``trained`` (its LR group already trained it): the
-    sweeps alone."""
+    median sweeps and the median fixed seconds (``fixed_seconds``), of runs of its profile
+    and depth (else the median whole run); for a depth not measured, runs of other depths
+    scaled by depth (compute grows with it); None if nothing is measured. ``trained``
+    (its LR group already trained it): the sweeps and fixed seconds alone."""
     profile, depth = cell.params.get("profile"), cell.params.get("depth")
 
     def cost(m):
+        fixed = statistics.median(m["fixed"]) if m.get("fixed") else 0.0
         if trained and m["after"]:
-            return statistics.median(m["after"])
+            return statistics.median(m["after"]) + fixed
         if m["epoch"]:
-            return _epochs(cell) * statistics.median(m["epoch"]) + statistics.median(m["after"])
+            return (_epochs(cell) * statistics.median(m["epoch"])
+                    + statistics.median(m["after"]) + fixed)
         return statistics.median(m["run"]) if m["run"] else None
 
     if measured.get((profile, depth)) and (c := cost(measured[(profile, depth)])) is not None:
