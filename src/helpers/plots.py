@@ -419,3 +419,27 @@ def optimizers(a0: pd.DataFrame, aavr: pd.DataFrame, synthetic: bool = False):
     fig.suptitle("ResNet20, CIFAR-10, lr = 0.00075: ours (seed mean) and the paper's Figure 3")
     stamp(fig, synthetic)
     return fig
+
+
+def across_studies(records: dict, synthetic: bool = False):
+    """A_avr (%) against the LR under each noise reading of ``claims.READINGS`` (one
+    panel each), one line per study (name -> records, BN models with Adam; seed mean,
+    error bars: spread over seeds, none with one seed): does a study on other hardware,
+    backend or schedule tell the same story?"""
+    from .claims import READINGS, under_reading
+
+    fig, axes = plt.subplots(1, len(READINGS), figsize=(PAGE_WIDTH, 3.4), sharey=True,
+                             layout="constrained", squeeze=False)
+    for ax, (title, reading) in zip(axes[0], READINGS.items()):
+        for (name, r), fmt in zip(records.items(), ("o-", "s--", "D:", "^-.")):
+            r = under_reading(r[r["batch_norm"].astype(bool) & (r["optimizer"] == "adam")],
+                              reading)
+            g = r.groupby("lr")["A_avr"]
+            ax.errorbar(1e3 * g.mean().index, 100 * g.mean(), yerr=100 * g.std(ddof=1).fillna(0),
+                        fmt=fmt, capsize=3, label=name)
+        ax.set_title(title)
+        ax.set_xlabel("learning rate (x 1e-3)")
+    axes[0][0].set_ylabel("average normalized accuracy $A_{avr}$ (%)")
+    axes[0][0].legend()
+    stamp(fig, synthetic)
+    return fig

@@ -282,3 +282,56 @@ def breakage(frame: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     return table, (f"Over {frame['key'].nunique()} models and {int(n.sum())} draws, the BN "
                    f"variances predict {expected:.1f} ± {sd:.1f} broken draws (binomial "
                    f"standard deviation); the sweeps saw {seen}.")
+
+
+CELL = ["dataset", "depth", "optimizer", "batch_norm", "lr"]
+
+
+def shared_cells(records: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Each study's records (name -> records) on the cells (``CELL``) that all of them
+    ran; a ValueError naming ``records`` when they share none."""
+    keys = [set(map(tuple, r[CELL].itertuples(index=False))) for r in records.values()]
+    common = set.intersection(*keys)
+    if not common:
+        raise ValueError(f"records: the studies {list(records)} share no cell "
+                         f"({', '.join(CELL)})")
+    return {name: r[[k in common for k in r[CELL].itertuples(index=False)]]
+            for name, r in records.items()}
+
+
+def across_studies(records: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Two or more studies (name -> records) on the cells they all ran (``shared_cells``):
+    per cell, each study's seeds, a0 and A_avr under the three readings of
+    ``claims.READINGS`` (``cell_readings``, columns "<what> | <study>"), and claim 3 under
+    each reading per study (``claims.across_readings``). The same cells on both sides,
+    so that a difference is the hardware, backend or schedule, not the grid."""
+    shown = ["seeds", "a0", *(f"A_avr {label(r)}" for r in claims.READINGS.values())]
+    cells, verdicts = None, []
+    for name, r in shared_cells(records).items():
+        t = cell_readings(r)
+        t = t[CELL + [c for c in shown if c in t]].rename(
+            columns={c: f"{c} | {name}" for c in shown})
+        cells = t if cells is None else cells.merge(t, on=CELL)
+        verdicts.append(claims.across_readings(r, claims=(3,)).assign(study=name))
+    order = [f"{c} | {n}" for c in shown for n in records if f"{c} | {n}" in cells]
+    v = pd.concat(verdicts).pivot(index="reading", columns="study", values="verdict")
+    v = v.loc[[r for r in claims.READINGS if r in v.index], list(records)]
+    return cells[CELL + order], v.reset_index()
+
+
+def across_sentence(records: dict[str, pd.DataFrame], verdicts: pd.DataFrame) -> str:
+    """``across_studies`` in a sentence: the mean a0 gap between the last study and the
+    first over their shared cells (pp, with its range over cells), and under which
+    readings claim 3 comes out the same in all of them."""
+    (first, a), *_, (last, b) = shared_cells(records).items()
+    ma, mb = (r.groupby(CELL)["baseline_accuracy"].mean() for r in (a, b))
+    gap = 100 * (mb - ma).dropna()
+    same = [r for r, row in verdicts.set_index("reading").iterrows() if row.nunique() == 1]
+    differ = [r for r in verdicts["reading"] if r not in same]
+    text = (f"Over the {claims.plural(len(gap), 'shared cell')}, $a_0$ of the {last} study is "
+            f"{gap.mean():+.2f} pp from the {first} study's (from {gap.min():+.2f} to "
+            f"{gap.max():+.2f} pp by cell). Claim 3 comes out the same in both ")
+    if not differ:
+        return text + f"under all {len(same)} noise readings ({claims.and_list(same)})."
+    return text + (f"under the readings {claims.and_list(same)}, " if same else "under no reading, ") \
+        + f"not under {claims.and_list(differ)}."

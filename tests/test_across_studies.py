@@ -1,0 +1,85 @@
+"""tables.across_studies: two studies compared on the cells both ran, from the committed
+CPU (results/cpu) and GPU (results/gpu-fast) records."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _a0(folder, profile, lr):
+    recs = [json.loads(p.read_text()) for p in (ROOT / "results" / folder).glob("*.json")]
+    return [r["baseline_accuracy"] for r in recs
+            if r["config"]["profile"] == profile and r["config"]["batch_norm"]
+            and r["config"]["optimizer"] == "adam" and abs(r["config"]["lr"] - lr) < 1e-12
+            and r["status"] == "completed"]
+
+
+def test_only_shared_cells_each_studys_numbers_and_claim3_per_reading():
+    import numpy as np
+
+    from helpers import claims, results, tables
+
+    cpu = results.load_study(ROOT / "results" / "cpu", "cpu").records
+    gpu = results.load_study(ROOT / "results" / "gpu-fast", "fast").records
+    cells, verdicts = tables.across_studies({"CPU": cpu, "GPU": gpu})
+    gpu_lrs = sorted(set(gpu["lr"]))
+    assert sorted(cells["lr"]) == gpu_lrs          # the CPU's 0.00025, 0.003 and no-BN: out
+    assert cells["batch_norm"].all()
+    row = cells[(cells["lr"] - 0.001).abs() < 1e-12].iloc[0]
+    g, c = np.array(_a0("gpu-fast", "fast", 0.001)), np.array(_a0("cpu", "cpu", 0.001))
+    assert row["seeds | GPU"] == len(g) and row["seeds | CPU"] == len(c) == 3
+    assert row["a0 | CPU"] == f"{100 * c.mean():.2f} ± {100 * c.std(ddof=1):.2f}"
+    assert row["a0 | GPU"].startswith(f"{100 * g.mean():.2f} ± ")
+    assert list(cells.columns[5:9]) == ["seeds | CPU", "seeds | GPU", "a0 | CPU", "a0 | GPU"]
+    assert list(verdicts["reading"]) == list(claims.READINGS)
+    # the CPU side is claim 3 on the shared cells only, as across_readings gives it
+    shared = cpu[cpu["lr"].isin(gpu_lrs) & cpu["batch_norm"].astype(bool)]
+    expect = claims.across_readings(shared, claims=(3,)).set_index("reading")["verdict"]
+    assert list(verdicts["CPU"]) == [expect[r] for r in claims.READINGS]
+
+
+def test_studies_without_a_shared_cell_are_refused_by_name():
+    from helpers import results, tables
+
+    cpu = results.load_study(ROOT / "results" / "cpu", "cpu").records
+    with pytest.raises(ValueError, match="records: the studies"):
+        tables.across_studies({"a": cpu[cpu["lr"] < 0.0004], "b": cpu[cpu["lr"] > 0.002]})
+
+
+@pytest.mark.slow
+def test_the_page_shows_the_tables_figure_and_sentence_the_helpers_compute(tmp_path):
+    import nbformat
+    import papermill as pm
+
+    from helpers import results, tables
+    from test_notebook import NOTEBOOKS, _outputs_text
+
+    out = tmp_path / "hardware.ipynb"
+    pm.execute_notebook(str(NOTEBOOKS / "hardware.ipynb"), str(out), cwd=str(NOTEBOOKS),
+                        progress_bar=False)
+    nb = nbformat.read(out, as_version=4)
+    text = _outputs_text(nb)
+    records = {"CPU": results.load_study(ROOT / "results" / "cpu", "cpu").done,
+               "GPU": results.load_study(ROOT / "results" / "gpu-fast", "fast").done}
+    sentence = tables.across_sentence(records, tables.across_studies(records)[1])
+    assert sentence in text and "*The GPU side is indicative only:" in text
+    assert "NVIDIA H200" in text and "Keras backend tensorflow" in text
+    assert any(k.endswith("image/png") for c in nb.cells for o in c.get("outputs", [])
+               for k in o.get("data", {}))
+
+
+def test_the_figure_draws_the_shared_cells_only():
+    from helpers import plots, results, tables
+
+    cpu = results.load_study(ROOT / "results" / "cpu", "cpu").done
+    gpu = results.load_study(ROOT / "results" / "gpu-fast", "fast").done
+    shared = tables.shared_cells({"CPU": cpu, "GPU": gpu})
+    assert set(shared["CPU"]["lr"]) == set(gpu["lr"]) and len(shared["GPU"]) == len(gpu)
+    fig = plots.across_studies(shared)
+    cpu_line = fig.axes[0].lines[0]                   # the paper's reading, the CPU study
+    means = shared["CPU"].groupby("lr")["A_avr"].mean()
+    assert list(cpu_line.get_xdata()) == pytest.approx(list(1e3 * means.index))
+    assert list(cpu_line.get_ydata()) == pytest.approx(list(100 * means))
