@@ -16,7 +16,8 @@
 # device, measured now (CONC_ARGS) unless a measurement of this device is in
 # $RESULTS/benchmarks), GRID_VIA (inprocess; "cli": python -m helpers.grid --in-process
 # --time-budget --lr-batch: the same budget rule and batching, one process).
-# Extra arguments go to `helpers.gpu_study run` (e.g. -p epochs 2).
+# Extra arguments go to `helpers.gpu_study run` (e.g. -p epochs 2; --cells 2: only the next
+# two cells without a record, a quick check).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}

@@ -84,16 +84,21 @@ def study_plan(profile: str, results_dir: Path, data_dir, seeds, extra: dict | N
 
 def run_study(profile: str, results_dir: Path, data_dir, seeds, budget: float,
               lr_batch: bool, extra: dict | None = None, progress: bool = False,
-              runner=None, clock=time.monotonic, max_failures: int | None = 2) -> dict:
+              runner=None, clock=time.monotonic, max_failures: int | None = 2,
+              max_cells: int | None = None) -> dict:
     """Train the planned cells in order until ``budget`` seconds are spent: one
     ``grid.run_grid`` call with its time budget (a run starts only if its measured time
     fits in what is left) and, with ``lr_batch``, its LR groups trained as one program
     first, so the next call resumes where this one stopped. After ``max_failures`` failed
-    runs in a row it stops: a GPU call must not spend its minutes failing every cell."""
+    runs in a row it stops: a GPU call must not spend its minutes failing every cell.
+    ``max_cells``: only the next that many cells without a record (a quick check, or a
+    test that must end with its cells rather than with its budget)."""
     from . import grid, run_cell
 
     results_dir.mkdir(parents=True, exist_ok=True)
     planned = [cell for _, cell in study_plan(profile, results_dir, data_dir, seeds, extra)]
+    if max_cells is not None:
+        planned = [c for c in planned if not grid.finished(results_dir, c.key)][:max_cells]
     s = grid.run_grid(planned, results_dir, runner=runner or run_cell.grid_runner,
                       progress=progress, time_budget=budget, clock=clock, lr_batch=lr_batch,
                       max_failures=max_failures)
@@ -160,6 +165,8 @@ def main(argv=None) -> int:
                          "H200 and on CPUs, benchmarks/RESULTS.md)")
     ap.add_argument("--max-failures", type=int, default=2,
                     help="stop after this many failed runs in a row (0: never stop)")
+    ap.add_argument("--cells", type=int, default=None,
+                    help="run: only the next N cells of the plan without a record")
     ap.add_argument("-p", "--param", nargs=2, action="append", default=[],
                     metavar=("NAME", "VALUE"), help="another notebook parameter, e.g. -p epochs 2")
     ap.add_argument("--out", default="gpu-out", help="pack: folder of the archive")
@@ -170,6 +177,8 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     if args.max_failures < 0:
         ap.error(f"--max-failures must be 0 (never stop) or more, not {args.max_failures}")
+    if args.cells is not None and args.cells < 1:
+        ap.error(f"--cells must be 1 or more (or left out: every cell), not {args.cells}")
 
     results_dir = Path(args.results_dir or ROOT / "results" / f"gpu-{args.profile}")
     from .grid import _parse_value
@@ -197,7 +206,7 @@ def main(argv=None) -> int:
         print(f"device {device}; lr batch {'on' if lr_batch else 'off'}; results {results_dir}",
               flush=True)
         run_study(args.profile, results_dir, args.data, args.seeds, args.budget, lr_batch, extra,
-                  max_failures=args.max_failures or None)
+                  max_failures=args.max_failures or None, max_cells=args.cells)
     except StudyError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
