@@ -54,7 +54,7 @@ display(tables.numbered(
     f"ResNet20 with BN, Adam, CIFAR-10 (JPEG copy): $a_0$ and $A_{{avr}}$ (%) per LR in the "
     f"CPU study ({cpu.scale}) and the GPU study ({gpu.scale}); seed mean ± std over the "
     "`seeds` (a dash: one seed).", "tbl-across"))
-plots.show(plots.across_studies(records), "fig-across")
+plots.show(plots.across_studies(records, synthetic=cpu.synthetic or gpu.synthetic), "fig-across")
 display(tables.numbered(verdicts, "Claim 3 (A_avr falls as the LR grows) on the shared "
                         "cells of each study, under each noise reading.", "tbl-across-claim3"))
 display(Markdown(tables.across_sentence(records, verdicts)

@@ -83,3 +83,7 @@ def test_the_figure_draws_the_shared_cells_only():
     means = shared["CPU"].groupby("lr")["A_avr"].mean()
     assert list(cpu_line.get_xdata()) == pytest.approx(list(1e3 * means.index))
     assert list(cpu_line.get_ydata()) == pytest.approx(list(100 * means))
+    assert not fig.texts
+    from helpers.results import SMOKE_NOTE
+
+    assert [t.get_text() for t in plots.across_studies(shared, synthetic=True).texts] == [SMOKE_NOTE]
