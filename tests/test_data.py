@@ -197,7 +197,7 @@ def test_incomplete_folder_is_refused(write_syn):
 # npz: plain arrays and the JPEG pack
 # --------------------------------------------------------------------------
 
-def _jpeg_pack(path, n_train=5, n_test=3, k=10, seed=0):
+def _jpeg_pack(path, n_train=5, n_test=3, k=10, seed=0, fmt="JPEG"):
     from PIL import Image
 
     rng = np.random.default_rng(seed)
@@ -208,7 +208,7 @@ def _jpeg_pack(path, n_train=5, n_test=3, k=10, seed=0):
         for i in range(n):
             img = np.full((32, 32, 3), (i * 40) % 256, np.uint8)
             buf = io.BytesIO()
-            Image.fromarray(img).save(buf, format="JPEG", quality=95)
+            Image.fromarray(img).save(buf, format=fmt, **({"quality": 95} if fmt == "JPEG" else {}))
             blobs.append(buf.getvalue())
             offsets.append(offsets[-1] + len(blobs[-1]))
         labels[split] = rng.integers(0, k, n).astype(np.int64)
@@ -234,6 +234,48 @@ def test_jpeg_pack_decodes(tmp_path):
     # flat grey images survive JPEG almost exactly
     for i in range(5):
         assert abs(int(ds.x_train[i].mean()) - (i * 40) % 256) <= 2
+
+
+def test_png_pack_is_lossless_and_labelled_by_its_bytes(tmp_path):
+    """A pack of PNG files (the key names still say 'jpeg') is exact and labelled
+    'CIFAR-100', not 'JPEG copy': the format is read from the bytes."""
+    path = tmp_path / "cifar100-png.npz"
+    labels = _jpeg_pack(path, k=100, fmt="PNG")
+    ds = data.load_cifar("cifar100", path)
+    assert ds.source["kind"] == "png-pack"
+    assert ds.source["label"] == "CIFAR-100"
+    np.testing.assert_array_equal(ds.y_train, labels["train"])
+    for i in range(5):
+        assert (ds.x_train[i] == (i * 40) % 256).all()          # lossless
+
+
+def _pack_arrays(tmp_path):
+    _jpeg_pack(tmp_path / "ok.npz")
+    with np.load(tmp_path / "ok.npz") as z:
+        return {k: z[k] for k in z.files}
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda p, a: p.write_bytes(b""), r"is empty \(0 bytes\)"),
+    (lambda p, a: np.savez(p, x_train=np.zeros((0, 32, 32, 3), np.uint8),
+                           y_train=np.zeros(0, np.int64), x_test=np.zeros((0, 32, 32, 3),
+                           np.uint8), y_test=np.zeros(0, np.int64)), "an array is empty"),
+    (lambda p, a: np.savez(p, **{**a, "train_offsets": a["train_offsets"] + 7}),
+     "cannot be decoded|do not cut"),
+    (lambda p, a: np.savez(p, **{**a, "train_offsets": a["train_offsets"][::-1]}),
+     "do not cut"),
+    (lambda p, a: np.savez(p, **{**a, "train_jpeg": np.zeros(50, np.uint8)}),
+     "neither JPEG nor PNG"),
+])
+def test_bad_packs_name_the_file_and_the_problem(tmp_path, make, match):
+    """A zero-byte npz, empty arrays and offsets that point at garbage stop with a
+    DataError naming the file, not a raw EOFError/ValueError/UnidentifiedImageError."""
+    arrays = _pack_arrays(tmp_path)
+    path = tmp_path / "bad.npz"
+    make(path, arrays)
+    with pytest.raises(cifar_files.DataError, match=match) as e:
+        data.load_cifar("cifar10", path)
+    assert "bad.npz" in str(e.value)
 
 
 def test_npz_source_records_sha256(write_syn):

@@ -41,7 +41,7 @@ URLS = {
 }
 ARCHIVES = {"cifar10": "cifar-10-python.tar.gz", "cifar100": "cifar-100-python.tar.gz"}
 FOLDERS = {"cifar10": "cifar-10-batches-py", "cifar100": "cifar-100-python"}
-NPZ_NAMES = {"cifar10": ("cifar10.npz", "cifar10-jpeg.npz"), "cifar100": ("cifar100.npz",)}
+NPZ_NAMES = {"cifar10": ("cifar10.npz", "cifar10-jpeg.npz"), "cifar100": ("cifar100.npz", "cifar100-png.npz")}
 TRAIN_FILES = {"cifar10": [f"data_batch_{i}" for i in range(1, 6)], "cifar100": ["train"]}
 TEST_FILES = {"cifar10": ["test_batch"], "cifar100": ["test"]}
 LABEL_KEY = {"cifar10": b"labels", "cifar100": b"fine_labels"}
@@ -174,21 +174,47 @@ def read_python_archive(archive: Path, name: str) -> tuple:
     return (*parts["train"], *parts["test"], source)
 
 
-def _decode_jpegs(blob: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    from PIL import Image
+# An image pack's format, read from its first file's leading bytes (the key names say
+# "jpeg" for every pack): JPEG is lossy, so a JPEG pack's label says "JPEG copy".
+MAGIC = {b"\xff\xd8\xff": ("jpeg-pack", "JPEG copy"),
+         b"\x89PNG\r\n\x1a\n": ("png-pack", None)}
+
+
+def pack_format(path: Path, blob: np.ndarray) -> tuple[str, str | None]:
+    """(kind, what) of an image pack from its bytes: ('jpeg-pack', 'JPEG copy') or
+    ('png-pack', None), lossless, labelled by the dataset's name alone."""
+    head = blob[:8].tobytes()
+    for magic, kind in MAGIC.items():
+        if head.startswith(magic):
+            return kind
+    raise DataError(f"{path}: the image pack's first file starts with {head!r}, which is "
+                    "neither JPEG nor PNG; accepted: a pack of JPEG or PNG files")
+
+
+def _decode_images(path: Path, blob: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Every file of a pack (file i is bytes offsets[i]:offsets[i+1]) as uint8 NHWC."""
+    from PIL import Image, UnidentifiedImageError
 
     data = blob.tobytes()
-    return np.stack([
-        np.asarray(Image.open(io.BytesIO(data[a:b])).convert("RGB"))
-        for a, b in zip(offsets[:-1], offsets[1:])
-    ])
+    if len(offsets) < 2 or offsets[0] < 0 or offsets[-1] > len(data) \
+            or np.any(np.diff(offsets) <= 0):
+        raise DataError(f"{path}: the image pack's offsets do not cut its {len(data)} bytes "
+                        "into files (they must rise from 0 to at most the byte count)")
+    try:
+        return np.stack([np.asarray(Image.open(io.BytesIO(data[a:b])).convert("RGB"))
+                         for a, b in zip(offsets[:-1], offsets[1:])])
+    except (UnidentifiedImageError, OSError) as e:
+        raise DataError(f"{path}: a file of the image pack cannot be decoded ({e}); its "
+                        "offsets may point at the wrong bytes") from None
 
 
 def read_npz(path: Path, name: str) -> tuple:
     """Arrays ``x_train, y_train, x_test, y_test``, or a JPEG pack (train_jpeg, ...)."""
+    if path.stat().st_size == 0:
+        raise DataError(f"{path} is empty (0 bytes): not an .npz")
     try:
         z = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, zipfile.BadZipFile) as e:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
         raise DataError(f"{path} is not a readable .npz: {e}") from None
     with z:
         keys = set(z.files)
@@ -196,9 +222,14 @@ def read_npz(path: Path, name: str) -> tuple:
             arrays = [z[k] for k in ("x_train", "y_train", "x_test", "y_test")]
             kind, what = "npz", f"npz {path.name}"
         elif {f"{s}_{k}" for s in ("train", "test") for k in ("jpeg", "offsets", "labels")} <= keys:
-            arrays = [_decode_jpegs(z["train_jpeg"], z["train_offsets"]), z["train_labels"],
-                      _decode_jpegs(z["test_jpeg"], z["test_offsets"]), z["test_labels"]]
-            kind, what = "jpeg-pack", "JPEG copy"
+            if z["train_jpeg"].size == 0 or z["test_jpeg"].size == 0:
+                raise DataError(f"{path}: the image pack holds no bytes (train_jpeg or "
+                                "test_jpeg is empty)")
+            kind, what = pack_format(path, z["train_jpeg"])
+            arrays = [_decode_images(path, z["train_jpeg"], z["train_offsets"]),
+                      z["train_labels"],
+                      _decode_images(path, z["test_jpeg"], z["test_offsets"]),
+                      z["test_labels"]]
         else:
             raise DataError(
                 f"{path} has arrays {sorted(keys)}; expected x_train, y_train, x_test, "
@@ -210,6 +241,9 @@ def read_npz(path: Path, name: str) -> tuple:
             raise DataError(f"{path}: {split} must be uint8 of shape (N, 32, 32, 3), "
                             f"got {x.dtype} {x.shape}")
     ytr, yte = ytr.reshape(-1).astype(np.int64), yte.reshape(-1).astype(np.int64)
+    if min(len(xtr), len(xte), len(ytr), len(yte)) == 0:
+        raise DataError(f"{path}: an array is empty ({len(xtr)} training and {len(xte)} "
+                        "test images); a dataset needs both")
     if len(xtr) != len(ytr) or len(xte) != len(yte):
         raise DataError(f"{path}: image and label counts differ "
                         f"({len(xtr)}/{len(ytr)} train, {len(xte)}/{len(yte)} test)")
@@ -226,7 +260,7 @@ def _label(name: str, synthetic: bool, what: str) -> str:
     pretty = DATASET_NAMES[name]
     if synthetic:
         return f"synthetic data in the {pretty} format (not CIFAR)"
-    return f"{pretty} ({what})"
+    return pretty if what is None else f"{pretty} ({what})"
 
 
 # --------------------------------------------------------------------------

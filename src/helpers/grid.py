@@ -604,7 +604,9 @@ def describe(executor, n_tasks: int, results_dir: Path, name: str = "grid") -> l
         return ["executor: serial (one run at a time in this process)"]
     if isinstance(executor, Local):
         pins = ([f"worker {i}: CUDA_VISIBLE_DEVICES={executor.gpus[i % len(executor.gpus)]}"
-                 for i in range(executor.workers)] if executor.gpus else ["sharing the CPU"])
+                 for i in range(executor.workers)] if executor.gpus else
+                [f"worker {i}: cores {','.join(map(str, c))}"
+                 for i, c in enumerate(cpu_shares(executor.workers))])
         return [f"executor: local, {executor.workers} concurrent runs; " + "; ".join(pins)]
     folder = executor.folder or str(results_dir / "slurm")
     params = ", ".join(f"{k}={v!r}" for k, v in executor.submitit_parameters(name).items())
@@ -618,11 +620,37 @@ def describe(executor, n_tasks: int, results_dir: Path, name: str = "grid") -> l
 _WORKER = {}
 
 
+def cpu_shares(workers: int, cores=None) -> list[tuple[int, ...]]:
+    """The cores of each of ``workers`` runs sharing this CPU: equal contiguous blocks
+    (one core each, round robin, when there are more workers than cores). Two pinned
+    1-thread runs train ~1.5x the images/s of one 2-thread run on a 2-core machine
+    (``benchmarks/cpu_throughput.py``)."""
+    cores = sorted(os.sched_getaffinity(0) if cores is None else cores)
+    per = max(1, len(cores) // workers)
+    return [tuple(cores[(i * per + j) % len(cores)] for j in range(per))
+            for i in range(workers)]
+
+
+# the thread pools a worker's runs size to its cores (TensorFlow, OpenMP/oneDNN, XLA)
+THREAD_VARIABLES = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS")
+
+
+def pin_to_cores(cores) -> None:
+    """This process and the runs it starts use ``cores`` only, with one thread each."""
+    os.sched_setaffinity(0, set(cores))
+    for name in THREAD_VARIABLES:
+        os.environ[name] = str(len(cores))
+
+
 def _init_worker(runner, gpu_queue):
-    """A local worker's start: its runner (inherited through fork) and its GPU."""
+    """A local worker's start: its runner (inherited through fork), and its GPU or, on
+    a CPU, its share of the cores."""
     _WORKER["runner"] = runner
-    if gpu_queue is not None:
-        os.environ["CUDA_VISIBLE_DEVICES"] = str(gpu_queue.get())
+    item = gpu_queue.get() if gpu_queue is not None else None
+    if isinstance(item, tuple):
+        pin_to_cores(item)
+    elif item is not None:
+        os.environ["CUDA_VISIBLE_DEVICES"] = str(item)
 
 
 def _worker_run(cell, results_dir, stale_after):
@@ -631,11 +659,11 @@ def _worker_run(cell, results_dir, stale_after):
 
 def _local_pool(executor: Local, runner):
     ctx = multiprocessing.get_context("fork")
-    queue = None
-    if executor.gpus:
-        queue = ctx.Queue()
-        for i in range(executor.workers):
-            queue.put(executor.gpus[i % len(executor.gpus)])
+    queue = ctx.Queue()
+    items = ([executor.gpus[i % len(executor.gpus)] for i in range(executor.workers)]
+             if executor.gpus else cpu_shares(executor.workers))
+    for item in items:
+        queue.put(item)
     return ProcessPoolExecutor(executor.workers, mp_context=ctx, initializer=_init_worker,
                                initargs=(runner, queue))
 

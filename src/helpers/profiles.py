@@ -14,6 +14,9 @@ A profile sets defaults; a parameter given explicitly always wins.
   subset of 2,000 test images (the spread between draws, 10-17 points at
   eta >= 0.2, dwarfs the ~1 point sampling error of 2,000 images); a0 is always
   measured on the full test set. See the book's Method page.
+- ``long``: the ``cpu`` profile trained 3x longer (60 epochs of the compressed step
+  schedule): does a result of 20 epochs survive longer training? About 3x a ``cpu``
+  run's training time (see ``benchmarks/RESULTS.md``).
 - ``paper``: the full recipe of the book's Method page: 200 epochs, batch 32, N = 10.
 """
 
@@ -41,5 +44,6 @@ PROFILES = {
                      test_samples=256, synthetic_without_data=True),
     "fast": Profile("fast", epochs=30, n_repeats=5),
     "cpu": Profile("cpu", epochs=20, n_repeats=N_REPEATS, noise_test_samples=2000),
+    "long": Profile("long", epochs=60, n_repeats=N_REPEATS, noise_test_samples=2000),
     "paper": Profile("paper", epochs=SCHEDULE_EPOCHS, n_repeats=N_REPEATS),
 }

@@ -135,6 +135,8 @@ def environment() -> dict:
     return {
         "keras_backend": keras.config.backend(),
         "device": device(),
+        # the cores this run could use (a local grid worker is pinned to its share)
+        "cpu_affinity": len(os.sched_getaffinity(0)),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "packages": {p: v for p in packages if (v := _version(p))},
