@@ -189,3 +189,19 @@ def test_studies_select_what_the_grid_runs():
     assert studies.same_lr(0.1 + 0.2, 0.3) and not studies.same_lr(0.001, 0.00125)
     with pytest.raises(ValueError, match="studies"):
         studies.select(df, "figure9")
+
+
+@pytest.mark.parametrize("text, value", [("true", True), ("True", True), ("False", False),
+                                         ("None", None), ("5", 5), ("0.001", 0.001),
+                                         ("adam", "adam")])
+def test_param_values_parse_as_json_or_python_literals(text, value):
+    """-p mixed_precision True works as -p mixed_precision true does (it was refused as
+    the string 'True')."""
+    assert grid._parse_value(text) == value and type(grid._parse_value(text)) is type(value)
+
+
+def test_cpu_shares_split_the_cores_into_blocks():
+    assert grid.cpu_shares(2, cores=[0, 1]) == [(0,), (1,)]
+    assert grid.cpu_shares(1, cores=[0, 1]) == [(0, 1)]
+    assert grid.cpu_shares(2, cores=[0, 1, 2, 3]) == [(0, 1), (2, 3)]
+    assert grid.cpu_shares(3, cores=[0, 1]) == [(0,), (1,), (0,)]

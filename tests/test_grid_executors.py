@@ -138,6 +138,37 @@ def test_local_workers_are_pinned_each_to_its_gpu(tmp_path):
     assert sorted(gpu_of.values()) == ["3", "5"]            # and the two workers differ
 
 
+def _affinity_runner(folder):
+    """A stand-in run that notes its pid, its cores and its thread-pool sizes."""
+    def runner(cell, results_dir):
+        line = (f"{os.getpid()} {','.join(map(str, sorted(os.sched_getaffinity(0))))} "
+                f"{os.environ.get('TF_NUM_INTRAOP_THREADS')} {os.environ.get('OMP_NUM_THREADS')}\n")
+        fd = os.open(os.path.join(folder, "cores.txt"), os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+        os.write(fd, line.encode())
+        os.close(fd)
+        time.sleep(0.3)
+        results.write_record(results_dir / f"{cell.key}.json",
+                             {"status": "completed", "baseline_accuracy": 0.5})
+    return runner
+
+
+def test_local_cpu_workers_are_pinned_each_to_its_share_of_the_cores(tmp_path):
+    """Without GPUs, worker i runs on its block of cores with thread pools of that size
+    (two 1-thread runs beat one 2-thread run on a 2-core machine)."""
+    shares = grid.cpu_shares(2)
+    s = grid.run_grid(_cells(4), tmp_path, runner=_affinity_runner(str(tmp_path)),
+                      progress=False, executor=grid.Local(workers=2))
+    assert s["done"] == 4
+    seen = {}
+    for line in (tmp_path / "cores.txt").read_text().splitlines():
+        pid, cores, intra, omp = line.split(" ")
+        share = tuple(int(c) for c in cores.split(","))
+        assert seen.setdefault(pid, share) == share             # a worker keeps its cores
+        assert share in shares and intra == omp == str(len(share))
+    if len(shares) == 2 and shares[0] != shares[1]:
+        assert len(set(seen.values())) == 2                     # the two workers differ
+
+
 def _grid_process(results_dir, executor, queue):
     cells = _cells(4)
     queue.put(grid.run_grid(cells, results_dir, runner=make_runner(results_dir, sleep=0.3),

@@ -841,6 +841,11 @@ def _run_slurm(todo, results_dir, runner, executor: Slurm, summary, progress, st
 
 
 def _parse_value(text: str):
+    """A ``-p NAME VALUE`` value: JSON (5, 0.001, true, null), Python's True/False/None
+    as typed in a notebook, or else the string itself."""
+    python = {"True": True, "False": False, "None": None}
+    if text in python:
+        return python[text]
     try:
         return json.loads(text)
     except json.JSONDecodeError:
