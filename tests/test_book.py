@@ -1,5 +1,6 @@
 """The book's structure and configuration (what a build relies on)."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_toc_is_in_captioned_parts_and_every_file_exists():
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     captions = [p["caption"] for p in toc["parts"]]
-    assert captions == ["Method", "Results", "Mechanism", "Verdicts"]
+    assert captions == ["Method", "Results", "Mechanism", "Verdicts", "Appendix"]
     files = [c["file"] for p in toc["parts"] for c in p["chapters"]]
     assert files[0] == "method"
     for f in files:
@@ -102,3 +103,28 @@ def test_make_study_writes_into_an_ignored_folder():
     (line,) = [x for x in text.splitlines() if "helpers.grid" in x]
     assert "--profile smoke --results-dir runs/study-smoke" in line
     assert "/runs/" in (ROOT / ".gitignore").read_text().split()
+
+
+# words about the machines a project is developed on, not about a user's machine
+DEV_TOOL_WORDS = re.compile(r"device tool|device call|lent (H|GPU)|our lent", re.IGNORECASE)
+
+
+def test_readme_is_short_and_speaks_of_the_users_machine():
+    text = (ROOT / "README.md").read_text()
+    assert len(text.splitlines()) <= 250
+    assert "OWNER/REPO" not in text
+    docs = [ROOT / "README.md", ROOT / "Makefile", ROOT / "benchmarks/RESULTS.md",
+            ROOT / "results/README.md", *ROOT.glob("book/*.md"), *ROOT.glob("notebooks/*.py"),
+            *ROOT.glob("scripts/*"), *ROOT.glob("src/helpers/**/*.py"),
+            *ROOT.glob("benchmarks/*.py")]
+    found = [(p.name, m.group(0)) for p in docs if p.is_file()
+             for m in DEV_TOOL_WORDS.finditer(p.read_text())]
+    assert found == []
+
+
+def test_readme_states_the_grids_size_per_seed():
+    from helpers import grid
+
+    n = len(grid.study_cells())
+    assert f"{n}\nmodels per training seed" in (ROOT / "README.md").read_text() \
+        or f"{n} models per training seed" in (ROOT / "README.md").read_text()
