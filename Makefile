@@ -1,9 +1,9 @@
 # Two commands do everything on a fresh machine with Python >= 3.11:
 #   make main   set up, then build the book from the committed run records
 #   make test   set up, then run the tests
-# and one re-runs the study:
+# and one re-runs the study (into runs/study-<profile>/, ignored by git):
 #   make study PROFILE=paper GRID_ARGS="--data-dir ~/cifar --seeds 0 1 2"
-# On an offline GPU machine (README, "On an offline GPU machine"):
+# On a GPU machine without a network (docs/gpu-cluster-offline.md):
 #   make wheelhouse        (here, with a network) binary wheels of requirements-offline.txt
 #   make install-offline   (there) install them with --no-index
 #   make gpu-study DATA=... OUT=... BUDGET=... SEEDS="0"
@@ -63,9 +63,14 @@ setup: $(BIN)/.installed
 main: book
 
 # --all: every page is rebuilt, since a page's numbers change with the records in
-# results/ (which Sphinx does not track), not only with its notebook
+# results/ (which Sphinx does not track), not only with its notebook. The repository,
+# issue, Binder and Colab buttons appear only with BOOK_REPOSITORY_URL set
+# (https://github.com/<owner>/<name>; scripts/book_config.py).
+BOOK_CONFIG = book/_build/config.yml
 book: setup
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter-book build book/ --all -W -n --keep-going
+	$(BIN)/python scripts/book_config.py $(BOOK_CONFIG)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter-book build book/ --config $(BOOK_CONFIG) \
+	    --all -W -n --keep-going
 	@echo "open book/_build/html/index.html"
 
 # The built book opened page by page in headless Chromium (apt-get install chromium):
@@ -76,8 +81,11 @@ check-book:
 test: setup
 	$(BIN)/python -m pytest
 
+# into runs/study-<profile>/, a folder git ignores (the committed results/ change only
+# when named: STUDY_DIR=results/...)
+STUDY_DIR ?= runs/study-$(PROFILE)
 study: setup
-	$(BIN)/python -m helpers.grid --profile $(PROFILE) $(GRID_ARGS)
+	$(BIN)/python -m helpers.grid --profile $(PROFILE) --results-dir $(STUDY_DIR) $(GRID_ARGS)
 
 # Balanced: seeds 0 and 1 for every cell first, then seed 2 (resumes where it stopped);
 # then the six optimizers at lr 0.00075, seed 0 (the paper's Fig. 3). Naming the lr study

@@ -19,7 +19,7 @@
 # # The same cells on a GPU: another backend, another schedule
 #
 # The CPU study trains with TensorFlow for 20 epochs; the GPU study
-# (`make gpu-study`, filled in as GPU time is lent) trains the same ResNet20 cells
+# (`make gpu-study`, filled in call by call on a GPU) trains the same ResNet20 cells
 # with JAX's fast engine for 30 epochs of the same compressed step schedule, and
 # sweeps N = 5 draws per noise level on all 10,000 test images. Do the baseline
 # accuracy and the learning rate's effect on noise resistance come out the same?

@@ -52,7 +52,13 @@ mixed_precision = False    # bfloat16 compute (mixed_bfloat16); off until its ef
 # ## Parameters, checked before any work
 #
 # The steps of the run are in `helpers.cell`; an unknown parameter name or a value
-# outside the accepted ones stops the run here.
+# outside the accepted ones stops the run in the next cell, before TensorFlow is
+# imported, with a "did you mean" for a near miss.
+
+# %% tags=["hide-input"]
+from helpers.config import check_parameters
+
+check_parameters(globals())
 
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt

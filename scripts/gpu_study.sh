@@ -102,7 +102,7 @@ if [ "$LEFT" -gt 10 ]; then
 fi
 
 "$PYTHON" -m helpers.gpu_study pack --results-dir "$RESULTS" --out "$OUT" --since "$START" \
-    --extra "${EXTRA[@]}"
+    --root "$PWD" --extra "${EXTRA[@]}"
 # shellcheck disable=SC2086
 "$PYTHON" -m helpers.gpu_study summary "${CPU[@]}" --profile "$PROFILE" --results-dir "$RESULTS" \
     --seeds $SEEDS --since "$START" --budget "$BUDGET" "${DATA_ARGS[@]}" "$@" | tee "$OUT/summary.txt"

@@ -91,10 +91,12 @@ def test_unknown_parameter_is_refused(synthetic_root):
     with pytest.raises(ConfigError) as e:
         _ok(synthetic_root, learning_rate=0.1)
     msg = str(e.value)
-    assert msg.startswith("unknown parameter 'learning_rate'; the accepted parameters are: ")
+    assert msg.startswith("unknown parameter 'learning_rate' (did you mean 'lr'?); the accepted "
+                          "parameters are: ")
     for p in PARAMETERS:
         assert repr(p) in msg
-    with pytest.raises(ConfigError, match="^unknown parameters 'eta', 'learning_rate'; "):
+    with pytest.raises(ConfigError, match="^unknown parameters 'eta', 'learning_rate' "
+                                          r"\('learning_rate': did you mean 'lr'\?\); "):
         _ok(synthetic_root, learning_rate=0.1, eta=0.2)
 
 
@@ -243,3 +245,45 @@ def test_config_checks_the_noise_model_once_and_keeps_its_fields(synthetic_root)
     assert "noise_model" not in d                      # run keys and records unchanged
     with pytest.raises(ConfigError, match="^noise_granularity='pixel'.*'array', 'layer'"):
         _ok(synthetic_root, noise_granularity="pixel")
+
+
+@pytest.mark.parametrize("name, hint", [("learning_rate", "lr"), ("lrr", "lr"),
+                                        ("dept", "depth"), ("batchsize", "batch_size")])
+def test_a_near_miss_gets_a_did_you_mean(name, hint):
+    from helpers.config import check_parameters
+
+    with pytest.raises(ConfigError) as e:
+        check_parameters({"profile": "smoke", name: 1})
+    assert f"unknown parameter {name!r} (did you mean {hint!r}?)" in str(e.value)
+
+
+def test_check_parameters_checks_values_and_a_far_miss_gets_no_hint():
+    from helpers.config import check_parameters
+
+    check_parameters({"profile": "smoke", "lr": 0.001, "optimizer": "sgd"})  # fine
+    with pytest.raises(ConfigError, match=r"optimizer='adamm' is not accepted \(did you mean "
+                                          r"'adam'\?\)"):
+        check_parameters({"profile": "smoke", "optimizer": "adamm"})
+    with pytest.raises(ConfigError, match="lr=-1 is not accepted"):
+        check_parameters({"profile": "smoke", "lr": -1})
+    with pytest.raises(ConfigError) as e:
+        check_parameters({"profile": "smoke", "zzzz": 1})
+    assert "did you mean" not in str(e.value)
+
+
+def test_config_imports_no_keras_and_agrees_with_training():
+    """The notebook's first cell imports helpers.config to check the parameters before
+    TensorFlow loads; its engine and optimizer names are training's."""
+    import subprocess
+    import sys
+
+    code = ("import sys, helpers.config; "
+            "print(sorted(m for m in ('keras', 'tensorflow', 'jax') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env={**__import__("os").environ,
+                                          "PYTHONPATH": str(ROOT / "src")}).stdout
+    assert out.strip() == "[]"
+    from helpers import config, training
+
+    assert config.ENGINES == training.ENGINES
+    assert config.OPTIMIZER_NAMES == tuple(training.OPTIMIZERS)

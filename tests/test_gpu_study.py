@@ -223,47 +223,49 @@ def test_the_script_runs_k_processes_that_split_the_cells(tmp_path):
     """scripts/gpu_study.sh, dry on the CPU, smoke profile: WORKERS=auto takes K from a
     stored concurrency measurement of this device (no new measurement), K processes
     train different cells, and the archive holds every new record. ``--cells 2`` ends
-    it with the plan's first two cells, not with its budget: on a busy machine a fixed
-    budget over the whole grid finished fewer than two."""
+    it with the plan's first two cells; the budget is far beyond any run, so that how
+    fast the machine is cannot change the outcome. The script runs in a copy of the
+    repository under tmp_path (its code linked), so nothing is written into results/."""
     import json
     import shutil
     import subprocess
     import sys
-    import uuid
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[1]
-    rel = f"results/.test-gpu-study-{uuid.uuid4().hex[:8]}"
-    res = root / rel
+    repo = tmp_path / "repo"
+    (repo / "scripts").mkdir(parents=True)
+    shutil.copy(root / "scripts/gpu_study.sh", repo / "scripts")
+    for name in ("src", "notebooks", "benchmarks"):
+        (repo / name).symlink_to(root / name)
+    rel = "results/gpu-smoke"
+    res = repo / rel
     (res / "benchmarks").mkdir(parents=True)
     (res / "benchmarks/concurrent_runs-20260101T000000.txt").write_text(
         "K = 1: 100 images/s summed over 1 ResNet20 processes on cpu (4 steps each)\n"
         "K = 2: 150 images/s summed over 2 ResNet20 processes on cpu (4 steps each)\n"
         "best workers 2\n")
-    env = {**os.environ, "OUT": str(tmp_path / "out"), "BUDGET": "280", "SEEDS": "0",
+    env = {**os.environ, "OUT": str(tmp_path / "out"), "BUDGET": "1000000", "SEEDS": "0",
            "PROFILE": "smoke", "ALLOW_CPU": "1", "WORKERS": "auto", "PYTHON": sys.executable,
-           "RESULTS": rel}
-    try:
-        p = subprocess.run(["bash", "scripts/gpu_study.sh", "--cells", "2"], cwd=root, env=env,
-                           capture_output=True, text=True, timeout=300)
-        assert p.returncode == 0, p.stderr[-2000:]
-        assert "workers: 2 (" in p.stdout and "2 study processes" in p.stdout
-        assert len(list((res / "benchmarks").glob("concurrent_runs-*"))) == 1   # not re-measured
-        done = [json.loads(line)["key"] for line in (res / "grid-log.jsonl").read_text().splitlines()
-                if json.loads(line)["status"] == "done"]
-        # the plan's first two cells, each trained once (keys without their hash: the
-        # script's fast engine is part of it, and this process runs TensorFlow)
-        plan = [c.key.rsplit("-", 1)[0] for _, c in gpu_study.study_plan("smoke", res, None, (0,))]
-        assert sorted(k.rsplit("-", 1)[0] for k in done) == sorted(plan[:2])
-        assert {p.name for p in (res / "notebooks").glob("worker-*.out.log")} == \
-            {"worker-1.out.log", "worker-2.out.log"}
-        [archive] = (tmp_path / "out").glob("gpu-study-*.tar.gz")
-        with tarfile.open(archive) as tar:
-            names = set(tar.getnames())
-        assert {f"{rel}/{k}.json" for k in done} <= names
-        assert f"gpu-study smoke seeds 0: {len(done)} new records" in p.stdout
-    finally:
-        shutil.rmtree(res, ignore_errors=True)
+           "RESULTS": rel, "PYTHONPATH": ""}
+    p = subprocess.run(["bash", "scripts/gpu_study.sh", "--cells", "2"], cwd=repo, env=env,
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert "workers: 2 (" in p.stdout and "2 study processes" in p.stdout
+    assert len(list((res / "benchmarks").glob("concurrent_runs-*"))) == 1   # not re-measured
+    done = [json.loads(line)["key"] for line in (res / "grid-log.jsonl").read_text().splitlines()
+            if json.loads(line)["status"] == "done"]
+    # the plan's first two cells, each trained once (keys without their hash: the
+    # script's fast engine is part of it, and this process runs TensorFlow)
+    plan = [c.key.rsplit("-", 1)[0] for _, c in gpu_study.study_plan("smoke", res, None, (0,))]
+    assert sorted(k.rsplit("-", 1)[0] for k in done) == sorted(plan[:2])
+    assert {p.name for p in (res / "notebooks").glob("worker-*.out.log")} == \
+        {"worker-1.out.log", "worker-2.out.log"}
+    [archive] = (tmp_path / "out").glob("gpu-study-*.tar.gz")
+    with tarfile.open(archive) as tar:
+        names = set(tar.getnames())
+    assert {f"{rel}/{k}.json" for k in done} <= names
+    assert f"gpu-study smoke seeds 0: {len(done)} new records" in p.stdout
 
 
 def test_the_script_refuses_a_bad_worker_count(tmp_path):

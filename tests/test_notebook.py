@@ -76,16 +76,21 @@ def test_train_notebook_smoke_jax(tmp_path):
     ("epochs", 0, ["epochs", ">= 1"]),
     ("batch_size", 0, ["batch_size", ">= 1"]),
     ("data_dir", "/no/such/folder", ["data_dir", "does not exist"]),
+    ("optimizer", "adamm", ["optimizer='adamm'", "did you mean 'adam'?"]),
+    ("dept", 20, ["unknown parameter 'dept'", "did you mean 'depth'?"]),
 ])
 def test_bad_parameter_stops_the_notebook_with_a_clear_message(tmp_path, name, value, words):
     with pytest.raises(pm.PapermillExecutionError) as err:
         pm.execute_notebook(str(NOTEBOOKS / "train.ipynb"), str(tmp_path / "o.ipynb"),
                             cwd=str(tmp_path), progress_bar=False,
                             parameters={"profile": "smoke", "results_dir": "res", name: value})
-    message = str(err.value)
-    assert "ConfigError" in message
+    e = err.value
+    assert e.ename == "ConfigError"
     for w in words:
-        assert w in message
+        assert w in e.evalue
+    # in the first code cell after the parameters, which imports no TensorFlow
+    assert e.source.strip().endswith("check_parameters(globals())")
+    assert "import" not in e.source.replace("from helpers.config import check_parameters", "")
     assert not (tmp_path / "res").exists()  # stopped before any work
 
 
@@ -112,9 +117,16 @@ def test_unknown_papermill_parameter_stops_the_notebook_in_its_first_cell(tmp_pa
          "--no-progress-bar"],
         capture_output=True, text=True, timeout=600)
     assert proc.returncode != 0
-    assert "unknown parameter 'learning_rate'; the accepted parameters are: " in proc.stderr
+    message = ("unknown parameter 'learning_rate' (did you mean 'lr'?); "
+               "the accepted parameters are: ")
+    assert message in proc.stderr
     assert "'dataset', 'depth', 'lr', 'optimizer'" in proc.stderr  # the accepted names
     nb = nbformat.read(out, as_version=4)
     ran = [c for c in nb.cells if c.cell_type == "code" and c.get("execution_count")]
     assert len(ran) == 3  # parameters, injected parameters, the check: nothing else ran
+    assert "check_parameters(globals())" in ran[2].source and "keras" not in ran[2].source
+    (error,) = [o for o in ran[2].outputs if o.output_type == "error"]
+    # a short traceback: the cell and check_parameters, not the helpers' call chain
+    lines = "\n".join(error.traceback).splitlines()
+    assert len(lines) < 25 and message in lines[-1], lines
     assert not list(tmp_path.glob("**/*.json"))

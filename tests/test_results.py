@@ -377,3 +377,64 @@ def test_code_sha256_names_the_code_not_its_caches(tmp_path):
     (tmp_path / "src/helpers/engine.py").write_text("x = 2\n")
     assert results.code_sha256(tmp_path) != h
     assert results.git_commit()["code_sha256"] == results.code_sha256()
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _strings(obj):
+    if isinstance(obj, dict):
+        for v in obj.values():
+            yield from _strings(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from _strings(v)
+    elif isinstance(obj, str):
+        yield obj
+
+
+def test_no_committed_record_holds_a_machine_path():
+    """Records name their data and folders, never the paths of the machine that ran:
+    no string in any committed record is an absolute or home path, and the three
+    path fields are bare names."""
+    paths = sorted((REPO / "results").rglob("*.json"))
+    assert len(paths) > 100
+    bad = []
+    for p in paths:
+        rec = json.loads(p.read_text())
+        bad += [(p.name, s) for s in _strings(rec) if os.path.isabs(s) or s.startswith("~")]
+        if "config" in rec:
+            named = [rec["config"].get("data_dir"), rec["config"].get("results_dir"),
+                     (rec.get("data") or {}).get("path")]
+            bad += [(p.name, s) for s in named if s and "/" in s]
+    assert bad == []
+
+
+def test_the_migration_reduces_paths_to_names_and_keeps_every_other_field(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "migrate", REPO / "scripts/migrate_machine_paths.py")
+    migrate = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migrate)
+    old = {"key": "k", "status": "completed", "baseline_accuracy": 0.5,
+           "config": {"lr": 0.001, "data_dir": "/tmp/helpers-synthetic/cifar10",
+                      "results_dir": "/tmp/smoke-grid"},
+           "data": {"kind": "python-folder", "synthetic": True,
+                    "path": "/tmp/helpers-synthetic/cifar10/cifar-10-batches-py"},
+           "history": [{"epoch": 1}]}
+    clean = {**old, "key": "c", "config": {"lr": 0.001, "data_dir": "download",
+                                          "results_dir": "runs"}, "data": {"path": None}}
+    results.write_record(tmp_path / "sub" / "old.json", old)
+    results.write_record(tmp_path / "clean.json", clean)
+    (tmp_path / "other.json").write_text("[1, 2]\n")           # not a record: left alone
+    before = (tmp_path / "clean.json").stat().st_mtime_ns
+    assert migrate.migrate(tmp_path) == [tmp_path / "sub" / "old.json"]
+    new = results.read_record(tmp_path / "sub" / "old.json")
+    assert new["config"] == {"lr": 0.001, "data_dir": "cifar10", "results_dir": "smoke-grid"}
+    assert new["data"] == {"kind": "python-folder", "synthetic": True,
+                           "path": "cifar-10-batches-py"}
+    assert {k: v for k, v in new.items() if k not in ("config", "data")} == \
+        {k: v for k, v in old.items() if k not in ("config", "data")}
+    assert (tmp_path / "clean.json").stat().st_mtime_ns == before
+    assert migrate.migrate(tmp_path) == []                      # once is enough

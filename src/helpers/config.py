@@ -2,11 +2,14 @@
 
 ``make_config`` checks every parameter before any expensive work starts and
 fills what was left as ``None`` from the profile (``helpers.profiles``).
-Every error names the parameter and the accepted values.
+Every error names the parameter and the accepted values. This module does not
+import Keras (``training`` is imported only to resolve the engine), so that
+``check_parameters`` can stop a bad notebook run before TensorFlow loads.
 """
 
 from __future__ import annotations
 
+import difflib
 import inspect
 import math
 import tempfile
@@ -18,8 +21,11 @@ import numpy as np
 from . import cifar_files, synthetic
 from .noise_model import NoiseModel
 from .profiles import PROFILES
-from .recipe import BATCH_SIZE, DATASETS
-from .training import ENGINES, OPTIMIZERS, resolve_engine
+from .recipe import BATCH_SIZE, DATASETS, OPTIMIZER_SETTINGS
+
+# training.ENGINES and the names of training.OPTIMIZERS, without importing Keras
+ENGINES = ("auto", "fit", "fast")
+OPTIMIZER_NAMES = tuple(OPTIMIZER_SETTINGS)
 
 
 class ConfigError(ValueError):
@@ -87,12 +93,37 @@ def check_injected(namespace: dict) -> None:
                      and not (inspect.ismodule(value) or callable(value))])
 
 
+def check_parameters(namespace: dict) -> None:
+    """The first code cell of ``train.ipynb``: stop on an unknown name or a bad value
+    before TensorFlow is imported, with a short traceback (``check_injected``, then
+    every check of ``make_config`` but the engine's, which needs Keras)."""
+    try:
+        check_injected(namespace)
+        _checked({name: namespace[name] for name in PARAMETERS if name in namespace})
+    except ConfigError as e:
+        raise ConfigError(str(e)) from None
+
+
 def _reject_unknown(names) -> None:
-    """A ConfigError naming each unknown parameter and every accepted one."""
+    """A ConfigError naming each unknown parameter (with the nearest accepted name
+    for a near miss: ``learning_rat`` -> did you mean 'lr'?) and every accepted one."""
     if names:
         noun = "parameter" if len(names) == 1 else "parameters"
-        raise ConfigError(f"unknown {noun} {', '.join(map(repr, sorted(names)))}; the accepted "
-                          f"parameters are: {', '.join(map(repr, PARAMETERS))}")
+        hints = []
+        for name in sorted(names):
+            close = difflib.get_close_matches(name, PARAMETERS, n=1, cutoff=0.6)
+            close = close or [p for p in PARAMETERS if _initials(name) == p]
+            if close:
+                hints.append(("" if len(names) == 1 else f"{name!r}: ")
+                             + f"did you mean {close[0]!r}?")
+        raise ConfigError(f"unknown {noun} {', '.join(map(repr, sorted(names)))}"
+                          + (f" ({'; '.join(hints)})" if hints else "")
+                          + f"; the accepted parameters are: {', '.join(map(repr, PARAMETERS))}")
+
+
+def _initials(name: str) -> str:
+    """``learning_rate`` -> ``lr``: a short name is often the initials of a long one."""
+    return "".join(part[0] for part in name.split("_") if part)
 
 
 def _is_int(v) -> bool:
@@ -106,8 +137,11 @@ def _check_int(name, value, minimum):
 
 def _check_choice(name, value, accepted):
     if value not in accepted:
-        raise ConfigError(f"{name}={value!r} is not accepted; accepted values: "
-                          + ", ".join(repr(a) for a in accepted))
+        close = (difflib.get_close_matches(value, [str(a) for a in accepted], n=1)
+                 if isinstance(value, str) else [])
+        raise ConfigError(f"{name}={value!r} is not accepted"
+                          + (f" (did you mean {close[0]!r}?)" if close else "")
+                          + "; accepted values: " + ", ".join(repr(a) for a in accepted))
 
 
 def synthetic_data_dir(dataset: str) -> Path:
@@ -123,21 +157,39 @@ def synthetic_data_dir(dataset: str) -> Path:
 
 def make_config(**params) -> TrainConfig:
     """Validate the parameters and resolve the profile's defaults."""
+    from .training import resolve_engine  # imports Keras
+
+    p, profile = _checked(params)
+    try:
+        engine = resolve_engine(p["engine"])
+    except ValueError as e:
+        raise ConfigError(f"engine={p['engine']!r} is not accepted: {e}") from None
+    p.update(
+        engine=engine,
+        epochs=int(p["epochs"] if p["epochs"] is not None else profile.epochs),
+        n_repeats=int(p["n_repeats"] if p["n_repeats"] is not None else profile.n_repeats),
+        steps_per_epoch=profile.steps_per_epoch,
+        train_samples=profile.train_samples,
+        test_samples=profile.test_samples,
+        noise_test_samples=profile.noise_test_samples,
+    )
+    return TrainConfig(**p)
+
+
+def _checked(params: dict):
+    """The parameters checked (all but the engine's resolution) and made canonical,
+    and their profile."""
     _reject_unknown(set(params) - set(PARAMETERS))
     p = {**asdict(TrainConfig()), **params}
 
     _check_choice("profile", p["profile"], tuple(PROFILES))
     _check_choice("dataset", p["dataset"], DATASETS)
-    _check_choice("optimizer", p["optimizer"], tuple(OPTIMIZERS))
+    _check_choice("optimizer", p["optimizer"], OPTIMIZER_NAMES)
     try:
         NoiseModel(p["noise_scope"], p["noise_granularity"])
     except ValueError as e:  # "scope=... is not accepted; ..." -> "noise_scope=..."
         raise ConfigError(f"noise_{e}") from None
     _check_choice("engine", p["engine"], ENGINES)
-    try:
-        engine = resolve_engine(p["engine"])
-    except ValueError as e:
-        raise ConfigError(f"engine={p['engine']!r} is not accepted: {e}") from None
     if not _is_int(p["depth"]) or p["depth"] < 8 or (p["depth"] - 2) % 6:
         raise ConfigError(f"depth={p['depth']!r} is not accepted: it must be 6n+2 with n >= 1 "
                           "(20, 32, 44, 56 in the paper)")
@@ -185,12 +237,5 @@ def make_config(**params) -> TrainConfig:
         batch_norm=bool(p["batch_norm"]),
         noise_ablation=bool(p["noise_ablation"]),
         mixed_precision=bool(p["mixed_precision"]),
-        engine=engine,
-        epochs=int(p["epochs"] if p["epochs"] is not None else profile.epochs),
-        n_repeats=int(p["n_repeats"] if p["n_repeats"] is not None else profile.n_repeats),
-        steps_per_epoch=profile.steps_per_epoch,
-        train_samples=profile.train_samples,
-        test_samples=profile.test_samples,
-        noise_test_samples=profile.noise_test_samples,
     )
-    return TrainConfig(**p)
+    return p, profile

@@ -173,6 +173,8 @@ def main(argv=None) -> int:
     ap.add_argument("--since", type=float, default=0.0, help="pack/summary: start (epoch s)")
     ap.add_argument("--new", type=int, default=None, help="summary: records made in this call")
     ap.add_argument("--extra", nargs="*", default=[], help="pack: more files (benchmark output)")
+    ap.add_argument("--root", default=None,
+                    help="pack: the archive's paths are relative to it (default: the repository)")
     ap.add_argument("--cache-dir", default=None, help="JAX compilation cache (default .jax-cache)")
     args = ap.parse_args(argv)
     if args.max_failures < 0:
@@ -186,7 +188,8 @@ def main(argv=None) -> int:
     extra = {"engine": "fast", **{k: _parse_value(v) for k, v in args.param}}
     try:
         if args.command == "pack":
-            name = pack(Path(args.out), results_dir, args.since, args.extra)
+            name = pack(Path(args.out), results_dir, args.since, args.extra,
+                        root=Path(args.root) if args.root else ROOT)
             print(f"archive: {name} ({name.stat().st_size / 2**20:.2f} MiB)")
             return 0
         setup_jax(args.cache_dir)

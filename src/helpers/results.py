@@ -186,6 +186,27 @@ def noise_block(sweep: pd.DataFrame, draws: bool = True) -> dict:
     return block
 
 
+def names_only(config: dict, data_source: dict) -> tuple[dict, dict]:
+    """``config`` and ``data_source`` with their folders and files (``data_dir``,
+    ``results_dir``, the data's ``path``) reduced to their names: records name their
+    data by label, file name and hash, never by the paths of the machine that ran."""
+    data_source = {k: (Path(v).name if k == "path" and v else v) for k, v in data_source.items()}
+    config = {**config, **{k: Path(config[k]).name for k in ("data_dir", "results_dir")
+                           if config.get(k) and config[k] != "download"}}
+    return config, data_source
+
+
+def without_machine_paths(record: dict) -> dict:
+    """A record written before ``make_record`` kept only names, migrated: its
+    ``config`` and ``data`` paths reduced to names (``names_only``), every other field
+    as it was."""
+    config, data_source = names_only(record["config"], record.get("data") or {})
+    out = {**record, "config": config}
+    if "data" in record:
+        out["data"] = data_source if record["data"] is not None else None
+    return out
+
+
 def make_record(config: dict, key: str, data_source: dict, train_result,
                 sweep: pd.DataFrame | None, timings: dict, a0: float | None = None) -> dict:
     """Assemble a run record from a ``training.TrainResult`` and the long table of
@@ -202,10 +223,7 @@ def make_record(config: dict, key: str, data_source: dict, train_result,
         a0 = baseline(sweep) if a0 is None else a0
     elif train_result.history and a0 is None:
         a0 = train_result.history[-1]["test_accuracy"]
-    # records name their data by label, file name and hash, never by this machine's paths
-    data_source = {k: (Path(v).name if k == "path" and v else v) for k, v in data_source.items()}
-    config = {**config, **{k: Path(config[k]).name for k in ("data_dir", "results_dir")
-                           if config.get(k) and config[k] != "download"}}
+    config, data_source = names_only(config, data_source)
     return {
         "record_version": RECORD_VERSION,
         "key": key,
