@@ -1,6 +1,7 @@
 """The grid runner: which cells, skipping, resuming, failure isolation, filters."""
 
 import json
+import os
 
 import pytest
 
@@ -116,12 +117,23 @@ def test_diverged_record_counts_as_finished(tmp_path):
 
 
 @pytest.mark.slow
-def test_real_grid_through_papermill(tmp_path):
+def test_real_grid_through_papermill(tmp_path, monkeypatch):
     """One real cell (ResNet20, smoke) end to end; the second call skips it; two local
-    workers running it and another cell at once give the same record's numbers."""
+    workers running it and another cell at once give the same record's numbers. Local
+    CPU workers are pinned to their share of the cores with thread pools of that size,
+    and the float sums of a step depend on the number of threads: so the serial
+    reference runs with a worker's thread count (with another count the losses differ
+    in their last digits)."""
     args = ["--profile", "smoke", "--results-dir", str(tmp_path / "res"), "--studies",
             "optimizers", "--optimizers", "sgd_nesterov"]
-    assert grid.main(args) == 0
+    share, cores = grid.cpu_shares(2)[0], os.sched_getaffinity(0)
+    for name in grid.THREAD_VARIABLES:
+        monkeypatch.setenv(name, str(len(share)))
+    os.sched_setaffinity(0, set(share))
+    try:
+        assert grid.main(args) == 0
+    finally:
+        os.sched_setaffinity(0, cores)
     (rec,) = [results.read_record(p) for p in (tmp_path / "res").glob("*.json")]
     assert rec["status"] == "completed" and rec["config"]["optimizer"] == "sgd_nesterov"
     assert rec["config"]["noise_ablation"] is False and rec["synthetic_data"] is True

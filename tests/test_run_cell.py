@@ -35,7 +35,8 @@ def test_code_cells_find_the_parameters_cell():
     cells = code_cells = run_cell.code_cells(NOTEBOOK)
     flags = [p for _, p in code_cells]
     assert flags.count(True) == 1 and flags.index(True) == 0
-    assert "lr = 0.001" in cells[0][0] and "cell.prepare(globals())" in cells[1][0]
+    assert "lr = 0.001" in cells[0][0] and "check_parameters(globals())" in cells[1][0]
+    assert "cell.prepare(globals())" in cells[2][0]     # after the check, before Keras
 
 
 def test_a_notebook_without_parameters_cell_is_refused(tmp_path):
