@@ -8,6 +8,7 @@ check of local workers against a serial run is in test_grid.py.
 import json
 import multiprocessing
 import os
+import shlex
 import socket
 import subprocess
 import sys
@@ -265,6 +266,8 @@ def test_cli_slurm_dry_run_prints_the_submission(tmp_path, capsys):
     (["--executor", "slurm", "--sbatch", "--mem 4G"], "--sbatch"),
     (["--executor", "slurm", "--submitit-cluster", "k8s"], "--submitit-cluster"),
     (["--executor", "slurm", "--time-budget", "60"], "--time-budget"),
+    (["--executor", "slurm", "--poll-seconds", "0"], "--poll-seconds"),
+    (["--poll-seconds", "5"], "--poll-seconds"),                         # slurm only
     (["--time-budget", "-5"], "--time-budget"),
 ])
 def test_cli_bad_executor_flags_fail_before_any_work(tmp_path, capsys, extra, word):
@@ -272,6 +275,73 @@ def test_cli_bad_executor_flags_fail_before_any_work(tmp_path, capsys, extra, wo
             "optimizers", *extra]
     assert grid.main(args) == 2
     assert word in capsys.readouterr().err and not (tmp_path / "res").exists()
+
+
+def test_short_limits_get_no_early_signal_long_ones_submitits_90_s(tmp_path, monkeypatch):
+    pytest.importorskip("submitit")
+    from submitit.slurm import slurm
+
+    assert grid.Slurm(time_min=9).submitit_parameters()["slurm_signal_delay_s"] == 0
+    assert "slurm_signal_delay_s" not in grid.Slurm(time_min=10).submitit_parameters()
+    _fake_tool(tmp_path / "bin", "srun")          # submitit's Slurm executor looks for srun
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    for time_min, flag in ((2, "--signal=USR2@0"), (720, "--signal=USR2@90")):
+        auto = __import__("submitit").AutoExecutor(folder=tmp_path, cluster="slurm")
+        auto.update_parameters(**grid.Slurm(time_min=time_min).submitit_parameters())
+        script = slurm._make_sbatch_string(command="true", folder=tmp_path,
+                                           **auto._executor.parameters)
+        assert f"#SBATCH {flag}" in script.splitlines()
+
+
+def _fake_tool(bin_dir, name, stdout="", stderr="", rc=0):
+    """An executable ``name`` in ``bin_dir`` (shell builtins only) that notes its arguments
+    in ``<name>.args``, prints ``stdout`` and ``stderr`` and exits with ``rc``."""
+    bin_dir.mkdir(exist_ok=True)
+    tool = bin_dir / name
+    tool.write_text(f'#!/bin/sh\necho "$@" >> {shlex.quote(str(bin_dir / (name + ".args")))}\n'
+                    f"printf '%s' {shlex.quote(stdout)}\nprintf '%s' {shlex.quote(stderr)} >&2\n"
+                    f"exit {rc}\n")
+    tool.chmod(0o755)
+
+
+def test_accounting_is_read_from_scontrol(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    assert grid.accounting_disabled() is False                     # no scontrol at all
+    _fake_tool(tmp_path / "bin", "scontrol", "ClusterName             = x\n"
+               "AccountingStorageType   = accounting_storage/none\nAuthType = auth/munge\n")
+    assert grid.accounting_disabled() is True
+    _fake_tool(tmp_path / "bin", "scontrol", "AccountingStorageType = accounting_storage/slurmdbd\n")
+    assert grid.accounting_disabled() is False
+
+
+def test_without_accounting_job_states_come_from_squeue_with_one_warning_at_most(
+        tmp_path, monkeypatch, capsys):
+    pytest.importorskip("submitit")
+    bin_dir = tmp_path / "bin"
+    _fake_tool(bin_dir, "squeue", "7_0|RUNNING|vm\n7_1|TIMEOUT|vm\n")
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    w = grid.squeue_watcher(delay_s=0)
+    for job_id in ("7_0", "7_1", "8"):
+        w.register_job(job_id)
+    w.update()
+    assert (bin_dir / "squeue.args").read_text().split() == [
+        "--noheader", "--array", "--states=all", "--format=%i|%T|%N", "--jobs=7,8"]
+    states = {j: w.get_state(j, mode="cache") for j in ("7_0", "7_1", "8")}
+    assert states == {"7_0": "RUNNING", "7_1": "TIMEOUT", "8": "NOT_IN_QUEUE"}
+    assert [w.is_done(j, mode="cache") for j in ("7_0", "7_1", "8")] == [False, True, True]
+    # the controller does not answer: states kept, said once for any number of polls
+    _fake_tool(bin_dir, "squeue", stderr="squeue: error: Unable to contact slurm controller",
+               rc=1)
+    w.update()
+    w.update()
+    assert w.get_state("7_0", mode="cache") == "RUNNING"
+    assert capsys.readouterr().err.count("Unable to contact slurm controller") == 1
+    # every job purged (squeue refuses the ids): the unfinished ones have ended
+    _fake_tool(bin_dir, "squeue", stderr="slurm_load_jobs error: Invalid job id specified",
+               rc=1)
+    w.update()
+    assert w.get_state("7_0", mode="cache") == "NOT_IN_QUEUE" and w.is_done("7_0", mode="cache")
+    assert (bin_dir / "squeue.args").read_text().splitlines()[-1].endswith("--jobs=7")
 
 
 def test_cli_slurm_without_submitit_says_how_to_install_it(tmp_path, capsys, monkeypatch):

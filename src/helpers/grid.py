@@ -32,6 +32,7 @@ import re
 import shlex
 import socket
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -541,6 +542,9 @@ class Local:
     gpus: tuple = ()
 
 
+SUBMITIT_SIGNAL_DELAY_S = 90   # submitit's default signal_delay_s
+
+
 @dataclass(frozen=True)
 class Slurm:
     """A Slurm job array through submitit, one task per cell. ``cluster`` is submitit's:
@@ -557,13 +561,25 @@ class Slurm:
     wait: bool = True
     poll_seconds: float = 30.0
 
+    @property
+    def signal_delay_s(self) -> int:
+        """Seconds before the time limit at which Slurm sends submitit's USR2, which ends
+        the task (a cell is not requeued by submitit: it resumes from its checkpoint at the
+        next call). submitit's 90 s for limits of 10 minutes or more; none (0) below, where
+        Slurm's own kill at the limit ends the task: Slurm sends the signal up to 30 s
+        earlier still (its time-limit check period), so a 2-minute task would get it
+        at its start."""
+        return SUBMITIT_SIGNAL_DELAY_S if self.time_min >= 10 else 0
+
     def submitit_parameters(self, name: str = "grid") -> dict:
         """The parameters given to ``AutoExecutor.update_parameters``."""
         params = {"name": name, "timeout_min": self.time_min, "cpus_per_task": self.cpus_per_task,
                   "mem_gb": self.mem_gb, "slurm_partition": self.partition,
                   "slurm_gpus_per_task": self.gpus_per_task or None,
                   "slurm_array_parallelism": self.array_parallelism,
-                  "slurm_additional_parameters": dict(self.extra) or None}
+                  "slurm_additional_parameters": dict(self.extra) or None,
+                  "slurm_signal_delay_s": (self.signal_delay_s if self.signal_delay_s
+                                           != SUBMITIT_SIGNAL_DELAY_S else None)}
         return {k: v for k, v in params.items() if v is not None}
 
     def sbatch_line(self, n_tasks: int, name: str = "grid") -> str:
@@ -596,6 +612,61 @@ def _import_submitit():
         raise ConfigError("--executor slurm needs the optional package submitit: "
                           "pip install -e '.[cluster]' (or pip install submitit)") from None
     return submitit
+
+
+def accounting_disabled() -> bool:
+    """True when this Slurm keeps no accounting (``AccountingStorageType=accounting_storage/none``,
+    e.g. a one-node cluster): ``sacct``, which submitit polls for job states, then fails."""
+    try:
+        out = subprocess.run(["scontrol", "show", "config"], capture_output=True, text=True,
+                             timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return bool(re.search(r"^AccountingStorageType\s*=\s*accounting_storage/none\s*$", out, re.M))
+
+
+def squeue_watcher(delay_s: float = 60.0):
+    """submitit's Slurm job watcher reading states from ``squeue`` instead of ``sacct``, for a
+    Slurm without accounting: submitit's own one warns on every poll there and never learns
+    that a task died without a result file (a time limit's SIGKILL), so the grid would wait
+    for ever. A task squeue no longer lists (gone for ``MinJobAge``) counts as ended
+    (state ``NOT_IN_QUEUE``); an squeue error is reported once and the states kept."""
+    from submitit.slurm.slurm import SlurmInfoWatcher
+
+    class SqueueWatcher(SlurmInfoWatcher):
+        warned = False
+
+        def _make_command(self):
+            ids = sorted({x.split("_")[0] for x in self._registered - self._finished})
+            return ["squeue", "--noheader", "--array", "--states=all", "--format=%i|%T|%N",
+                    "--jobs=" + ",".join(ids)] if ids else None
+
+        def update(self) -> None:
+            command = self._make_command()
+            if command is None:
+                return
+            self._num_calls += 1
+            try:
+                proc = subprocess.run(command, capture_output=True, text=True, timeout=60)
+            except (OSError, subprocess.SubprocessError) as e:
+                proc = subprocess.CompletedProcess(command, 1, "", str(e))
+            gone = proc.returncode != 0 and "Invalid job id" in proc.stderr   # all purged
+            if proc.returncode != 0 and not gone:
+                if not self.warned:
+                    print(f"squeue failed ({proc.stderr.strip()[:300]}); job states may be "
+                          "stale (reported once)", file=sys.stderr, flush=True)
+                    self.warned = True
+            else:
+                info = self.read_info("JobID|State|NodeList\n" + ("" if gone else proc.stdout))
+                for job_id in self._registered - self._finished:
+                    info.setdefault(job_id, {"JobID": job_id, "State": "NOT_IN_QUEUE"})
+                self._info_dict.update(info)
+            self._last_status_check = time.time()
+            for job_id in self._registered - self._finished:
+                if self.is_done(job_id, mode="cache"):
+                    self._finished.add(job_id)
+
+    return SqueueWatcher(delay_s=delay_s)
 
 
 def describe(executor, n_tasks: int, results_dir: Path, name: str = "grid") -> list[str]:
@@ -803,6 +874,10 @@ def _run_slurm(todo, results_dir, runner, executor: Slurm, summary, progress, st
     where = results_dir.resolve()      # the tasks may start in another working directory
     jobs = ex.map_array(run_cell, todo, [where] * n, [runner] * n, [stale_after] * n)
     summary["job_ids"] = [j.job_id for j in jobs]
+    if executor.cluster == "slurm" and accounting_disabled():
+        watcher = squeue_watcher(delay_s=executor.poll_seconds)
+        for job in jobs:       # states from squeue: no sacct warning on every poll
+            job.watcher = watcher
     print(f"submitted {n} tasks as job array {jobs[0].job_id.split('_')[0]} "
           f"(logs in {folder}/)", flush=True)
     if not executor.wait:
@@ -858,7 +933,8 @@ _LOCAL_FLAGS = {"workers": "--workers", "gpus": "--gpus"}
 _SLURM_FLAGS = {"partition": "--partition", "time": "--time", "gpus_per_task": "--gpus-per-task",
                 "cpus_per_task": "--cpus-per-task", "mem_gb": "--mem-gb",
                 "array_parallelism": "--array-parallelism", "sbatch": "--sbatch",
-                "submitit_cluster": "--submitit-cluster", "no_wait": "--no-wait"}
+                "submitit_cluster": "--submitit-cluster", "no_wait": "--no-wait",
+                "poll_seconds": "--poll-seconds"}
 
 
 def _positive(name, value, integer=True, zero=False):
@@ -911,7 +987,9 @@ def executor_from_args(args) -> Local | Slurm | None:
                  array_parallelism=int(_positive("--array-parallelism", args.array_parallelism)
                                        or defaults.array_parallelism),
                  extra=tuple(extra), cluster=args.submitit_cluster or "slurm",
-                 wait=not args.no_wait)
+                 wait=not args.no_wait,
+                 poll_seconds=float(_positive("--poll-seconds", args.poll_seconds, integer=False)
+                                    or defaults.poll_seconds))
 
 
 def main(argv=None) -> int:
@@ -970,6 +1048,9 @@ def main(argv=None) -> int:
     g.add_argument("--submitit-cluster", default=None,
                    help="slurm: submitit's cluster, slurm (default) | local | debug "
                         "(the same submission without Slurm, for tests)")
+    g.add_argument("--poll-seconds", type=float, default=None, metavar="SECONDS",
+                   help=f"slurm: seconds between checks of the array (default "
+                        f"{Slurm.poll_seconds:g})")
     g.add_argument("--no-wait", action="store_true",
                    help="slurm: submit and exit; run the same command later to resume")
     args = ap.parse_args(argv)
