@@ -349,6 +349,11 @@ def plot(table: pd.DataFrame, synthetic: bool = False):
     from . import plots
 
     plots.style()
+    if table.empty:     # a page without sweeps still has its (empty, labelled) figure
+        fig, ax = plt.subplots(figsize=(plots.PAGE_WIDTH, 2.0))
+        ax.text(0.5, 0.5, "no PCM sweep in these records yet", ha="center", va="center")
+        ax.set_axis_off()
+        return fig
     panels = sorted(table.groupby(["dataset", "depth", "batch_norm"]).groups)
     fig, axes = plt.subplots(1, len(panels), figsize=(plots.PAGE_WIDTH, 3.2), squeeze=False,
                              sharey=True)
@@ -370,3 +375,34 @@ def plot(table: pd.DataFrame, synthetic: bool = False):
     plots.stamp(fig, synthetic)
     fig.tight_layout()
     return fig
+
+
+def display_table(table: pd.DataFrame) -> pd.DataFrame:
+    """``cell_table`` for a page: one row per cell, one column per time, "mean [low, high]"
+    (%) and the number of seeds n."""
+    if table.empty:
+        return pd.DataFrame(columns=["model", "lr", "n"])
+    t = table.assign(
+        model=lambda f: [f"ResNet{d} {ds}{'' if bn else ' no BN'}{'' if o == 'adam' else ' ' + o}"
+                         for ds, d, bn, o in zip(f["dataset"], f["depth"], f["batch_norm"],
+                                                 f["optimizer"])],
+        value=lambda f: [f"{m:.1f}" + ("" if np.isnan(lo) else f" [{lo:.1f}, {hi:.1f}]")
+                         for m, lo, hi in zip(f["A_t_pct"], f["low_pct"], f["high_pct"])],
+        t=lambda f: f["t_s"].map(lambda s: TIME_LABELS.get(s, f"{s:g} s")))
+    wide = t.pivot_table(index=["model", "lr"], columns="t", values="value", aggfunc="first")
+    wide = wide[[TIME_LABELS.get(s, f"{s:g} s") for s in sorted(t["t_s"].unique())]]
+    n = t.groupby(["model", "lr"])["n_seeds"].min().astype(int).rename("n")
+    return wide.join(n).reset_index().rename_axis(columns=None)
+
+
+def compare_sentence(pcm_verdict, readings: pd.DataFrame) -> str:
+    """Claim 3 under the PCM reading beside its verdicts under the Gaussian readings
+    (``claims.across_readings``), in one sentence."""
+    c3 = readings[readings["claim"] == 3]
+    gauss = ", ".join(f"{r.verdict} {r.reading}" for r in c3.itertuples())
+    same = set(c3["verdict"]) == {pcm_verdict.outcome}
+    return (f"Claim 3 under the PCM device reading: **{pcm_verdict.outcome}**; under the "
+            f"Gaussian readings: {gauss or 'no verdict'}. "
+            + ("The device model gives the same verdict as every Gaussian reading."
+               if same else "The device model's verdict differs from at least one Gaussian "
+                            "reading's."))
