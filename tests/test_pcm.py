@@ -91,8 +91,8 @@ def test_a_near_chance_run_gets_no_a_t(tmp_path):
 
 # the tests below need the extra; those above run everywhere
 needs_analog = pytest.mark.skipif(importlib.util.find_spec("aihwkit") is None,
-                                       reason='the analog extra is not installed '
-                                              '(pip install -e ".[analog]")')
+                                  reason='the analog extra is not installed '
+                                         '(pip install -e ".[analog]")')
 
 T_DAY = 86400.0
 

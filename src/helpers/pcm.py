@@ -386,10 +386,11 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
         model=lambda f: [f"ResNet{d} {ds}{'' if bn else ' no BN'}{'' if o == 'adam' else ' ' + o}"
                          for ds, d, bn, o in zip(f["dataset"], f["depth"], f["batch_norm"],
                                                  f["optimizer"])],
-        value=lambda f: [f"{m:.1f}" + ("" if np.isnan(lo) else f" [{lo:.1f}, {hi:.1f}]")
+        value=lambda f: [None if np.isnan(m) else   # None: a dash (a run near chance)
+                         f"{m:.1f}" + ("" if np.isnan(lo) else f" [{lo:.1f}, {hi:.1f}]")
                          for m, lo, hi in zip(f["A_t_pct"], f["low_pct"], f["high_pct"])],
         t=lambda f: f["t_s"].map(lambda s: TIME_LABELS.get(s, f"{s:g} s")))
-    wide = t.pivot_table(index=["model", "lr"], columns="t", values="value", aggfunc="first")
+    wide = t.set_index(["model", "lr", "t"])["value"].unstack("t")
     wide = wide[[TIME_LABELS.get(s, f"{s:g} s") for s in sorted(t["t_s"].unique())]]
     n = t.groupby(["model", "lr"])["n_seeds"].min().astype(int).rename("n")
     return wide.join(n).reset_index().rename_axis(columns=None)
@@ -398,6 +399,10 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
 def compare_sentence(pcm_verdict, readings: pd.DataFrame) -> str:
     """Claim 3 under the PCM reading beside its verdicts under the Gaussian readings
     (``claims.across_readings``), in one sentence."""
+    from .claims import UNTESTED
+
+    if pcm_verdict.outcome in UNTESTED:
+        return f"Claim 3 under the PCM device reading: **{pcm_verdict.outcome}**; nothing to compare."
     c3 = readings[readings["claim"] == 3]
     gauss = ", ".join(f"{r.verdict} {r.reading}" for r in c3.itertuples())
     same = set(c3["verdict"]) == {pcm_verdict.outcome}
