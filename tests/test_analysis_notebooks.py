@@ -188,3 +188,46 @@ def test_limitations_name_what_the_records_lack(study_dir, tmp_path):
             "steeply for deeper models\" (claim 3)") in text
     assert "- **Datasets:** no CIFAR-100, so claim 6 is not tested." in text
     assert "JPEG" not in text
+
+
+def test_pcm_page_reads_sweep_files_and_prints_the_verdicts(study_dir, tmp_path):
+    """The PCM page on the hand-made records with hand-made sweep files (A^t falls with
+    the LR) prints claim 3's verdict as ``helpers.pcm`` computes it; without sweep files
+    it says there is none and still runs."""
+    import shutil
+
+    from helpers import pcm
+
+    def run(folder):
+        out = tmp_path / f"{folder.name}.ipynb"
+        pm.execute_notebook(str(NOTEBOOKS / "pcm.ipynb"), str(out), cwd=str(NOTEBOOKS),
+                            parameters={"results_dir": str(folder), "profile": "paper"},
+                            progress_bar=False)
+        return _outputs_text(nbformat.read(out, as_version=4))
+
+    assert "No PCM sweep in this results folder yet" in run(study_dir)
+    folder = tmp_path / "with-pcm"
+    shutil.copytree(study_dir, folder)
+    for path in folder.glob("*.json"):
+        rec = results.read_record(path)
+        c = rec["config"]
+        if c["dataset"] != "cifar10" or c["optimizer"] != "adam":
+            continue
+        fall = 0.9 - c["lr"] * (50 + c["depth"]) + 0.05 * (not c["batch_norm"])
+        a_t = [fall - 0.05 * i + 0.001 * c["seed"] for i in range(len(pcm.TIMES))]
+        acc = [[rec["baseline_accuracy"] * a] * 2 for a in a_t]
+        pcm.write_sweep(path, {"reading": "pcm", "times_s": list(pcm.TIMES), "n_draws": 2,
+                               "seed": 0, "n_test": 100, "a0": rec["baseline_accuracy"],
+                               "accuracy": acc, "nonfinite": [[0.0] * 2] * 4,
+                               "alpha": [[1.2] * 2] * 4, "A_t": a_t, "A_avr": float(np.mean(a_t)),
+                               "settings": {"aihwkit": "1.1.0", "g_max_uS": 25.0, "bias": "digital",
+                                            "drift_compensation": "GlobalDriftCompensation()"}},
+                        rec["key"])
+    text = run(folder)
+    study = results.load_study(folder, "paper")
+    runs = pcm.with_records(pcm.load_sweeps(folder), study.records)
+    c3, c8 = pcm.verdicts(runs, study.records)
+    assert c3.outcome == "held" and c8.outcome == "held"
+    assert c3.statistic in text and c8.statistic in text
+    assert "Claim 3 under the PCM device reading: **held**" in text
+    assert pcm.lr_sentence(pcm.cell_table(runs)) in text

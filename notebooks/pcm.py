@@ -1,0 +1,104 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+
+# %% [markdown]
+# # On a phase-change-memory device
+#
+# The other pages put Gaussian noise of $\eta\,\sigma_w$ on the weights. A reader who
+# builds an analog in-memory accelerator asks instead what a real device does. This
+# page reads every model with saved weights on a statistical model of phase-change
+# memory (PCM) fitted to measured devices, IBM's aihwkit `PCMLikeNoiseModel`
+# (described on the {doc}`../method` page): the BN layers folded into the
+# convolutions, each kernel programmed onto pairs of PCM devices, read at
+# $t$ = 1 s, 1 hour, 1 day and 1 year after programming, with aihwkit's global
+# drift compensation. $A^t = a^t / a_0$ is the normalized accuracy at time $t$, the
+# mean over N programmed chips; its mean over the four times stands in for
+# $A_{avr}$ when claims 3 and 8 are judged under this reading.
+
+# %% tags=["parameters", "remove-cell"]
+results_dir = "../results/cpu"
+profile = "cpu"
+
+# %% tags=["remove-input"]
+from IPython.display import Markdown, display
+
+from helpers import claims, pcm, plots, results, tables
+
+study = results.load_study(results_dir, profile)
+runs = pcm.with_records(pcm.load_sweeps(results_dir), study.records)
+display(Markdown(study.provenance))
+if runs.empty:
+    display(Markdown(
+        f"**No PCM sweep in this results folder yet.** A sweep (`<key>{pcm.SUFFIX}` beside "
+        "the run's record) needs the model's saved weights and the project's analog extra "
+        f"(`{pcm.EXTRA}`); the figure and tables below fill in when sweeps are committed."))
+else:
+    s = runs.iloc[0]
+    display(Markdown(
+        f"{claims.plural(runs['key'].nunique(), 'model')} read on the device: aihwkit "
+        f"{s['aihwkit']}, $g_{{max}}$ = {s['g_max_uS']:g} µS, drift compensation "
+        f"{s['drift_compensation'] or 'off'}, {s['bias']} biases, "
+        f"{claims.plural_range(runs['n_draws'], 'chip')} per time on "
+        f"{claims.plural_range(runs['n_test'], 'test image')}."))
+table = pcm.cell_table(runs)
+
+# %% [markdown]
+# ## Normalized accuracy against the time since programming
+#
+# {numref}`fig-pcm` draws $A^t$ against $t$, one line per learning rate, and
+# {numref}`tbl-pcm` gives the numbers with their intervals.
+
+# %% tags=["hide-input"]
+plots.show(pcm.plot(table, synthetic=study.synthetic), "fig-pcm")
+display(tables.numbered(
+    pcm.display_table(table),
+    "Normalized accuracy $A^t$ (%) on the PCM device at each time after programming: "
+    "seed mean of each run's mean over its chips, and the 95 % t-interval over the "
+    "training seeds (n: the number of seeds; no interval with one seed).", "tbl-pcm",
+    fmt="{:g}"))
+if not runs.empty:
+    display(Markdown(pcm.lr_sentence(table)))
+
+# %% [markdown]
+# ```{glue:figure} fig-pcm
+# :name: fig-pcm
+#
+# Normalized accuracy $A^t$ on aihwkit's PCM model against the time after programming
+# (log axis), one panel per dataset, depth and BN, one colour and marker per learning
+# rate (seed mean; error bars: 95 % t-interval over the training seeds).
+# ```
+
+# %% [markdown]
+# ## The claims under this reading
+#
+# Claim 3 (resistance falls as the LR grows, more steeply for deeper models) and
+# claim 8 (models without BN resist better) with the statistics of the other
+# readings, $A_{avr}$ replaced by the mean of $A^t$ over the four times; then
+# claim 3 at each time alone.
+
+# %% tags=["hide-input"]
+if runs.empty:
+    display(Markdown("No verdict: no PCM sweep in these records."))
+else:
+    pcm_verdicts = pcm.verdicts(runs, study.records)
+    display(*(Markdown(study.say(v)) for v in pcm_verdicts),
+            tables.numbered(pcm.per_time_claim3(runs, study.records),
+                            "Claim 3 on $A^t$ at each time after programming alone.",
+                            "tbl-pcm-times"),
+            Markdown(pcm.compare_sentence(pcm_verdicts[0], claims.across_readings(
+                study.records, claims=(3,)))))
