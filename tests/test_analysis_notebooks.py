@@ -1,5 +1,5 @@
 """The analysis notebooks through papermill, on hand-made run records whose verdicts
-are known: each page must print what ``helpers.claims`` computes from the records."""
+are known: each page must print what ``helpers.study.claims`` computes from the records."""
 
 import numpy as np
 import nbformat
@@ -7,9 +7,10 @@ import pandas as pd
 import papermill as pm
 import pytest
 
-from helpers import claims, grid, results, theory
-from helpers.noise import PAPER_ETAS
-from helpers.training import TrainResult
+from helpers.study import claims, results, theory
+from helpers.ops import grid
+from helpers.experiment.noise import PAPER_ETAS
+from helpers.experiment.training import TrainResult
 
 from test_notebook import NOTEBOOKS, _outputs_text
 
@@ -125,7 +126,8 @@ def test_smoke_records_get_the_banner(tmp_path):
 def test_the_books_summary_holds_the_numbers_of_the_chapters(study_dir):
     """``findings`` (the introduction) quotes a0, A_avr and the verdicts that the chapters'
     helpers compute from the same records."""
-    from helpers import findings, recipe
+    from helpers.experiment import recipe
+    from helpers.book import findings
 
     study = results.load_study(study_dir, "paper")
     text = findings.findings(study)
@@ -148,7 +150,7 @@ def test_the_summary_counts_the_verdicts_that_rest_on_too_few_seeds(study_dir, t
     """With 3 seeds no verdict is indicative; with 2, every tested one is, and says why."""
     import shutil
 
-    from helpers import findings
+    from helpers.book import findings
 
     assert "indicative" not in findings.verdicts_sentence(results.load_study(study_dir, "paper"))
     for path in study_dir.glob("*.json"):
@@ -167,7 +169,7 @@ def test_limitations_name_what_the_records_lack(study_dir, tmp_path):
     depth and the missing dataset are named, with the claims they leave untested."""
     import json
 
-    from helpers import findings
+    from helpers.book import findings
 
     text = findings.limitations(results.load_study(study_dir, "paper"))
     assert text.splitlines() == [

@@ -1,12 +1,12 @@
-"""Parameter checking and profile defaults (helpers.config.make_config)."""
+"""Parameter checking and profile defaults (helpers.experiment.config.make_config)."""
 
 import tempfile
 from pathlib import Path
 
 import pytest
 
-from helpers import cifar_files, data, synthetic
-from helpers.config import PARAMETERS, ConfigError, TrainConfig, make_config
+from helpers.experiment import cifar_files, data, synthetic
+from helpers.experiment.config import PARAMETERS, ConfigError, TrainConfig, make_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -200,7 +200,7 @@ def test_defaults(synthetic_root):
 
 
 def test_engine_auto_resolves_to_fit_on_tensorflow_and_stays_out_of_the_run_key(synthetic_root):
-    from helpers.results import KEY_FIELDS, run_key
+    from helpers.study.results import KEY_FIELDS, run_key
 
     assert _ok(synthetic_root).engine == "fit"
     assert _ok(synthetic_root, engine="auto").engine == "fit"
@@ -214,7 +214,7 @@ def test_engine_auto_resolves_to_fit_on_tensorflow_and_stays_out_of_the_run_key(
 def test_check_injected_names_an_unknown_parameter_and_the_accepted_ones():
     import math
 
-    from helpers.config import check_injected
+    from helpers.experiment.config import check_injected
 
     namespace = {name: None for name in PARAMETERS}
     namespace.update(math=math, make_config=make_config, In=[], _i1="", _=None)
@@ -234,7 +234,7 @@ def test_a_single_run_writes_outside_the_committed_results():
 
 
 def test_config_checks_the_noise_model_once_and_keeps_its_fields(synthetic_root):
-    from helpers.noise import NoiseModel
+    from helpers.experiment.noise import NoiseModel
 
     c = _ok(synthetic_root, noise_scope="folded", noise_granularity="layer")
     assert c.noise_model == NoiseModel("folded", "layer", "additive")

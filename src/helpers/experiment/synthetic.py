@@ -1,5 +1,5 @@
 """Synthetic data in the real CIFAR formats, so that tests and smoke runs go through
-the real parsers (``helpers.cifar_files``). It is marked as synthetic on disk
+the real parsers (``helpers.experiment.cifar_files``). It is marked as synthetic on disk
 (``SYNTHETIC.json``) and on every page that shows a result from it.
 """
 

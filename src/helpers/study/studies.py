@@ -4,7 +4,7 @@ A study is a set of trained models (cells: dataset, depth, LR, optimizer, BN)
 and the paper artifact it reproduces. The same definition feeds the grid that
 trains the cells (``Study.cells``) and the analyses that read their records
 (``select``), so a study cannot mean one thing to the runner and another to a
-verdict. Nothing here depends on the rest of the package but ``helpers.recipe``.
+verdict. Nothing here depends on the rest of the package but ``helpers.experiment.recipe``.
 
 - ``lr``: the paper's LR grid, 2 datasets x 4 depths x 6 LRs, Adam (Tables II
   and III, Figures 1, 2 and 4); these cells also sweep the noise-model ablation.
@@ -24,10 +24,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-# The paper's datasets, depths, LRs and optimizers (Figure 3) come from helpers.recipe.
+# The paper's datasets, depths, LRs and optimizers (Figure 3) come from helpers.experiment.recipe.
 # A new optimizer in training.OPTIMIZERS does not enter a study unless
 # recipe.PAPER_OPTIMIZERS lists it.
-from .recipe import DATASETS, OPTIMIZER_LR, PAPER_DEPTHS, PAPER_LRS, PAPER_OPTIMIZERS  # noqa: F401
+from ..experiment.recipe import (DATASETS, OPTIMIZER_LR, PAPER_DEPTHS, PAPER_LRS,  # noqa: F401
+                                 PAPER_OPTIMIZERS)
 
 ADAPTIVE = ("adam", "nadam", "adamax")
 SGD_FAMILY = ("sgd", "sgd_momentum", "sgd_nesterov")

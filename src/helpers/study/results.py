@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from . import claims
-from .noise_model import NoiseModel
+from ..experiment.noise_model import NoiseModel
 
 # the banner of every page, figure and record built from synthetic (smoke) data
 SMOKE_NOTE = "SMOKE RUN on synthetic data: tests the code path, not a reproduction"
@@ -60,7 +60,7 @@ def code_sha256(root: Path | None = None) -> str:
     notebook, by path and bytes): where a copy's git metadata lags its files (a device
     machine's copy kept its session's first commit, ``dirty``), the commit whose code
     hashes the same identifies what ran."""
-    root = Path(root) if root else Path(__file__).resolve().parents[2]
+    root = Path(root) if root else Path(__file__).resolve().parents[3]
     files = sorted((root / "src" / "helpers").rglob("*.py")) + [root / "notebooks" / "train.ipynb"]
     h = hashlib.sha256()
     for f in files:
@@ -175,7 +175,7 @@ def read_record(path: str | Path) -> dict:
 
 def noise_block(sweep: pd.DataFrame, draws: bool = True) -> dict:
     """The record's summary of one noise sweep: eq. 7-9 with spreads (and the raw draws)."""
-    from .metrics import average_normalized_accuracy, summarize_sweep
+    from ..experiment.metrics import average_normalized_accuracy, summarize_sweep
 
     a_avr, a_avr_std = average_normalized_accuracy(sweep)
     block = {"etas": sorted(float(e) for e in set(sweep["eta"]) if e > 0),
@@ -193,7 +193,7 @@ def make_record(config: dict, key: str, data_source: dict, train_result,
 
     ``a0``: the accuracy on the full test set when the sweep ran on a test subset
     (the sweep's own eta = 0 row, the a0 of its A^x, is then kept as ``noise.a0``)."""
-    from .metrics import baseline
+    from ..experiment.metrics import baseline
 
     noise = None
     if sweep is not None:
@@ -447,7 +447,7 @@ def load_study(results_dir: str | Path, profile: str | None = None) -> Study:
         raise FileNotFoundError(
             f"results_dir={str(results_dir)!r} holds no run record of profile={profile!r}"
             + (f" (it has profiles {found})" if found else "")
-            + f"; run `python -m helpers.grid --profile {profile or 'smoke'} --results-dir "
+            + f"; run `python -m helpers.ops.grid --profile {profile or 'smoke'} --results-dir "
               f"{results_dir}` first, or point results_dir at a folder of records")
     df = df.reset_index(drop=True)
     done = claims.completed(df)

@@ -1,6 +1,6 @@
 """Run ``notebooks/train.ipynb`` in this Python process, without papermill or a kernel.
 
-    python -m helpers.run_cell -p profile smoke -p lr 0.001 -p results_dir results/x
+    python -m helpers.ops.run_cell -p profile smoke -p lr 0.001 -p results_dir results/x
 
 For machines without papermill, nbclient or ipykernel (the offline GPU machine). It
 does what papermill does with the notebook, in plain Python: reads the ``.ipynb``
@@ -15,7 +15,7 @@ printed output is kept in ``<results_dir>/notebooks/<key>.out.log``); figures go
 the non-interactive Agg backend and are not saved; ``display``/``Markdown`` print
 plain text (a stand-in ``IPython.display`` during the run, IPython installed or not).
 
-``grid_runner`` has the signature of ``helpers.grid.run_grid``'s ``runner``.
+``grid_runner`` has the signature of ``helpers.ops.grid.run_grid``'s ``runner``.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import sys
 import types
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 TRAIN_NOTEBOOK = ROOT / "notebooks" / "train.ipynb"
 
 
@@ -135,7 +135,7 @@ def run_notebook(parameters: dict, notebook: str | Path = TRAIN_NOTEBOOK,
 
 
 def grid_runner(cell, results_dir: Path, notebook: str | Path = TRAIN_NOTEBOOK) -> None:
-    """``runner`` for ``helpers.grid.run_grid``: the cell's run in this process."""
+    """``runner`` for ``helpers.ops.grid.run_grid``: the cell's run in this process."""
     results_dir = Path(results_dir).resolve()
     logs = results_dir / "notebooks"
     logs.mkdir(parents=True, exist_ok=True)
@@ -151,7 +151,7 @@ def _parse_value(text: str):
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m helpers.run_cell",
+    ap = argparse.ArgumentParser(prog="python -m helpers.ops.run_cell",
                                  description="Run notebooks/train.ipynb in-process "
                                              "(no papermill), parameters as papermill's -p.")
     ap.add_argument("-p", "--param", nargs=2, action="append", default=[],

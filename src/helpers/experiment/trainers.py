@@ -4,7 +4,7 @@
 checkpoints) and sees only the ``Trainer`` interface; ``make_trainer`` picks the
 implementation once per run. Both train the same model on the same epoch plan
 (``augmentation.epoch_plan``), so they differ in speed, not in what is trained
-(``helpers.engine`` lists the deviations of the fast one).
+(``helpers.experiment.engine`` lists the deviations of the fast one).
 """
 
 from __future__ import annotations

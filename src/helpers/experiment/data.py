@@ -1,9 +1,9 @@
 """CIFAR-10 / CIFAR-100 (fine labels) as the study uses them: a ``Dataset`` of raw
 images, and the ``Prepared`` arrays the models train on (book, Method page: Data).
 
-Where the files come from and how they are checked is ``helpers.cifar_files``;
-the augmentation and the epoch plan are ``helpers.augmentation``; synthetic
-stand-ins in the real formats are ``helpers.synthetic``.
+Where the files come from and how they are checked is ``helpers.experiment.cifar_files``;
+the augmentation and the epoch plan are ``helpers.experiment.augmentation``; synthetic
+stand-ins in the real formats are ``helpers.experiment.synthetic``.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The book's example-run page: one training notebook executed by the grid, made readable.
 
-    python -m helpers.example_page results/cpu/notebooks/<key>.out.ipynb book/example_run.ipynb
+    python -m helpers.book.example_page results/cpu/notebooks/<key>.out.ipynb book/example_run.ipynb
 
 The executed notebook is kept as it ran (outputs untouched, not re-run when the book
 is built). Only its presentation changes: the parameter cells (which hold this
@@ -70,7 +70,7 @@ def make_page(executed: Path, out: Path, record: dict) -> Path:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m helpers.example_page", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m helpers.book.example_page", description=__doc__.split("\n")[0])
     ap.add_argument("executed", type=Path, help="an executed train notebook (<key>.out.ipynb)")
     ap.add_argument("out", type=Path, help="where the page goes, e.g. book/example_run.ipynb")
     ap.add_argument("--record", type=Path, default=None,

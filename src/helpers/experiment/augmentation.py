@@ -5,7 +5,7 @@ The plan of epoch ``epoch`` is drawn from a numpy generator seeded by (seed, epo
 ``MAX_SHIFT`` pixels and a flip with probability 1/2: the Keras example's
 ``width/height_shift_range=0.1``, nearest fill, ``horizontal_flip``), so an epoch
 is the same whether a run went straight through or was resumed. Keras ``fit``
-(``helpers.trainers.FitTrainer``) applies it with numpy (``EpochPlan.apply``);
+(``helpers.experiment.trainers.FitTrainer``) applies it with numpy (``EpochPlan.apply``);
 the fast engine applies the same draws on the device (``shift_flip`` with
 ``xp=jax.numpy``), so both see bit-identical images.
 """

@@ -1,7 +1,7 @@
 """The configuration of one run: the parameters of ``notebooks/train.ipynb``.
 
 ``make_config`` checks every parameter before any expensive work starts and
-fills what was left as ``None`` from the profile (``helpers.profiles``).
+fills what was left as ``None`` from the profile (``helpers.experiment.profiles``).
 Every error names the parameter and the accepted values.
 """
 

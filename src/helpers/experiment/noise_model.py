@@ -4,7 +4,7 @@ and what noise (paper eq. 4-6 and the readings of our ablation).
 ``PAPER`` is the paper's reading ("noise added to all the model weights": every array,
 BN moving statistics included, sigma_w per array, additive); ``ABLATION`` lists the
 readings every LR-grid run also sweeps. A new kind of noise is one entry of ``KINDS``.
-This module needs numpy only; ``helpers.noise`` applies a model to a Keras model.
+This module needs numpy only; ``helpers.experiment.noise`` applies a model to a Keras model.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ it carries the scale it was measured at (profile, epochs, data, seeds), and it
 is marked *indicative only* when the records are smoke results on synthetic
 data or when a cell has fewer than ``MIN_SEEDS`` training seeds. Each verdict
 has one number (``value``); ``stability`` bootstraps seeds and noise draws
-(``helpers.stats``) for its interval and for how often the verdict comes out
+(``helpers.study.stats``) for its interval and for how often the verdict comes out
 the same. The thresholds are constants here, stated in each verdict's text,
 fixed before any real run and never tuned to a result.
 """
@@ -22,8 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import recipe
-from .noise_model import PAPER, NoiseModel
+from ..experiment import recipe
+from ..experiment.noise_model import PAPER, NoiseModel
 from .paper import table
 from .studies import ADAPTIVE, LR_TOLERANCE, SGD_FAMILY, select
 
@@ -523,7 +523,7 @@ def outcome_counts(vs: list[Verdict]) -> str:
 
 def stability(df: pd.DataFrame, B: int = 200, seed: int = 0, level: float = 0.95) -> pd.DataFrame:
     """Per claim: its value with a bootstrap interval (seeds and noise draws resampled,
-    ``helpers.stats``), the fraction of resamples whose verdict equals the point one, and
+    ``helpers.study.stats``), the fraction of resamples whose verdict equals the point one, and
     the fraction in which the value is defined at all (``defined``: e.g. claim 7 needs
     two different seeds in a cell, which a resample of two seeds draws half the time);
     the interval is taken over those resamples only. A claim these records do not test

@@ -13,7 +13,7 @@ variable):
    labels), or a JPEG pack (our CIFAR-10 copy) (decoded on the fly).
 
 Each reader returns the arrays and a ``source`` dict (kind, path, checksum,
-whether the data are synthetic, a label for pages); ``helpers.data`` makes
+whether the data are synthetic, a label for pages); ``helpers.experiment.data`` makes
 the ``Dataset``.
 """
 

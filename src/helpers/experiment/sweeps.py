@@ -1,6 +1,6 @@
 """The noise sweeps of a trained model on the run's engine.
 
-``helpers.noise`` makes the draws and the table; how the noisy copies are
+``helpers.experiment.noise`` makes the draws and the table; how the noisy copies are
 evaluated depends on the engine (``training.resolve_engine``): "fit" evaluates one
 copy at a time with Keras ``predict`` (``noise.fit_noise_sweep``, any backend),
 "fast" the N copies of each eta as one batched JAX program

@@ -1,6 +1,6 @@
 """The paper's published numbers (Fagbohungbe & Qian 2022), as pandas tables.
 
-Source files are in ``helpers/paper_data/`` (see its README for provenance).
+Source files are in ``helpers/study/paper_data/`` (see its README for provenance).
 Percentages are kept as printed, in columns ending in ``_pct``.
 """
 
@@ -17,7 +17,7 @@ TABLES = {
     "figure3": "figure3_optimizers.csv",
     "in_text": "normalized_accuracy_in_text.csv",
 }
-from .recipe import PAPER_DEPTHS, PAPER_LRS  # noqa: F401  (re-exported)
+from ..experiment.recipe import PAPER_DEPTHS, PAPER_LRS  # noqa: F401  (re-exported)
 from .studies import select  # noqa: F401  (re-exported)
 
 
@@ -25,7 +25,7 @@ def table(name: str) -> pd.DataFrame:
     """One of ``TABLES``, with a numeric ``depth`` column derived from ``model``."""
     if name not in TABLES:
         raise ValueError(f"name={name!r} is not one of {tuple(TABLES)}")
-    with resources.files("helpers.paper_data").joinpath(TABLES[name]).open() as f:
+    with resources.files("helpers.study.paper_data").joinpath(TABLES[name]).open() as f:
         df = pd.read_csv(f)
     df["depth"] = df["model"].str.removeprefix("resnet").astype(int)
     return df

@@ -1,9 +1,9 @@
 """The whole study as a grid of runs of ``notebooks/train.ipynb``.
 
-    python -m helpers.grid --profile smoke --results-dir results/smoke
-    python -m helpers.grid --profile paper --data-dir ~/cifar --seeds 0 1 2 --depths 20 32
+    python -m helpers.ops.grid --profile smoke --results-dir results/smoke
+    python -m helpers.ops.grid --profile paper --data-dir ~/cifar --seeds 0 1 2 --depths 20 32
 
-The studies of ``helpers.studies`` (lr, optimizers, batchnorm, lr_outside), merged
+The studies of ``helpers.study.studies`` (lr, optimizers, batchnorm, lr_outside), merged
 into one list of unique cells (one trained model each); the cells of a study with
 the ablation also sweep the noise-model ablation (``noise_ablation=True``).
 
@@ -43,16 +43,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import cifar_files
-from . import data as data_mod
-from .config import ConfigError, make_config
-from .progress import progress_bar
-from .results import read_record, run_key
-from .recipe import DATASETS, PAPER_DEPTHS, PAPER_OPTIMIZERS
-from .studies import STUDIES, lr_in
-from .training import OPTIMIZERS
+from ..experiment import cifar_files
+from ..experiment import data as data_mod
+from ..experiment.config import ConfigError, make_config
+from ..experiment.progress import progress_bar
+from ..study.results import read_record, run_key
+from ..experiment.recipe import DATASETS, PAPER_DEPTHS, PAPER_OPTIMIZERS
+from ..study.studies import STUDIES, lr_in
+from ..experiment.training import OPTIMIZERS
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 TRAIN_NOTEBOOK = ROOT / "notebooks" / "train.ipynb"
 STUDY_NAMES = tuple(STUDIES)
 
@@ -74,7 +74,7 @@ class Cell:
 
 def study_cells(studies=STUDY_NAMES, datasets=DATASETS, depths=PAPER_DEPTHS, lrs=None,
                 optimizers=PAPER_OPTIMIZERS, seeds=(0,), batch_norm=(True, False)) -> list[Cell]:
-    """The unique cells of the chosen studies (``helpers.studies``), restricted by the
+    """The unique cells of the chosen studies (``helpers.study.studies``), restricted by the
     filters (``lrs=None``: every LR of the chosen studies)."""
     for name, values, accepted in (("studies", studies, STUDY_NAMES), ("datasets", datasets, DATASETS),
                                    ("optimizers", optimizers, tuple(OPTIMIZERS))):
@@ -446,7 +446,7 @@ def learn(measured: dict, cell: Cell, results_dir: Path, seconds: float) -> None
 
 
 def _epochs(cell: Cell) -> int:
-    from .profiles import PROFILES
+    from ..experiment.profiles import PROFILES
 
     p = cell.params
     return int(p.get("epochs") or PROFILES[p["profile"]].epochs)
@@ -487,7 +487,7 @@ LR_BATCH = ("auto", "on", "off")
 def lr_groups(cells: list[Cell]) -> list[list[Cell]]:
     """The cells grouped by everything but the LR (``training.BATCH_SHARED``, the data
     and the engine), each group in the cells' order, groups by first appearance."""
-    from .training import BATCH_SHARED
+    from ..experiment.training import BATCH_SHARED
 
     groups: dict[tuple, list[Cell]] = {}
     for cell in cells:
@@ -506,7 +506,7 @@ def lr_batch_enabled(choice: str) -> bool:
         return choice == "on"
     if os.environ.get("KERAS_BACKEND") != "jax":
         return False
-    from .engine import lr_batch_default
+    from ..experiment.engine import lr_batch_default
 
     return lr_batch_default()
 
@@ -515,7 +515,7 @@ def train_lr_group(cells: list[Cell], results_dir: Path, progress: bool = False)
     """Train the unfinished cells of one LR group as one program (``training.train_batched``);
     their notebooks then find finished checkpoints and write the records as usual. On a
     failure the cells are left to train one by one (and say so): False."""
-    from . import training
+    from ..experiment import training
 
     configs = [make_config(**c.params) for c in cells]
     try:
@@ -910,7 +910,7 @@ def executor_from_args(args) -> Local | Slurm | None:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m helpers.grid", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m helpers.ops.grid", description=__doc__.split("\n")[0])
     ap.add_argument("--profile", required=True, help="smoke | fast | cpu | paper")
     ap.add_argument("--results-dir", default=None, help="default: results/<profile>")
     ap.add_argument("--data-dir", default=None,
@@ -936,7 +936,7 @@ def main(argv=None) -> int:
                          "program first (serial executor; auto: off, measured slower on an H200 "
                          "and on CPUs: benchmarks/RESULTS.md)")
     ap.add_argument("--in-process", action="store_true",
-                    help="run each notebook in this process (helpers.run_cell), without "
+                    help="run each notebook in this process (helpers.ops.run_cell), without "
                          "papermill: for machines that lack it (the same record)")
     ap.add_argument("--stale-after", type=float, default=STALE_AFTER, metavar="SECONDS",
                     help="a cell's claim (<key>.lock) not touched for this long is abandoned")

@@ -12,11 +12,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from . import recipe
-from .paper import PAPER_LRS
-from .recipe import DATASETS
-from .results import SMOKE_NOTE, lr_drops
-from .studies import same_lr
+from ..experiment import recipe
+from ..study.paper import PAPER_LRS
+from ..experiment.recipe import DATASETS
+from ..study.results import SMOKE_NOTE, lr_drops
+from ..study.studies import same_lr
 
 PAGE_WIDTH = 8.0  # inches: the width of the book's text column at 96 dpi
 
@@ -228,7 +228,7 @@ def tradeoff(means: pd.DataFrame, panels=(("cifar10", 20), ("cifar100", 20)),
     the LR, one panel per (dataset, depth), ours with error bars of their spread over
     seeds; LRs on the Pareto front of (a0, A^0.1) are ringed; the paper's points (Table II, and A^0.1 from its Sec. III-3) are drawn hollow.
     One legend for all panels, below them, where it cannot hide data."""
-    from . import paper as paper_mod
+    from ..study import paper as paper_mod
 
     fig, axes = plt.subplots(1, len(panels), figsize=(PAGE_WIDTH, 4.2),
                              layout="constrained", squeeze=False)
@@ -342,7 +342,7 @@ def theory_law(table: pd.DataFrame, blocks: dict, dataset: str, synthetic: bool 
     """Each model's minibatch gradient variance divided by its C against |B| (log-log),
     beside the exact prediction (n - |B|) / (|B| (n - 1)) for each n and the 1/|B| of
     eq. 2. ``table``, ``blocks``: ``theory.from_records``."""
-    from .theory import without_replacement_variance
+    from ..study.theory import without_replacement_variance
 
     fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 4.2), layout="constrained")
     for r in table.itertuples():
@@ -388,7 +388,7 @@ def batchnorm(bn: pd.DataFrame, synthetic: bool = False):
     """A_avr (%) against the BN model's number of BN layers, with and without BN, one
     panel per dataset (seed mean; error bars: spread over seeds). ``bn``: seed means of
     the batchnorm study (``tables.batchnorm``)."""
-    from .claims import bn_layers
+    from ..study.claims import bn_layers
 
     datasets = sorted(bn["dataset"].unique())
     n = max(1, len(datasets))   # a panel per dataset in the records, none left empty
@@ -426,7 +426,7 @@ def across_studies(records: dict, synthetic: bool = False):
     panel each), one line per study (name -> records, BN models with Adam; seed mean,
     error bars: spread over seeds, none with one seed): does a study on other hardware,
     backend or schedule tell the same story?"""
-    from .claims import READINGS, under_reading
+    from ..study.claims import READINGS, under_reading
 
     fig, axes = plt.subplots(1, len(READINGS), figsize=(PAGE_WIDTH, 3.4), sharey=True,
                              layout="constrained", squeeze=False)

@@ -1,6 +1,6 @@
 """The browser check of the built book: every page opened, nothing a reader should not see.
 
-``python -m helpers.bookcheck book/_build/html [--browser chromium] [--screenshots DIR]``
+``python -m helpers.ops.bookcheck book/_build/html [--browser chromium] [--screenshots DIR]``
 
 For every page of the built HTML it fails on
 - a rendered traceback, log line, warning or progress bar (``FORBIDDEN``), or a

@@ -3,9 +3,9 @@
 A run trains one ResNet (``training.train``), sweeps Gaussian weight noise over the
 paper's eta levels on a fixed test subset, with a0 on the full test set (eq. 4-9),
 optionally repeats the sweep for the other noise readings (``noise_model.ABLATION``),
-measures SGD's gradient noise C on the trained model (eq. 1-3, ``helpers.theory``)
+measures SGD's gradient noise C on the trained model (eq. 1-3, ``helpers.study.theory``)
 and writes everything to one run record. The notebook calls these steps in order and
-shows what they return; they print nothing and need no IPython (``helpers.run_cell``
+shows what they return; they print nothing and need no IPython (``helpers.ops.run_cell``
 runs the notebook on machines without it).
 """
 
@@ -18,9 +18,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import data as data_mod
-from . import metrics, models, noise, paper, plots, results, sweeps, theory, training
-from .config import PARAMETERS, TrainConfig, check_injected, make_config
+from ..experiment import data as data_mod
+from ..experiment import metrics, models, noise, sweeps, training
+from ..study import paper, results, theory
+from ..book import plots
+from ..experiment.config import PARAMETERS, TrainConfig, check_injected, make_config
 
 
 @dataclass(frozen=True)

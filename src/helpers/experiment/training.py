@@ -49,7 +49,7 @@ def lr_at_epoch(epoch: int, lr: float, epochs: int = SCHEDULE_EPOCHS) -> float:
     return lr * factor
 
 
-# How a run is trained: Keras ``fit``, or the compiled JAX loop of ``helpers.engine``
+# How a run is trained: Keras ``fit``, or the compiled JAX loop of ``helpers.experiment.engine``
 # (same model, loss, optimizer, data order and augmentation; KERAS_BACKEND=jax only).
 # "auto" is "fast" on the JAX backend and "fit" otherwise.
 ENGINES = ("auto", "fit", "fast")

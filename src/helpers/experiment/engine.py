@@ -11,9 +11,9 @@ copy of the batch and one round of callbacks per batch of 32. Here, with
   slower (jax-ml/jax#12868), so there the default is ``loop="unroll"``: blocks
   of 8 steps unrolled into one program, looped over from the host;
 - augmentation (shift with nearest fill, horizontal flip) as tensor ops on the
-  device (``helpers.augmentation.shift_flip`` with ``xp=jax.numpy``).
+  device (``helpers.experiment.augmentation.shift_flip`` with ``xp=jax.numpy``).
 
-What it trains is what ``helpers.training`` trains with ``fit``:
+What it trains is what ``helpers.experiment.training`` trains with ``fit``:
 
 - the same loss: the compiled loss (mean sparse cross-entropy) plus the sum of
   the regularization losses (L2 1e-4 on every kernel), summed as Keras'
@@ -39,7 +39,7 @@ the run is recorded as diverged at the same epoch.
 
 ``fast_noise_sweep`` evaluates all N noisy copies of one noise level as one
 batched program (``jax.vmap`` over the draws), the test set on the device and
-large evaluation batches. The draws are those of ``helpers.noise`` (numpy
+large evaluation batches. The draws are those of ``helpers.experiment.noise`` (numpy
 generators ``draw_rng(seed, eta, repeat)``, made on the host while the device
 evaluates the previous level), so the noisy weights are bit-identical to the
 plain path's.
@@ -51,7 +51,7 @@ whose ``learning_rate`` variable carries each model's rate) are stacked on a
 leading model axis and the step is ``jax.vmap``-ed over it, every model seeing the
 same batch (the epoch plan depends on (seed, epoch) only). Each model follows the
 trajectory it follows alone up to float rounding (vmapped convolutions are
-grouped convolutions, summed in another order); ``helpers.training.train_batched``
+grouped convolutions, summed in another order); ``helpers.experiment.training.train_batched``
 writes each model's checkpoints as ``train`` does. Whether it pays is a GPU
 question: on a CPU vmapped convolutions are slow (see ``fast_noise_sweep``), so
 ``lr_batch_default()`` turns it on only on accelerators.

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import claims, paper, recipe, stats, studies, tables
-from .results import Study, compute
+from ..experiment import recipe
+from ..study import claims, paper, stats, studies
+from . import tables
+from ..study.results import Study, compute
 
 
 def _lr_cells(means: pd.DataFrame) -> pd.DataFrame:

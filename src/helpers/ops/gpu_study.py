@@ -1,8 +1,8 @@
 """The CIFAR-10 study on an offline GPU machine, in a time budget, packed for the trip back.
 
-    python -m helpers.gpu_study check                       # JAX sees a GPU (or --allow-cpu)
-    python -m helpers.gpu_study run --data D --budget 480   # train cells until the budget
-    python -m helpers.gpu_study pack --out OUT --since T    # new records -> OUT/*.tar.gz
+    python -m helpers.ops.gpu_study check                       # JAX sees a GPU (or --allow-cpu)
+    python -m helpers.ops.gpu_study run --data D --budget 480   # train cells until the budget
+    python -m helpers.ops.gpu_study pack --out OUT --since T    # new records -> OUT/*.tar.gz
 
 ``scripts/gpu_study.sh`` (``make gpu-study``) runs check, the engine benchmark if asked,
 run (under ``timeout``; ``WORKERS`` processes of it share the device and split the cells
@@ -10,7 +10,7 @@ through the grid's claim files) and pack. Cells run in the study's order, seed b
 study (4 depths x 6 LRs, Adam, BN), then the batch-norm study (its new cells: no BN),
 then the optimizers (ResNet20, lr 0.00075), then the LRs outside the paper's range
 (4 depths x 2 LRs, which claim 4's sweet spot needs). Each cell is
-``notebooks/train.ipynb`` run in-process (``helpers.run_cell``; no papermill there)
+``notebooks/train.ipynb`` run in-process (``helpers.ops.run_cell``; no papermill there)
 through ``grid.run_grid`` and its time budget, so a recorded cell is skipped, a failure
 is logged in ``grid-log.jsonl``, no run starts that its measured time says cannot
 finish, and an interrupted cell resumes from its last epoch; after ``--max-failures``
@@ -21,7 +21,7 @@ the finished checkpoints and make the records. JAX's persistent compilation cach
 (``JAX_COMPILATION_CACHE_DIR``, default ``.jax-cache``) lets runs of one depth
 compile once, across processes and calls.
 
-``scripts/gpu_study.sh`` with ``GRID_VIA=cli`` calls ``python -m helpers.grid
+``scripts/gpu_study.sh`` with ``GRID_VIA=cli`` calls ``python -m helpers.ops.grid
 --in-process --time-budget --lr-batch`` instead: the same budget rule and batching,
 the cells filtered by study rather than ordered study by study.
 """
@@ -36,7 +36,7 @@ import tarfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 # per seed; lr_outside (claim 4: LRs 0.00025 and 0.003, 4 depths) last, after Figure 3
 STUDY_ORDER = ("lr", "batchnorm", "optimizers", "lr_outside")
 
@@ -109,7 +109,7 @@ def summary(profile: str, results_dir: Path, data_dir, seeds, new: int, seconds:
             budget: float, extra: dict | None = None) -> str:
     """One line: what this call did and what is left, per study."""
     from . import grid
-    from .claims import plural
+    from ..study.claims import plural
 
     planned = study_plan(profile, results_dir, data_dir, seeds, extra)
     parts, left = [], 0
@@ -152,7 +152,7 @@ def pack(out: Path, results_dir: Path, since: float, extra_files=(), root: Path 
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m helpers.gpu_study", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m helpers.ops.gpu_study", description=__doc__.split("\n")[0])
     ap.add_argument("command", choices=("check", "run", "summary", "pack"))
     ap.add_argument("--allow-cpu", action="store_true", help="run on the CPU (a dry proof)")
     ap.add_argument("--profile", default="fast")

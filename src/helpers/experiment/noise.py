@@ -11,14 +11,14 @@ normalization is first folded into the convolution before it (kernel
 way inference hardware maps BN, and the noise goes on the folded kernels and
 biases and on the other trainable arrays (the BN layers become the identity).
 ``kind="multiplicative"`` is an ablation: ``w * (1 + eta * e)`` with ``e ~ N(0, 1)``.
-The three choices travel together as one ``NoiseModel`` (``helpers.noise_model``,
+The three choices travel together as one ``NoiseModel`` (``helpers.experiment.noise_model``,
 numpy only, so records and claims can name readings without Keras).
 
 Every draw comes from a generator seeded by (seed, eta, repeat), so the same
 seed gives the same draws, and the model's weights are restored bit-exactly.
 ``sweep_table`` builds a sweep's table around an evaluator of noisy copies; this
-module has Keras ``fit``'s (``fit_noise_sweep``), ``helpers.engine`` the batched
-JAX one, and ``helpers.sweeps`` picks between them by the run's engine.
+module has Keras ``fit``'s (``fit_noise_sweep``), ``helpers.experiment.engine`` the batched
+JAX one, and ``helpers.experiment.sweeps`` picks between them by the run's engine.
 """
 
 from __future__ import annotations

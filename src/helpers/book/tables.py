@@ -11,8 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import claims, paper, recipe, results, stats, studies
-from .noise_model import PAPER, label
+from ..experiment import recipe
+from ..study import claims, paper, results, stats, studies
+from ..experiment.noise_model import PAPER, label
 
 
 
