@@ -76,7 +76,7 @@ book: setup
 # The built book opened page by page in headless Chromium (apt-get install chromium):
 # fails on a traceback, log line, warning, machine path, raw maths or broken link.
 check-book:
-	$(BIN)/python -m helpers.bookcheck book/_build/html --browser
+	$(BIN)/python -m helpers.ops.bookcheck book/_build/html --browser
 
 test: setup
 	$(BIN)/python -m pytest
@@ -85,22 +85,22 @@ test: setup
 # when named: STUDY_DIR=results/...)
 STUDY_DIR ?= runs/study-$(PROFILE)
 study: setup
-	$(BIN)/python -m helpers.grid --profile $(PROFILE) --results-dir $(STUDY_DIR) $(GRID_ARGS)
+	$(BIN)/python -m helpers.ops.grid --profile $(PROFILE) --results-dir $(STUDY_DIR) $(GRID_ARGS)
 
 # Balanced: seeds 0 and 1 for every cell first, then seed 2 (resumes where it stopped);
 # then the six optimizers at lr 0.00075, seed 0 (the paper's Fig. 3). Naming the lr study
 # with them makes Adam's cell the one the LR grid already trained (same run key).
 cpu-study: setup
 	@test -n "$(DATA)" || { echo "DATA=<CIFAR-10 folder, archive or .npz> is required"; exit 2; }
-	$(BIN)/python -m helpers.grid $(CPU_STUDY) --seeds 0 1
-	$(BIN)/python -m helpers.grid $(CPU_STUDY) --seeds 0 1 2
-	$(BIN)/python -m helpers.grid $(CPU_GRID) --studies lr optimizers --lrs 0.00075 --seeds 0
+	$(BIN)/python -m helpers.ops.grid $(CPU_STUDY) --seeds 0 1
+	$(BIN)/python -m helpers.ops.grid $(CPU_STUDY) --seeds 0 1 2
+	$(BIN)/python -m helpers.ops.grid $(CPU_GRID) --studies lr optimizers --lrs 0.00075 --seeds 0
 
 # The book's example run: one executed notebook of the cpu study (its grid keeps them in
-# $(CPU_STUDY_DIR)/notebooks/), made readable by helpers.example_page.
+# $(CPU_STUDY_DIR)/notebooks/), made readable by helpers.book.example_page.
 EXAMPLE_KEY ?= cifar10-resnet20-bn-adam-lr0.001-s0-cpu-916907a170
 example: setup
-	$(BIN)/python -m helpers.example_page $(CPU_STUDY_DIR)/notebooks/$(EXAMPLE_KEY).out.ipynb \
+	$(BIN)/python -m helpers.book.example_page $(CPU_STUDY_DIR)/notebooks/$(EXAMPLE_KEY).out.ipynb \
 	    book/example_run.ipynb --record $(CPU_STUDY_DIR)/$(EXAMPLE_KEY).json
 
 wheelhouse: setup
@@ -123,8 +123,8 @@ wheelhouse-check: wheelhouse
 # packages must already be there (pip says which is missing)
 install-offline:
 	$(OFFLINE_PYTHON) -m pip install --no-index --find-links $(WHEELHOUSE) -r $(OFFLINE_REQS)
-	PYTHONPATH=src KERAS_BACKEND=jax $(OFFLINE_PYTHON) -c "import keras, helpers.engine, \
-	    helpers.run_cell; print('keras', keras.__version__, 'on', keras.config.backend())"
+	PYTHONPATH=src KERAS_BACKEND=jax $(OFFLINE_PYTHON) -c "import keras, helpers.experiment.engine, \
+	    helpers.ops.run_cell; print('keras', keras.__version__, 'on', keras.config.backend())"
 
 # the CIFAR-10 study on the fast profile, in the time budget, packed under OUT
 gpu-study:

@@ -37,8 +37,8 @@ def child(args) -> None:
     import jax
     import numpy as np
 
-    from helpers import engine, training
-    from helpers.config import make_config
+    from helpers.experiment import engine, training
+    from helpers.experiment.config import make_config
 
     n = args.steps * BATCH
     rng = np.random.default_rng(args.index)

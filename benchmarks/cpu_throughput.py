@@ -55,8 +55,8 @@ def child(args) -> None:
 
     tf.config.threading.set_intra_op_parallelism_threads(args.threads)
     tf.config.threading.set_inter_op_parallelism_threads(args.threads)
-    from helpers.config import make_config
-    from helpers.training import build_model
+    from helpers.experiment.config import make_config
+    from helpers.experiment.training import build_model
 
     config = make_config(profile="smoke", depth=args.depth, mixed_precision=args.bf16)
     model = build_model(config, 10)

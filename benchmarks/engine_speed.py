@@ -1,4 +1,4 @@
-"""Keras ``fit`` against the fast JAX engine (helpers.engine), on this machine.
+"""Keras ``fit`` against the fast JAX engine (helpers.experiment.engine), on this machine.
 
     KERAS_BACKEND=jax python benchmarks/engine_speed.py                  # GPU defaults
     KERAS_BACKEND=jax python benchmarks/engine_speed.py --depths 20 --steps 100 \\
@@ -6,7 +6,7 @@
 
 For each depth (ResNet20 and ResNet56 by default), in one process on one device:
 
-1. training at batch 32: Keras ``fit`` exactly as ``helpers.training.train`` calls it
+1. training at batch 32: Keras ``fit`` exactly as ``helpers.experiment.training.train`` calls it
    (one ``fit`` per epoch on the epoch plan applied on the host, TerminateOnNaN) and
    ``engine.FastTrainer`` (the same model, optimizer and augmentation), each for
    ``--steps`` steps after a warm-up call that compiles; images/s of each and the ratio;
@@ -33,11 +33,11 @@ import jax  # noqa: E402
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from helpers import augmentation, engine, noise, training  # noqa: E402
-from helpers.config import make_config  # noqa: E402
-from helpers.results import device  # noqa: E402
+from helpers.experiment import augmentation, engine, noise, training  # noqa: E402
+from helpers.experiment.config import make_config  # noqa: E402
+from helpers.study.results import device  # noqa: E402
 
-# The paper profile's grid (helpers.grid): LR study 2 datasets x 4 depths x 6 LRs
+# The paper profile's grid (helpers.ops.grid): LR study 2 datasets x 4 depths x 6 LRs
 # (Adam), optimizer study 6 x ResNet20 on CIFAR-10; the BN study adds 2 x 4 no-BN models.
 GRID = {20: 12 + 6, 32: 12, 44: 12, 56: 12}     # 54 models
 BN_STUDY = {20: 4, 32: 4, 44: 4, 56: 4}         # +16 models without BN (counted apart)

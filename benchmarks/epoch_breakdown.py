@@ -2,7 +2,7 @@
 
     python benchmarks/epoch_breakdown.py --data path/to/cifar10-jpeg.npz
 
-Times, on the real data and through the code paths of ``helpers.training.train``:
+Times, on the real data and through the code paths of ``helpers.experiment.training.train``:
 loading and preprocessing (once per run), one epoch's shuffle and augmentation
 (``augmentation.epoch_plan``), ``--steps`` training steps of Keras ``fit`` (extrapolated to the
 1,563 steps of an epoch), the per-epoch test pass on 10,000 images, the checkpoint,
@@ -19,12 +19,12 @@ from pathlib import Path
 
 import keras
 
-from helpers import data as data_mod
-from helpers import augmentation, noise, training
-from helpers.config import make_config
-from helpers.models import evaluate
-from helpers.profiles import PROFILES
-from helpers.results import device
+from helpers.experiment import data as data_mod
+from helpers.experiment import augmentation, noise, training
+from helpers.experiment.config import make_config
+from helpers.experiment.models import evaluate
+from helpers.experiment.profiles import PROFILES
+from helpers.study.results import device
 
 
 def timed(fn):

@@ -4,7 +4,7 @@
     KERAS_BACKEND=jax        python benchmarks/epoch_time.py --depth 20 --steps 150
 
 Times ``--steps`` batches of 32 after a warm-up epoch (compilation excluded)
-through the same code path as ``helpers.training.train`` and extrapolates to
+through the same code path as ``helpers.experiment.training.train`` and extrapolates to
 one CIFAR epoch (50,000 images = 1,563 steps). Random images: the time of a
 step does not depend on the pixels.
 """
@@ -16,9 +16,9 @@ import time
 import keras
 import numpy as np
 
-from helpers.config import make_config
-from helpers.results import device
-from helpers.training import build_model
+from helpers.experiment.config import make_config
+from helpers.study.results import device
+from helpers.experiment.training import build_model
 
 p = argparse.ArgumentParser()
 p.add_argument("--depth", type=int, default=20)

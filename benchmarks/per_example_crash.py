@@ -27,7 +27,8 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 
 CRASH = """
 import numpy as np
-from helpers import models, theory
+from helpers.experiment import models
+from helpers.study import theory
 theory.TF_MAP_PARALLEL = {parallel}
 rng = np.random.default_rng({trial})
 m = models.resnet_v1(depth=20, num_classes=100, batch_norm=False)
@@ -40,7 +41,8 @@ for _ in range(3):
 TIME = """
 import time
 import numpy as np
-from helpers import models, theory
+from helpers.experiment import models
+from helpers.study import theory
 theory.TF_MAP_PARALLEL = {parallel}
 rng = np.random.default_rng(0)
 m = models.resnet_v1(depth=20, num_classes=10, batch_norm=True)

@@ -29,7 +29,8 @@ profile = "cpu"                  # smoke | fast | cpu | paper
 # %% tags=["remove-input"]
 from IPython.display import Markdown, display
 
-from helpers import claims, paper, plots, results, stats, tables
+from helpers.study import claims, paper, results, stats
+from helpers.book import plots, tables
 
 study = results.load_study(results_dir, profile)
 display(Markdown(study.provenance))

@@ -33,7 +33,8 @@ gpu_profile = "fast"
 # %% tags=["remove-input"]
 from IPython.display import Markdown, display
 
-from helpers import plots, results, tables
+from helpers.study import results
+from helpers.book import plots, tables
 
 cpu = results.load_study(results_dir, profile)
 gpu = results.load_study(gpu_results_dir, gpu_profile)

@@ -33,7 +33,9 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import Markdown, display
 
-from helpers import claims, paper, plots, recipe, results, stats, tables
+from helpers.experiment import recipe
+from helpers.study import claims, paper, results, stats
+from helpers.book import plots, tables
 
 study = results.load_study(results_dir, profile)
 display(Markdown(study.provenance))

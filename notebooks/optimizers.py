@@ -31,7 +31,8 @@ profile = "cpu"
 # %% tags=["remove-input"]
 from IPython.display import Markdown, display
 
-from helpers import claims, paper, plots, results, stats, studies, tables
+from helpers.study import claims, paper, results, stats, studies
+from helpers.book import plots, tables
 
 study = results.load_study(results_dir, profile)
 display(Markdown(study.provenance))

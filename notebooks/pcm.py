@@ -37,10 +37,12 @@ profile = "cpu"
 # %% tags=["remove-input"]
 from IPython.display import Markdown, display
 
-from helpers import claims, pcm, plots, results, tables
+from helpers.book import pcm_page, plots, tables
+from helpers.experiment import pcm
+from helpers.study import claims, pcm_sweeps, results
 
 study = results.load_study(results_dir, profile)
-runs = pcm.with_records(pcm.load_sweeps(results_dir), study.records)
+runs = pcm_sweeps.with_records(pcm_sweeps.load_sweeps(results_dir), study.records)
 display(Markdown(study.provenance))
 if runs.empty:
     display(Markdown(
@@ -55,7 +57,7 @@ else:
         f"{s['drift_compensation'] or 'off'}, {s['bias']} biases, "
         f"{claims.plural_range(runs['n_draws'], 'chip')} per time on "
         f"{claims.plural_range(runs['n_test'], 'test image')}."))
-table = pcm.cell_table(runs)
+table = pcm_sweeps.cell_table(runs)
 
 # %% [markdown]
 # ## Normalized accuracy against the time since programming
@@ -64,15 +66,15 @@ table = pcm.cell_table(runs)
 # {numref}`tbl-pcm` gives the numbers with their intervals.
 
 # %% tags=["hide-input"]
-plots.show(pcm.plot(table, synthetic=study.synthetic), "fig-pcm")
+plots.show(pcm_page.plot(table, synthetic=study.synthetic), "fig-pcm")
 display(tables.numbered(
-    pcm.display_table(table),
+    pcm_page.display_table(table),
     "Normalized accuracy $A^t$ (%) on the PCM device at each time after programming: "
     "seed mean of each run's mean over its chips, and the 95 % t-interval over the "
     "training seeds (n: the number of seeds; no interval with one seed).", "tbl-pcm",
     fmt="{:g}"))
 if not runs.empty:
-    display(Markdown(pcm.lr_sentence(table)))
+    display(Markdown(pcm_page.lr_sentence(table)))
 
 # %% [markdown]
 # ```{glue:figure} fig-pcm
@@ -95,10 +97,10 @@ if not runs.empty:
 if runs.empty:
     display(Markdown("No verdict: no PCM sweep in these records."))
 else:
-    pcm_verdicts = pcm.verdicts(runs, study.records)
+    pcm_verdicts = pcm_sweeps.verdicts(runs, study.records)
     display(*(Markdown(study.say(v)) for v in pcm_verdicts),
-            tables.numbered(pcm.per_time_claim3(runs, study.records),
+            tables.numbered(pcm_sweeps.per_time_claim3(runs, study.records),
                             "Claim 3 on $A^t$ at each time after programming alone.",
                             "tbl-pcm-times"),
-            Markdown(pcm.compare_sentence(pcm_verdicts[0], claims.across_readings(
+            Markdown(pcm_page.compare_sentence(pcm_verdicts[0], claims.across_readings(
                 study.records, claims=(3,)))))

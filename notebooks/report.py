@@ -20,7 +20,7 @@
 #
 # For each claim of the paper (see the {doc}`../method` page), the paper's evidence,
 # ours, and a verdict with the statistic it rests on. Everything on this page is
-# computed from the run records by `helpers.claims`; the thresholds are fixed
+# computed from the run records by `helpers.study.claims`; the thresholds are fixed
 # there in advance (e.g. "barely depends" = the LR range of $a_0$ stays within
 # 3.5 points, the largest range in the paper's own Table II being 3.15). A verdict needs at least three training seeds per cell on the real
 # data; otherwise it is marked *indicative only*, with the reason. A claim that
@@ -34,7 +34,8 @@ profile = "cpu"
 # %% tags=["remove-input"]
 from IPython.display import Markdown, display
 
-from helpers import claims, findings, results, tables
+from helpers.study import claims, results
+from helpers.book import findings, tables
 
 study = results.load_study(results_dir, profile)
 display(Markdown(study.provenance))

@@ -25,7 +25,7 @@
 # (eq. 1): the full gradient plus a zero-mean noise whose power is bounded by
 # $E\|\alpha \nabla L_B - \alpha \nabla L_D\|^2 \le \alpha^2 C / |B|$ (eq. 2), with
 # $C = E\|\nabla L_i - \nabla L_D\|^2$ (eq. 3). The paper states the bound; it does
-# not measure $C$. Here `helpers.theory` measures it on every trained model: the
+# not measure $C$. Here `helpers.study.theory` measures it on every trained model: the
 # per-example gradients of the training loss (cross-entropy plus the L2 penalty,
 # BN on its moving statistics) on the first training images, their spread $C$,
 # and the variance of minibatch gradients for several $|B|$, drawn without
@@ -44,7 +44,8 @@ profile = "cpu"                   # which profile's records to read
 # %% tags=["remove-input"]
 from IPython.display import Markdown, display
 
-from helpers import claims, plots, results, tables, theory
+from helpers.study import claims, results, theory
+from helpers.book import plots, tables
 
 study = results.load_study(results_dir, profile)
 display(Markdown(study.provenance))   # opens with a bold SMOKE_NOTE banner if any

@@ -51,12 +51,12 @@ mixed_precision = False    # bfloat16 compute (mixed_bfloat16); off until its ef
 # %% [markdown]
 # ## Parameters, checked before any work
 #
-# The steps of the run are in `helpers.cell`; an unknown parameter name or a value
+# The steps of the run are in `helpers.ops.cell`; an unknown parameter name or a value
 # outside the accepted ones stops the run in the next cell, before TensorFlow is
 # imported, with a "did you mean" for a near miss.
 
 # %% tags=["hide-input"]
-from helpers.config import check_parameters
+from helpers.experiment.config import check_parameters
 
 check_parameters(globals())
 
@@ -65,7 +65,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
-from helpers import cell
+from helpers.ops import cell
 
 setup = cell.prepare(globals())  # a papermill -p name that is not a parameter stops here
 print(f"run {setup.key}")
@@ -118,7 +118,7 @@ if ablation.blocks:
 # On the trained model: per-example gradients of the training loss on the first
 # training images (BN on its moving statistics), their spread
 # $C = E\|\nabla L_i - \nabla L_D\|^2$ (eq. 3), and the variance of minibatch
-# gradients for several $|B|$ against the $C/|B|$ law (`helpers.theory`). The
+# gradients for several $|B|$ against the $C/|B|$ law (`helpers.study.theory`). The
 # bound of eq. 2 is printed at this run's base learning rate and batch size.
 
 # %% tags=["hide-input"]

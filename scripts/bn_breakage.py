@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers import models, noise, results
+from helpers.experiment import models, noise
+from helpers.study import results
 
 
 def breakage(results_dir: Path, weights_dir: Path) -> pd.DataFrame:

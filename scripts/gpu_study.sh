@@ -2,7 +2,7 @@
 # The CIFAR-10 study on an offline GPU machine (make gpu-study), within BUDGET seconds:
 #   1. JAX must see a GPU (ALLOW_CPU=1: a dry proof on the CPU);
 #   2. a short engine benchmark (benchmarks/engine_speed.py, BENCH_ARGS), its output kept;
-#   3. the study, fast profile, fast engine, seeds in order (python -m helpers.gpu_study run:
+#   3. the study, fast profile, fast engine, seeds in order (python -m helpers.ops.gpu_study run:
 #      LR study, batch norm, optimizers, LRs outside the paper's range), under `timeout`
 #      so that step 4 always runs;
 #   4. new records, the grid log, run logs and the benchmark output packed into
@@ -14,9 +14,9 @@
 # WORKERS (K study processes sharing the device, splitting the cells through the grid's
 # claim files; "auto": the K that benchmarks/concurrent_runs.py found fastest on this
 # device, measured now (CONC_ARGS) unless a measurement of this device is in
-# $RESULTS/benchmarks), GRID_VIA (inprocess; "cli": python -m helpers.grid --in-process
+# $RESULTS/benchmarks), GRID_VIA (inprocess; "cli": python -m helpers.ops.grid --in-process
 # --time-budget --lr-batch: the same budget rule and batching, one process).
-# Extra arguments go to `helpers.gpu_study run` (e.g. -p epochs 2; --cells 2: only the next
+# Extra arguments go to `helpers.ops.gpu_study run` (e.g. -p epochs 2; --cells 2: only the next
 # two cells without a record, a quick check).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,7 +45,7 @@ CPU=(); [ "${ALLOW_CPU:-0}" = 1 ] && CPU=(--allow-cpu)
 DATA_ARGS=(); [ -n "${DATA:-}" ] && DATA_ARGS=(--data "$(realpath "$DATA")")
 mkdir -p "$OUT" "$RESULTS/benchmarks"
 
-CHECK=$("$PYTHON" -m helpers.gpu_study check "${CPU[@]}")
+CHECK=$("$PYTHON" -m helpers.ops.gpu_study check "${CPU[@]}")
 echo "$CHECK"
 KIND=$(sed -n 's/^device [a-z]*: \(.*\) x[0-9]*;.*/\1/p' <<<"$CHECK")
 
@@ -75,13 +75,13 @@ fi
 LEFT=$(( BUDGET - ($(date +%s) - START) - 20 ))   # 20 s kept for packing
 if [ "$LEFT" -gt 10 ]; then
     if [ "$GRID_VIA" = cli ]; then
-        timeout "$LEFT" "$PYTHON" -m helpers.grid --in-process --profile "$PROFILE" --time-budget "$LEFT" \
+        timeout "$LEFT" "$PYTHON" -m helpers.ops.grid --in-process --profile "$PROFILE" --time-budget "$LEFT" \
             --lr-batch "$LR_BATCH" \
             --results-dir "$RESULTS" --datasets cifar10 --studies lr batchnorm optimizers \
             --seeds $SEEDS ${DATA:+--data-dir "$(realpath "$DATA")"} -p engine '"fast"' "$@" || true
     else
         # shellcheck disable=SC2206
-        RUN=(timeout "$LEFT" "$PYTHON" -m helpers.gpu_study run "${CPU[@]}" --profile "$PROFILE"
+        RUN=(timeout "$LEFT" "$PYTHON" -m helpers.ops.gpu_study run "${CPU[@]}" --profile "$PROFILE"
              --results-dir "$RESULTS" --seeds $SEEDS --budget "$LEFT" --lr-batch "$LR_BATCH"
              "${DATA_ARGS[@]}" "$@")
         if [ "$WORKERS" = 1 ]; then
@@ -101,8 +101,8 @@ if [ "$LEFT" -gt 10 ]; then
     fi
 fi
 
-"$PYTHON" -m helpers.gpu_study pack --results-dir "$RESULTS" --out "$OUT" --since "$START" \
+"$PYTHON" -m helpers.ops.gpu_study pack --results-dir "$RESULTS" --out "$OUT" --since "$START" \
     --root "$PWD" --extra "${EXTRA[@]}"
 # shellcheck disable=SC2086
-"$PYTHON" -m helpers.gpu_study summary "${CPU[@]}" --profile "$PROFILE" --results-dir "$RESULTS" \
+"$PYTHON" -m helpers.ops.gpu_study summary "${CPU[@]}" --profile "$PROFILE" --results-dir "$RESULTS" \
     --seeds $SEEDS --since "$START" --budget "$BUDGET" "${DATA_ARGS[@]}" "$@" | tee "$OUT/summary.txt"

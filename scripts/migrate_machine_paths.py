@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-from helpers import results  # noqa: E402
+from helpers.study import results  # noqa: E402
 
 
 def migrate(folder: Path) -> list[Path]:

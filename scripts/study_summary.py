@@ -12,7 +12,8 @@ import argparse
 
 import pandas as pd
 
-from helpers import claims, paper, results, tables
+from helpers.study import claims, paper, results
+from helpers.book import tables
 
 
 def cell_table(done: pd.DataFrame) -> pd.DataFrame:

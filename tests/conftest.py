@@ -15,7 +15,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from helpers import cifar_files, synthetic  # noqa: E402
+from helpers.experiment import cifar_files, synthetic  # noqa: E402
 
 # Small sizes: every parser test reads real on-disk formats, but only a few images.
 SYN_TRAIN = 20

@@ -20,7 +20,8 @@ def _a0(folder, profile, lr):
 def test_only_shared_cells_each_studys_numbers_and_claim3_per_reading():
     import numpy as np
 
-    from helpers import claims, results, tables
+    from helpers.study import claims, results
+    from helpers.book import tables
 
     cpu = results.load_study(ROOT / "results" / "cpu", "cpu").records
     gpu = results.load_study(ROOT / "results" / "gpu-fast", "fast").records
@@ -42,7 +43,8 @@ def test_only_shared_cells_each_studys_numbers_and_claim3_per_reading():
 
 
 def test_studies_without_a_shared_cell_are_refused_by_name():
-    from helpers import results, tables
+    from helpers.study import results
+    from helpers.book import tables
 
     cpu = results.load_study(ROOT / "results" / "cpu", "cpu").records
     with pytest.raises(ValueError, match="records: the studies"):
@@ -54,7 +56,8 @@ def test_the_page_shows_the_tables_figure_and_sentence_the_helpers_compute(tmp_p
     import nbformat
     import papermill as pm
 
-    from helpers import results, tables
+    from helpers.study import results
+    from helpers.book import tables
     from test_notebook import NOTEBOOKS, _outputs_text
 
     out = tmp_path / "hardware.ipynb"
@@ -72,7 +75,8 @@ def test_the_page_shows_the_tables_figure_and_sentence_the_helpers_compute(tmp_p
 
 
 def test_the_figure_draws_the_shared_cells_only():
-    from helpers import plots, results, tables
+    from helpers.study import results
+    from helpers.book import plots, tables
 
     cpu = results.load_study(ROOT / "results" / "cpu", "cpu").done
     gpu = results.load_study(ROOT / "results" / "gpu-fast", "fast").done
@@ -84,6 +88,6 @@ def test_the_figure_draws_the_shared_cells_only():
     assert list(cpu_line.get_xdata()) == pytest.approx(list(1e3 * means.index))
     assert list(cpu_line.get_ydata()) == pytest.approx(list(100 * means))
     assert not fig.texts
-    from helpers.results import SMOKE_NOTE
+    from helpers.study.results import SMOKE_NOTE
 
     assert [t.get_text() for t in plots.across_studies(shared, synthetic=True).texts] == [SMOKE_NOTE]

@@ -1,5 +1,5 @@
 """The analysis notebooks through papermill, on hand-made run records whose verdicts
-are known: each page must print what ``helpers.claims`` computes from the records."""
+are known: each page must print what ``helpers.study.claims`` computes from the records."""
 
 import numpy as np
 import nbformat
@@ -7,9 +7,10 @@ import pandas as pd
 import papermill as pm
 import pytest
 
-from helpers import claims, grid, results, theory
-from helpers.noise import PAPER_ETAS
-from helpers.training import TrainResult
+from helpers.study import claims, results, theory
+from helpers.ops import grid
+from helpers.experiment.noise import PAPER_ETAS
+from helpers.experiment.training import TrainResult
 
 from test_notebook import NOTEBOOKS, _outputs_text
 
@@ -125,7 +126,8 @@ def test_smoke_records_get_the_banner(tmp_path):
 def test_the_books_summary_holds_the_numbers_of_the_chapters(study_dir):
     """``findings`` (the introduction) quotes a0, A_avr and the verdicts that the chapters'
     helpers compute from the same records."""
-    from helpers import findings, recipe
+    from helpers.experiment import recipe
+    from helpers.book import findings
 
     study = results.load_study(study_dir, "paper")
     text = findings.findings(study)
@@ -148,7 +150,7 @@ def test_the_summary_counts_the_verdicts_that_rest_on_too_few_seeds(study_dir, t
     """With 3 seeds no verdict is indicative; with 2, every tested one is, and says why."""
     import shutil
 
-    from helpers import findings
+    from helpers.book import findings
 
     assert "indicative" not in findings.verdicts_sentence(results.load_study(study_dir, "paper"))
     for path in study_dir.glob("*.json"):
@@ -167,7 +169,7 @@ def test_limitations_name_what_the_records_lack(study_dir, tmp_path):
     depth and the missing dataset are named, with the claims they leave untested."""
     import json
 
-    from helpers import findings
+    from helpers.book import findings
 
     text = findings.limitations(results.load_study(study_dir, "paper"))
     assert text.splitlines() == [
@@ -192,11 +194,13 @@ def test_limitations_name_what_the_records_lack(study_dir, tmp_path):
 
 def test_pcm_page_reads_sweep_files_and_prints_the_verdicts(study_dir, tmp_path):
     """The PCM page on the hand-made records with hand-made sweep files (A^t falls with
-    the LR) prints claim 3's verdict as ``helpers.pcm`` computes it; without sweep files
+    the LR) prints claim 3's verdict as ``helpers.study.pcm_sweeps`` computes it; without sweep files
     it says there is none and still runs."""
     import shutil
 
-    from helpers import pcm
+    from helpers.book import pcm_page
+    from helpers.experiment import pcm
+    from helpers.study import pcm_sweeps
 
     def run(folder):
         out = tmp_path / f"{folder.name}.ipynb"
@@ -225,9 +229,9 @@ def test_pcm_page_reads_sweep_files_and_prints_the_verdicts(study_dir, tmp_path)
                         rec["key"])
     text = run(folder)
     study = results.load_study(folder, "paper")
-    runs = pcm.with_records(pcm.load_sweeps(folder), study.records)
-    c3, c8 = pcm.verdicts(runs, study.records)
+    runs = pcm_sweeps.with_records(pcm_sweeps.load_sweeps(folder), study.records)
+    c3, c8 = pcm_sweeps.verdicts(runs, study.records)
     assert c3.outcome == "held" and c8.outcome == "held"
     assert c3.statistic in text and c8.statistic in text
     assert "Claim 3 under the PCM device reading: **held**" in text
-    assert pcm.lr_sentence(pcm.cell_table(runs)) in text
+    assert pcm_page.lr_sentence(pcm_sweeps.cell_table(runs)) in text

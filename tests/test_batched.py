@@ -43,9 +43,9 @@ def measure(tmp: Path) -> dict:
     import keras
     import numpy as np
 
-    from helpers import data as data_mod
-    from helpers import engine, synthetic, training
-    from helpers.config import make_config
+    from helpers.experiment import data as data_mod
+    from helpers.experiment import engine, synthetic, training
+    from helpers.experiment.config import make_config
 
     out = {"backend": keras.config.backend(), "lr_batch_default": engine.lr_batch_default()}
     base = make_config(profile="smoke", depth=8)

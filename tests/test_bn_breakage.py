@@ -35,7 +35,7 @@ def test_the_script_recomputes_a_model_from_its_weights_and_keeps_a_gone_models_
     import keras
     import numpy as np
 
-    from helpers import models
+    from helpers.experiment import models
 
     key = "cifar10-resnet20-bn-adam-lr0.001-s0-test"
     model = models.resnet_v1(depth=20, num_classes=10, batch_norm=True)

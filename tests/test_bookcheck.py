@@ -1,8 +1,8 @@
-"""The browser check of the built book (helpers.bookcheck) on hand-made pages."""
+"""The browser check of the built book (helpers.ops.bookcheck) on hand-made pages."""
 
 import pytest
 
-from helpers import bookcheck
+from helpers.ops import bookcheck
 
 GOOD = """<html><head><script src="_static/x.js"></script></head><body>
 <h1 id="top">Title</h1><p>Accuracy <span class="math notranslate">\\(A^x\\)</span> is 91 %.</p>

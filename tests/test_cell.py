@@ -1,4 +1,4 @@
-"""helpers.cell, the steps of one run (notebooks/train.ipynb), on hand-made objects:
+"""helpers.ops.cell, the steps of one run (notebooks/train.ipynb), on hand-made objects:
 each step's numbers and sentences are the ones its inputs imply."""
 
 from types import SimpleNamespace
@@ -7,8 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import cell, metrics, paper, results, theory
-from helpers.config import PARAMETERS, ConfigError, TrainConfig
+from helpers.experiment import metrics
+from helpers.study import paper, results, theory
+from helpers.ops import cell
+from helpers.experiment.config import PARAMETERS, ConfigError, TrainConfig
 
 
 def _namespace(tmp_path, **changes):

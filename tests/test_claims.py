@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import claims
-from helpers.paper import PAPER_DEPTHS, PAPER_LRS
+from helpers.study import claims
+from helpers.study.paper import PAPER_DEPTHS, PAPER_LRS
 
 ETAS = (0.01, 0.05, 0.1, 0.2, 0.3, 0.4)
 
@@ -245,7 +245,7 @@ def test_diverged_runs_are_left_out_of_the_means():
 
 @pytest.mark.parametrize("depth", [20, 32, 44, 56])
 def test_bn_layer_count_matches_the_model(depth):
-    from helpers.models import count_bn_layers, resnet_v1
+    from helpers.experiment.models import count_bn_layers, resnet_v1
     assert claims.bn_layers(depth) == count_bn_layers(resnet_v1(depth, 10))
 
 

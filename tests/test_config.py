@@ -1,12 +1,12 @@
-"""Parameter checking and profile defaults (helpers.config.make_config)."""
+"""Parameter checking and profile defaults (helpers.experiment.config.make_config)."""
 
 import tempfile
 from pathlib import Path
 
 import pytest
 
-from helpers import cifar_files, data, synthetic
-from helpers.config import PARAMETERS, ConfigError, TrainConfig, make_config
+from helpers.experiment import cifar_files, data, synthetic
+from helpers.experiment.config import PARAMETERS, ConfigError, TrainConfig, make_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -202,7 +202,7 @@ def test_defaults(synthetic_root):
 
 
 def test_engine_auto_resolves_to_fit_on_tensorflow_and_stays_out_of_the_run_key(synthetic_root):
-    from helpers.results import KEY_FIELDS, run_key
+    from helpers.study.results import KEY_FIELDS, run_key
 
     assert _ok(synthetic_root).engine == "fit"
     assert _ok(synthetic_root, engine="auto").engine == "fit"
@@ -216,7 +216,7 @@ def test_engine_auto_resolves_to_fit_on_tensorflow_and_stays_out_of_the_run_key(
 def test_check_injected_names_an_unknown_parameter_and_the_accepted_ones():
     import math
 
-    from helpers.config import check_injected
+    from helpers.experiment.config import check_injected
 
     namespace = {name: None for name in PARAMETERS}
     namespace.update(math=math, make_config=make_config, In=[], _i1="", _=None)
@@ -236,7 +236,7 @@ def test_a_single_run_writes_outside_the_committed_results():
 
 
 def test_config_checks_the_noise_model_once_and_keeps_its_fields(synthetic_root):
-    from helpers.noise import NoiseModel
+    from helpers.experiment.noise import NoiseModel
 
     c = _ok(synthetic_root, noise_scope="folded", noise_granularity="layer")
     assert c.noise_model == NoiseModel("folded", "layer", "additive")
@@ -250,7 +250,7 @@ def test_config_checks_the_noise_model_once_and_keeps_its_fields(synthetic_root)
 @pytest.mark.parametrize("name, hint", [("learning_rate", "lr"), ("lrr", "lr"),
                                         ("dept", "depth"), ("batchsize", "batch_size")])
 def test_a_near_miss_gets_a_did_you_mean(name, hint):
-    from helpers.config import check_parameters
+    from helpers.experiment.config import check_parameters
 
     with pytest.raises(ConfigError) as e:
         check_parameters({"profile": "smoke", name: 1})
@@ -258,7 +258,7 @@ def test_a_near_miss_gets_a_did_you_mean(name, hint):
 
 
 def test_check_parameters_checks_values_and_a_far_miss_gets_no_hint():
-    from helpers.config import check_parameters
+    from helpers.experiment.config import check_parameters
 
     check_parameters({"profile": "smoke", "lr": 0.001, "optimizer": "sgd"})  # fine
     with pytest.raises(ConfigError, match=r"optimizer='adamm' is not accepted \(did you mean "
@@ -272,18 +272,18 @@ def test_check_parameters_checks_values_and_a_far_miss_gets_no_hint():
 
 
 def test_config_imports_no_keras_and_agrees_with_training():
-    """The notebook's first cell imports helpers.config to check the parameters before
+    """The notebook's first cell imports helpers.experiment.config to check the parameters before
     TensorFlow loads; its engine and optimizer names are training's."""
     import subprocess
     import sys
 
-    code = ("import sys, helpers.config; "
+    code = ("import sys, helpers.experiment.config; "
             "print(sorted(m for m in ('keras', 'tensorflow', 'jax') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, env={**__import__("os").environ,
                                           "PYTHONPATH": str(ROOT / "src")}).stdout
     assert out.strip() == "[]"
-    from helpers import config, training
+    from helpers.experiment import config, training
 
     assert config.ENGINES == training.ENGINES
     assert config.OPTIMIZER_NAMES == tuple(training.OPTIMIZERS)

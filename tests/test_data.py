@@ -1,4 +1,4 @@
-"""CIFAR parsers, checksums, sources, preprocessing and augmentation (helpers.data)."""
+"""CIFAR parsers, checksums, sources, preprocessing and augmentation (helpers.experiment.data)."""
 
 import io
 import json
@@ -8,8 +8,8 @@ import tarfile
 import numpy as np
 import pytest
 
-from helpers import augmentation, cifar_files, data, synthetic
-from helpers.data import DataError
+from helpers.experiment import augmentation, cifar_files, data, synthetic
+from helpers.experiment.data import DataError
 
 FORMATS = ("folder", "archive", "npz")
 NAMES = ("cifar10", "cifar100")

@@ -1,4 +1,4 @@
-"""The fast JAX engine (helpers.engine) trains and evaluates what Keras ``fit`` does.
+"""The fast JAX engine (helpers.experiment.engine) trains and evaluates what Keras ``fit`` does.
 
 The pytest session is pinned to TensorFlow (conftest.py), so the JAX checks run
 once, in one subprocess with ``KERAS_BACKEND=jax`` that executes this file as a
@@ -32,9 +32,10 @@ def measure(tmp: Path) -> dict:
     import keras
     import numpy as np
 
-    from helpers import augmentation, engine, noise, sweeps, synthetic, trainers, training
-    from helpers import data as data_mod
-    from helpers.config import make_config
+    from helpers.experiment import (augmentation, engine, noise, sweeps, synthetic, trainers,
+                                    training)
+    from helpers.experiment import data as data_mod
+    from helpers.experiment.config import make_config
 
     out = {"backend": keras.config.backend()}
     smoke = make_config(profile="smoke", depth=8, results_dir=str(tmp))

@@ -1,10 +1,10 @@
-"""The example-run page made from a grid-executed training notebook (helpers.example_page)."""
+"""The example-run page made from a grid-executed training notebook (helpers.book.example_page)."""
 
 import json
 
 import nbformat
 
-from helpers import example_page
+from helpers.book import example_page
 
 
 def _executed(tmp_path):

@@ -1,4 +1,4 @@
-"""helpers.gpu_study: the study's order, the GPU check, the archive and the summary line."""
+"""helpers.ops.gpu_study: the study's order, the GPU check, the archive and the summary line."""
 
 import os
 import tarfile
@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from helpers import gpu_study
+from helpers.ops import gpu_study
 from test_grid_executors import FakeClock
 
 
@@ -80,7 +80,7 @@ def test_summary_says_what_is_done_and_left(tmp_path):
 
 def _fake_runner(clock, seconds, calls):
     """Stands in for the in-process notebook: advances the clock, writes a record."""
-    from helpers import results
+    from helpers.study import results
 
     def runner(cell, results_dir):
         clock.t += seconds
@@ -110,7 +110,7 @@ def test_the_budget_is_the_grids_it_stops_between_runs_and_the_next_call_resumes
 
 def test_lr_groups_hold_the_eight_lrs_of_a_depth_and_seed(tmp_path):
     """The paper's six LRs and the two outside its range: one program per depth and seed."""
-    from helpers import grid
+    from helpers.ops import grid
 
     plan = [c for _, c in gpu_study.study_plan("smoke", tmp_path, None, (0, 1))]
     groups = grid.lr_groups(plan)
@@ -123,7 +123,7 @@ def test_lr_groups_hold_the_eight_lrs_of_a_depth_and_seed(tmp_path):
 
 
 def test_run_study_trains_each_lr_group_once_before_its_first_notebook(tmp_path, monkeypatch):
-    from helpers import grid
+    from helpers.ops import grid
 
     res, events, clock = tmp_path / "res", [], FakeClock()
     monkeypatch.setattr(grid, "train_lr_group",
@@ -145,7 +145,8 @@ def test_run_study_trains_each_lr_group_once_before_its_first_notebook(tmp_path,
 def test_cells_their_lr_group_trained_need_only_their_sweeps_in_the_budget(tmp_path, monkeypatch):
     """After a group's one program trained its 6 LRs, each cell's notebook only sweeps:
     the budget must not refuse them as if each still had all its epochs to train."""
-    from helpers import grid, results
+    from helpers.study import results
+    from helpers.ops import grid
 
     res, clock, calls = tmp_path / "res", FakeClock(), []
 
@@ -190,7 +191,7 @@ def test_a_call_stops_after_two_failed_runs_in_a_row(tmp_path):
 
 
 def test_max_cells_takes_the_next_cells_without_a_record(tmp_path):
-    from helpers import results
+    from helpers.study import results
 
     res, calls = tmp_path / "res", []
 

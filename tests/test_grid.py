@@ -5,8 +5,9 @@ import os
 
 import pytest
 
-from helpers import grid, results
-from helpers.config import ConfigError
+from helpers.study import results
+from helpers.ops import grid
+from helpers.experiment.config import ConfigError
 
 
 def _cells(**filters):
@@ -176,8 +177,9 @@ def test_a_cell_finished_meanwhile_by_another_process_is_skipped(tmp_path):
 
 
 def test_a_new_optimizer_enters_no_study_unless_listed(monkeypatch):
-    """training.OPTIMIZERS may grow; the Figure 3 study is what helpers.studies lists."""
-    from helpers import studies, training
+    """training.OPTIMIZERS may grow; the Figure 3 study is what helpers.study.studies lists."""
+    from helpers.experiment import training
+    from helpers.study import studies
 
     monkeypatch.setitem(training.OPTIMIZERS, "rmsprop", lambda lr: None)
     cells = grid.study_cells(studies=("optimizers",))
@@ -190,7 +192,7 @@ def test_studies_select_what_the_grid_runs():
     """The analyses' select() and the grid's cells() read the same definition."""
     import pandas as pd
 
-    from helpers import studies
+    from helpers.study import studies
 
     cells = grid.study_cells(seeds=(0,))
     df = pd.DataFrame([c.params for c in cells]).assign(studies=[c.studies for c in cells])

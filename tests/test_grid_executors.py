@@ -16,8 +16,9 @@ import time
 
 import pytest
 
-from helpers import grid, results
-from helpers.config import ConfigError
+from helpers.study import results
+from helpers.ops import grid
+from helpers.experiment.config import ConfigError
 
 
 def _cells(n=4):
@@ -470,7 +471,7 @@ def test_cli_time_budget_stops_cleanly_and_says_what_is_left(tmp_path, capsys, m
 
 
 def test_cli_in_process_runs_the_notebook_without_papermill(tmp_path, monkeypatch):
-    from helpers import run_cell
+    from helpers.ops import run_cell
 
     monkeypatch.setattr(grid, "execute", lambda *a: pytest.fail("papermill path taken"))
     monkeypatch.setattr(run_cell, "grid_runner", make_runner(tmp_path))

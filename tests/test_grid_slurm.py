@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import grid
+from helpers.ops import grid
 
 PARTITION = os.environ.get("GRID_SLURM_PARTITION")
 pytestmark = pytest.mark.skipif(
@@ -38,7 +38,7 @@ TRAIN_SECONDS = 75.0
 
 
 def run_grid_cli(results_dir: Path, time_min: int, epochs: int):
-    cmd = [sys.executable, "-m", "helpers.grid", "--profile", "smoke", "--results-dir",
+    cmd = [sys.executable, "-m", "helpers.ops.grid", "--profile", "smoke", "--results-dir",
            str(results_dir), "--executor", "slurm", "--partition", PARTITION,
            "--gpus-per-task", "0", "--cpus-per-task", "1", "--time", str(time_min),
            "--poll-seconds", "5", "--studies", "optimizers", "--optimizers", "adam",
@@ -51,9 +51,9 @@ def run_grid_cli(results_dir: Path, time_min: int, epochs: int):
 def smoke_epoch_seconds(folder: Path) -> float:
     """The median seconds of a smoke ResNet20 epoch (after the first, which compiles),
     trained here in this process."""
-    from helpers import data as data_mod
-    from helpers import training
-    from helpers.config import make_config
+    from helpers.experiment import data as data_mod
+    from helpers.experiment import training
+    from helpers.experiment.config import make_config
 
     config = make_config(profile="smoke", epochs=4, results_dir=str(folder))
     data = data_mod.preprocess(training.load_data(config))

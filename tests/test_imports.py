@@ -1,8 +1,10 @@
 """The modules of src/helpers import each other without a cycle.
 
 Read from the source with ``ast`` (nothing is imported): every import at any level,
-inside functions too, relative (``from . import x``, ``from .x import y``) or absolute
-(``import helpers.x``, ``from helpers import x``).
+inside functions too, relative (``from . import x``, ``from ..study.x import y``) or
+absolute (``import helpers.x.y``, ``from helpers.x import y``). A module is named by its
+dotted path below the package (``experiment.noise``; a subpackage's ``__init__`` by the
+subpackage's name, ``experiment``).
 """
 
 import ast
@@ -12,31 +14,52 @@ PACKAGE = "helpers"
 SRC = Path(__file__).resolve().parents[1] / "src" / PACKAGE
 
 
-def imported_modules(path: Path, modules: set) -> set:
-    """The modules of the package that the file at ``path`` imports."""
+def module_name(path: Path, src: Path = SRC) -> str:
+    """``experiment/noise.py`` -> ``experiment.noise``; ``experiment/__init__.py`` ->
+    ``experiment``; the package's own ``__init__.py`` -> ``""``."""
+    parts = list(path.relative_to(src).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imported_modules(path: Path, modules: set, src: Path = SRC) -> set:
+    """The modules of the package (names as ``module_name`` gives them) that the file at
+    ``path`` imports: ``from X import n`` counts as module ``X.n`` where that is a module,
+    else as ``X``."""
+    name = module_name(path, src)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found = set()
+
+    def add(base: str, names=()):
+        hits = [f"{base}.{n}".strip(".") for n in names if f"{base}.{n}".strip(".") in modules]
+        found.update(hits)
+        if len(hits) < len(names) or not names:
+            found.add(base)
+
     for node in ast.walk(ast.parse(path.read_text(), str(path))):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 parts = alias.name.split(".")
                 if parts[0] == PACKAGE and len(parts) > 1:
-                    found.add(parts[1])
+                    add(".".join(parts[1:]))
         elif isinstance(node, ast.ImportFrom):
-            if node.level == 0 and (node.module or "").split(".")[0] != PACKAGE:
-                continue
-            parts = (node.module or "").split(".")
+            module = node.module or ""
             if node.level == 0:
-                parts = parts[1:]  # from helpers.x import y / from helpers import x
-            if parts and parts[0]:
-                found.add(parts[0])  # from .x import y
+                if module.split(".")[0] != PACKAGE:
+                    continue
+                base = module.partition(".")[2]
             else:
-                found.update(a.name for a in node.names)  # from . import x, y
+                up = package.split(".") if package else []
+                up = up[:len(up) - (node.level - 1)]
+                base = ".".join([*up, *([module] if module else [])])
+            add(base, [a.name for a in node.names])
     return found & modules
 
 
-def import_graph() -> dict:
-    modules = {p.stem for p in SRC.glob("*.py") if p.stem != "__init__"}
-    return {m: imported_modules(SRC / f"{m}.py", modules) for m in sorted(modules)}
+def import_graph(src: Path = SRC) -> dict:
+    """Every module below ``src`` -> the package modules it imports."""
+    paths = {module_name(p, src): p for p in src.rglob("*.py") if "__pycache__" not in p.parts}
+    modules = set(paths)
+    return {m: imported_modules(paths[m], modules, src) for m in sorted(modules)}
 
 
 def find_cycle(graph: dict) -> list | None:
@@ -62,24 +85,35 @@ def find_cycle(graph: dict) -> list | None:
 
 
 def test_the_finder_sees_every_kind_of_import(tmp_path):
-    f = tmp_path / "m.py"
-    f.write_text("import os\nfrom . import a, b as bb\nfrom .c import x\nimport helpers.d\n"
-                 "from helpers import e\nfrom helpers.f import y\n\n"
-                 "def g():\n    from .h import z\n    from . import i\n")
-    assert imported_modules(f, set("abcdefhijz")) == set("abcdefhi")
+    for sub in ("a", "b"):
+        (tmp_path / sub).mkdir()
+        (tmp_path / sub / "__init__.py").write_text("")
+    for m in ("a/c", "a/h", "a/i", "b/d", "b/e", "b/f", "b/j"):
+        (tmp_path / f"{m}.py").write_text("")
+    f = tmp_path / "a" / "m.py"
+    f.write_text("import os\nfrom . import c, h as hh\nfrom .i import x\nimport helpers.b.d\n"
+                 "from helpers.b import e\nfrom helpers.b.f import y\nfrom ..b import CONST\n\n"
+                 "def g():\n    from ..b.j import z\n    from .. import a\n")
+    modules = {module_name(p, tmp_path) for p in tmp_path.rglob("*.py")}
+    assert module_name(f, tmp_path) == "a.m"
+    assert module_name(tmp_path / "a" / "__init__.py", tmp_path) == "a"
+    assert imported_modules(f, modules, tmp_path) == {"a", "a.c", "a.h", "a.i", "b", "b.d", "b.e",
+                                                      "b.f", "b.j"}
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert find_cycle({"a": {"b"}, "b": set(), "c": {"a", "b"}}) is None
 
 
 def test_the_package_has_no_import_cycle():
     graph = import_graph()
-    assert {"noise", "engine", "sweeps", "training", "config"} <= set(graph)
+    assert {f"experiment.{m}" for m in ("noise", "engine", "sweeps", "training", "config")} \
+        <= set(graph)
     cycle = find_cycle(graph)
     assert cycle is None, "import cycle: " + " -> ".join(cycle)
 
 
 def test_noise_imports_neither_engine_nor_training():
-    assert not import_graph()["noise"] & {"engine", "training", "sweeps"}
+    lower = {f"experiment.{m}" for m in ("engine", "training", "sweeps")}
+    assert not import_graph()["experiment.noise"] & lower
 
 
 def test_records_claims_and_noise_models_load_without_keras():
@@ -87,7 +121,8 @@ def test_records_claims_and_noise_models_load_without_keras():
     import subprocess
     import sys
 
-    code = ("import sys, helpers.results, helpers.claims, helpers.tables, helpers.noise_model; "
+    code = ("import sys, helpers.study.results, helpers.study.claims, helpers.book.tables, "
+            "helpers.experiment.noise_model; "
             "print(sorted(m for m in ('keras', 'tensorflow', 'jax') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -1,4 +1,4 @@
-"""The paper's metrics, eq. 7-9 (helpers.metrics), on hand-computed numbers."""
+"""The paper's metrics, eq. 7-9 (helpers.experiment.metrics), on hand-computed numbers."""
 
 import math
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import metrics
+from helpers.experiment import metrics
 
 
 def _sweep(a0=0.8):

@@ -1,11 +1,11 @@
-"""ResNet v1 architecture (helpers.models): sizes, BN switch, depth check, L2, init."""
+"""ResNet v1 architecture (helpers.experiment.models): sizes, BN switch, depth check, L2, init."""
 
 import keras
 import numpy as np
 import pytest
 from keras import layers
 
-from helpers import models
+from helpers.experiment import models
 
 # Total parameters of the Keras cifar10_resnet example's ResNet v1 (BN included).
 PARAMS = {

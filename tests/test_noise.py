@@ -1,4 +1,4 @@
-"""Analog-noise injection (helpers.noise): statistics, scopes, restore, seeding, sweep."""
+"""Analog-noise injection (helpers.experiment.noise): statistics, scopes, restore, seeding, sweep."""
 
 import keras
 import numpy as np
@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from keras import layers
 
-from helpers import models, noise
+from helpers.experiment import models, noise
 
 
 def _np(v):

@@ -1,5 +1,5 @@
 """The noise model as one value (noise.NoiseModel), its registry of kinds, and the two
-sweeps (helpers.sweeps) that share the table and differ only in their evaluator.
+sweeps (helpers.experiment.sweeps) that share the table and differ only in their evaluator.
 
 The pytest session is pinned to TensorFlow (conftest.py); the fast (JAX) sweep is
 checked in one subprocess with ``KERAS_BACKEND=jax`` that runs this file as a script
@@ -34,7 +34,7 @@ def _data():
 def _model():
     import keras
 
-    from helpers import models
+    from helpers.experiment import models
 
     keras.utils.set_random_seed(0)
     return models.resnet_v1(8, 10, input_shape=(8, 8, 3))
@@ -50,7 +50,7 @@ def _model():
     ("kind", "uniform", ["'additive'", "'multiplicative'"]),
 ])
 def test_a_bad_field_names_itself_and_the_accepted_values(field, value, accepted):
-    from helpers.noise import NoiseModel
+    from helpers.experiment.noise import NoiseModel
 
     with pytest.raises(ValueError) as e:
         NoiseModel(**{field: value})
@@ -60,7 +60,7 @@ def test_a_bad_field_names_itself_and_the_accepted_values(field, value, accepted
 
 
 def test_names_are_the_records_names_in_the_ablations_order():
-    from helpers import noise
+    from helpers.experiment import noise
 
     assert noise.PAPER == noise.NoiseModel("all", "array", "additive")
     assert noise.PAPER.name == "all/array/additive"
@@ -75,7 +75,7 @@ def test_names_are_the_records_names_in_the_ablations_order():
 
 
 def test_a_noise_model_is_a_frozen_value():
-    from helpers.noise import ABLATION, NoiseModel
+    from helpers.experiment.noise import ABLATION, NoiseModel
 
     m = NoiseModel(scope="folded")
     with pytest.raises(dataclasses.FrozenInstanceError):
@@ -102,7 +102,7 @@ def _reference_noisy_arrays(arrays, sigmas, eta, rng, kind):
 @pytest.mark.parametrize("name", ["all/array/additive", "all/layer/additive",
                                   "all/array/multiplicative", "folded/array/additive"])
 def test_draws_are_bit_identical_to_the_draws_before_the_registry(name):
-    from helpers import noise
+    from helpers.experiment import noise
 
     model = noise.NoiseModel.from_name(name)
     variables, base, sigmas = noise.noise_targets(_model(), model)
@@ -115,7 +115,7 @@ def test_draws_are_bit_identical_to_the_draws_before_the_registry(name):
 
 
 def test_a_new_kind_is_one_registry_entry_and_shows_in_the_sweep(monkeypatch):
-    from helpers import noise, sweeps
+    from helpers.experiment import noise, sweeps
 
     x, y = _data()
     model = _model()
@@ -139,7 +139,7 @@ def test_a_new_kind_is_one_registry_entry_and_shows_in_the_sweep(monkeypatch):
 
 
 def test_ablation_sweeps_every_reading_but_the_skipped_ones():
-    from helpers import noise, sweeps
+    from helpers.experiment import noise, sweeps
 
     x, y = _data()
     got = sweeps.ablation_sweeps(_model(), x, y, 1, seed=0, skip=noise.ABLATION[2:],
@@ -157,7 +157,7 @@ def test_ablation_sweeps_every_reading_but_the_skipped_ones():
 def measure() -> dict:
     import keras
 
-    from helpers import noise, sweeps
+    from helpers.experiment import noise, sweeps
 
     x, y = _data()
     model = _model()

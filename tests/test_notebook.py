@@ -90,7 +90,7 @@ def test_bad_parameter_stops_the_notebook_with_a_clear_message(tmp_path, name, v
         assert w in e.evalue
     # in the first code cell after the parameters, which imports no TensorFlow
     assert e.source.strip().endswith("check_parameters(globals())")
-    assert "import" not in e.source.replace("from helpers.config import check_parameters", "")
+    assert "import" not in e.source.replace("from helpers.experiment.config import check_parameters", "")
     assert not (tmp_path / "res").exists()  # stopped before any work
 
 

@@ -1,4 +1,4 @@
-"""The phase-change-memory reading (helpers.pcm): aihwkit's PCM statistics checked by
+"""The phase-change-memory reading (helpers.experiment.pcm): aihwkit's PCM statistics checked by
 hand on kernels whose conductances are known, exact restore, seeding, BN folding, the
 missing-extra error, and the page's summaries of sweep files (pandas only)."""
 
@@ -13,7 +13,9 @@ import pandas as pd
 import pytest
 from keras import layers
 
-from helpers import models, pcm
+from helpers.experiment import models
+from helpers.experiment import pcm
+from helpers.study import pcm_sweeps
 
 # ---------------------------------------------------------------------------
 # without aihwkit
@@ -53,9 +55,9 @@ def _sweep_file(folder, key, a0, a_t, n_draws=2):
 
 
 def test_no_sweep_files_give_an_empty_table(tmp_path):
-    sweeps = pcm.load_sweeps(tmp_path)
+    sweeps = pcm_sweeps.load_sweeps(tmp_path)
     assert sweeps.empty and {"key", "t_s", "A_t"} <= set(sweeps.columns)
-    assert pcm.cell_table(sweeps).empty
+    assert pcm_sweeps.cell_table(sweeps).empty
 
 
 def test_sweep_files_are_read_back_and_intervals_are_t_intervals(tmp_path):
@@ -63,13 +65,13 @@ def test_sweep_files_are_read_back_and_intervals_are_t_intervals(tmp_path):
     for s, a_t in a_ts.items():
         path = _sweep_file(tmp_path, f"k{s}", 0.8, a_t)
         assert path.name == f"k{s}.pcm.json" and json.loads(path.read_text())["key"] == f"k{s}"
-    sweeps = pcm.load_sweeps(tmp_path)
+    sweeps = pcm_sweeps.load_sweeps(tmp_path)
     assert len(sweeps) == 12 and sweeps["g_max_uS"].eq(25.0).all()
     records = pd.DataFrame({"key": ["k0", "k1", "k2", "other"], "dataset": "cifar10",
                             "depth": 20, "lr": 0.001, "optimizer": "adam", "batch_norm": True,
                             "seed": [0, 1, 2, 3], "status": "completed",
                             "near_chance": [False, False, False, False]})
-    table = pcm.cell_table(pcm.with_records(sweeps, records))
+    table = pcm_sweeps.cell_table(pcm_sweeps.with_records(sweeps, records))
     year = table[table["t_s"] == 31536000.0].iloc[0]
     v = np.array([60.0, 50.0, 55.0])     # A^t (%) at 1 year of the three seeds
     half = 4.302653 * v.std(ddof=1) / math.sqrt(3)    # t(0.975, 2 dof) by hand
@@ -82,7 +84,7 @@ def test_a_near_chance_run_gets_no_a_t(tmp_path):
     records = pd.DataFrame({"key": ["k0"], "dataset": "cifar10", "depth": 20, "lr": 0.001,
                             "optimizer": "adam", "batch_norm": True, "seed": 0,
                             "status": "completed", "near_chance": [True]})
-    assert pcm.with_records(pcm.load_sweeps(tmp_path), records)["A_t"].isna().all()
+    assert pcm_sweeps.with_records(pcm_sweeps.load_sweeps(tmp_path), records)["A_t"].isna().all()
 
 
 # ---------------------------------------------------------------------------
@@ -234,7 +236,7 @@ def test_a_noiseless_device_computes_the_folded_model(resnet8):
         (read, alphas), = pcm.chip(mats, quiet, None, (T_DAY,), seed=0)
         arrays = pcm.chip_arrays(base, pairs, read, analog_bias)
         assert all(np.allclose(a, base_a, rtol=1e-5, atol=1e-6) for a, base_a in zip(arrays, base))
-        from helpers.noise import assigned
+        from helpers.experiment.noise import assigned
 
         want = model.predict(x, verbose=0)
         with assigned(variables, arrays):

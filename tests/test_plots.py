@@ -9,9 +9,9 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.colors import to_hex  # noqa: E402
 
-from helpers import plots  # noqa: E402
-from helpers.studies import OUTSIDE_LRS  # noqa: E402
-from helpers.paper import PAPER_LRS  # noqa: E402
+from helpers.book import plots  # noqa: E402
+from helpers.study.studies import OUTSIDE_LRS  # noqa: E402
+from helpers.study.paper import PAPER_LRS  # noqa: E402
 
 
 def test_every_lr_of_the_study_has_its_own_colour_and_marker():

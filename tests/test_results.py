@@ -1,4 +1,4 @@
-"""Run records (helpers.results): keys, atomic writes, assembling and loading."""
+"""Run records (helpers.study.results): keys, atomic writes, assembling and loading."""
 
 import dataclasses
 import json
@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers import results
-from helpers.config import make_config
+from helpers.study import results
+from helpers.experiment.config import make_config
 
 
 @pytest.fixture
@@ -291,7 +291,7 @@ def test_zero_baseline_record_stores_null_and_loads_as_missing(tmp_path, config)
 
 
 def test_load_study_without_records_names_the_parameters(tmp_path):
-    with pytest.raises(FileNotFoundError, match="results_dir=.*profile='paper'.*helpers.grid"):
+    with pytest.raises(FileNotFoundError, match="results_dir=.*profile='paper'.*helpers.ops.grid"):
         results.load_study(tmp_path, "paper")
     results.write_record(tmp_path / "a.json", {"record_version": 1, "key": "a", "status": "completed",
                                                "synthetic_data": True, "data": {"label": "x"},
@@ -309,7 +309,7 @@ def test_load_study_without_records_names_the_parameters(tmp_path):
 def test_study_carries_what_every_page_opens_with(tmp_path):
     """load_study: the records, the completed runs, their seed means, the data label,
     caveat, scale and provenance, computed once from the same records."""
-    from helpers import claims
+    from helpers.study import claims
 
     for key, status, seed, a0 in (("a", "completed", 0, 0.8), ("b", "completed", 1, 0.6),
                                    ("c", "diverged", 2, None)):
@@ -343,7 +343,7 @@ def test_study_carries_what_every_page_opens_with(tmp_path):
 def test_a_verdict_sentence_gives_the_caveat_of_its_own_cells(tmp_path):
     """The page's caveat comes from its weakest cell (one SGD seed); claim 1 rests on the
     LR cell with two seeds, so its sentence gives that reason, not the page's."""
-    from helpers import claims
+    from helpers.study import claims
 
     for key, seed, opt, lr in (("a", 0, "adam", 0.001), ("b", 1, "adam", 0.001),
                                ("s", 0, "sgd", 0.00075)):

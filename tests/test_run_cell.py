@@ -1,4 +1,4 @@
-"""helpers.run_cell: train.ipynb run in-process, without papermill or IPython, gives the
+"""helpers.ops.run_cell: train.ipynb run in-process, without papermill or IPython, gives the
 record papermill gives (same key, same numbers; only times and the creation stamp differ)."""
 
 import json
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import run_cell
+from helpers.ops import run_cell
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "train.ipynb"
@@ -17,7 +17,7 @@ PARAMS = ["-p", "profile", "smoke", "-p", "depth", "8", "-p", "results_dir", "re
           "-p", "lr", "0.003"]
 # without IPython and papermill, as on the offline GPU machine
 NO_PAPERMILL = ("import sys; sys.modules['IPython'] = sys.modules['papermill'] = None; "
-                "from helpers.run_cell import main; sys.exit(main(sys.argv[1:]))")
+                "from helpers.ops.run_cell import main; sys.exit(main(sys.argv[1:]))")
 
 
 def _record(folder: Path) -> dict:

@@ -1,10 +1,10 @@
-"""The step learning-rate schedule and the optimizers (helpers.training)."""
+"""The step learning-rate schedule and the optimizers (helpers.experiment.training)."""
 
 import keras
 import numpy as np
 import pytest
 
-from helpers.training import OPTIMIZERS, lr_at_epoch, make_optimizer
+from helpers.experiment.training import OPTIMIZERS, lr_at_epoch, make_optimizer
 
 LR = 0.01
 

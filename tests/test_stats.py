@@ -1,4 +1,4 @@
-"""The two-level bootstrap (helpers.stats), deduplication and the record loader's new columns."""
+"""The two-level bootstrap (helpers.study.stats), deduplication and the record loader's new columns."""
 
 import json
 import warnings
@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import results, stats
+from helpers.study import results, stats
 
 ETAS = np.array([0.1, 0.2])
 
@@ -71,7 +71,7 @@ def test_one_seed_gives_an_a_avr_interval_from_the_draws_but_no_a0_interval():
 
 
 def test_the_paper_value_is_judged_only_against_an_interval():
-    from helpers import paper
+    from helpers.study import paper
 
     rng = np.random.default_rng(5)
     rows = [{**_run(0, 0.001, 0.8, rng), "baseline_accuracy": 0.9, "study": "lr"}]

@@ -26,7 +26,7 @@ def _records(**where):
 
 
 def test_cell_table_gives_the_seed_mean_and_std_and_the_papers_values(summary):
-    from helpers import results
+    from helpers.study import results
 
     done = results.load_study(SMOKE).done
     table = summary.cell_table(done)
@@ -66,7 +66,7 @@ def test_one_seed_shows_a_dash_for_its_spread(summary):
 
 
 def test_compute_sums_the_epochs_and_the_sweeps(summary):
-    from helpers import results
+    from helpers.study import results
 
     records = results.load_study(SMOKE).records
     train = noise = 0.0
@@ -82,7 +82,7 @@ def test_compute_sums_the_epochs_and_the_sweeps(summary):
 
 
 def test_verdict_table_gives_each_claims_own_caveat(summary):
-    from helpers import claims, results
+    from helpers.study import claims, results
 
     records = results.load_study(SMOKE).records
     table = summary.verdict_table(records).set_index("claim")

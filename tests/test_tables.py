@@ -1,11 +1,13 @@
-"""helpers.tables: the pages' tables hold the numbers of the frames they are made from."""
+"""helpers.book.tables: the pages' tables hold the numbers of the frames they are made from."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import claims, recipe, tables
-from helpers.noise_model import PAPER
+from helpers.experiment import recipe
+from helpers.study import claims
+from helpers.book import tables
+from helpers.experiment.noise_model import PAPER
 
 
 def _means():

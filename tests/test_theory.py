@@ -1,4 +1,4 @@
-"""helpers.theory: per-example gradients, C (eq. 3) and the 1/|B| law (eq. 2), checked
+"""helpers.study.theory: per-example gradients, C (eq. 3) and the 1/|B| law (eq. 2), checked
 on problems small enough to compute by hand."""
 
 import itertools
@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import theory
+from helpers.study import theory
 
 ROOT = Path(__file__).resolve().parents[1]
 L2 = 0.01
@@ -178,7 +178,7 @@ def test_jax_backend_matches_the_closed_form_and_tensorflow(tmp_path):
     np.savez(tmp_path / "data.npz", x=xc, y=yc, g=theory.per_example_gradients(cm, xc, yc))
     script = textwrap.dedent("""
         import json, numpy as np, keras
-        from helpers import theory
+        from helpers.study import theory
         import test_theory as t
         rng = np.random.default_rng(3)
         x = rng.normal(size=(7, 4)).astype(np.float32); y = rng.integers(0, 3, size=7)
@@ -217,7 +217,7 @@ def _fake_record(folder, depth, lr, a_x, grads, theory_block=True):
 
     import pandas as pd
 
-    from helpers import results
+    from helpers.study import results
 
     config = {"dataset": "cifar10", "depth": depth, "lr": lr, "optimizer": "adam", "epochs": 1,
               "batch_size": 32, "seed": 0, "batch_norm": True, "profile": "smoke",
@@ -262,7 +262,7 @@ def test_theory_notebook_reads_records_and_defers_to_claim7(tmp_path, rng):
 
 
 def test_from_records_reads_each_models_block_and_its_bound(tmp_path, rng):
-    from helpers import results
+    from helpers.study import results
 
     for i, (depth, lr, scale) in enumerate([(8, 0.0005, 1.0), (14, 0.001, 2.0)]):
         _fake_record(tmp_path, depth, lr, 0.9 - 0.1 * i, scale * rng.normal(size=(32, 10)))
@@ -302,7 +302,7 @@ def test_regression_demo_follows_the_law():
 
 
 def test_bound_sentence_gives_the_rank_correlations_and_reads_them():
-    from helpers import theory as th
+    from helpers.study import theory as th
 
     lr = np.array([0.0005, 0.001, 0.002, 0.004])
     t = pd.DataFrame({"lr": lr, "C": [400.0, 300.0, 200.0, 100.0], "A_avr": [0.9, 0.8, 0.7, 0.6]})

@@ -6,12 +6,12 @@ import keras
 import numpy as np
 import pytest
 
-from helpers import data as data_mod
-from helpers.config import make_config
-from helpers.augmentation import epoch_plan, shift_flip
-from helpers.data import Prepared
-from helpers.trainers import FitTrainer
-from helpers.training import RunPaths, build_model, load_data, train
+from helpers.experiment import data as data_mod
+from helpers.experiment.config import make_config
+from helpers.experiment.augmentation import epoch_plan, shift_flip
+from helpers.experiment.data import Prepared
+from helpers.experiment.trainers import FitTrainer
+from helpers.experiment.training import RunPaths, build_model, load_data, train
 
 
 def _setup(tmp_path, **overrides):

@@ -1,0 +1,1 @@
+"""The book's pages: numbered tables, figures, the summary and the example-run page."""

@@ -1,0 +1,89 @@
+"""The book's example-run page: one training notebook executed by the grid, made readable.
+
+    python -m helpers.book.example_page results/cpu/notebooks/<key>.out.ipynb book/example_run.ipynb
+
+The executed notebook is kept as it ran (outputs untouched, not re-run when the book
+is built). Only its presentation changes: the parameter cells (which hold this
+machine's paths; the run record holds the configuration) are removed from the page,
+code is folded, stderr (progress bars, library log lines) is dropped, machine paths
+in the parameter cells and the papermill metadata are shortened to their last part,
+and a note names the run, its record and its scale.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from pathlib import Path
+
+import nbformat
+
+
+def _note(record: dict) -> str:
+    c, env = record["config"], record["environment"]
+    last = record["history"][-1] if record.get("history") else {}
+    return (
+        "```{admonition} What this page is\n:class: note\n"
+        f"An executed copy of `notebooks/train.ipynb`, kept as the study's grid ran it (it is "
+        f"not re-run when the book is built): ResNet{c['depth']} on "
+        f"{record['data']['label']}, {c['optimizer']} at lr = {c['lr']:g}, batch "
+        f"{c['batch_size']}, seed {c['seed']}, profile `{c['profile']}` ({c['epochs']} epochs of "
+        f"the compressed step schedule), N = {c['n_repeats']} noise draws per level"
+        + (f" on a fixed subset of {c['noise_test_samples']} test images"
+           if c.get("noise_test_samples") else "")
+        + f"; {env['keras_backend']} on {env['device']}, code commit "
+        f"`{(env['git']['commit'] or 'unknown')[:8]}`. Record: `results/{c['profile']}/"
+        f"{record['key']}.json`. Final test accuracy "
+        f"{100 * last.get('test_accuracy', float('nan')):.2f} % after "
+        f"{record['timings']['train_seconds'] / 60:.0f} min of training.\n```")
+
+
+def _short(text: str) -> str:
+    """Absolute paths -> their last part ("/a/b/c.npz" -> "c.npz")."""
+    return re.sub(r"/(?:[\w.-]+/)+([\w.-]+)", r"\1", text)
+
+
+def make_page(executed: Path, out: Path, record: dict) -> Path:
+    nb = nbformat.read(executed, as_version=4)
+    pm = nb.metadata.get("papermill", {})
+    for k in ("input_path", "output_path"):
+        if pm.get(k):
+            pm[k] = Path(pm[k]).name
+    for k, v in list(pm.get("parameters", {}).items()):
+        if isinstance(v, str):
+            pm["parameters"][k] = _short(v)
+    for cell in nb.cells:
+        tags = set(cell.metadata.get("tags", []))
+        if cell.cell_type == "code":
+            if tags & {"parameters", "injected-parameters"}:
+                tags.add("remove-cell")
+                cell.source = _short(cell.source)
+            else:
+                tags.add("hide-input")
+            cell.outputs = [o for o in cell.get("outputs", [])
+                            if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+        cell.metadata["tags"] = sorted(tags)
+    nb.cells.insert(1, nbformat.v4.new_markdown_cell(_note(record)))
+    nbformat.write(nb, out)
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m helpers.book.example_page", description=__doc__.split("\n")[0])
+    ap.add_argument("executed", type=Path, help="an executed train notebook (<key>.out.ipynb)")
+    ap.add_argument("out", type=Path, help="where the page goes, e.g. book/example_run.ipynb")
+    ap.add_argument("--record", type=Path, default=None,
+                    help="its run record (default: <results_dir>/<key>.json beside notebooks/)")
+    args = ap.parse_args(argv)
+    key = args.executed.name.removesuffix(".out.ipynb")
+    record = args.record or args.executed.parent.parent / f"{key}.json"
+    if not record.exists():
+        ap.error(f"record={str(record)!r} does not exist; pass --record <key>.json")
+    make_page(args.executed, args.out, json.loads(record.read_text()))
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

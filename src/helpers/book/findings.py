@@ -1,0 +1,143 @@
+"""The book's opening summary: what the run records show, in sentences computed from them.
+
+The introduction shows ``findings(study)``. Every number in it comes from the records
+through the same helpers the chapters use (``claims``, ``paper``, ``stats``, ``tables``),
+so the summary cannot disagree with the pages it points to.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..experiment import recipe
+from ..study import claims, paper, stats, studies
+from . import tables
+from ..study.results import Study, compute
+
+
+def _lr_cells(means: pd.DataFrame) -> pd.DataFrame:
+    """The LR study's ResNet20, CIFAR-10 cells at the paper's LRs (the one model that every
+    profile trains), sorted by LR."""
+    m = studies.select(means, "lr")
+    m = m[(m["dataset"] == "cifar10") & (m["depth"] == 20) & m["lr"].isin(recipe.PAPER_LRS)]
+    return m.sort_values("lr")
+
+
+def baseline_sentence(study: Study) -> str:
+    """a0 over the paper's LRs, claim 1's verdict, and how far it lies from Table II."""
+    m = _lr_cells(study.means)
+    if m.empty:
+        return "No ResNet20 on CIFAR-10 was trained at the paper's learning rates."
+    t2 = paper.with_intervals(stats.cell_intervals(study.records,
+                                                   metrics=("baseline_accuracy",)), "table2")
+    v = claims.claim1(study.means)
+    return (f"**Baseline accuracy.** ResNet20 on CIFAR-10 reaches $a_0$ = "
+            f"{100 * m['baseline_accuracy'].min():.1f} to {100 * m['baseline_accuracy'].max():.1f} % "
+            f"over the paper's {len(m)} learning rates (claim 1, \"$a_0$ barely depends on the "
+            f"LR\": **{v.outcome}**). " + paper.offset_sentence(t2, "$a_0$"))
+
+
+def noise_sentence(study: Study) -> str:
+    """A_avr at the lowest and the highest paper LR under each main noise reading, with
+    claim 3's verdict under that reading (``claims.READINGS``)."""
+    parts, outcomes, ends = [], set(), None
+    for label, reading in claims.READINGS.items():
+        means = claims.cell_means(claims.completed(claims.under_reading(study.records, reading)))
+        m = _lr_cells(means).dropna(subset=["A_avr"])
+        if len(m) < 2:
+            continue
+        ends, outcome = (m["lr"].iloc[0], m["lr"].iloc[-1]), claims.claim3(means).outcome
+        outcomes.add(outcome)
+        parts.append(f"{100 * m['A_avr'].iloc[0]:.1f} to {100 * m['A_avr'].iloc[-1]:.1f} % "
+                     f"{claims.READING_PHRASES.get(label, label)} (claim 3: **{outcome}**)")
+    if ends is None:
+        return "No noise sweep of ResNet20 on CIFAR-10 at the paper's learning rates."
+    return (f"**Noise resistance against the learning rate.** From lr = {ends[0]:g} to "
+            f"{ends[1]:g}, the average normalized accuracy $A_{{avr}}$ of ResNet20 on CIFAR-10 "
+            f"goes from " + "; from ".join(parts) + ". Claim 3 says that it falls as the LR "
+            "grows; " + ("which arrays receive noise decides whether it does." if len(outcomes) > 1
+                         else "every reading gives the same verdict."))
+
+
+def breakage_sentence(study: Study) -> str:
+    """How often a noisy model's output is non-finite under the paper's reading, at the
+    lowest and the highest paper LR (noise on the BN variances can make them negative)."""
+    nf = tables.nonfinite(study.done)
+    if nf is None:
+        return ""
+    t = nf.reset_index()
+    t = t[t["batch_norm"].astype(bool) & (t["dataset"] == "cifar10") & (t["depth"] == 20)
+          & t["lr"].isin(recipe.PAPER_LRS)].sort_values("lr")
+    col = "eta = 0.1"
+    if len(t) < 2 or col not in t:
+        return ""
+    return (f"**Why.** Under the paper's reading the BN moving variances receive noise too, "
+            f"and a variance pushed below zero makes every output non-finite: at $\\eta$ = "
+            f"10 %, {t[col].iloc[0]:.0f} % of the outputs are non-finite at lr = "
+            f"{t['lr'].iloc[0]:g} and {t[col].iloc[-1]:.0f} % at lr = {t['lr'].iloc[-1]:g} "
+            f"(mean over draws and seeds).")
+
+
+def verdicts_sentence(study: Study) -> str:
+    """How the eight claims come out, and how many of the verdicts are indicative only, why."""
+    vs = claims.verdicts(study.records)
+    text = ("**The paper's eight claims** at this scale: " + claims.outcome_counts(vs)
+            + " (the {doc}`notebooks/report` gives each with its bootstrap interval).")
+    weak = [v for v in vs if v.indicative]
+    if study.synthetic:
+        return text + f" *Indicative only: {study.caveat}.*"
+    if weak:
+        text += (f" *{len(weak)} of these verdicts {'is' if len(weak) == 1 else 'are'} "
+                 f"indicative only: {'it rests' if len(weak) == 1 else 'they rest'} on cells "
+                 f"with fewer than {claims.MIN_SEEDS} training seeds.*")
+    return text
+
+
+def findings(study: Study) -> str:
+    """The introduction's summary of ``study`` as markdown paragraphs."""
+    gaps = tables.batchnorm_gaps(study.records)
+    bn = ("**Batch normalization.** " + tables.batchnorm_sentence(gaps)) if len(gaps) else ""
+    paras = [f"**What was run.** {study.scale}. The {compute(study.records)}",
+             baseline_sentence(study), noise_sentence(study),
+             breakage_sentence(study), bn, verdicts_sentence(study)]
+    return "\n\n".join(p for p in paras if p)
+
+
+def limitations(study: Study) -> str:
+    """What the records cannot tell, as markdown bullets computed from them: the depths,
+    datasets, epochs, data, seeds and noise sampling against the paper's."""
+    done = study.done
+    out = []
+    depths = sorted(done["depth"].unique())
+    if len(depths) < len(recipe.PAPER_DEPTHS):
+        out.append(f"**Depths:** {claims.and_list(f'ResNet{d}' for d in depths)} only, of the "
+                   f"paper's {len(recipe.PAPER_DEPTHS)} depths."
+                   + (" With one depth, \"more steeply for deeper models\" (claim 3) and \"the "
+                      "more BN layers the worse\" (claim 8) are not tested." if len(depths) == 1
+                      else ""))
+    missing = [recipe.name("dataset", d) for d in ("cifar10", "cifar100")
+               if d not in set(done["dataset"])]
+    if missing:
+        out.append(f"**Datasets:** no {claims.and_list(missing, 'or')}, so claim 6 is not tested.")
+    epochs = sorted(int(e) for e in done["epochs"].unique())
+    if max(epochs) < 200:
+        t2 = paper.with_intervals(stats.cell_intervals(study.records,
+                                                       metrics=("baseline_accuracy",)), "table2")
+        gap = (t2["ours_pct"] - t2["paper_pct"]).dropna()
+        out.append(f"**Training length:** {claims.and_list(epochs, 'or')} epochs instead of the "
+                   "paper's 200 (the same step schedule, compressed)."
+                   + (f" Our $a_0$ lies {-gap.max():.1f} to {-gap.min():.1f} pp below the paper's "
+                      "Table II; models trained to the paper's accuracy may resist noise "
+                      "differently." if len(gap) and (gap < 0).all() else ""))
+    if "JPEG" in study.data:
+        out.append("**Data:** a JPEG re-encoding of CIFAR-10; its pixels differ slightly from "
+                   "the original images.")
+    seeds = claims.plural_range(study.means["n_seeds"], "training seed")
+    out.append(f"**Seeds:** {seeds} per cell, so the seed part of each interval rests on few "
+               "values.")
+    n = sorted(int(r) for r in done["n_repeats"].dropna().unique())
+    images = [f"{x:,}" for x in sorted({int(x) for x in done["noise_test_samples"].dropna()})]
+    out.append(f"**Noise sampling:** {claims.and_list(n, 'or')} draws per noise level on "
+               f"{claims.and_list(images, 'or') or 'all'} test images ($a_0$ on all of them); the "
+               "intervals include the spread between draws.")
+    return "\n".join(f"- {x}" for x in out)

@@ -1,0 +1,96 @@
+"""The PCM page's sentences, table and figure, from ``helpers.study.pcm_sweeps``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..experiment.pcm import TIME_LABELS, TIMES
+from ..study.claims import UNTESTED
+from . import plots
+
+def lr_sentence(table: pd.DataFrame) -> str:
+    """How A^t of ResNet20 (BN, Adam, CIFAR-10 where present) goes with the LR at the first
+    and last times, from ``cell_table``: one sentence of numbers."""
+    t = table[table["batch_norm"].astype(bool) & (table["optimizer"] == "adam")].dropna(
+        subset=["A_t_pct"])
+    if t.empty or t["lr"].nunique() < 2:
+        return "Too few learning rates with a PCM sweep to compare them."
+    ds, depth = sorted(t.groupby(["dataset", "depth"]).groups)[0]
+    t = t[(t["dataset"] == ds) & (t["depth"] == depth)]
+    lo, hi = t["lr"].min(), t["lr"].max()
+    parts = []
+    for ts in (t["t_s"].min(), t["t_s"].max()):
+        at = t[t["t_s"] == ts].set_index("lr")["A_t_pct"]
+        parts.append(f"{at[lo]:.1f} % (lr = {lo:g}) against {at[hi]:.1f} % (lr = {hi:g}) "
+                     f"at t = {TIME_LABELS.get(ts, f'{ts:g} s')}")
+    return (f"ResNet{depth} on {ds.upper().replace('CIFAR', 'CIFAR-')}: $A^t$ = "
+            + "; ".join(parts) + ".")
+
+
+def plot(table: pd.DataFrame, synthetic: bool = False):
+    """A^t (%) against t (log axis) per LR, one panel per dataset, depth and BN; error
+    bars: the t-interval over seeds."""
+    import matplotlib.pyplot as plt
+
+    plots.style()
+    if table.empty:     # a page without sweeps still has its (empty, labelled) figure
+        fig, ax = plt.subplots(figsize=(plots.PAGE_WIDTH, 2.0))
+        ax.text(0.5, 0.5, "no PCM sweep in these records yet", ha="center", va="center")
+        ax.set_axis_off()
+        return fig
+    panels = sorted(table.groupby(["dataset", "depth", "batch_norm"]).groups)
+    fig, axes = plt.subplots(1, len(panels), figsize=(plots.PAGE_WIDTH, 3.2), squeeze=False,
+                             sharey=True)
+    for ax, (ds, depth, bn) in zip(axes[0], panels):
+        g = table[(table["dataset"] == ds) & (table["depth"] == depth)
+                  & (table["batch_norm"] == bn)]
+        for (opt, lr), h in g.groupby(["optimizer", "lr"]):
+            h = h.sort_values("t_s")
+            err = np.vstack([h["A_t_pct"] - h["low_pct"], h["high_pct"] - h["A_t_pct"]])
+            ax.errorbar(h["t_s"], h["A_t_pct"], yerr=np.nan_to_num(err), capsize=2,
+                        color=plots.lr_colour(lr), marker=plots.lr_marker(lr),
+                        label=f"lr {lr:g}" + ("" if opt == "adam" else f" ({opt})"))
+        ax.set_xscale("log")
+        ax.set_xticks(list(TIMES), [TIME_LABELS[t] for t in TIMES])
+        ax.set_title(f"ResNet{depth} {'' if bn else 'no BN '}{ds}", fontsize=9)
+        ax.set_xlabel("time after programming")
+    axes[0][0].set_ylabel("$A^t$ (%)")
+    axes[0][-1].legend(fontsize=7)
+    plots.stamp(fig, synthetic)
+    fig.tight_layout()
+    return fig
+
+
+def display_table(table: pd.DataFrame) -> pd.DataFrame:
+    """``cell_table`` for a page: one row per cell, one column per time, "mean [low, high]"
+    (%) and the number of seeds n."""
+    if table.empty:
+        return pd.DataFrame(columns=["model", "lr", "n"])
+    t = table.assign(
+        model=lambda f: [f"ResNet{d} {ds}{'' if bn else ' no BN'}{'' if o == 'adam' else ' ' + o}"
+                         for ds, d, bn, o in zip(f["dataset"], f["depth"], f["batch_norm"],
+                                                 f["optimizer"])],
+        value=lambda f: [None if np.isnan(m) else   # None: a dash (a run near chance)
+                         f"{m:.1f}" + ("" if np.isnan(lo) else f" [{lo:.1f}, {hi:.1f}]")
+                         for m, lo, hi in zip(f["A_t_pct"], f["low_pct"], f["high_pct"])],
+        t=lambda f: f["t_s"].map(lambda s: TIME_LABELS.get(s, f"{s:g} s")))
+    wide = t.set_index(["model", "lr", "t"])["value"].unstack("t")
+    wide = wide[[TIME_LABELS.get(s, f"{s:g} s") for s in sorted(t["t_s"].unique())]]
+    n = t.groupby(["model", "lr"])["n_seeds"].min().astype(int).rename("n")
+    return wide.join(n).reset_index().rename_axis(columns=None)
+
+
+def compare_sentence(pcm_verdict, readings: pd.DataFrame) -> str:
+    """Claim 3 under the PCM reading beside its verdicts under the Gaussian readings
+    (``claims.across_readings``), in one sentence."""
+    if pcm_verdict.outcome in UNTESTED:
+        return f"Claim 3 under the PCM device reading: **{pcm_verdict.outcome}**; nothing to compare."
+    c3 = readings[readings["claim"] == 3]
+    gauss = ", ".join(f"{r.verdict} {r.reading}" for r in c3.itertuples())
+    same = set(c3["verdict"]) == {pcm_verdict.outcome}
+    return (f"Claim 3 under the PCM device reading: **{pcm_verdict.outcome}**; under the "
+            f"Gaussian readings: {gauss or 'no verdict'}. "
+            + ("The device model gives the same verdict as every Gaussian reading."
+               if same else "The device model's verdict differs from at least one Gaussian "
+                            "reading's."))

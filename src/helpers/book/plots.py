@@ -1,0 +1,445 @@
+"""Figures in the paper's style: labelled axes with units, one colour per LR everywhere.
+
+Importing this module sets matplotlib's style for the book (``style``): fonts
+legible at page width and a colour-blind-safe palette. Figures are at most
+``PAGE_WIDTH`` inches wide, so that the book shows them at about their own size.
+"""
+
+from __future__ import annotations
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from ..experiment import recipe
+from ..study.paper import PAPER_LRS
+from ..experiment.recipe import DATASETS
+from ..study.results import SMOKE_NOTE, lr_drops
+from ..study.studies import same_lr
+
+PAGE_WIDTH = 8.0  # inches: the width of the book's text column at 96 dpi
+
+# Okabe & Ito (2008), a palette that stays distinct under the common colour-vision
+# deficiencies. One fixed colour (and marker) per learning rate, shared by every
+# figure: the paper's six LRs, then the two outside its range (lr_outside study).
+OKABE_ITO = {"orange": "#E69F00", "sky blue": "#56B4E9", "bluish green": "#009E73",
+             "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00",
+             "reddish purple": "#CC79A7", "black": "#000000"}
+ALL_LRS = (0.00025,) + tuple(PAPER_LRS) + (0.003,)
+LR_COLOURS = dict(zip(ALL_LRS, ("#666666", OKABE_ITO["orange"], OKABE_ITO["sky blue"],
+                                OKABE_ITO["bluish green"], OKABE_ITO["blue"],
+                                OKABE_ITO["vermillion"], OKABE_ITO["reddish purple"],
+                                "#A08C00")))  # grey and a dark yellow, readable on white
+LR_MARKERS = dict(zip(ALL_LRS, "v o s D ^ P X *".split()))
+UNKNOWN_LR_COLOUR = "#000000"
+
+
+def style() -> None:
+    """The book's matplotlib style (applied on import)."""
+    mpl.rcParams.update({
+        "font.size": 11, "axes.titlesize": 11, "axes.labelsize": 11,
+        "xtick.labelsize": 10, "ytick.labelsize": 10, "legend.fontsize": 9.5,
+        "figure.titlesize": 12, "figure.dpi": 150, "savefig.dpi": 150,
+        "axes.prop_cycle": mpl.cycler(color=[OKABE_ITO[k] for k in (
+            "blue", "orange", "bluish green", "vermillion", "reddish purple", "sky blue",
+            "black")]),
+        "axes.grid": True, "grid.alpha": 0.3, "legend.framealpha": 0.9,
+    })
+
+
+style()
+
+
+def lr_colour(lr: float):
+    for known, colour in LR_COLOURS.items():
+        if same_lr(known, lr):
+            return colour
+    return UNKNOWN_LR_COLOUR
+
+
+def lr_marker(lr: float) -> str:
+    for known, marker in LR_MARKERS.items():
+        if same_lr(known, lr):
+            return marker
+    return "o"
+
+
+def show(fig, name: str | None = None) -> None:
+    """Show ``fig``; in a book build with ``name``, glue it for a numbered
+    ``{glue:figure}`` instead (myst_nb), so that the page places and captions it."""
+    if name is not None:
+        try:
+            from myst_nb import glue
+        except ImportError:
+            name = None
+        else:
+            glue(name, fig, display=False)
+    if name is None:
+        from IPython.display import display
+        display(fig)
+    plt.close(fig)
+
+
+def stamp(fig, synthetic: bool) -> None:
+    """Mark a figure made from synthetic (smoke) data."""
+    if synthetic:
+        # above the figure's top edge: notebooks save figures with a tight bounding box
+        fig.text(0.5, 1.0, SMOKE_NOTE, ha="center", va="bottom", color="crimson",
+                 fontsize=9, weight="bold")
+
+
+def training_curves(history: list[dict], title: str = "", synthetic: bool = False):
+    """Loss and accuracy (train, test) per epoch, and the learning rate."""
+    h = pd.DataFrame(history)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(PAGE_WIDTH, 3.4), layout="constrained")
+    ax1.plot(h["epoch"], h["loss"], marker="o", label="training loss")
+    ax1.set_xlabel("epoch")
+    ax1.set_ylabel("cross-entropy loss (incl. L2)")
+    ax1b = ax1.twinx()
+    ax1b.step(h["epoch"], h["lr"], where="post", color="grey", ls="--", label="learning rate")
+    ax1b.set_ylabel("learning rate")
+    ax1.legend(loc="upper right")
+    ax2.plot(h["epoch"], 100 * h["accuracy"], marker="o", label="training (augmented)")
+    ax2.plot(h["epoch"], 100 * h["test_accuracy"], marker="s", label="test")
+    ax2.set_xlabel("epoch")
+    ax2.set_ylabel("accuracy (%)")
+    ax2.legend()
+    fig.suptitle(title)
+    stamp(fig, synthetic)
+    return fig
+
+
+def test_curves(hist: pd.DataFrame, synthetic: bool = False):
+    """Test accuracy (%) against the epoch, one line per LR (seed mean; band: range over
+    seeds), models with BN solid and without BN dashed; dotted lines where the LR drops.
+    ``hist``: ``results.histories``."""
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH * 0.75, 3.8), layout="constrained")
+    for (bn, lr), g in hist.groupby(["batch_norm", "lr"]):
+        acc = 100 * g.pivot_table(index="epoch", columns="seed", values="test_accuracy")
+        n = acc.shape[1]
+        label = (f"lr = {lr:g}" + ("" if bn else ", no BN")
+                 + f" ({n} seed{'s' if n > 1 else ''})")
+        ax.plot(acc.index, acc.mean(axis=1), color=lr_colour(lr), marker=lr_marker(lr),
+                markersize=4, ls="-" if bn else "--", label=label)
+        if n > 1:
+            ax.fill_between(acc.index, acc.min(axis=1), acc.max(axis=1), color=lr_colour(lr),
+                            alpha=0.15, lw=0)
+    for e in lr_drops(hist):   # between the last epoch at one LR and the first at the next
+        ax.axvline(e + 0.5, color="grey", ls=":", lw=1)
+    ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
+    ax.set_ylabel("test accuracy (%)")
+    ax.legend(fontsize=8, ncol=2, loc="lower right")
+    stamp(fig, synthetic)
+    return fig
+
+
+def noise_curve(summary: pd.DataFrame, lr: float, title: str = "", synthetic: bool = False,
+                paper: pd.DataFrame | None = None):
+    """Normalized accuracy A^x (%) against the noise form factor eta (%), with the
+    spread over repeats; eta = 0 is 100 % by definition. ``paper``: optional points
+    (columns noise_form_factor_pct, normalized_accuracy_pct) drawn for comparison."""
+    fig, ax = plt.subplots(figsize=(5.6, 3.8), layout="constrained")
+    eta = np.concatenate([[0.0], 100 * summary["eta"].to_numpy()])
+    mean = np.concatenate([[100.0], 100 * summary["A_x"].to_numpy()])
+    std = np.concatenate([[0.0], 100 * summary["A_x_std"].fillna(0).to_numpy()])
+    ax.errorbar(eta, mean, yerr=std, marker=lr_marker(lr), capsize=3, color=lr_colour(lr),
+                label=f"ours, lr = {lr:g}")
+    if paper is not None and len(paper):
+        ax.plot(paper["noise_form_factor_pct"], paper["normalized_accuracy_pct"], "x",
+                color="black", label="paper (text)")
+    ax.set_xlabel(r"noise form factor $\eta$ (%)")
+    ax.set_ylabel("normalized test accuracy $A^x$ (%)")
+    ax.set_ylim(bottom=0)
+    ax.legend()
+    ax.set_title(title)
+    stamp(fig, synthetic)
+    return fig
+
+
+def _lr_label(lr: float) -> str:
+    return f"lr = {lr:g}"
+
+
+def noise_panels(df: pd.DataFrame, datasets=DATASETS, paper_in_text: pd.DataFrame | None = None,
+                 synthetic: bool = False):
+    """Fig. 1 (CIFAR-10) and 2 (CIFAR-100): normalized accuracy (%) against eta (%), one
+    panel per (dataset, depth) the records hold, one line per LR (seed mean; error bars:
+    std over seeds where there are several). ``datasets``: one name or several."""
+    datasets = (datasets,) if isinstance(datasets, str) else tuple(datasets)
+    etas = sorted(float(c[2:]) for c in df if c.startswith("A_") and c[2:].replace(".", "").isdigit())
+    d = df[df["dataset"].isin(datasets) & (df["optimizer"] == "adam") & df["batch_norm"]]
+    panels = [(ds, depth) for ds in datasets
+              for depth in sorted(d.loc[d["dataset"] == ds, "depth"].unique())]
+    ncols = 2 if len(panels) > 1 else 1
+    nrows = max(1, -(-len(panels) // ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(PAGE_WIDTH if ncols == 2 else 5.6,
+                                                    3.0 * nrows + 0.6),
+                             sharey=True, sharex=True, layout="constrained", squeeze=False)
+    axes = axes.ravel()
+    for ax in axes[len(panels):]:
+        ax.set_visible(False)
+    if not panels:
+        axes[0].set_visible(True)
+        axes[0].text(0.5, 0.5, f"no {' or '.join(recipe.name('dataset', ds) for ds in datasets)} records",
+                     ha="center", va="center", transform=axes[0].transAxes)
+    for ax, (ds, depth) in zip(axes, panels):
+        for lr, g in d[(d["dataset"] == ds) & (d["depth"] == depth)].groupby("lr"):
+            cols = [f"A_{e:g}" for e in etas]
+            mean = np.concatenate([[100.0], 100 * g[cols].mean().to_numpy()])
+            std = np.concatenate([[0.0], 100 * g[cols].std(ddof=1).fillna(0).to_numpy()])
+            ax.errorbar([0] + [100 * e for e in etas], mean, yerr=std, marker=lr_marker(lr),
+                        ms=4, lw=1.3, capsize=2, color=lr_colour(lr), label=_lr_label(lr))
+        if paper_in_text is not None:
+            pt = paper_in_text[(paper_in_text["dataset"] == ds) & (paper_in_text["depth"] == depth)]
+            for lr, g in pt.groupby("lr"):
+                ax.plot(g["noise_form_factor_pct"], g["normalized_accuracy_pct"], "x",
+                        color=lr_colour(lr), ms=8, mew=2)
+        ax.set_title(f"{recipe.name('dataset', ds)}, ResNet{depth}")
+    for i, ax in enumerate(axes[:len(panels)]):
+        if i % ncols == 0:
+            ax.set_ylabel("normalized accuracy $A^x$ (%)")
+        if i >= len(panels) - ncols:
+            ax.set_xlabel(r"noise form factor $\eta$ (%)")
+    from matplotlib.lines import Line2D
+    lrs = sorted(d["lr"].unique())
+    handles = [Line2D([], [], color=lr_colour(lr), marker=lr_marker(lr), ms=5,
+                      label=_lr_label(lr)) for lr in lrs]
+    if paper_in_text is not None:
+        handles.append(Line2D([], [], color="black", marker="x", ls="none", mew=2,
+                              label="paper (text)"))
+    fig.legend(handles=handles, loc="outside right center")
+    fig.suptitle("Normalized accuracy under weight noise")
+    stamp(fig, synthetic)
+    return fig
+
+
+def _spread(means: pd.DataFrame, metric: str):
+    """The spread over seeds of ``metric`` in % for error bars (0 for one seed), or None
+    when the frame has no spread."""
+    col = f"{metric}_std"
+    return 100 * means[col].fillna(0) if col in means else None
+
+
+def tradeoff(means: pd.DataFrame, panels=(("cifar10", 20), ("cifar100", 20)),
+             front: dict | None = None, synthetic: bool = False, paper: bool = True):
+    """Fig. 4: baseline accuracy a0 (%) and normalized accuracy at eta = 10 % (%) against
+    the LR, one panel per (dataset, depth), ours with error bars of their spread over
+    seeds; LRs on the Pareto front of (a0, A^0.1) are ringed; the paper's points (Table II, and A^0.1 from its Sec. III-3) are drawn hollow.
+    One legend for all panels, below them, where it cannot hide data."""
+    from ..study import paper as paper_mod
+
+    fig, axes = plt.subplots(1, len(panels), figsize=(PAGE_WIDTH, 4.2),
+                             layout="constrained", squeeze=False)
+    blue, orange = OKABE_ITO["blue"], OKABE_ITO["vermillion"]
+    handles = {}
+    for ax, (dataset, depth) in zip(axes[0], panels):
+        m = means[(means["dataset"] == dataset) & (means["depth"] == depth)
+                  & (means["optimizer"] == "adam") & means["batch_norm"]].sort_values("lr")
+        ax.errorbar(1000 * m["lr"], 100 * m["baseline_accuracy"],
+                    yerr=_spread(m, "baseline_accuracy"), fmt="o-", capsize=3,
+                    color=blue, label="ours: $a_0$")
+        ax.set_xlabel("learning rate (x 1e-3)")
+        ax.set_ylabel("baseline accuracy $a_0$ (%)", color=blue)
+        ax2 = ax.twinx()
+        ax2.grid(False)
+        ax2.errorbar(1000 * m["lr"], 100 * m["A_0.1"], yerr=_spread(m, "A_0.1"),
+                     fmt="s--", capsize=3, color=orange, label=r"ours: $A^{0.1}$")
+        ax2.set_ylabel(r"$A^{0.1}$: normalized accuracy at $\eta$ = 10 % (%)", color=orange)
+        if paper:
+            t2 = paper_mod.lookup("table2", dataset=dataset, depth=depth)
+            ax.plot(1000 * t2["lr"], t2["baseline_accuracy_pct"], "o", mfc="none",
+                    color=blue, alpha=0.7, label="paper: $a_0$")
+            it = paper_mod.lookup("in_text", dataset=dataset, depth=depth, optimizer="adam")
+            it = it[it["noise_form_factor_pct"] == 10]
+            ax2.plot(1000 * it["lr"], it["normalized_accuracy_pct"], "s", mfc="none",
+                     color=orange, alpha=0.7, label=r"paper: $A^{0.1}$")
+        if front and (dataset, depth) in front:
+            f = front[(dataset, depth)]
+            ax.plot(1000 * f["lr"], 100 * f["baseline_accuracy"], "o", ms=13, mfc="none",
+                    color="black", label="our Pareto front")
+        ax.set_title(f"ResNet{depth}, {recipe.name('dataset', dataset)}")
+        for a in (ax, ax2):
+            for h, lab in zip(*a.get_legend_handles_labels()):
+                handles.setdefault(lab, h)
+    fig.legend(list(handles.values()), list(handles), loc="outside lower center", ncols=3)
+    stamp(fig, synthetic)
+    return fig
+
+
+def paired_bars(frame: pd.DataFrame, label: str, ours: str, paper: str | None, ylabel: str,
+                ax=None, colour=OKABE_ITO["blue"]):
+    """Our values (with std error bars where given) beside the paper's, per ``label``."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.4), layout="constrained")
+    x = np.arange(len(frame))
+    w = 0.38 if paper else 0.7
+    err = frame.get(f"{ours.removesuffix('_pct')}_std_pct") if ours.endswith("_pct") else None
+    ax.bar(x - (w / 2 if paper else 0), frame[ours], w, yerr=err, capsize=3, color=colour,
+           label="ours")
+    if paper:
+        ax.bar(x + w / 2, frame[paper], w, color="lightgrey", edgecolor="black", label="paper")
+    ax.set_xticks(x, [recipe.name(label, v) for v in frame[label]], rotation=30, ha="right")
+    ax.set_ylabel(ylabel)
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncols=2, frameon=False)
+    return ax
+
+
+def csv_link(frame: pd.DataFrame, filename: str, text: str | None = None):
+    """An HTML link that downloads ``frame`` as a CSV file (the data is in the page
+    itself, so the link works in a built book, offline, with no extra file)."""
+    import base64
+
+    from IPython.display import HTML
+
+    data = base64.b64encode(frame.to_csv(index=False).encode()).decode()
+    label = text or f"Download the full table ({len(frame)} rows) as CSV"
+    return HTML(f'<p><a download="{filename}" href="data:text/csv;base64,{data}">'
+                f'{label}</a></p>')
+
+
+# One colour per depth in the mechanism figures (the LR keeps its colour in the markers).
+DEPTH_COLOURS = {8: "tab:brown", 14: "tab:pink", 20: "tab:blue", 32: "tab:orange",
+                 44: "tab:green", 56: "tab:red"}
+
+
+def depth_colour(depth) -> str:
+    return DEPTH_COLOURS.get(int(depth), "tab:grey")
+
+
+def _adam_bn(frame: pd.DataFrame) -> pd.DataFrame:
+    """The paper's grid: the Adam models with BN."""
+    return frame[(frame["optimizer"] == "adam") & frame["batch_norm"].astype(bool)]
+
+
+def theory_bound(table: pd.DataFrame, dataset: str, synthetic: bool = False):
+    """C (left) and the eq. 2 bound alpha^2 C / |B| (right) against the base LR, one
+    line per depth (Adam with BN, seed mean), markers in the colour of the LR.
+    ``table``: ``theory.from_records``."""
+    grid = _adam_bn(table)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(PAGE_WIDTH, 3.6), layout="constrained")
+    for depth, g in grid.groupby("depth"):
+        g = g.groupby("lr", as_index=False)[["C", "bound"]].mean()
+        for ax, col in ((ax1, "C"), (ax2, "bound")):
+            ax.plot(1000 * g["lr"], g[col], "-", color=depth_colour(depth), label=f"ResNet{depth}")
+            ax.scatter(1000 * g["lr"], g[col], c=[lr_colour(lr) for lr in g["lr"]],
+                       edgecolors=depth_colour(depth), s=45, zorder=3)
+    ax1.set_ylabel(r"$C = E\|\nabla L_i - \nabla L_D\|^2$")
+    ax2.set_ylabel(r"$\alpha^2 C / |B|$")
+    for ax in (ax1, ax2):
+        ax.set_yscale("log")  # C spans decades across models
+        ax.set_xlabel("base learning rate $\\alpha$ (x 1e-3)")
+    lr_marks = [plt.Line2D([], [], ls="none", marker="o", color=lr_colour(lr), label=_lr_label(lr))
+                for lr in sorted(grid["lr"].unique())]
+    fig.legend(handles=ax1.get_legend_handles_labels()[0] + lr_marks, loc="outside right center")
+    fig.suptitle(f"{recipe.name('dataset', dataset)}: gradient-noise constant and the eq. 2 bound")
+    stamp(fig, synthetic)
+    return fig
+
+
+def theory_law(table: pd.DataFrame, blocks: dict, dataset: str, synthetic: bool = False):
+    """Each model's minibatch gradient variance divided by its C against |B| (log-log),
+    beside the exact prediction (n - |B|) / (|B| (n - 1)) for each n and the 1/|B| of
+    eq. 2. ``table``, ``blocks``: ``theory.from_records``."""
+    from ..study.theory import without_replacement_variance
+
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 4.2), layout="constrained")
+    for r in table.itertuples():
+        mb = pd.DataFrame(blocks[r.key]["minibatch"])
+        ax.errorbar(mb["B"], mb["measured"] / r.C, yerr=mb["measured_se"] / r.C, marker="o",
+                    ms=4, lw=0.8, capsize=2, color=depth_colour(r.depth), alpha=0.8)
+    for n in sorted(table["n_examples"].unique()):
+        B = np.unique(np.concatenate([pd.DataFrame(b["minibatch"])["B"].to_numpy()
+                                      for b in blocks.values() if b["n_examples"] == n]))
+        ax.plot(B, without_replacement_variance(1.0, B, n), "k--",
+                label=f"(n-|B|)/(|B|(n-1)), n = {n}")
+    B_all = np.array(sorted({m["B"] for b in blocks.values() for m in b["minibatch"]}))
+    ax.plot(B_all, 1.0 / B_all, "k:", label="1/|B| (eq. 2)")
+    for depth in sorted(table["depth"].unique()):
+        ax.plot([], [], "o-", color=depth_colour(depth), label=f"ResNet{depth} (measured)")
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel("minibatch size |B| (examples)")
+    ax.set_ylabel(r"$E\|\nabla L_B - \nabla L_D\|^2 / C$ (dimensionless)")
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside right center")
+    ax.grid(alpha=0.3, which="both")
+    ax.set_title(f"{recipe.name('dataset', dataset)}: minibatch gradient variance")
+    stamp(fig, synthetic)
+    return fig
+
+
+def theory_resistance(table: pd.DataFrame, dataset: str, synthetic: bool = False):
+    """A_avr (%) of each model against its eq. 2 bound (log axis), one colour per depth."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.0), layout="constrained")
+    for depth, g in table.dropna(subset=["bound", "A_avr"]).groupby("depth"):
+        ax.scatter(g["bound"], 100 * g["A_avr"], color=depth_colour(depth), s=40,
+                   label=f"ResNet{depth}")
+    ax.set_xscale("log")
+    ax.set_xlabel(r"$\alpha^2 C / |B|$ at the base LR (squared SGD step norm)")
+    ax.set_ylabel("average normalized accuracy $A_{avr}$ (%)")
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside right center")
+    ax.set_title(f"{recipe.name('dataset', dataset)}: the eq. 2 bound and noise resistance")
+    stamp(fig, synthetic)
+    return fig
+
+
+def batchnorm(bn: pd.DataFrame, synthetic: bool = False):
+    """A_avr (%) against the BN model's number of BN layers, with and without BN, one
+    panel per dataset (seed mean; error bars: spread over seeds). ``bn``: seed means of
+    the batchnorm study (``tables.batchnorm``)."""
+    from ..study.claims import bn_layers
+
+    datasets = sorted(bn["dataset"].unique())
+    n = max(1, len(datasets))   # a panel per dataset in the records, none left empty
+    fig, axes = plt.subplots(1, n, figsize=(PAGE_WIDTH * (0.6 if n == 1 else 1), 3.6),
+                             layout="constrained", squeeze=False)
+    for ax, dataset in zip(axes[0], datasets):
+        g = bn[bn["dataset"] == dataset]
+        for flag, style in ((True, "o-"), (False, "s--")):
+            h = g[g["batch_norm"] == flag].sort_values("depth")
+            ax.errorbar(h["depth"].map(bn_layers), 100 * h["A_avr"],
+                        yerr=100 * h["A_avr_std"].fillna(0), fmt=style, capsize=3,
+                        label="with BN" if flag else "without BN")
+        ax.set_xlabel("BN layers of the BN model (depth - 1)")
+        ax.set_ylabel("average normalized accuracy $A_{avr}$ (%)")
+        ax.set_title(recipe.name("dataset", dataset))
+        ax.legend()
+    stamp(fig, synthetic)
+    return fig
+
+
+def optimizers(a0: pd.DataFrame, aavr: pd.DataFrame, synthetic: bool = False):
+    """Fig. 3: a0 (left) and A_avr (right) per optimizer, ours beside the paper's.
+    ``a0``, ``aavr``: ``paper.beside(means, "figure3_a0" | "figure3_aavr")``."""
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(PAGE_WIDTH, 4.2), layout="constrained")
+    paired_bars(a0, "optimizer", "ours_pct", "paper_pct", "baseline accuracy $a_0$ (%)", ax1)
+    paired_bars(aavr, "optimizer", "ours_pct", "paper_pct",
+                "average normalized accuracy $A_{avr}$ (%)", ax2, colour="tab:orange")
+    fig.suptitle("ResNet20, CIFAR-10, lr = 0.00075: ours (seed mean) and the paper's Figure 3")
+    stamp(fig, synthetic)
+    return fig
+
+
+def across_studies(records: dict, synthetic: bool = False):
+    """A_avr (%) against the LR under each noise reading of ``claims.READINGS`` (one
+    panel each), one line per study (name -> records, BN models with Adam; seed mean,
+    error bars: spread over seeds, none with one seed): does a study on other hardware,
+    backend or schedule tell the same story?"""
+    from ..study.claims import READINGS, under_reading
+
+    fig, axes = plt.subplots(1, len(READINGS), figsize=(PAGE_WIDTH, 3.4), sharey=True,
+                             layout="constrained", squeeze=False)
+    for ax, (title, reading) in zip(axes[0], READINGS.items()):
+        for (name, r), fmt in zip(records.items(), ("o-", "s--", "D:", "^-.")):
+            r = under_reading(r[r["batch_norm"].astype(bool) & (r["optimizer"] == "adam")],
+                              reading)
+            g = r.groupby("lr")["A_avr"]
+            ax.errorbar(1e3 * g.mean().index, 100 * g.mean(), yerr=100 * g.std(ddof=1).fillna(0),
+                        fmt=fmt, capsize=3, label=name)
+        ax.set_title(title)
+        ax.set_xlabel("learning rate (x 1e-3)")
+    axes[0][0].set_ylabel("average normalized accuracy $A_{avr}$ (%)")
+    axes[0][0].legend()
+    stamp(fig, synthetic)
+    return fig

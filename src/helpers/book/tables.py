@@ -1,0 +1,338 @@
+"""The book's tables: frames shaped for a page, and shown numbered and captioned (``numbered``).
+
+Numbers come from the run records (``results.load_study``) and from the helpers that
+compute on them (``claims``, ``stats``, ``paper``, ``theory``); this module only
+selects, pivots, renames and formats. Accuracies are shown in % and differences in
+percentage points (pp).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..experiment import recipe
+from ..study import claims, paper, results, stats, studies
+from ..experiment.noise_model import PAPER, label
+
+
+
+def _lr_index(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.copy()
+    frame.index = [f"{lr:g}" for lr in frame.index]
+    frame.index.name = "lr"
+    return frame
+
+
+def _cell(x, fmt: str, column: str = "") -> str:
+    if x is None or x is pd.NA:
+        return "–"
+    if isinstance(x, (bool, np.bool_)):
+        return "yes" if x else "no"
+    if isinstance(x, str) and (named := recipe.name(column, x)) != x:
+        # a non-breaking hyphen: "CIFAR-10" never wraps in a narrow cell
+        return named.replace("-", "\u2011")
+    if isinstance(x, (float, np.floating)):
+        return "–" if np.isnan(x) else fmt.format(x)
+    # a mean ± std stays on one line (no-break spaces); a '|' would end the cell
+    return str(x).replace(" ± ", "\u00a0±\u00a0").replace("|", "\\|")
+
+
+# column names of the helpers' frames as a table's header says them
+HEADERS = {"ours_pct": "ours (%)", "std_pp": "std (pp)", "ci_low_pct": "95 % low",
+           "ci_high_pct": "95 % high", "paper_pct": "paper (%)",
+           "paper_in_ci": "paper in interval", "n": "seeds", "n_diverged": "diverged",
+           "p_positive": "P(>\u00a00)", "batch_norm": "BN"}
+
+
+def numbered(frame: pd.DataFrame, caption: str, name: str, precision: int = 2,
+             fmt: str | None = None):
+    """A table as the book shows it, numbered and captioned ("Table 4.1", linkable as
+    {numref}`name`): a MyST ``table`` directive (colon fence) around a Markdown table of
+    ``frame``'s columns (not its index; headers as ``HEADERS`` says them, datasets and
+    optimizers as ``recipe.name`` does, a truth value as yes or no). Numbers get ``precision``
+    decimals (or ``fmt``, e.g. "{:.4g}"), LRs are as written (0.0005), and an undefined
+    value (e.g. a spread over one seed) is a dash. Pages parse Markdown
+    output as MyST (``_config.yml``)."""
+    from IPython.display import Markdown
+
+    if not name.startswith("tbl-"):
+        raise ValueError(f"name={name!r}: a table's name starts with 'tbl-' (e.g. 'tbl-table2')")
+    fmt = fmt or f"{{:.{precision}f}}"
+    cols = [str(c) for c in frame.columns]
+    rows = [[_cell(x, "{:g}" if c == "lr" else fmt, c) for c, x in zip(cols, r)]
+            for r in frame.itertuples(index=False)]
+    lines = ["| " + " | ".join(_cell(HEADERS.get(c, c), fmt) for c in cols) + " |",
+             "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    # a colon fence, since a backtick fence's first line may not hold a backtick
+    return Markdown(f":::{{table}} {caption}\n:name: {name}\n\n" + "\n".join(lines) + "\n:::")
+
+
+def per_dataset(table: pd.DataFrame, caption: str, name: str) -> list:
+    """``numbered`` tables, one per dataset of a table with a ``dataset`` column (e.g.
+    ``paper.with_intervals``: Table II, Table III), ready for ``display(*...)``; each
+    caption starts with its dataset and each name ends with it."""
+    return [numbered(t.drop(columns="dataset"), f"{recipe.name('dataset', dataset)}: {caption}",
+                     f"{name}-{dataset}") for dataset, t in table.groupby("dataset")]
+
+
+def paired_pp(paired: pd.DataFrame) -> pd.DataFrame:
+    """``stats.paired_differences`` in percentage points."""
+    return paired.assign(**{c: 100 * paired[c] for c in ("delta", "lo", "hi")}).rename(
+        columns={"delta": "difference (pp)", "lo": "low (pp)", "hi": "high (pp)"})
+
+
+def nonfinite(runs: pd.DataFrame) -> pd.DataFrame | None:
+    """Mean share (%) of test images with a non-finite output, per (dataset, depth, BN,
+    LR) and noise level, over the seeds; None when no record holds the fractions."""
+    cols = sorted((c for c in runs if c.startswith("nonfinite_")), key=lambda c: float(c[10:]))
+    if not cols:
+        return None
+    nf = runs.groupby(["dataset", "depth", "batch_norm", "lr"])[cols].mean()
+    nf.columns = [f"eta = {c[10:]}" for c in cols]
+    return (100 * nf).round(2)
+
+
+def cell_readings(runs: pd.DataFrame) -> pd.DataFrame:
+    """One row per cell (dataset, depth, optimizer, BN, LR): its number of seeds, a0, and
+    A_avr under every noise reading the runs measured, each as seed mean ± std in %
+    (``pm``). A model without BN has one sweep for the trainable and folded readings
+    (``claims.under_reading``), shown under both."""
+    readings = {PAPER.name: "A_avr", **{c.split("|", 1)[1]: c for c in runs
+                                        if c.startswith("A_avr|") and runs[c].notna().any()}}
+    runs = runs.assign(**{readings[r]: claims.under_reading(runs, r)["A_avr"]
+                          for r in claims.READINGS.values() if r in readings and r != PAPER.name})
+    cols = ["baseline_accuracy", *readings.values()]
+    g = runs.groupby(["dataset", "depth", "optimizer", "batch_norm", "lr"])
+    mean, std = g[cols].mean(), g[cols].std(ddof=1)
+    out = pd.DataFrame({"seeds": g["seed"].nunique()})
+    out["a0"] = [pm(m, s) for m, s in zip(mean["baseline_accuracy"], std["baseline_accuracy"])]
+    for name, c in readings.items():
+        out[f"A_avr {label(name)}"] = [pm(m, s) for m, s in zip(mean[c], std[c])]
+    return out.reset_index()
+
+
+def ablation(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, int] | None:
+    """A_avr per noise reading over the runs that swept every reading (``noise_ablation``):
+    (``cell_readings`` of those runs, the seed means in % per dataset, depth and LR for a
+    CSV file, the number of models); None when fewer than two readings were measured."""
+    cols = {PAPER.name: "A_avr",
+            **{c.split("|", 1)[1]: c for c in runs if c.startswith("A_avr|")}}
+    have = {name: c for name, c in cols.items() if c in runs and runs[c].notna().any()}
+    if len(have) < 2:
+        return None
+    swept = runs[runs["noise_ablation"] == True]  # noqa: E712  (a column of booleans)
+    m = swept.groupby(["dataset", "depth", "lr"])[list(have.values())].mean()
+    m.columns = list(have)
+    full = (100 * m).round(2).reset_index()
+    n_models = len(m.reset_index()[["dataset", "depth"]].drop_duplicates())
+    return cell_readings(swept), full, n_models
+
+
+def reading_verdicts(readings: pd.DataFrame) -> pd.DataFrame:
+    """``claims.across_readings`` as a table: one row per claim (with its short name), one
+    column per reading, the paper's first (``claims.READINGS``' order)."""
+    t = readings.pivot(index="claim", columns="reading", values="verdict").reset_index()
+    order = [r for r in claims.READINGS if r in t] + [r for r in t if r not in claims.READINGS
+                                                      and r != "claim"]
+    return t.assign(claim=[f"{c}. {claims.NAMES[c]}" for c in t["claim"]])[["claim", *order]]
+
+
+def batchnorm(means: pd.DataFrame) -> pd.DataFrame:
+    """The seed means of the batchnorm study with their number of ``BN layers`` (0
+    without BN), for its figure."""
+    bn = studies.select(means, "batchnorm").copy()
+    bn["BN layers"] = [claims.bn_layers(d) if b else 0
+                       for d, b in zip(bn["depth"], bn["batch_norm"])]
+    return bn
+
+
+def pm(mean: float, std: float) -> str:
+    """A seed mean ± its std, fractions shown in %: "83.91 ± 0.20"; "78.29 ± –" for one
+    seed (no spread), "–" for no value."""
+    if not np.isfinite(mean):
+        return "–"
+    return f"{100 * mean:.2f} ± " + (f"{100 * std:.2f}" if np.isfinite(std) else "–")
+
+
+def batchnorm_gaps(records: pd.DataFrame, B: int = stats.B_DEFAULT) -> pd.DataFrame:
+    """Per dataset, depth and noise reading (``claims.READINGS``): a0 and A_avr with and
+    without BN (seed mean ± std, %), the A_avr gap without minus with BN in pp and its 95 %
+    bootstrap interval (``stats.unpaired_difference``), and the seeds behind each side.
+    A model without BN has one sweep for every reading (``claims.under_reading``)."""
+    runs = claims.completed(studies.select(records, "batchnorm"))
+    rows = []
+    for (ds, depth), g in runs.groupby(["dataset", "depth"]):
+        with_bn, without = g[g["batch_norm"].astype(bool)], g[~g["batch_norm"].astype(bool)]
+        if with_bn.empty or without.empty:
+            continue
+        for name, reading in claims.READINGS.items():
+            col = "A_avr" if (with_bn["reading"] == reading).all() else f"A_avr|{reading}"
+            if col not in with_bn:
+                continue
+            d = stats.unpaired_difference(without, with_bn, "A_avr", col, B=B)
+            rows.append({"dataset": ds, "depth": depth, "reading": name,
+                         "seeds with / without BN": f"{d['n_b']} / {d['n_a']}",
+                         "a0 with BN": pm(with_bn["baseline_accuracy"].mean(),
+                                           with_bn["baseline_accuracy"].std()),
+                         "a0 without BN": pm(without["baseline_accuracy"].mean(),
+                                              without["baseline_accuracy"].std()),
+                         "A_avr with BN": pm(with_bn[col].mean(), with_bn[col].std()),
+                         "A_avr without BN": pm(without["A_avr"].mean(), without["A_avr"].std()),
+                         "gap (pp)": 100 * d["delta"], "low (pp)": 100 * d["lo"],
+                         "high (pp)": 100 * d["hi"]})
+    return pd.DataFrame(rows)
+
+
+def batchnorm_sentence(gaps: pd.DataFrame) -> str:
+    """How far A_avr moves without BN, under each reading, with its interval (one
+    sentence per dataset and depth of ``batchnorm_gaps``)."""
+    if gaps.empty:
+        return "No depth was trained both with and without BN."
+    out = []
+    for (ds, depth), g in gaps.dropna(subset=["gap (pp)"]).groupby(["dataset", "depth"]):
+        said = [claims.READING_PHRASES.get(r, f"under the {r} reading") for r in g["reading"]]
+        parts = [f"{abs(r['gap (pp)']):.1f} pp {'higher' if r['gap (pp)'] > 0 else 'lower'} "
+                 f"{how} (95 % interval {r['low (pp)']:+.1f} to {r['high (pp)']:+.1f})"
+                 for how, (_, r) in zip(said, g.iterrows())]
+        excl = [how for how, (_, r) in zip(said, g.iterrows())
+                if r["low (pp)"] <= 0 <= r["high (pp)"]]
+        first = g.iloc[0]
+        out.append(f"ResNet{depth} on {recipe.name('dataset', ds)}: $a_0$ is "
+                   f"{first['a0 with BN']} % with BN and {first['a0 without BN']} % without. "
+                   "Without BN, $A_{avr}$ is " + "; ".join(parts) + "."
+                   + (f" The interval includes 0 {claims.and_list(excl)}." if excl else
+                      " No interval includes 0."))
+    return " ".join(out)
+
+
+def training_sentence(hist: pd.DataFrame, last: int = 4) -> str:
+    """How much the test accuracy still moved in the last ``last`` epochs (per run, then
+    the mean and the largest over runs), and where the schedule dropped the LR, from
+    ``results.histories``: does the compressed schedule leave the models converged?"""
+    if hist.empty:
+        return "No record holds a training history."
+    runs = hist.groupby(results.RUN)
+    gain = 100 * runs["test_accuracy"].apply(
+        lambda t: t.iloc[-1] - t.iloc[-1 - last] if len(t) > last else np.nan).dropna()
+    drops = results.lr_drops(hist)
+    epochs = int(hist["epoch"].max())
+    if gain.empty:
+        return (f"The runs are {epochs} epoch{'s' if epochs > 1 else ''} long: too short to "
+                "judge convergence.")
+    schedule = (f"The step schedule lowers the LR after epoch{'s' if len(drops) > 1 else ''} "
+                + ", ".join(str(d) for d in drops) + f" of {epochs}." if drops else
+                f"The LR stays constant for the {epochs} epochs.")
+    return (schedule + f" Over the last {last} "
+            f"epochs, the test accuracy of a run changed by {gain.mean():+.2f} pp on average "
+            f"(largest change {gain.abs().max():.2f} pp, over {len(gain)} runs).")
+
+
+def optimizers(means: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(a0, A_avr): the optimizers at lr = 0.00075 beside the paper's Figure 3, in %,
+    for its figure."""
+    return paper.beside(means, "figure3_a0"), paper.beside(means, "figure3_aavr")
+
+
+def theory_c(table: pd.DataFrame) -> pd.DataFrame:
+    """C (seed mean) per LR (rows) and depth (columns) of the Adam models with BN.
+    ``table``: ``theory.from_records``."""
+    g = table[(table["optimizer"] == "adam") & table["batch_norm"].astype(bool)]
+    c = g.pivot_table(index="lr", columns="depth", values="C", aggfunc="mean")
+    c.columns = [f"ResNet{d}" for d in c.columns]
+    return _lr_index(c)
+
+
+def theory_models(table: pd.DataFrame) -> pd.DataFrame:
+    """Every model's C, ||grad L_D||^2, eq. 2 bound and A_avr (the page's CSV file)."""
+    return table.sort_values(["optimizer", "batch_norm", "depth", "lr", "seed"])[
+        ["depth", "lr", "optimizer", "batch_norm", "batch_size", "seed", "n_examples", "C",
+         "grad_mean_sq_norm", "bound", "A_avr"]].rename(
+        columns={"grad_mean_sq_norm": "grad_L_D_sq_norm", "bound": "alpha2_C_over_B"})
+
+
+def nonfinite_sentence(table: pd.DataFrame | None) -> str:
+    """Where the non-finite outputs are: the models that had any, with their worst level."""
+    if table is None:
+        return "No record holds the non-finite fractions."
+    worst = table.max(axis=1)
+    broken = worst[worst > 0]
+    if broken.empty:
+        return "No noisy model gave a non-finite output."
+    parts = [f"{'ResNet' + str(depth)} {'with' if bn else 'without'} BN at lr = {lr:g} "
+             f"({table.loc[(ds, depth, bn, lr)].idxmax()}: {broken[(ds, depth, bn, lr)]:.0f} %)"
+             for ds, depth, bn, lr in broken.index]
+    return (f"{len(broken)} of {len(table)} models had non-finite outputs (the level where "
+            "they were most frequent in brackets): " + "; ".join(parts) + ".")
+
+
+def breakage(frame: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """``scripts/bn_breakage.py``'s table per LR and eta: the chance of a broken draw that
+    the BN variances predict beside the share observed in the sweeps (%, seed means), and
+    a sentence comparing the expected and observed counts of broken draws."""
+    t = frame.assign(predicted=100 * frame["p_predicted"], observed=100 * frame["broken_observed"])
+    table = t.pivot_table(index="lr", columns="eta", values=["predicted", "observed"]).round(1)
+    table = table[[(kind, eta) for eta in sorted(frame["eta"].unique())
+                   for kind in ("predicted", "observed")]]
+    table.index = pd.Index([f"{lr:g}" for lr in table.index], name="lr")
+    table.columns = [f"eta = {eta:g}, {kind}" for kind, eta in table.columns]
+    p, n = frame["p_predicted"], frame["n_draws"]
+    expected, sd = float((p * n).sum()), float(np.sqrt((p * (1 - p) * n).sum()))
+    seen = int(round((frame["broken_observed"] * n).sum()))
+    return table, (f"Over {frame['key'].nunique()} models and {int(n.sum())} draws, the BN "
+                   f"variances predict {expected:.1f} ± {sd:.1f} broken draws (binomial "
+                   f"standard deviation); the sweeps saw {seen}.")
+
+
+CELL = ["dataset", "depth", "optimizer", "batch_norm", "lr"]
+
+
+def shared_cells(records: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Each study's records (name -> records) on the cells (``CELL``) that all of them
+    ran; a ValueError naming ``records`` when they share none."""
+    keys = [set(map(tuple, r[CELL].itertuples(index=False))) for r in records.values()]
+    common = set.intersection(*keys)
+    if not common:
+        raise ValueError(f"records: the studies {list(records)} share no cell "
+                         f"({', '.join(CELL)})")
+    return {name: r[[k in common for k in r[CELL].itertuples(index=False)]]
+            for name, r in records.items()}
+
+
+def across_studies(records: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Two or more studies (name -> records) on the cells they all ran (``shared_cells``):
+    per cell, each study's seeds, a0 and A_avr under the three readings of
+    ``claims.READINGS`` (``cell_readings``, columns "<what> | <study>"), and claim 3 under
+    each reading per study (``claims.across_readings``). The same cells on both sides,
+    so that a difference is the hardware, backend or schedule, not the grid."""
+    shown = ["seeds", "a0", *(f"A_avr {label(r)}" for r in claims.READINGS.values())]
+    cells, verdicts = None, []
+    for name, r in shared_cells(records).items():
+        t = cell_readings(r)
+        t = t[CELL + [c for c in shown if c in t]].rename(
+            columns={c: f"{c} | {name}" for c in shown})
+        cells = t if cells is None else cells.merge(t, on=CELL)
+        verdicts.append(claims.across_readings(r, claims=(3,)).assign(study=name))
+    order = [f"{c} | {n}" for c in shown for n in records if f"{c} | {n}" in cells]
+    v = pd.concat(verdicts).pivot(index="reading", columns="study", values="verdict")
+    v = v.loc[[r for r in claims.READINGS if r in v.index], list(records)]
+    return cells[CELL + order], v.reset_index()
+
+
+def across_sentence(records: dict[str, pd.DataFrame], verdicts: pd.DataFrame) -> str:
+    """``across_studies`` in a sentence: the mean a0 gap between the last study and the
+    first over their shared cells (pp, with its range over cells), and under which
+    readings claim 3 comes out the same in all of them."""
+    (first, a), *_, (last, b) = shared_cells(records).items()
+    ma, mb = (r.groupby(CELL)["baseline_accuracy"].mean() for r in (a, b))
+    gap = 100 * (mb - ma).dropna()
+    same = [r for r, row in verdicts.set_index("reading").iterrows() if row.nunique() == 1]
+    differ = [r for r in verdicts["reading"] if r not in same]
+    text = (f"Over the {claims.plural(len(gap), 'shared cell')}, $a_0$ of the {last} study is "
+            f"{gap.mean():+.2f} pp from the {first} study's (from {gap.min():+.2f} to "
+            f"{gap.max():+.2f} pp by cell). Claim 3 comes out the same in both ")
+    if not differ:
+        return text + f"under all {len(same)} noise readings ({claims.and_list(same)})."
+    return text + (f"under the readings {claims.and_list(same)}, " if same else "under no reading, ") \
+        + f"not under {claims.and_list(differ)}."

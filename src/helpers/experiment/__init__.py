@@ -1,0 +1,1 @@
+"""One run: its configuration, data, model, training, engine and noise sweeps."""

@@ -1,0 +1,241 @@
+"""The configuration of one run: the parameters of ``notebooks/train.ipynb``.
+
+``make_config`` checks every parameter before any expensive work starts and
+fills what was left as ``None`` from the profile (``helpers.experiment.profiles``).
+Every error names the parameter and the accepted values. This module does not
+import Keras (``training`` is imported only to resolve the engine), so that
+``check_parameters`` can stop a bad notebook run before TensorFlow loads.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+import math
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import cifar_files, synthetic
+from .noise_model import NoiseModel
+from .profiles import PROFILES
+from .recipe import BATCH_SIZE, DATASETS, OPTIMIZER_SETTINGS
+
+# training.ENGINES and the names of training.OPTIMIZERS, without importing Keras
+ENGINES = ("auto", "fit", "fast")
+OPTIMIZER_NAMES = tuple(OPTIMIZER_SETTINGS)
+
+
+class ConfigError(ValueError):
+    """A parameter has a value outside the accepted ones."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    dataset: str = "cifar10"
+    depth: int = 20
+    lr: float = 0.001
+    optimizer: str = "adam"
+    epochs: int | None = None          # None: the profile's
+    batch_size: int = BATCH_SIZE
+    seed: int = 0
+    batch_norm: bool = True
+    profile: str = "paper"
+    data_dir: str | None = None        # folder, .tar.gz, .npz or "download"
+    results_dir: str = "runs"          # an ignored folder; the study passes its own
+    n_repeats: int | None = None       # noise draws per eta; None: the profile's
+    noise_scope: str = "all"
+    noise_granularity: str = "array"
+    noise_ablation: bool = False       # also sweep the other noise models (noise_model.ABLATION)
+    engine: str = "auto"               # auto | fit | fast (JAX); make_config stores fit or fast
+    mixed_precision: bool = False      # bfloat16 compute, float32 weights (off until measured)
+
+    # filled from the profile by make_config
+    steps_per_epoch: int | None = None
+    train_samples: int | None = None
+    test_samples: int | None = None
+    noise_test_samples: int | None = None  # fixed test subset of the noise sweeps
+
+    @property
+    def noise_model(self) -> NoiseModel:
+        """The run's noise reading (additive noise; the ablation sweeps the others)."""
+        return NoiseModel(self.noise_scope, self.noise_granularity)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+# The notebook's parameters; the last three fields are derived from the profile.
+PARAMETERS = ("dataset", "depth", "lr", "optimizer", "epochs", "batch_size", "seed",
+              "batch_norm", "profile", "data_dir", "results_dir", "n_repeats",
+              "noise_scope", "noise_granularity", "noise_ablation", "engine",
+              "mixed_precision")
+
+
+# Names IPython itself puts in a notebook's namespace.
+_IPYTHON_NAMES = frozenset({"In", "Out", "get_ipython", "exit", "quit", "open"})
+
+
+def check_injected(namespace: dict) -> None:
+    """Stop when the notebook's globals hold a value that is not a parameter.
+
+    Papermill only warns about a ``-p name value`` that the parameters cell does
+    not declare, and injects it anyway; called right after the parameters, this
+    turns a misspelt name (``learning_rate`` for ``lr``) into an error that names
+    it and the accepted names, before any work starts. Modules, functions,
+    classes and names starting with ``_`` are not parameters and are ignored.
+    """
+    _reject_unknown([name for name, value in namespace.items()
+                     if not name.startswith("_") and name not in PARAMETERS
+                     and name not in _IPYTHON_NAMES
+                     and not (inspect.ismodule(value) or callable(value))])
+
+
+def check_parameters(namespace: dict) -> None:
+    """The first code cell of ``train.ipynb``: stop on an unknown name or a bad value
+    before TensorFlow is imported, with a short traceback (``check_injected``, then
+    every check of ``make_config`` but the engine's, which needs Keras)."""
+    try:
+        check_injected(namespace)
+        _checked({name: namespace[name] for name in PARAMETERS if name in namespace})
+    except ConfigError as e:
+        raise ConfigError(str(e)) from None
+
+
+def _reject_unknown(names) -> None:
+    """A ConfigError naming each unknown parameter (with the nearest accepted name
+    for a near miss: ``learning_rat`` -> did you mean 'lr'?) and every accepted one."""
+    if names:
+        noun = "parameter" if len(names) == 1 else "parameters"
+        hints = []
+        for name in sorted(names):
+            close = difflib.get_close_matches(name, PARAMETERS, n=1, cutoff=0.6)
+            close = close or [p for p in PARAMETERS if _initials(name) == p]
+            if close:
+                hints.append(("" if len(names) == 1 else f"{name!r}: ")
+                             + f"did you mean {close[0]!r}?")
+        raise ConfigError(f"unknown {noun} {', '.join(map(repr, sorted(names)))}"
+                          + (f" ({'; '.join(hints)})" if hints else "")
+                          + f"; the accepted parameters are: {', '.join(map(repr, PARAMETERS))}")
+
+
+def _initials(name: str) -> str:
+    """``learning_rate`` -> ``lr``: a short name is often the initials of a long one."""
+    return "".join(part[0] for part in name.split("_") if part)
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+
+
+def _check_int(name, value, minimum):
+    if not _is_int(value) or value < minimum:
+        raise ConfigError(f"{name}={value!r} is not accepted: it must be an integer >= {minimum}")
+
+
+def _check_choice(name, value, accepted):
+    if value not in accepted:
+        close = (difflib.get_close_matches(value, [str(a) for a in accepted], n=1)
+                 if isinstance(value, str) else [])
+        raise ConfigError(f"{name}={value!r} is not accepted"
+                          + (f" (did you mean {close[0]!r}?)" if close else "")
+                          + "; accepted values: " + ", ".join(repr(a) for a in accepted))
+
+
+def synthetic_data_dir(dataset: str) -> Path:
+    """Where the smoke profile writes its synthetic dataset (content is deterministic),
+    as many images as the profile trains and tests on."""
+    root = Path(tempfile.gettempdir()) / "helpers-synthetic" / dataset
+    if not (root / cifar_files.SYNTHETIC_MARKER).exists():
+        smoke = PROFILES["smoke"]
+        synthetic.write_synthetic(root, dataset, n_train=smoke.train_samples,
+                                  n_test=smoke.test_samples, seed=0, fmt="folder")
+    return root
+
+
+def make_config(**params) -> TrainConfig:
+    """Validate the parameters and resolve the profile's defaults."""
+    from .training import resolve_engine  # imports Keras
+
+    p, profile = _checked(params)
+    try:
+        engine = resolve_engine(p["engine"])
+    except ValueError as e:
+        raise ConfigError(f"engine={p['engine']!r} is not accepted: {e}") from None
+    p.update(
+        engine=engine,
+        epochs=int(p["epochs"] if p["epochs"] is not None else profile.epochs),
+        n_repeats=int(p["n_repeats"] if p["n_repeats"] is not None else profile.n_repeats),
+        steps_per_epoch=profile.steps_per_epoch,
+        train_samples=profile.train_samples,
+        test_samples=profile.test_samples,
+        noise_test_samples=profile.noise_test_samples,
+    )
+    return TrainConfig(**p)
+
+
+def _checked(params: dict):
+    """The parameters checked (all but the engine's resolution) and made canonical,
+    and their profile."""
+    _reject_unknown(set(params) - set(PARAMETERS))
+    p = {**asdict(TrainConfig()), **params}
+
+    _check_choice("profile", p["profile"], tuple(PROFILES))
+    _check_choice("dataset", p["dataset"], DATASETS)
+    _check_choice("optimizer", p["optimizer"], OPTIMIZER_NAMES)
+    try:
+        NoiseModel(p["noise_scope"], p["noise_granularity"])
+    except ValueError as e:  # "scope=... is not accepted; ..." -> "noise_scope=..."
+        raise ConfigError(f"noise_{e}") from None
+    _check_choice("engine", p["engine"], ENGINES)
+    if not _is_int(p["depth"]) or p["depth"] < 8 or (p["depth"] - 2) % 6:
+        raise ConfigError(f"depth={p['depth']!r} is not accepted: it must be 6n+2 with n >= 1 "
+                          "(20, 32, 44, 56 in the paper)")
+    lr = p["lr"]
+    if (isinstance(lr, bool) or not isinstance(lr, (int, float, np.integer, np.floating))
+            or not math.isfinite(float(lr)) or lr <= 0):
+        raise ConfigError(f"lr={lr!r} is not accepted: it must be a finite number > 0")
+    if p["epochs"] is not None:
+        _check_int("epochs", p["epochs"], 1)
+    _check_int("batch_size", p["batch_size"], 1)
+    _check_int("seed", p["seed"], 0)
+    if p["n_repeats"] is not None:
+        _check_int("n_repeats", p["n_repeats"], 1)
+    for name in ("batch_norm", "noise_ablation", "mixed_precision"):
+        if not isinstance(p[name], (bool, np.bool_)):
+            raise ConfigError(f"{name}={p[name]!r} is not accepted: True or False")
+    if not isinstance(p["results_dir"], (str, Path)) or not str(p["results_dir"]):
+        raise ConfigError(f"results_dir={p['results_dir']!r} is not accepted: a folder path")
+
+    profile = PROFILES[p["profile"]]
+    data_dir = cifar_files.resolve_data_dir(p["data_dir"])
+    if data_dir is None and profile.synthetic_without_data:
+        data_dir = str(synthetic_data_dir(p["dataset"]))
+    elif data_dir is not None and data_dir != "download":
+        try:
+            cifar_files.find_source(p["dataset"], data_dir)
+        except cifar_files.DataError as e:
+            raise ConfigError(f"data_dir={data_dir!r} is not accepted: {e}. Accepted: a folder "
+                              "holding the standard CIFAR layout, a .tar.gz, an .npz, or "
+                              "'download'") from None
+    elif data_dir is None:
+        try:
+            data_dir = cifar_files.default_source(p["dataset"])
+        except cifar_files.DataError as e:
+            raise ConfigError(f"data_dir=None is not accepted for profile {p['profile']!r}: {e}") \
+                from None
+
+    p.update(
+        data_dir=data_dir,
+        results_dir=str(p["results_dir"]),
+        lr=float(lr),
+        depth=int(p["depth"]),
+        batch_size=int(p["batch_size"]),
+        seed=int(p["seed"]),
+        batch_norm=bool(p["batch_norm"]),
+        noise_ablation=bool(p["noise_ablation"]),
+        mixed_precision=bool(p["mixed_precision"]),
+    )
+    return p, profile

@@ -1,0 +1,320 @@
+"""Training one ResNet, epoch by epoch, as the book's Method page describes.
+
+Each epoch trains on a freshly shuffled and augmented copy of the training set,
+the epoch plan drawn from a generator seeded by (seed, epoch)
+(``augmentation.epoch_plan``): an epoch is the same whether the run went
+straight through or was resumed. A trainer (``trainers.make_trainer``: Keras
+``fit`` or the fast JAX engine) runs the epoch at the scheduled learning rate
+(``lr_at_epoch``, ``recipe.SCHEDULE``). After every
+epoch the model (weights and optimizer state) is checkpointed atomically, so
+an interrupted run resumes at the last finished epoch. A run whose loss
+becomes NaN stops and is marked ``diverged``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import keras
+
+from .data import Dataset, Prepared, load_cifar
+from .models import resnet_v1
+from .progress import progress_bar
+from .recipe import OPTIMIZER_SETTINGS, SCHEDULE, SCHEDULE_EPOCHS
+from .trainers import make_trainer
+
+
+def _optimizer_factory(cls: str, settings: dict):
+    return lambda lr: getattr(keras.optimizers, cls)(lr, **settings)
+
+
+# name -> lr -> a Keras optimizer (recipe.OPTIMIZER_SETTINGS); a dict that may grow
+OPTIMIZERS = {name: _optimizer_factory(cls, settings)
+              for name, (cls, settings) in OPTIMIZER_SETTINGS.items()}
+
+
+def lr_at_epoch(epoch: int, lr: float, epochs: int = SCHEDULE_EPOCHS) -> float:
+    """Learning rate of 0-based ``epoch``: base lr for the first 80 of 200 epochs, then
+    x0.1, x0.01, x1e-3 (from epoch 160) and x5e-4 (from 180). With ``epochs`` other
+    than 200 the boundaries scale in proportion (epoch / epochs >= 80 / 200, ...)."""
+    factor = 1.0
+    for boundary, f in SCHEDULE:
+        if epoch * SCHEDULE_EPOCHS >= boundary * epochs:
+            factor = f
+    return lr * factor
+
+
+# How a run is trained: Keras ``fit``, or the compiled JAX loop of ``helpers.experiment.engine``
+# (same model, loss, optimizer, data order and augmentation; KERAS_BACKEND=jax only).
+# "auto" is "fast" on the JAX backend and "fit" otherwise.
+ENGINES = ("auto", "fit", "fast")
+
+
+def resolve_engine(engine: str = "auto") -> str:
+    """"fit" or "fast" for ``engine`` on the current Keras backend."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine={engine!r} is not one of {ENGINES}")
+    if engine == "auto":
+        return "fast" if keras.config.backend() == "jax" else "fit"
+    if engine == "fast" and keras.config.backend() != "jax":
+        raise ValueError(f"engine='fast' needs KERAS_BACKEND=jax (backend is "
+                         f"{keras.config.backend()!r}); accepted here: 'auto', 'fit'")
+    return engine
+
+
+def make_optimizer(name: str, lr: float) -> keras.optimizers.Optimizer:
+    if name not in OPTIMIZERS:
+        raise ValueError(f"optimizer={name!r} is not one of {tuple(OPTIMIZERS)}")
+    return OPTIMIZERS[name](lr)
+
+
+def build_model(config, num_classes: int) -> keras.Model:
+    """A compiled ResNet for ``config`` (seeded: same seed, same initial weights)."""
+    keras.utils.set_random_seed(config.seed)
+    # mixed_bfloat16: layers compute in bfloat16 and keep float32 weights (and the
+    # optimizer state); the policy is set for this build only
+    mixed = getattr(config, "mixed_precision", False)
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_bfloat16" if mixed else "float32")
+    try:
+        model = resnet_v1(config.depth, num_classes, batch_norm=config.batch_norm)
+    finally:
+        keras.config.set_dtype_policy(previous)
+    model.compile(optimizer=make_optimizer(config.optimizer, config.lr),
+                  loss=keras.losses.SparseCategoricalCrossentropy(),
+                  metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")])
+    return model
+
+
+def load_data(config) -> Dataset:
+    """The dataset of a run, cut to the profile's subset sizes."""
+    return load_cifar(config.dataset, config.data_dir).subset(config.train_samples,
+                                                               config.test_samples)
+
+
+# --------------------------------------------------------------------------
+# checkpoints
+# --------------------------------------------------------------------------
+
+@dataclass
+class RunPaths:
+    """Where a run keeps its files: ``<results_dir>/<key>.*``."""
+    results_dir: Path
+    key: str
+
+    @property
+    def record(self) -> Path:
+        return self.results_dir / f"{self.key}.json"
+
+    @property
+    def weights(self) -> Path:
+        return self.results_dir / f"{self.key}.weights.h5"
+
+    @property
+    def checkpoint(self) -> Path:
+        return self.results_dir / f"{self.key}.ckpt"
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def save_checkpoint(model: keras.Model, state: dict, folder: Path) -> None:
+    """Model + optimizer state and the run state, each replaced atomically."""
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / ".model.tmp.keras"
+    model.save(tmp)
+    os.replace(tmp, folder / "model.keras")
+    _atomic_write_text(folder / "state.json", json.dumps(state, indent=1))
+
+
+def load_checkpoint(folder: Path):
+    """(model, state) from a checkpoint folder, or (None, None) if there is none."""
+    if not (folder / "state.json").exists() or not (folder / "model.keras").exists():
+        return None, None
+    state = json.loads((folder / "state.json").read_text())
+    return keras.saving.load_model(folder / "model.keras"), state
+
+
+# --------------------------------------------------------------------------
+# the training loop
+# --------------------------------------------------------------------------
+
+@dataclass
+class TrainResult:
+    model: keras.Model
+    history: list = field(default_factory=list)   # one dict per finished epoch
+    status: str = "completed"                     # or "diverged"
+    diverged_at_epoch: int | None = None
+    train_seconds: float = 0.0
+    resumed_from_epoch: int = 0
+
+
+def start_or_resume(config, paths: RunPaths, num_classes: int):
+    """(TrainResult, checkpoint state) of a run: a fresh model, or the checkpointed one with
+    its history; a finished run comes back with its status."""
+    model, state = load_checkpoint(paths.checkpoint)
+    if model is None:
+        model = build_model(config, num_classes)
+        state = {"epochs_done": 0, "history": [], "status": "running", "train_seconds": 0.0}
+    result = TrainResult(model, list(state["history"]), resumed_from_epoch=state["epochs_done"],
+                         train_seconds=state["train_seconds"])
+    if state["status"] in ("completed", "diverged"):
+        result.status, result.diverged_at_epoch = state["status"], state.get("diverged_at_epoch")
+    return result, state
+
+
+def epoch_size(config, n_train: int) -> tuple[int | None, int]:
+    """(images per epoch, None for all; steps per epoch) of ``config`` on n_train images."""
+    n = None if config.steps_per_epoch is None else config.steps_per_epoch * config.batch_size
+    return n, math.ceil(min(n or n_train, n_train) / config.batch_size)
+
+
+def set_epoch_lr(model: keras.Model, config, epoch: int) -> float:
+    """Put the scheduled learning rate of ``epoch`` in the model's optimizer; return it."""
+    lr = lr_at_epoch(epoch, config.lr, config.epochs)
+    model.optimizer.learning_rate.assign(lr)
+    return lr
+
+
+def end_epoch(result: TrainResult, epochs: int, checkpoint: Path, epoch: int, lr: float,
+              loss: float, acc: float, test_acc: float, seconds: float) -> dict:
+    """Book a finished 0-based ``epoch``: its history row, divergence (a non-finite loss)
+    and the checkpoint (model and run state); returns the run state."""
+    row = {"epoch": epoch + 1, "lr": lr, "loss": loss, "accuracy": acc,
+           "test_accuracy": test_acc, "seconds": seconds}
+    result.history.append(row)
+    result.train_seconds += seconds
+    if not math.isfinite(loss):
+        result.status, result.diverged_at_epoch = "diverged", epoch + 1
+    state = {"epochs_done": epoch + 1, "history": result.history,
+             "status": result.status if result.status == "diverged" else
+             ("completed" if epoch + 1 == epochs else "running"),
+             "diverged_at_epoch": result.diverged_at_epoch,
+             "train_seconds": result.train_seconds}
+    save_checkpoint(result.model, state, checkpoint)
+    return state
+
+
+def _on_steps(bar, epoch: int):
+    """Advance the run's progress bar by k steps, showing the loss and accuracy when given."""
+    def on_steps(k: int, logs=None):
+        bar.update(k)
+        if logs:
+            bar.set_postfix(epoch=epoch + 1, loss=f"{logs.get('loss', float('nan')):.3f}",
+                            acc=f"{logs.get('accuracy', float('nan')):.3f}", refresh=False)
+    return on_steps
+
+
+def train(config, data: Prepared, paths: RunPaths, callbacks=(), progress: bool = True) -> TrainResult:
+    """Train (or resume, or reload if finished) the model of ``config`` on ``data``.
+
+    ``config.engine`` (``resolve_engine``) picks the trainer (``trainers.make_trainer``):
+    Keras ``fit`` or the fast JAX engine, which calls only ``on_epoch_begin`` and
+    ``on_epoch_end`` of ``callbacks``."""
+    result, state = start_or_resume(config, paths, data.num_classes)
+    if state["status"] in ("completed", "diverged"):
+        return result
+    n, steps = epoch_size(config, len(data.y_train))
+    start = state["epochs_done"]
+    trainer = make_trainer(resolve_engine(getattr(config, "engine", "auto")), result.model,
+                           data, config.batch_size, callbacks)
+    bar = progress_bar(total=(config.epochs - start) * steps, desc=f"train {paths.key}",
+                       unit="step", disable=not progress)
+    try:
+        for epoch in range(start, config.epochs):
+            t0 = time.perf_counter()
+            lr = set_epoch_lr(result.model, config, epoch)
+            loss, acc = trainer.train_epoch(config.seed, epoch, n, on_steps=_on_steps(bar, epoch))
+            test_acc = trainer.test_accuracy()
+            _on_steps(bar, epoch)(0, {"loss": loss, "accuracy": acc})
+            end_epoch(result, config.epochs, paths.checkpoint, epoch, lr, loss, acc, test_acc,
+                      time.perf_counter() - t0)
+            if result.status == "diverged":
+                break
+    finally:
+        bar.close()
+    return result
+
+
+# --------------------------------------------------------------------------
+# several learning rates at once (fast engine)
+# --------------------------------------------------------------------------
+
+# What the models of one batch must share: everything but the learning rate (and
+# what does not change the training: results and data folders, noise settings).
+BATCH_SHARED = ("dataset", "depth", "optimizer", "epochs", "batch_size", "seed", "batch_norm",
+                "steps_per_epoch", "train_samples", "mixed_precision")
+
+
+def train_batched(configs, data: Prepared, paths_list, progress: bool = True,
+                  vectorize: str = "vmap") -> list[TrainResult]:
+    """``train`` for several runs that differ only in ``lr``, as one compiled program
+    (``engine.BatchedTrainer``: a model axis, one batch of images for all).
+
+    Each run keeps its own checkpoint folder, written after every epoch as ``train``
+    writes it, so ``train(config, data, paths)`` afterwards finds it finished (or,
+    interrupted, resumes it) and the notebook makes the record from it unchanged.
+    A finished run is skipped; a diverged run stops at its epoch while the others go
+    on. An epoch's ``seconds`` is the wall time of the shared epoch."""
+    from .engine import BatchedTrainer, Evaluator
+
+    configs, paths_list = list(configs), list(paths_list)
+    if not configs or len(configs) != len(paths_list):
+        raise ValueError(f"train_batched needs one RunPaths per config (got {len(configs)} "
+                         f"configs and {len(paths_list)} paths)")
+    for name in BATCH_SHARED:
+        values = {getattr(c, name) for c in configs}
+        if len(values) > 1:
+            raise ValueError(f"train_batched: the configs differ in {name} ({sorted(map(str, values))}); "
+                             f"only lr may differ within a batch (shared: {BATCH_SHARED})")
+    if any(resolve_engine(getattr(c, "engine", "auto")) != "fast" for c in configs):
+        raise ValueError("train_batched needs engine='fast' or 'auto' on KERAS_BACKEND=jax")
+
+    results, states = [], []
+    for config, paths in zip(configs, paths_list):
+        r, state = start_or_resume(config, paths, num_classes=data.num_classes)
+        results.append(r)
+        states.append(state)
+
+    c0 = configs[0]
+    n, steps = epoch_size(c0, len(data.y_train))
+    running = [i for i, s in enumerate(states) if s["status"] == "running"]
+    if not running:
+        return results
+    start = min(states[i]["epochs_done"] for i in running)
+    evaluator = Evaluator(results[running[0]].model, data.x_test, data.y_test)
+    trainer, members = None, None
+    bar = progress_bar(total=(c0.epochs - start) * steps, desc=f"train {len(running)} lrs",
+                       unit="step", disable=not progress)
+    try:
+        for epoch in range(start, c0.epochs):
+            # the runs at this epoch (a resumed run further on waits until the others catch up)
+            active = [i for i in running if states[i]["epochs_done"] == epoch
+                      and states[i]["status"] == "running"]
+            if not active:
+                continue
+            if active != members:  # a new set of models: a new program
+                trainer = BatchedTrainer([results[i].model for i in active], data.x_train,
+                                         data.y_train, c0.batch_size, vectorize=vectorize)
+                members = active
+            t0 = time.perf_counter()
+            lrs = [set_epoch_lr(results[i].model, configs[i], epoch) for i in active]
+            metrics = trainer.train_epoch(c0.seed, epoch, n, on_steps=bar.update)
+            test = [evaluator.evaluate([v.value for v in results[i].model.trainable_variables],
+                                       [v.value for v in results[i].model.non_trainable_variables])[0]
+                    for i in active]
+            seconds = time.perf_counter() - t0
+            for i, lr, (loss, acc), test_acc in zip(active, lrs, metrics, test):
+                states[i] = end_epoch(results[i], c0.epochs, paths_list[i].checkpoint, epoch, lr,
+                                      loss, acc, test_acc, seconds)
+    finally:
+        bar.close()
+    return results

@@ -1,0 +1,1 @@
+"""Running things: the grid and its executors, one cell, the GPU study, the book check."""

@@ -1,0 +1,609 @@
+"""The paper's eight claims (the book's Method page), each turned into a statistic and a verdict.
+
+Every verdict is computed from run records (``results.load_records``): the
+seed mean of each grid cell, with the number of seeds beside it. A verdict is
+one of ``held``, ``partly``, ``did not hold``, ``cannot be tested``, ``not tested at
+this scale`` or ``no data``; claims 3 and 8 read ``held (one depth)`` or ``did not
+hold (one depth)`` when the records hold one depth, so that only their first half
+is tested;
+it carries the scale it was measured at (profile, epochs, data, seeds), and it
+is marked *indicative only* when the records are smoke results on synthetic
+data or when a cell has fewer than ``MIN_SEEDS`` training seeds. Each verdict
+has one number (``value``); ``stability`` bootstraps seeds and noise draws
+(``helpers.study.stats``) for its interval and for how often the verdict comes out
+the same. The thresholds are constants here, stated in each verdict's text,
+fixed before any real run and never tuned to a result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..experiment import recipe
+from ..experiment.noise_model import PAPER, NoiseModel
+from .paper import table
+from .studies import ADAPTIVE, LR_TOLERANCE, SGD_FAMILY, select
+
+MIN_SEEDS = 3
+CELL = ["dataset", "depth", "lr", "optimizer", "batch_norm"]
+# claim 1: "barely depends" = the LR range of a0 stays within 3.5 points; the paper's
+# own Table II spans up to 3.15 points and it calls that "barely" (fixed before any run)
+BASELINE_RANGE_PP = 3.5
+MONOTONE_TOL = 0.01          # claim 2: A^x may rise by at most 0.01 between noise levels
+CLAIM7_RHO = 0.3             # claim 7: a partial rank correlation of -0.3 or below holds
+SWEET_SPOT = (0.0005, 0.001)  # claim 4, ResNet20 on CIFAR-10
+SETTLED = 0.9                # a verdict is settled when >= 90 % of bootstrap resamples give it
+
+
+# The paper's eight claims, as the book states them (the Method page lists them with
+# their sources), and a short name for each, for tables.
+STATEMENTS = {
+    1: "Baseline accuracy barely depends on the LR (Table II).",
+    2: "Normalized accuracy falls gracefully as eta grows, for every model (the paper's Fig. 1, 2).",
+    3: "Lower LRs give the most noise-resistant models; resistance falls as the LR grows, more "
+       "steeply for deeper models (Table III).",
+    4: "A sweet spot of the LR (about 0.0005-0.001 for ResNet20) balances baseline accuracy and "
+       "noise resistance (the paper's Fig. 4).",
+    5: "Adaptive optimizers beat the SGD variants on baseline accuracy and noise resistance at "
+       "lr 0.00075 (the paper's Fig. 3).",
+    6: "CIFAR-100 models are less noise resistant than CIFAR-10 models (III-6).",
+    7: "The mechanism: the LR sets the power of SGD's gradient noise, bounded by alpha^2 C/|B| "
+       "(eq. 1-3); more gradient noise gives less noise resistance.",
+    8: "Batch normalization lowers noise resistance, the more BN layers the worse (second paper).",
+}
+NAMES = {1: "a0 barely depends on the LR", 2: "graceful fall with eta",
+         3: "lower LR, more resistant", 4: "a sweet spot of the LR",
+         5: "adaptive optimizers win", 6: "CIFAR-100 less resistant",
+         7: "gradient noise is the mechanism", 8: "BN lowers resistance"}
+# the one number each verdict rests on (``Verdict.value``), in the unit of its statistic
+VALUES = {1: "largest range of a0 over the LRs (pp)", 2: "share of runs whose A^x falls with eta",
+          3: "share of models with rho(LR, A_avr) < 0",
+          4: "share of Pareto-optimal LRs inside the sweet spot",
+          5: "worst adaptive minus best SGD, the smaller margin of a0 and A_avr (pp)",
+          6: "share of (depth, LR) pairs with lower A_avr on CIFAR-100",
+          7: "partial rho(C, A_avr | LR)", 8: "mean A_avr gap, without minus with BN (pp)"}
+
+
+@dataclass
+class Verdict:
+    claim: int
+    statement: str
+    paper: str            # the paper's evidence, from its numbers
+    ours: str             # our evidence, from the records
+    statistic: str        # the number(s) the verdict rests on
+    outcome: str          # held | partly | did not hold [(one depth)] | cannot be tested | not tested at this scale | no data
+    indicative: str = ""  # why it is not a verdict yet ("" when it is one)
+    value: float = float("nan")  # the one number the outcome is read from (VALUES)
+    scale: str = ""       # what the verdict was measured at (profile, epochs, data, seeds)
+
+
+def completed(df: pd.DataFrame, profile: str | None = None) -> pd.DataFrame:
+    """Completed runs (of one profile if given)."""
+    if df.empty:
+        return df
+    out = df[df["status"] == "completed"]
+    return out[out["profile"] == profile] if profile else out
+
+
+def cell_means(df: pd.DataFrame, columns=("baseline_accuracy", "A_avr", "A_0.1", "C", "A_avr_cc")) -> pd.DataFrame:
+    """Seed mean and std of each grid cell, with ``n_seeds``."""
+    cols = [c for c in columns if c in df]
+    g = df.groupby(CELL, dropna=False)
+    out = g[cols].mean()
+    for c in cols:
+        out[f"{c}_std"] = g[c].std(ddof=1)
+    out["n_seeds"] = g["seed"].nunique()
+    return out.reset_index()
+
+
+def _spearman(x, y, min_n: int = 3) -> float:
+    """Rank correlation; NaN with fewer than ``min_n`` points or a constant variable."""
+    x, y = pd.Series(np.asarray(x, float)), pd.Series(np.asarray(y, float))
+    ok = x.notna() & y.notna()
+    if ok.sum() < min_n or x[ok].nunique() < 2 or y[ok].nunique() < 2:
+        return float("nan")
+    return float(x[ok].rank().corr(y[ok].rank()))
+
+
+def pareto_front(points: pd.DataFrame, x: str, y: str) -> pd.DataFrame:
+    """Rows not dominated in (x, y), both to be maximized."""
+    keep = []
+    for i, r in points.iterrows():
+        dominated = ((points[x] >= r[x]) & (points[y] >= r[y])
+                     & ((points[x] > r[x]) | (points[y] > r[y]))).any()
+        keep.append(not dominated)
+    return points.loc[np.array(keep, dtype=bool)]
+
+
+def _nanmean(values) -> float:
+    v = np.asarray(values, float)
+    v = v[np.isfinite(v)]
+    return float(v.mean()) if len(v) else float("nan")
+
+
+def _fraction_outcome(frac: float, n: int) -> str:
+    if n == 0 or not np.isfinite(frac):
+        return "no data"
+    return "held" if frac >= 0.9 else ("did not hold" if frac <= 0.5 else "partly")
+
+
+def _signed(r) -> str:
+    """A correlation as +0.42, or "n/a" where it is undefined (e.g. over one depth)."""
+    return f"{r:+.2f}" if r is not None and np.isfinite(r) else "n/a"
+
+
+def _pct(v) -> str:
+    return "n/a" if v is None or not np.isfinite(v) else f"{100 * v:.2f} %"
+
+
+# the outcome of a claim whose runs the study's scale leaves out (not "no data": nothing
+# is missing that the study planned)
+NOT_TESTED = "not tested at this scale"
+UNTESTED = (NOT_TESTED, "cannot be tested", "no data")  # outcomes that are no verdict
+ONE_DEPTH = " (one depth)"   # claims 3 and 8 with one depth: only their first half is tested
+
+
+def _one_depth(first_half_holds: bool) -> str:
+    """Outcome of claim 3 or 8 when the records hold one depth: the verdict on the half that
+    can be tested, marked as such (the depth half is "not tested at this scale")."""
+    return ("held" if first_half_holds else "did not hold") + ONE_DEPTH
+
+
+def _lr_cells(m: pd.DataFrame) -> pd.DataFrame:
+    """The LR study's rows (the paper's six LRs; claims 1-3, 6, 7 are about that range)."""
+    return select(m, "lr")
+
+
+def claim1(m):
+    cells = _lr_cells(m)
+    ranges = cells.groupby(["dataset", "depth"])["baseline_accuracy"].agg(lambda s: s.max() - s.min())
+    ranges = ranges[cells.groupby(["dataset", "depth"])["lr"].nunique() >= 2]
+    p = table("table2").groupby(["dataset", "depth"])["baseline_accuracy_pct"].agg(lambda s: s.max() - s.min())
+    worst = 100 * ranges.max() if len(ranges) else float("nan")
+    return Verdict(1, STATEMENTS[1],
+                   f"largest LR range of a0 over the 8 models: {p.max():.2f} points",
+                   f"largest LR range of the seed-mean a0 over {plural(len(ranges), 'model')}: {worst:.2f} points",
+                   f"max range = {worst:.2f} pp (threshold {BASELINE_RANGE_PP} pp)",
+                   "no data" if not len(ranges) else
+                   ("held" if worst <= BASELINE_RANGE_PP else "did not hold"), value=worst)
+
+
+def claim2(df):
+    cols = sorted((c for c in df if c.startswith("A_") and c[2:].replace(".", "").isdigit()),
+                  key=lambda c: float(c[2:]))
+    rows = _lr_cells(df).dropna(subset=cols) if cols else df.iloc[:0]
+    ok = [bool(np.all(np.diff(r[cols].to_numpy(float)) <= MONOTONE_TOL)) for _, r in rows.iterrows()]
+    frac = float(np.mean(ok)) if ok else float("nan")
+    return Verdict(2, STATEMENTS[2],
+                   "every curve of its Fig. 1 and 2 decreases with eta",
+                   f"{sum(ok)} of {len(ok)} runs have A^x non-increasing in eta (tolerance {MONOTONE_TOL})",
+                   f"fraction monotone = {frac:.2f}", _fraction_outcome(frac, len(ok)), value=frac)
+
+
+def _slopes(cells):
+    out = []
+    for (ds, d), g in cells.groupby(["dataset", "depth"]):
+        if g["lr"].nunique() >= 3 and g["A_avr"].notna().sum() >= 3:
+            gg = g.dropna(subset=["A_avr"])
+            slope = np.polyfit(gg["lr"] * 1000, gg["A_avr"], 1)[0]
+            out.append({"dataset": ds, "depth": d, "rho": _spearman(gg["lr"], gg["A_avr"]),
+                        "slope": slope})
+    return pd.DataFrame(out, columns=["dataset", "depth", "rho", "slope"])
+
+
+def claim3(m):
+    s = _slopes(_lr_cells(m))
+    p = _slopes(table("table3").assign(A_avr=lambda t: t["avg_normalized_accuracy_pct"] / 100))
+    if s.empty:
+        return Verdict(3, STATEMENTS[3], "", "", "", "no data")
+    neg = float((s["rho"] < 0).mean())
+    depth_rho = [_spearman(g["depth"], g["slope"], 2) for _, g in s.groupby("dataset")]
+    steeper = bool(_nanmean(depth_rho) < 0) if np.isfinite(_nanmean(depth_rho)) else False
+    falls = neg >= 0.75
+    outcome = "held" if falls and steeper else ("partly" if falls or steeper else "did not hold")
+    if s["depth"].nunique() < 2:  # one depth: "more steeply for deeper models" is untested
+        outcome = _one_depth(falls)
+    return Verdict(3, STATEMENTS[3],
+                   f"Spearman rho(LR, A_avr) < 0 for {int((p['rho'] < 0).sum())} of {len(p)} models; "
+                   f"rho(depth, slope) per dataset: "
+                   + ", ".join(f"{_spearman(g['depth'], g['slope'], 2):+.2f}" for _, g in p.groupby('dataset')),
+                   f"rho(LR, A_avr) < 0 for {int((s['rho'] < 0).sum())} of {plural(len(s), 'model')} "
+                   f"(median rho {s['rho'].median():+.2f}); rho(depth, slope) per dataset: "
+                   + ", ".join(_signed(r) for r in depth_rho),
+                   f"fraction falling = {neg:.2f} (needs >= 0.75); mean rho(depth, slope) = "
+                   f"{_signed(_nanmean(depth_rho))} (needs < 0)"
+                   + ("; one depth only: 'more steeply for deeper models' is not tested at this "
+                      "scale" if s["depth"].nunique() < 2 else ""), outcome, value=neg)
+
+
+def sweet_spot(m, dataset="cifar10", depth=20):
+    """Pareto front of (a0, A^0.1) over the LRs of one model (the paper's and those outside
+    its range): the LRs no other LR beats on both."""
+    cells = select(m, "lr", "lr_outside")
+    cells = cells[(cells["dataset"] == dataset) & (cells["depth"] == depth)].dropna(
+        subset=["baseline_accuracy", "A_0.1"])
+    return pareto_front(cells, "baseline_accuracy", "A_0.1")
+
+
+def sweet_spot_text(front: dict) -> str:
+    """One line per model of ``{(dataset, depth): sweet_spot(...)}``: its Pareto-optimal LRs."""
+    return "\n".join(f"ResNet{d} on {recipe.name('dataset', ds)}: Pareto-optimal LRs "
+                     + (", ".join(f"{lr:g}" for lr in sorted(f["lr"]))
+                        or "none (not run at this scale)")
+                     for (ds, d), f in front.items())
+
+
+def claim4(m):
+    front = sweet_spot(m)
+    lrs = sorted(front["lr"])
+    inside = [SWEET_SPOT[0] - LR_TOLERANCE <= lr <= SWEET_SPOT[1] + LR_TOLERANCE for lr in lrs]
+    cells = select(m, "lr_outside")
+    cells = cells[(cells["dataset"] == "cifar10") & (cells["depth"] == 20)]
+    outside = sorted(cells["lr"].unique())
+    frac = sum(inside) / len(lrs) if lrs else float("nan")
+    if not lrs:
+        outcome = "no data"
+    elif not outside:  # only the paper's LRs: nothing outside the range could beat the spot
+        outcome = "cannot be tested"
+    else:
+        outcome = "held" if all(inside) else "partly" if any(inside) else "did not hold"
+    return Verdict(4, STATEMENTS[4],
+                   f"sweet spot read off its Fig. 4: {SWEET_SPOT[0]:g}-{SWEET_SPOT[1]:g}",
+                   "Pareto-optimal LRs of (a0, A^0.1), ResNet20 on CIFAR-10: "
+                   + (", ".join(f"{lr:g}" for lr in lrs) or "none")
+                   + (f"; LRs outside the paper's range run: {', '.join(f'{lr:g}' for lr in outside)}"
+                      if outside else "; no LR outside the paper's range was run"),
+                   f"{sum(inside)} of {len(lrs)} Pareto-optimal LRs inside "
+                   f"[{SWEET_SPOT[0]:g}, {SWEET_SPOT[1]:g}]", outcome, value=frac)
+
+
+def claim5(m):
+    c = select(m, "optimizers").set_index("optimizer")
+    p = table("figure3").set_index("optimizer")
+    def margins(frame, a0, aavr):
+        ad = frame.index.intersection(ADAPTIVE)
+        sg = frame.index.intersection(SGD_FAMILY)
+        if not len(ad) or not len(sg):
+            return None
+        return (frame.loc[ad, a0].min() - frame.loc[sg, a0].max(),
+                frame.loc[ad, aavr].min() - frame.loc[sg, aavr].max())
+    ours, theirs = margins(c, "baseline_accuracy", "A_avr"), margins(
+        p, "baseline_accuracy_pct", "avg_normalized_accuracy_pct")
+    if ours is None:
+        untested = c.index.intersection(SGD_FAMILY).empty and len(c.index) <= 1
+        return Verdict(5, STATEMENTS[5], "",
+                       "the optimizers study (Figure 3) was not run" if untested else "", "",
+                       NOT_TESTED if untested else "no data")
+    wins = (ours[0] > 0, ours[1] > 0)
+    return Verdict(5, STATEMENTS[5],
+                   f"worst adaptive minus best SGD: a0 {theirs[0]:+.2f} points, A_avr {theirs[1]:+.2f} points",
+                   f"worst adaptive minus best SGD: a0 {100 * ours[0]:+.2f} points, "
+                   f"A_avr {100 * ours[1]:+.2f} points",
+                   f"margins a0 {100 * ours[0]:+.2f} pp, A_avr {100 * ours[1]:+.2f} pp (both must be > 0)",
+                   "held" if all(wins) else ("partly" if any(wins) else "did not hold"),
+                   value=100 * float(min(ours)))
+
+
+def claim6(m):
+    c = _lr_cells(m).pivot_table(index=["depth", "lr"], columns="dataset", values="A_avr")
+    if not {"cifar10", "cifar100"} <= set(c.columns):
+        run = and_list(recipe.name("dataset", d) for d in sorted(c.columns)) or "none"
+        return Verdict(6, STATEMENTS[6], "", f"it needs both datasets; only {run} was run", "",
+                       NOT_TESTED)
+    c = c.dropna()
+    lower = c["cifar100"] < c["cifar10"]
+    cc_txt = ""
+    if "A_avr_cc" in m:
+        cc = _lr_cells(m).pivot_table(index=["depth", "lr"], columns="dataset",
+                                      values="A_avr_cc").dropna()
+        if {"cifar10", "cifar100"} <= set(cc.columns) and len(cc):
+            cc_lower = cc["cifar100"] < cc["cifar10"]
+            cc_txt = (f"; chance-corrected, (a^x - 1/K)/(a0 - 1/K) with K = 10 or 100: lower on "
+                      f"CIFAR-100 in {int(cc_lower.sum())} of {len(cc)} pairs")
+    p = table("table3").pivot_table(index=["depth", "lr"], columns="dataset",
+                                    values="avg_normalized_accuracy_pct")
+    frac = float(lower.mean()) if len(c) else float("nan")
+    return Verdict(6, STATEMENTS[6],
+                   f"A_avr lower on CIFAR-100 in {int((p['cifar100'] < p['cifar10']).sum())} of {len(p)} "
+                   "(depth, LR) pairs of Table III",
+                   f"A_avr lower on CIFAR-100 in {int(lower.sum())} of {len(c)} (depth, LR) pairs"
+                   + cc_txt,
+                   f"fraction = {frac:.2f} (held >= 0.9, did not hold <= 0.5)",
+                   _fraction_outcome(frac, len(c)), value=frac)
+
+
+
+
+def partial_rank_correlation(runs: pd.DataFrame, x: str = "C", y: str = "A_avr") -> tuple[float, int]:
+    """Spearman correlation of x and y with the LR partialled out: both are ranked within
+    each (dataset, depth, LR) cell across its seeds and centred, then pooled. (The rank of
+    alpha^2 C/|B| across LRs is nearly the rank of the LR, which claim 3 already tests; at a
+    fixed LR, alpha and |B| are constant, so this asks whether runs with more gradient noise
+    C are less noise resistant.) Returns (rho, number of runs used)."""
+    r = runs.dropna(subset=[x, y])
+    r = r[r.groupby(CELL)["seed"].transform("nunique") >= 2]
+    if len(r) < 4:
+        return float("nan"), len(r)
+    g = r.groupby(CELL)
+    rx = g[x].rank() - g[x].transform("count").add(1) / 2
+    ry = g[y].rank() - g[y].transform("count").add(1) / 2
+    if rx.std() == 0 or ry.std() == 0:
+        return float("nan"), len(r)
+    return float(np.corrcoef(rx, ry)[0, 1]), len(r)
+
+
+def claim7(runs):
+    """From the runs (not the cell means): within-cell covariation of C and A_avr."""
+    cells = _lr_cells(runs) if "C" in runs else runs.iloc[:0]
+    rho, n = partial_rank_correlation(cells) if len(cells) else (float("nan"), 0)
+    if not np.isfinite(rho):
+        return Verdict(7, STATEMENTS[7], "argued from eq. 1-3, not measured",
+                       f"not testable here: needs >= 2 seeds per LR with a measured C ({n} runs)",
+                       "", "no data")
+    outcome = ("held" if rho <= -CLAIM7_RHO else "did not hold" if rho >= 0 else "partly")
+    return Verdict(7, STATEMENTS[7], "argued from eq. 1-3, not measured",
+                   f"across the seeds of each LR (the LR partialled out), runs with a larger "
+                   f"gradient-noise constant C have {'lower' if rho < 0 else 'higher'} A_avr: "
+                   f"pooled rank correlation {rho:+.2f} over {n} runs",
+                   f"partial rho(C, A_avr | LR) = {rho:+.2f} (held <= -{CLAIM7_RHO}, "
+                   "did not hold >= 0)", outcome, value=rho)
+
+
+def bn_layers(depth: int) -> int:
+    """BN layers of ResNet v1 of this depth: one after the stem, two per residual block."""
+    return depth - 1
+
+
+def claim8(m):
+    c = select(m, "batchnorm").pivot_table(index=["dataset", "depth"], columns="batch_norm", values="A_avr").dropna()
+    if not {True, False} <= set(c.columns) or c.empty:
+        return Verdict(8, STATEMENTS[8], "abstract only: no numbers", "", "", "no data")
+    diff = (c[False] - c[True]).rename("gap").reset_index()
+    frac = float((diff["gap"] > 0).mean())
+    grows = [_spearman(g["depth"].map(bn_layers), g["gap"], 2) for _, g in diff.groupby("dataset")]
+    grows_ok = bool(_nanmean(grows) > 0) if np.isfinite(_nanmean(grows)) else False
+    lower = frac >= 0.9
+    return Verdict(8, STATEMENTS[8], "abstract only: no numbers",
+                   f"A_avr higher without BN in {int((diff['gap'] > 0).sum())} of {plural(len(diff), 'model')} "
+                   f"(mean gap {100 * diff['gap'].mean():+.2f} points); rho(BN layers, gap) per dataset: "
+                   + ", ".join(_signed(r) for r in grows),
+                   f"fraction = {frac:.2f} (needs >= 0.9); mean rho = {_signed(_nanmean(grows))} (needs > 0)"
+                   + ("; one depth only: 'the more BN layers the worse' is not tested at this "
+                      "scale" if diff["depth"].nunique() < 2 else ""),
+                   _one_depth(lower) if diff["depth"].nunique() < 2 else
+                   "held" if lower and grows_ok else ("partly" if lower or grows_ok else "did not hold"),
+                   value=100 * float(diff["gap"].mean()))
+
+
+def caveat(df: pd.DataFrame) -> str:
+    """Why verdicts from these records are indicative only ("" when they are verdicts)."""
+    df = completed(df)
+    if df.empty:
+        return ""
+    reasons = []
+    if df["synthetic_data"].any():
+        reasons.append("smoke results on synthetic data, not a reproduction")
+    n = int(cell_means(df)["n_seeds"].min())
+    if n < MIN_SEEDS:
+        reasons.append(f"{plural(n, 'training seed')} per cell; a verdict needs >= {MIN_SEEDS}")
+    return "; ".join(reasons)
+
+
+def scale(df: pd.DataFrame) -> str:
+    """What the records measure, in one line: models, data, epochs, seeds, profile."""
+    df = completed(df)
+    if df.empty:
+        return "no completed run"
+    seeds = cell_means(df)["n_seeds"]
+    depths = ", ".join(f"ResNet{d}" for d in sorted(df["depth"].unique()))
+    data = "; ".join(sorted(df["data"].dropna().unique())) or "unknown data"
+    epochs = ", ".join(str(e) for e in sorted(df["epochs"].unique()))
+    return (f"{depths} on {data}, {epochs} epochs, {plural_range(seeds, 'seed')} per cell, profile "
+            f"{', '.join(sorted(df['profile'].unique()))} (the paper: 200 epochs, one run per cell)")
+
+
+# The studies (``studies.STUDIES``) whose cells each claim rests on: a claim's verdict is
+# indicative only when *its* cells have too few seeds (the optimizers study, run with one
+# seed by design, does not make the LR claims indicative).
+CLAIM_STUDIES = {1: ("lr",), 2: ("lr",), 3: ("lr",), 4: ("lr", "lr_outside"),
+                 5: ("optimizers",), 6: ("lr",), 7: ("lr",), 8: ("batchnorm",)}
+
+
+def claim_records(df: pd.DataFrame, claim: int) -> pd.DataFrame:
+    """The records of the studies claim ``claim`` rests on (all of ``df`` if it has none)."""
+    rows = select(df, *CLAIM_STUDIES[claim]) if not df.empty else df
+    return rows if not rows.empty else df
+
+
+def claim_caveat(df: pd.DataFrame, claim: int) -> str:
+    """Why the verdict on ``claim`` is indicative only ("" when it is a verdict): the
+    ``caveat`` of the records it rests on."""
+    return caveat(claim_records(df, claim))
+
+
+def verdicts(df: pd.DataFrame) -> list[Verdict]:
+    """The eight verdicts from a table of run records (``results.load_records``), each
+    with the scale and caveat of the records it rests on (``CLAIM_STUDIES``)."""
+    done = completed(df)
+    if done.empty:
+        return [Verdict(i, "", "", "no completed run", "", "no data") for i in range(1, 9)]
+    m = cell_means(done)
+    out = [claim1(m), claim2(done), claim3(m), claim4(m), claim5(m), claim6(m), claim7(done),
+           claim8(m)]
+    for v in out:
+        rows = claim_records(df, v.claim)
+        n_div = int((rows["status"] == "diverged").sum())
+        v.indicative = "" if v.outcome in UNTESTED else caveat(rows)  # nothing to qualify
+        v.scale = scale(rows) + (f"; {plural(n_div, 'diverged run')} left out of the means" if n_div else "")
+    return out
+
+
+# The noise readings every verdict on resistance is recomputed under: the paper's
+# (every array, BN statistics included), trainable arrays only, and BN folded into
+# the convolutions (how inference hardware maps BN).
+READINGS = {"paper (all arrays)": PAPER.name,
+            "trainable only": NoiseModel(scope="trainable").name,
+            "BN folded": NoiseModel(scope="folded").name}
+# each reading as a sentence says it (the book's summary, the batchnorm page)
+READING_PHRASES = {"paper (all arrays)": "under the paper's reading, which puts noise on "
+                                         "the BN statistics too",
+                   "trainable only": "with noise on the trainable arrays only",
+                   "BN folded": "with BN folded into the convolutions"}
+
+
+def under_reading(df: pd.DataFrame, reading: str) -> pd.DataFrame:
+    """The records with ``A_avr`` replaced by its value under another noise reading.
+
+    A model without BN has no non-trainable array and nothing to fold, so its three
+    readings are the same sweep (same arrays, same draws): its own A_avr is used."""
+    out = df.copy()
+    col = f"A_avr|{reading}"
+    own = out["reading"] == reading if "reading" in out else pd.Series(False, index=out.index)
+    same = own | ~out["batch_norm"].astype(bool)
+    alt = out[col] if col in out else pd.Series(np.nan, index=out.index)
+    out["A_avr"] = np.where(same, out["A_avr"], alt)
+    return out
+
+
+def across_readings(df: pd.DataFrame, claims=(3, 6, 8)) -> pd.DataFrame:
+    """Claims 3, 6 and 8 under each noise reading of ``READINGS``, side by side."""
+    fns = {3: claim3, 6: claim6, 8: claim8}
+    rows = []
+    for label, reading in READINGS.items():
+        m = cell_means(completed(under_reading(df, reading)))
+        for c in claims:
+            v = fns[c](m)
+            rows.append({"claim": c, "reading": label, "verdict": v.outcome,
+                         "statistic": v.statistic})
+    return pd.DataFrame(rows)
+
+
+def readings_sentence(readings: pd.DataFrame, caveat: str = "") -> str:
+    """Which claims of ``across_readings`` survive every noise reading, in one sentence
+    (with ``caveat``, why it is indicative only, when there is one)."""
+    n = readings.groupby("claim")["verdict"].nunique()
+    same, differ = list(n.index[n == 1]), list(n.index[n > 1])
+    parts = []
+    if same:
+        parts.append(f"Claim{'s' if len(same) > 1 else ''} {and_list(same)} "
+                     f"come{'' if len(same) > 1 else 's'} out the same under every noise reading")
+    if differ:
+        parts.append(f"claim{'s' if len(differ) > 1 else ''} {and_list(differ)} "
+                     f"depend{'' if len(differ) > 1 else 's'} on the reading")
+    text = "; ".join(parts) + "."
+    return text[0].upper() + text[1:] + (f" *Indicative only: {caveat}.*" if caveat else "")
+
+
+def plural(n, word: str, many: str | None = None) -> str:
+    """A count and its noun: "1 seed", "2 seeds", "2-3 seeds" (``many``: an irregular plural)."""
+    return f"{n} {word if str(n) == '1' else many or word + 's'}"
+
+
+def plural_range(counts, word: str, many: str | None = None) -> str:
+    """``plural`` over several counts, as their range: "3 seeds", or "2-3 seeds" when the
+    counts differ (e.g. the seeds per cell)."""
+    lo, hi = int(min(counts)), int(max(counts))
+    return plural(lo if lo == hi else f"{lo}-{hi}", word, many)
+
+
+def and_list(items, conj: str = "and") -> str:
+    """Items as an English list: "a", "a and b", "a, b and c" (or ``conj`` for "and")."""
+    items = [str(x) for x in items]
+    return f" {conj} ".join(filter(None, [", ".join(items[:-1]), items[-1] if items else ""]))
+
+
+def outcome_counts(vs: list[Verdict]) -> str:
+    """How the claims come out, e.g. "3 held, 2 partly and 3 not tested at this scale"."""
+    counts = pd.Series([v.outcome for v in vs]).value_counts()
+    return and_list(f"{n} {k}" for k, n in counts.items())
+
+
+def stability(df: pd.DataFrame, B: int = 200, seed: int = 0, level: float = 0.95) -> pd.DataFrame:
+    """Per claim: its value with a bootstrap interval (seeds and noise draws resampled,
+    ``helpers.study.stats``), the fraction of resamples whose verdict equals the point one, and
+    the fraction in which the value is defined at all (``defined``: e.g. claim 7 needs
+    two different seeds in a cell, which a resample of two seeds draws half the time);
+    the interval is taken over those resamples only. A claim these records do not test
+    (no point value) has no interval, ``same_verdict`` or ``defined`` (NaN)."""
+    from .stats import percentile_interval, resample
+
+    point = verdicts(df)
+    done = completed(df)
+    rng = np.random.default_rng(seed)
+    boot = [verdicts(resample(done, rng)) for _ in range(B)] if not done.empty else []
+    rows = []
+    for i, v in enumerate(point):
+        values = [b[i].value for b in boot]
+        lo, hi = percentile_interval(values, level)
+        tested = bool(boot) and np.isfinite(v.value)
+        same = float(np.mean([b[i].outcome == v.outcome for b in boot])) if tested else float("nan")
+        defined = float(np.mean(np.isfinite(np.asarray(values, float)))) if tested else float("nan")
+        rows.append({"claim": v.claim, "verdict": v.outcome, "value": v.value,
+                     "ci_low": lo, "ci_high": hi, "same_verdict": same, "defined": defined})
+    return pd.DataFrame(rows)
+
+
+def settled_sentence(table: pd.DataFrame) -> str:
+    """Which tested verdicts of ``verdict_table`` (with ``stability``) are settled: the
+    same outcome in at least ``SETTLED`` of the bootstrap resamples."""
+    tested = table[table["value"].notna() & table["same_verdict"].notna()]
+    if tested.empty:
+        return "No claim could be tested on these records."
+    weak = tested[tested["same_verdict"] < SETTLED]
+    if weak.empty:
+        return (f"Every tested claim comes out the same in at least {100 * SETTLED:.0f} % of the "
+                f"bootstrap resamples (lowest: {100 * tested['same_verdict'].min():.0f} %).")
+    defined = weak["defined"] if "defined" in weak else pd.Series(1.0, index=weak.index)
+    names = and_list(f"{c} ({100 * s:.0f} %" + (f"; its statistic is defined in {100 * d:.0f} "
+                                                "% of them)" if d < 1 else ")")
+                     for c, s, d in zip(weak["claim"], weak["same_verdict"], defined))
+    rest = tested.drop(weak.index)
+    lowest = rest["same_verdict"].min() if len(rest) else None
+    others = ("The other tested claim comes" if len(rest) == 1 else "The other tested claims come")
+    return (f"Not settled at this scale: claim{'s' if len(weak) > 1 else ''} {names} "
+            f"come{'s' if len(weak) == 1 else ''} out the same in fewer than "
+            f"{100 * SETTLED:.0f} % of the bootstrap resamples, so more seeds could change "
+            f"{'them' if len(weak) > 1 else 'it'}."
+            + ("" if lowest is None else f" {others} out the same in every resample."
+               if lowest == 1 else f" {others} out the same in at least {100 * lowest:.0f} %."))
+
+
+def sentence(v: Verdict, caveat: str | None = None) -> str:
+    """One claim's verdict as a markdown sentence built from its numbers."""
+    why = v.indicative if caveat is None else caveat
+    return (f"**Claim {v.claim} ({v.statement})** Paper: {v.paper or 'n/a'}. "
+            f"Ours: {v.ours or 'n/a'}. Verdict: **{v.outcome}** ({v.statistic or 'no statistic'})."
+            + (f" *Indicative only: {why}.*" if why else ""))
+
+
+def verdict_table(vs: list[Verdict], stab: pd.DataFrame | None = None) -> pd.DataFrame:
+    out = pd.DataFrame([{"claim": v.claim, "statement": v.statement, "paper": v.paper,
+                         "ours": v.ours, "statistic": v.statistic, "verdict": v.outcome,
+                         "indicative only": v.indicative or "no"} for v in vs])
+    if stab is not None:
+        out = out.merge(stab[["claim", "value", "ci_low", "ci_high", "same_verdict", "defined"]],
+                        on="claim")
+    return out
+
+
+def display_table(table: pd.DataFrame) -> pd.DataFrame:
+    """``verdict_table`` with ``stability`` as a compact table for the book: what each
+    value is (``VALUES``), the value with its 95 % interval in one column, the bootstrap
+    shares in %, and a dash where a claim is not tested (no value). The statements and
+    statistics are given below it."""
+    def num(x, fmt):
+        return "–" if pd.isna(x) else fmt.format(x)
+    return pd.DataFrame({
+        "claim": [f"{c}. {NAMES[c]}" for c in table["claim"]],
+        "verdict": table["verdict"],
+        "measure": [VALUES[c] for c in table["claim"]],
+        "value [95 % interval]": [
+            "–" if pd.isna(v) else f"{v:.3g} [{num(lo, '{:.3g}')}, {num(hi, '{:.3g}')}]"
+            for v, lo, hi in zip(table["value"], table["ci_low"], table["ci_high"])],
+        # "100 %", as the book writes percentages (a no-break space: it never wraps)
+        "same verdict": [num(100 * x, "{:.0f}\u00a0%") for x in table["same_verdict"]],
+        "defined": [num(100 * x, "{:.0f}\u00a0%") for x in table["defined"]],
+        "indicative only": table["indicative only"]})

@@ -1,0 +1,91 @@
+"""The committed PCM sweeps (``<key>.pcm.json``, written by ``helpers.experiment.pcm``)
+read back, joined to their records, summarised per cell with t-intervals over seeds, and
+judged by the claims. pandas only: the book builds from them without aihwkit."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..experiment.pcm import SUFFIX, TIME_LABELS
+from . import claims
+
+def load_sweeps(folder: str | Path) -> pd.DataFrame:
+    """One row per run and time of every ``*.pcm.json`` under ``folder``: key, t_s,
+    A_t (mean over draws), a0, n_draws, n_test, alpha (mean) and the settings' g_max,
+    compensation and aihwkit version. Empty (with those columns) when there is none."""
+    rows = []
+    for path in sorted(Path(folder).rglob(f"*{SUFFIX}")):
+        s = json.loads(path.read_text())
+        for i, t in enumerate(s["times_s"]):
+            rows.append({"key": s["key"], "t_s": float(t), "A_t": s["A_t"][i], "a0": s["a0"],
+                         "a_t": float(np.mean(s["accuracy"][i])), "n_draws": s["n_draws"],
+                         "n_test": s["n_test"], "alpha": float(np.mean(s["alpha"][i])),
+                         "g_max_uS": s["settings"]["g_max_uS"],
+                         "drift_compensation": s["settings"]["drift_compensation"],
+                         "bias": s["settings"]["bias"], "aihwkit": s["settings"]["aihwkit"]})
+    return pd.DataFrame(rows, columns=["key", "t_s", "A_t", "a0", "a_t", "n_draws", "n_test",
+                                       "alpha", "g_max_uS", "drift_compensation", "bias",
+                                       "aihwkit"])
+
+
+def with_records(sweeps: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
+    """The sweeps joined to their runs' records (``results.load_records``) by key; a run
+    whose a0 is near chance (``near_chance``) gets no A^t, as in the records."""
+    cols = ["key", "dataset", "depth", "lr", "optimizer", "batch_norm", "seed", "study",
+            "status", "near_chance"]
+    out = sweeps.merge(records[[c for c in cols if c in records]], on="key", how="inner")
+    out.loc[out["near_chance"].astype(bool), "A_t"] = np.nan
+    return out
+
+
+CELL = ["dataset", "depth", "optimizer", "batch_norm", "lr"]
+
+
+def cell_table(runs: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """Per cell and time: the seed mean of A^t (%), its t-interval over the seeds
+    (``level``; none with one seed) and the number of seeds n."""
+    from scipy import stats as st
+
+    def one(g):
+        v = 100 * g["A_t"].dropna().to_numpy(float)
+        n = len(v)
+        mean = float(v.mean()) if n else np.nan
+        half = (float(st.t.ppf(0.5 + level / 2, n - 1) * v.std(ddof=1) / np.sqrt(n))
+                if n >= 2 else np.nan)
+        return pd.Series({"A_t_pct": mean, "low_pct": mean - half, "high_pct": mean + half,
+                          "n_seeds": n})
+
+    if runs.empty:
+        return pd.DataFrame(columns=[*CELL, "t_s", "A_t_pct", "low_pct", "high_pct", "n_seeds"])
+    return runs.groupby([*CELL, "t_s"]).apply(one, include_groups=False).reset_index()
+
+
+def as_records(runs: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
+    """The records with ``A_avr`` replaced by the PCM reading's (the mean of A^t over the
+    times, the analogue of eq. 9 with time in place of eta), so that ``claims`` can judge
+    the claims under this reading; runs without a PCM sweep are left out."""
+    a = runs.groupby("key")["A_t"].mean(numeric_only=True)
+    out = records[records["key"].isin(a.index)].copy()
+    out["A_avr"] = out["key"].map(a)
+    return out
+
+
+def verdicts(runs: pd.DataFrame, records: pd.DataFrame) -> list:
+    """Claims 3 and 8 under the PCM reading (``claims.claim3``/``claim8`` on the cell
+    means of ``as_records``), with the same statistics as the other readings."""
+    m = claims.cell_means(claims.completed(as_records(runs, records)))
+    return [claims.claim3(m), claims.claim8(m)]
+
+
+def per_time_claim3(runs: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
+    """Claim 3's verdict on A^t at each time alone (does the LR effect depend on t?)."""
+    rows = []
+    for t, g in runs.groupby("t_s"):
+        v = claims.claim3(claims.cell_means(claims.completed(as_records(g, records))))
+        rows.append({"t": TIME_LABELS.get(t, f"{t:g} s"), "verdict": v.outcome,
+                     "statistic": v.statistic})
+    return pd.DataFrame(rows, columns=["t", "verdict", "statistic"])
