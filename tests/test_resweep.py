@@ -207,8 +207,28 @@ def test_split_separates_broken_draws_from_degraded_ones():
     assert np.isnan(s.loc[0.4, "A_x_unbroken"])
     m = breakage.summary(s.reset_index())
     assert m["broken"] == 0.75 and m["etas_unbroken"] == 1 and m["etas"] == 2
-    assert m["A_avr_unbroken"] == pytest.approx(0.7 / 0.8)
+    assert m["A_avr_unbroken"] is None       # a level without an unbroken draw: no mean
     assert m["A_avr"] == pytest.approx(((0.8 + 0.6 + 0.2) / 4 / 0.8 + 0.1 / 0.8) / 2)
+    full = breakage.summary(breakage.split(_draws(0.8, {0.1: [0.8, 0.1], 0.4: [0.4, 0.6]})))
+    assert full["A_avr_unbroken"] == pytest.approx((1.0 + 0.625) / 2)
+
+
+def test_cells_pool_the_unbroken_draws_of_the_seeds(tmp_path):
+    from helpers.training import TrainResult
+
+    for seed, (a0, accs) in enumerate([(0.8, [0.8, 0.1, 0.4, 0.1]), (0.5, [0.1, 0.1, 0.25, 0.5])]):
+        cfg = {"dataset": "cifar10", "depth": 20, "lr": 0.001, "optimizer": "adam",
+               "batch_norm": True, "seed": seed, "profile": "paper", "epochs": 1,
+               "noise_scope": "all", "noise_granularity": "array", "noise_ablation": False}
+        run = TrainResult(model=None, history=[{"epoch": 1, "lr": 0.001, "test_accuracy": a0}])
+        rec = results.make_record(cfg, f"k{seed}", {"label": "hand-made", "synthetic": False},
+                                  run, _draws(a0, {0.1: accs[:2], 0.4: accs[2:]}), {})
+        results.write_record(tmp_path / f"k{seed}.json", rec)
+    (c,) = breakage.cells(results.load_records(tmp_path)).to_dict(orient="records")
+    assert c["seeds"] == 2 and c["broken"] == pytest.approx((0.5 + 0.5) / 2)
+    # eta 0.1: unbroken 0.8 / 0.8 (seed 0) only; eta 0.4: 0.4 / 0.8, 0.25 / 0.5, 0.5 / 0.5
+    assert c["A_avr_unbroken"] == pytest.approx((1.0 + (0.5 + 0.5 + 1.0) / 3) / 2)
+    assert c["levels_unbroken"] == c["levels"] == 2 and c["n_unbroken"] == 4
 
 
 def test_spearman_exact_p_counts_the_orderings():
@@ -220,12 +240,18 @@ def test_spearman_exact_p_counts_the_orderings():
 def test_sentence_states_that_the_lr_sets_how_often_the_model_breaks():
     lrs = [0.0005, 0.001, 0.0015, 0.002, 0.003]
     rows = [{"reading": PAPER.name, "dataset": "cifar10", "depth": 20, "optimizer": "adam",
-             "batch_norm": True, "lr": lr, "seeds": 3, "broken": b, "A_avr_unbroken": u}
+             "batch_norm": True, "lr": lr, "seeds": 3, "broken": b, "A_avr_unbroken": u,
+             "A_avr": u - b / 2}
             for lr, b, u in zip(lrs, [0.1, 0.2, 0.4, 0.8, 0.9], [0.7, 0.72, 0.75, 0.8, 0.82])]
     text = breakage.sentence(pd.DataFrame(rows))
     assert text.startswith("Under the paper's reading")
     assert "from 10 % at lr = 0.0005 to 90 % at lr = 0.003" in text
-    assert "rho(LR, broken) = +1.00, exact p = 0.017" in text
-    assert "A_avr over the unbroken draws rises (rho = +1.00" in text
+    assert "rho(LR, broken) = +1.00 over the 5 LRs, exact permutation p = 0.017" in text
+    assert "A_avr over the unbroken draws rises with the LR (rho = +1.00, p = 0.017" in text
+    assert "70.0 %, 72.0 %, 75.0 %, 80.0 %, 82.0 %" in text
     assert "the LR sets how often the model breaks" in text
     assert "No record" in breakage.sentence(pd.DataFrame(rows), BN_MEANS.name)
+    flat = pd.DataFrame(rows).assign(broken=0.0, A_avr=[0.9, 0.8, 0.7, 0.6, 0.5])
+    text = breakage.sentence(flat)
+    assert "no draw broke the model at any of the 5 LRs, and A_avr goes from 90.0 %" in text
+    assert "rho(LR, A_avr) = -1.00, exact permutation p = 0.017" in text

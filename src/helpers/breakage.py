@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from . import claims, results
-from .noise_model import PAPER, NoiseModel, label
+from .noise_model import PAPER, READINGS, NoiseModel, label
 
 SWEEP_VERSION = 1
 CELL = ["dataset", "depth", "optimizer", "batch_norm", "lr"]
@@ -39,7 +39,8 @@ def is_sweep_file(path: str | Path) -> bool:
 
 def split(draws: pd.DataFrame) -> pd.DataFrame:
     """Per noise level of a sweep's long table (eta, repeat, accuracy, nonfinite; the
-    eta = 0 row is a0): draws ``n``, ``broken`` (share with any non-finite output),
+    eta = 0 row is a0): draws ``n`` and ``n_unbroken``, ``broken`` (share with any
+    non-finite output),
     ``A_x`` over all draws and ``A_x_unbroken`` over the unbroken ones (NaN if none)."""
     draws = pd.DataFrame(draws)
     base = draws.loc[draws["eta"] == 0, "accuracy"]
@@ -50,21 +51,22 @@ def split(draws: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for eta, d in noisy.groupby("eta"):
         ok = d.loc[~d["is_broken"], "accuracy"]
-        rows.append({"eta": float(eta), "n": len(d), "broken": float(d["is_broken"].mean()),
+        rows.append({"eta": float(eta), "n": len(d), "n_unbroken": len(ok),
+                     "broken": float(d["is_broken"].mean()),
                      "A_x": float(d["accuracy"].mean() / a0) if a0 > 0 else np.nan,
                      "A_x_unbroken": float(ok.mean() / a0) if len(ok) and a0 > 0 else np.nan})
-    return pd.DataFrame(rows, columns=["eta", "n", "broken", "A_x", "A_x_unbroken"])
+    return pd.DataFrame(rows, columns=["eta", "n", "n_unbroken", "broken", "A_x", "A_x_unbroken"])
 
 
 def summary(per_eta: pd.DataFrame) -> dict:
     """A run's numbers over the noise levels of ``split``: the share of broken draws,
-    A_avr (eq. 9) and A_avr over the unbroken draws (the mean of ``A_x_unbroken`` over
-    the levels that have any, ``etas_unbroken`` of them)."""
+    A_avr (eq. 9) and A_avr over the unbroken draws (the mean of ``A_x_unbroken``; None
+    unless every level has an unbroken draw: a mean over fewer levels is not comparable),
+    and how many of the ``etas`` levels have one (``etas_unbroken``)."""
     have = per_eta["A_x_unbroken"].notna()
     return {"broken": float((per_eta["broken"] * per_eta["n"]).sum() / per_eta["n"].sum()),
             "A_avr": float(per_eta["A_x"].mean()),
-            "A_avr_unbroken": float(per_eta.loc[have, "A_x_unbroken"].mean()) if have.any()
-            else None,
+            "A_avr_unbroken": float(per_eta["A_x_unbroken"].mean()) if have.all() else None,
             "etas_unbroken": int(have.sum()), "etas": len(per_eta)}
 
 
@@ -124,34 +126,56 @@ def per_eta(records: pd.DataFrame) -> pd.DataFrame:
                          for r in split(b["draws"]).to_dict(orient="records")])
 
 
-def cells(by_run: pd.DataFrame) -> pd.DataFrame:
-    """Seed means of ``runs`` per reading and cell: seeds, the share of broken draws,
-    A_avr and A_avr over the unbroken draws (with their spread over seeds, ddof = 1), and
-    the fewest noise levels with an unbroken draw in any seed."""
-    g = by_run.groupby(["reading", *CELL], sort=False)
-    out = g.agg(seeds=("seed", "nunique"), broken=("broken", "mean"),
-                A_avr=("A_avr", "mean"), A_avr_std=("A_avr", "std"),
-                A_avr_unbroken=("A_avr_unbroken", "mean"),
-                A_avr_unbroken_std=("A_avr_unbroken", "std"),
-                etas_unbroken=("etas_unbroken", "min"), etas=("etas", "max"))
-    return out.reset_index()
+def cells(records: pd.DataFrame) -> pd.DataFrame:
+    """Per reading and cell of ``records`` (``results.load_records`` rows): seeds; the
+    share of broken draws (seed mean and spread, ddof = 1); A_avr (seed mean and spread);
+    and A_avr over the unbroken draws of all seeds pooled (per level, the mean of a^x / a0
+    over every unbroken draw, each normalized by its own run's a0; then the mean over the
+    levels, NaN unless every level has an unbroken draw), with the number of levels that
+    have one and the unbroken draws in all."""
+    pe = per_eta(records)
+    cols = ["reading", *CELL, "seeds", "broken", "broken_std", "A_avr", "A_avr_std",
+            "A_avr_unbroken", "levels_unbroken", "levels", "n", "n_unbroken"]
+    if pe.empty:
+        return pd.DataFrame(columns=cols)
+    keys = ["reading", *CELL]
+    by_run = pe.assign(nb=pe["broken"] * pe["n"]).groupby([*keys, "seed"], sort=False).agg(
+        nb=("nb", "sum"), n=("n", "sum"), n_unbroken=("n_unbroken", "sum"), A_avr=("A_x", "mean"))
+    by_run["broken"] = by_run["nb"] / by_run["n"]
+    out = by_run.groupby(keys, sort=False).agg(
+        seeds=("broken", "size"), broken=("broken", "mean"), broken_std=("broken", "std"),
+        A_avr=("A_avr", "mean"), A_avr_std=("A_avr", "std"), n=("n", "sum"),
+        n_unbroken=("n_unbroken", "sum"))
+    pooled = pe.assign(w=pe["A_x_unbroken"].fillna(0) * pe["n_unbroken"]).groupby(
+        [*keys, "eta"], sort=False)[["w", "n_unbroken"]].sum()
+    a_x = (pooled["w"] / pooled["n_unbroken"].where(pooled["n_unbroken"] > 0)).groupby(
+        keys, sort=False)
+    out["levels_unbroken"] = a_x.count()
+    out["levels"] = a_x.size()
+    out["A_avr_unbroken"] = a_x.mean().where(out["levels_unbroken"] == out["levels"])
+    out = out.reset_index()
+    order = {name: i for i, name in enumerate(READINGS)}  # the ablation's, then the mechanism's
+    out = out.assign(_o=out["reading"].map(lambda r: order.get(r, len(order))))
+    return out.sort_values(["_o", *CELL], kind="stable").reset_index(drop=True)[cols]
 
 
 def table(cell_table: pd.DataFrame) -> pd.DataFrame:
-    """``cells`` for a page: one row per reading (by its label) and cell, percentages,
-    seed mean ± std (``tables.pm``' format: a dash for one seed)."""
+    """``cells`` for a page: one row per reading (by its label) and cell, in %: seeds, the
+    share of broken draws and A_avr (seed mean ± std, ``tables.pm``' format: a dash for
+    one seed), A_avr over the unbroken draws (pooled over the seeds; "–" unless every
+    level has an unbroken draw) and the levels that have one."""
     from .tables import pm
 
     t = cell_table
     return pd.DataFrame({
         "reading": [label(r) for r in t["reading"]], "depth": t["depth"],
         "BN": t["batch_norm"].map({True: "yes", False: "no"}), "lr": [f"{v:g}" for v in t["lr"]],
-        "seeds": t["seeds"], "broken (%)": (100 * t["broken"]).round(1),
+        "seeds": t["seeds"],
+        "broken (%)": [pm(m, s) for m, s in zip(t["broken"], t["broken_std"])],
         "A_avr": [pm(m, s) for m, s in zip(t["A_avr"], t["A_avr_std"])],
-        "A_avr unbroken": [pm(m, s) if pd.notna(m) else "none unbroken"
-                           for m, s in zip(t["A_avr_unbroken"], t["A_avr_unbroken_std"])],
-        "levels unbroken": [f"{int(a)} of {int(b)}" for a, b in
-                            zip(t["etas_unbroken"], t["etas"])]})
+        "A_avr unbroken": [f"{100 * v:.2f}" if pd.notna(v) else "–" for v in t["A_avr_unbroken"]],
+        "levels with an unbroken draw": [f"{int(a)} of {int(b)}" for a, b in
+                                         zip(t["levels_unbroken"], t["levels"])]})
 
 
 def spearman_exact(x, y) -> tuple[float, float]:
@@ -182,19 +206,30 @@ def sentence(cell_table: pd.DataFrame, reading: str = PAPER.name) -> str:
     for (ds, depth), m in t.sort_values("lr").groupby(["dataset", "depth"]):
         if m["lr"].nunique() < 3:
             continue
+        lo, hi = m.iloc[0], m.iloc[-1]
+        if not (m["broken"] > 0).any():
+            ra, pa = spearman_exact(m["lr"], m["A_avr"])
+            parts.append(f"for ResNet{depth} on {ds}, no draw broke the model at any of the "
+                         f"{claims.plural(m['lr'].nunique(), 'LR')}, and A_avr goes from "
+                         f"{100 * lo['A_avr']:.1f} % at lr = {lo['lr']:g} to "
+                         f"{100 * hi['A_avr']:.1f} % at lr = {hi['lr']:g} (seed means of "
+                         f"{claims.plural_range(m['seeds'], 'seed')}; Spearman rho(LR, A_avr) = "
+                         f"{ra:+.2f}, exact permutation p = {pa:.3f})")
+            continue
         rb, pb = spearman_exact(m["lr"], m["broken"])
         ok = m.dropna(subset=["A_avr_unbroken"])
         ru, pu = spearman_exact(ok["lr"], ok["A_avr_unbroken"])
-        lo, hi = m.iloc[0], m.iloc[-1]
         text = (f"for ResNet{depth} on {ds}, the share of broken draws goes from "
                 f"{100 * lo['broken']:.0f} % at lr = {lo['lr']:g} to {100 * hi['broken']:.0f} % "
-                f"at lr = {hi['lr']:g} (rho(LR, broken) = {rb:+.2f}, exact p = {pb:.3f}, "
-                f"{claims.plural(m['lr'].nunique(), 'LR')}, seed means of "
-                f"{claims.plural_range(m['seeds'], 'seed')})")
-        if len(ok) >= 3:
+                f"at lr = {hi['lr']:g} (seed means of "
+                f"{claims.plural_range(m['seeds'], 'seed')}; Spearman rho(LR, broken) = "
+                f"{rb:+.2f} over the {claims.plural(m['lr'].nunique(), 'LR')}, exact "
+                f"permutation p = {pb:.3f})")
+        if len(ok) >= 3 and np.isfinite(ru):
             text += (f", while A_avr over the unbroken draws {'rises' if ru > 0 else 'falls'} "
-                     f"(rho = {ru:+.2f}, exact p = {pu:.3f}, over the "
-                     f"{claims.plural(len(ok), 'LR')} with an unbroken draw)")
+                     f"with the LR (rho = {ru:+.2f}, p = {pu:.3f}, over the "
+                     f"{claims.plural(len(ok), 'LR')} with an unbroken draw at every level: "
+                     + ", ".join(f"{100 * v:.1f} %" for v in ok["A_avr_unbroken"]) + ")")
         if rb > 0 and pb < 0.05:
             text += ": there, the LR sets how often the model breaks, and A_avr mostly " \
                     "measures that"
