@@ -235,6 +235,8 @@ def test_spearman_exact_p_counts_the_orderings():
     r, p = breakage.spearman_exact([1, 2, 3, 4, 5], [1, 2, 3, 4, 5])
     assert r == pytest.approx(1.0) and p == pytest.approx(2 / 120)  # two orderings of 120
     assert np.isnan(breakage.spearman_exact([1, 2], [2, 1])[0])
+    r, p = breakage.spearman_exact(range(10), range(10))  # 10! orderings: sampled
+    assert r == pytest.approx(1.0) and p < 0.001
 
 
 def test_sentence_states_that_the_lr_sets_how_often_the_model_breaks():
@@ -246,7 +248,8 @@ def test_sentence_states_that_the_lr_sets_how_often_the_model_breaks():
     text = breakage.sentence(pd.DataFrame(rows))
     assert text.startswith("Under the paper's reading")
     assert "from 10 % at lr = 0.0005 to 90 % at lr = 0.003" in text
-    assert "rho(LR, broken) = +1.00 over the 5 LRs, exact permutation p = 0.017" in text
+    assert "for ResNet20 on CIFAR-10 (Adam), the share of broken draws" in text
+    assert "rho(LR, broken) = +1.00 over the 5 LRs, permutation p = 0.017" in text
     assert "A_avr over the unbroken draws rises with the LR (rho = +1.00, p = 0.017" in text
     assert "70.0 %, 72.0 %, 75.0 %, 80.0 %, 82.0 %" in text
     assert "the LR sets how often the model breaks" in text
@@ -254,4 +257,8 @@ def test_sentence_states_that_the_lr_sets_how_often_the_model_breaks():
     flat = pd.DataFrame(rows).assign(broken=0.0, A_avr=[0.9, 0.8, 0.7, 0.6, 0.5])
     text = breakage.sentence(flat)
     assert "no draw broke the model at any of the 5 LRs, and A_avr goes from 90.0 %" in text
-    assert "rho(LR, A_avr) = -1.00, exact permutation p = 0.017" in text
+    assert "rho(LR, A_avr) = -1.00, permutation p = 0.017" in text
+    # another optimizer at one LR of the grid is a model of its own, not a sixth LR
+    sgd = pd.DataFrame(rows).assign(optimizer="sgd", lr=0.00075).iloc[:1]
+    assert breakage.sentence(pd.concat([pd.DataFrame(rows), sgd])) == breakage.sentence(
+        pd.DataFrame(rows))

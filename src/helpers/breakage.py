@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import claims, results
+from . import claims, recipe, results
 from .noise_model import PAPER, READINGS, NoiseModel, label
 
 SWEEP_VERSION = 1
@@ -178,56 +178,68 @@ def table(cell_table: pd.DataFrame) -> pd.DataFrame:
                                          zip(t["levels_unbroken"], t["levels"])]})
 
 
-def spearman_exact(x, y) -> tuple[float, float]:
-    """Spearman's rho of (x, y) and its exact two-sided permutation p-value (every
-    ordering of y; for the handful of LRs of a grid, at most 8! orderings)."""
+def spearman_exact(x, y, n_random: int = 20_000) -> tuple[float, float]:
+    """Spearman's rho of (x, y) and its two-sided permutation p-value: exact (every
+    ordering of y) for up to 8 points, the handful of LRs of a grid; else from
+    ``n_random`` seeded random orderings. (nan, nan) for fewer than 3 points or a
+    constant variable."""
     rx, ry = pd.Series(x).rank().to_numpy(), pd.Series(y).rank().to_numpy()
-    if len(rx) < 3 or len(rx) > 8 or np.std(ry) == 0 or np.std(rx) == 0:
+    if len(rx) < 3 or np.std(ry) == 0 or np.std(rx) == 0:
         return float("nan"), float("nan")
 
     def rho(a, b):
         return float(np.corrcoef(a, b)[0, 1])
 
     r = rho(rx, ry)
-    perms = [rho(rx, np.array(p)) for p in itertools.permutations(ry)]
+    if len(rx) <= 8:
+        orders = itertools.permutations(ry)
+    else:
+        rng = np.random.default_rng(0)
+        orders = (rng.permutation(ry) for _ in range(n_random))
+    perms = np.array([rho(rx, np.asarray(o)) for o in orders])
     return r, float(np.mean(np.abs(perms) >= abs(r) - 1e-12))
+
+
+def _p(p: float) -> str:
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
 def sentence(cell_table: pd.DataFrame, reading: str = PAPER.name) -> str:
     """What the split says under ``reading``, per model (dataset, depth, BN): how the
     share of broken draws and A_avr over the unbroken draws change with the LR (seed
-    means; Spearman rho over the LRs with its exact permutation p), and so what A_avr
-    measures there."""
+    means; Spearman rho over the LRs with its permutation p, ``spearman_exact``), and so
+    what A_avr measures there, one clause per model and optimizer with three LRs or more."""
     t = cell_table[(cell_table["reading"] == reading) & cell_table["batch_norm"]]
     if t.empty:
         return (f"No record or re-sweep holds draws {NoiseModel.from_name(reading).phrase} "
                 "for a model with BN.")
     parts = []
-    for (ds, depth), m in t.sort_values("lr").groupby(["dataset", "depth"]):
+    for (ds, depth, opt), m in t.sort_values("lr").groupby(["dataset", "depth", "optimizer"]):
         if m["lr"].nunique() < 3:
             continue
         lo, hi = m.iloc[0], m.iloc[-1]
+        model = f"ResNet{depth} on {recipe.name('dataset', ds)} ({recipe.name('optimizer', opt)})"
         if not (m["broken"] > 0).any():
             ra, pa = spearman_exact(m["lr"], m["A_avr"])
-            parts.append(f"for ResNet{depth} on {ds}, no draw broke the model at any of the "
+            parts.append(f"for {model}, no draw broke the model at any of the "
                          f"{claims.plural(m['lr'].nunique(), 'LR')}, and A_avr goes from "
                          f"{100 * lo['A_avr']:.1f} % at lr = {lo['lr']:g} to "
                          f"{100 * hi['A_avr']:.1f} % at lr = {hi['lr']:g} (seed means of "
                          f"{claims.plural_range(m['seeds'], 'seed')}; Spearman rho(LR, A_avr) = "
-                         f"{ra:+.2f}, exact permutation p = {pa:.3f})")
+                         f"{ra:+.2f}, permutation {_p(pa)})")
             continue
         rb, pb = spearman_exact(m["lr"], m["broken"])
         ok = m.dropna(subset=["A_avr_unbroken"])
         ru, pu = spearman_exact(ok["lr"], ok["A_avr_unbroken"])
-        text = (f"for ResNet{depth} on {ds}, the share of broken draws goes from "
+        text = (f"for {model}, the share of broken draws goes from "
                 f"{100 * lo['broken']:.0f} % at lr = {lo['lr']:g} to {100 * hi['broken']:.0f} % "
                 f"at lr = {hi['lr']:g} (seed means of "
                 f"{claims.plural_range(m['seeds'], 'seed')}; Spearman rho(LR, broken) = "
-                f"{rb:+.2f} over the {claims.plural(m['lr'].nunique(), 'LR')}, exact "
-                f"permutation p = {pb:.3f})")
+                f"{rb:+.2f} over the {claims.plural(m['lr'].nunique(), 'LR')}, permutation "
+                f"{_p(pb)})")
         if len(ok) >= 3 and np.isfinite(ru):
             text += (f", while A_avr over the unbroken draws {'rises' if ru > 0 else 'falls'} "
-                     f"with the LR (rho = {ru:+.2f}, p = {pu:.3f}, over the "
+                     f"with the LR (rho = {ru:+.2f}, {_p(pu)}, over the "
                      f"{claims.plural(len(ok), 'LR')} with an unbroken draw at every level: "
                      + ", ".join(f"{100 * v:.1f} %" for v in ok["A_avr_unbroken"]) + ")")
         if rb > 0 and pb < 0.05:
