@@ -33,9 +33,9 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import Markdown, display
 
-from helpers.experiment import recipe
-from helpers.study import claims, paper, results, stats
 from helpers.book import plots, tables
+from helpers.experiment import noise_model, recipe
+from helpers.study import breakage, claims, paper, results, stats
 
 study = results.load_study(results_dir, profile)
 display(Markdown(study.provenance))
@@ -136,8 +136,39 @@ if breakage_csv.exists():
                             "in the sweeps (seed means).", "tbl-breakage", precision=1),
             Markdown(sentence))
 else:
-    display(Markdown("No `bn-breakage.csv` in this results folder (the script needs the "
-                     "weights, which are not committed)."))
+    display(Markdown("No `bn-breakage.csv` in this results folder (`scripts/bn_breakage.py` "
+                     "makes it from the weights beside the records)."))
+
+
+# %% [markdown]
+# ### Breakage apart from degradation
+#
+# A broken draw (any non-finite output) scores chance whatever the rest of the
+# weights do, so $A_{avr}$ mixes two things: how often a draw breaks the model, and
+# how much the unbroken draws lose. {numref}`tbl-breakage-split` separates them for
+# every reading and cell: the share of broken draws, $A_{avr}$ over all draws, and
+# $A_{avr}$ over the unbroken draws alone. Two readings isolate the mechanism; they
+# are swept over the saved weights of each model (`python -m helpers.ops.resweep`), not
+# during training: the paper's reading with each noisy BN moving variance clipped at
+# a floor of 1e-6 (the same draws, none broken), and noise on the BN moving means only.
+
+# %% tags=["hide-input"]
+split_cells = breakage.cells(study.records)
+if split_cells.empty:
+    display(Markdown("No completed model above chance holds per-draw noise data."))
+else:
+    display(tables.numbered(
+        tables.breakage_table(split_cells), "Broken draws and $A_{avr}$ (%) per noise reading and "
+        "cell: the share of draws with any non-finite output and $A_{avr}$ over all draws "
+        "(seed mean ± std over the `seeds`), and $A_{avr}$ over the unbroken draws of all "
+        "seeds pooled (a dash unless every noise level has an unbroken draw; the last column "
+        "says how many do).", "tbl-breakage-split"),
+        plots.csv_link(breakage.per_eta(study.records), "breakage-split.csv",
+                       "Download the split per run and noise level as CSV"),
+        Markdown(" ".join(breakage.sentence(split_cells, m.name)
+                          for m in (noise_model.PAPER, *noise_model.MECHANISM)
+                          if m.name in set(split_cells["reading"])
+                          or m == noise_model.PAPER)))
 
 
 # %% [markdown]

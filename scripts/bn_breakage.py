@@ -1,14 +1,14 @@
 """Why do BN models break outright under the paper's noise reading? Predicted vs observed.
 
 For every BN record of a results folder whose weights (``<key>.weights.h5``) are in
-``--weights-dir``, the chance that one noise draw at each eta pushes some BN moving
-variance below -epsilon (``noise.p_broken``, from the weights alone), beside the share
-of the record's own draws whose outputs were non-finite. Writes
-``<results-dir>/bn-breakage.csv``, which the noise page shows. The weights are never
-committed, so this runs where the study ran; a model whose weights are gone (a machine
-stopped since it was trained) keeps its rows from the existing table (``merge``):
+``--weights-dir`` (by default the results folder itself, where the committed studies
+keep them beside their records), the chance that one noise draw at each eta pushes
+some BN moving variance below -epsilon (``noise.p_broken``, from the weights alone),
+beside the share of the record's own draws whose outputs were non-finite. Writes
+``<results-dir>/bn-breakage.csv``, which the noise page shows. A model whose weights
+are not at hand keeps its rows from the existing table (``merge``):
 
-    python scripts/bn_breakage.py --results-dir results/cpu --weights-dir <study results>
+    python scripts/bn_breakage.py --results-dir results/cpu [--weights-dir <folder>]
 """
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ from helpers.study import results
 def breakage(results_dir: Path, weights_dir: Path) -> pd.DataFrame:
     rows = []
     for path in sorted(results_dir.glob("*.json")):
+        if ".sweep-" in path.name:  # a re-sweep file (helpers.ops.resweep), not a record
+            continue
         record = results.read_record(path)
         config, key = record.get("config", {}), record.get("key", path.stem)
         weights = weights_dir / f"{key}.weights.h5"
@@ -46,8 +48,9 @@ def breakage(results_dir: Path, weights_dir: Path) -> pd.DataFrame:
 def merge(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
     """The new rows, plus the old rows of every model the new table does not hold.
 
-    Weights live only on the machine that trained them, so a table recomputed later
-    can cover fewer models than the committed one; their rows are kept, not dropped.
+    A table recomputed where only some weights are at hand (older runs kept their
+    weights only on the machine that trained them) can cover fewer models than the
+    committed one; their rows are kept, not dropped.
     """
     if old.empty:
         return new.reset_index(drop=True)
@@ -59,9 +62,11 @@ def merge(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--results-dir", type=Path, required=True, help="folder of run records")
-    ap.add_argument("--weights-dir", type=Path, required=True,
-                    help="folder holding <key>.weights.h5 beside the study's records")
+    ap.add_argument("--weights-dir", type=Path, default=None,
+                    help="folder holding <key>.weights.h5 (default: --results-dir, where "
+                         "committed studies keep them)")
     args = ap.parse_args(argv)
+    args.weights_dir = args.weights_dir or args.results_dir
     for name in ("results_dir", "weights_dir"):
         if not getattr(args, name).is_dir():
             ap.error(f"--{name.replace('_', '-')}: {getattr(args, name)} is not a folder")

@@ -103,6 +103,19 @@ def test_noise_page_prints_the_pareto_front(study_dir, executed):
     assert f"ResNet20 on CIFAR-10: Pareto-optimal LRs {lrs}" in executed["noise"]
 
 
+def test_noise_page_prints_the_breakage_split_the_helpers_compute(study_dir, executed):
+    from helpers.book import tables
+    from helpers.study import breakage
+
+    cells = breakage.cells(results.load_study(study_dir, "paper").records)
+    text = breakage.sentence(cells)
+    assert "no draw broke the model at any of the" in text  # the hand-made draws are finite
+    assert text in executed["noise"] and "tbl-breakage-split" in executed["noise"]
+    row = tables.breakage_table(cells).iloc[0]
+    page = executed["noise"].replace("\xa0", " ")  # numbered() keeps "±" with its numbers
+    assert f"| {row['broken (%)']} | {row['A_avr']} | {row['A_avr unbroken']} |" in page
+
+
 def test_baselines_and_optimizers_sentences_match_the_helpers(study_dir, executed):
     means = results.load_study(study_dir, "paper").means
     assert claims.claim1(means).statistic in executed["baselines"]

@@ -56,7 +56,8 @@ def test_the_script_recomputes_a_model_from_its_weights_and_keeps_a_gone_models_
     (tmp_path / f"{key}.json").write_text(json.dumps(record))
     _rows("gone-model", [0.1], 0.25).to_csv(tmp_path / "bn-breakage.csv", index=False)
 
-    script.main(["--results-dir", str(tmp_path), "--weights-dir", str(tmp_path)])
+    (tmp_path / f"{key}.sweep-bn_means-array-additive.json").write_text("{}")  # not a record
+    script.main(["--results-dir", str(tmp_path)])   # the weights beside the records
     table = pd.read_csv(tmp_path / "bn-breakage.csv")
     assert sorted(table["key"].unique()) == sorted([key, "gone-model"])
     assert table.loc[table["key"] == "gone-model", "p_predicted"].tolist() == [0.25]

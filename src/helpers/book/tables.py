@@ -336,3 +336,20 @@ def across_sentence(records: dict[str, pd.DataFrame], verdicts: pd.DataFrame) ->
         return text + f"under all {len(same)} noise readings ({claims.and_list(same)})."
     return text + (f"under the readings {claims.and_list(same)}, " if same else "under no reading, ") \
         + f"not under {claims.and_list(differ)}."
+
+
+def breakage_table(cell_table: pd.DataFrame) -> pd.DataFrame:
+    """``breakage.cells`` for a page: one row per reading (by its label) and cell, in %: seeds, the
+    share of broken draws and A_avr (seed mean ± std, ``pm``'s format: a dash for
+    one seed), A_avr over the unbroken draws (pooled over the seeds; "–" unless every
+    level has an unbroken draw) and the levels that have one."""
+    t = cell_table
+    return pd.DataFrame({
+        "reading": [label(r) for r in t["reading"]], "depth": t["depth"],
+        "BN": t["batch_norm"].map({True: "yes", False: "no"}), "lr": [f"{v:g}" for v in t["lr"]],
+        "seeds": t["seeds"],
+        "broken (%)": [pm(m, s) for m, s in zip(t["broken"], t["broken_std"])],
+        "A_avr": [pm(m, s) for m, s in zip(t["A_avr"], t["A_avr_std"])],
+        "A_avr unbroken": [f"{100 * v:.2f}" if pd.notna(v) else "–" for v in t["A_avr_unbroken"]],
+        "levels with an unbroken draw": [f"{int(a)} of {int(b)}" for a, b in
+                                         zip(t["levels_unbroken"], t["levels"])]})

@@ -10,6 +10,10 @@ normalization is first folded into the convolution before it (kernel
 ``W * s``, bias ``(b - mean) * s + beta``, ``s = gamma / sqrt(var + eps)``), the
 way inference hardware maps BN, and the noise goes on the folded kernels and
 biases and on the other trainable arrays (the BN layers become the identity).
+``"bn_means"`` puts the noise on the BN moving means only. A reading with a
+``variance_floor`` clips each noisy BN moving variance from below at that floor
+(the same draws as without it; ``floored``), so no draw can take the square root of
+a negative variance.
 ``kind="multiplicative"`` is an ablation: ``w * (1 + eta * e)`` with ``e ~ N(0, 1)``.
 The three choices travel together as one ``NoiseModel`` (``helpers.experiment.noise_model``,
 numpy only, so records and claims can name readings without Keras).
@@ -43,6 +47,8 @@ def select_variables(model: keras.Model, scope: str = "all") -> list:
         return list(model.weights)
     if scope in ("trainable", "folded"):
         return list(model.trainable_weights)
+    if scope == "bn_means":
+        return [v for v in model.weights if v.path.endswith("moving_mean")]
     return [v for v in model.weights if v.path.endswith("kernel")]
 
 
@@ -130,6 +136,16 @@ def noisy_arrays(arrays, sigmas, eta, rng, kind: str = "additive") -> list[np.nd
     return [a if s is None else noisy(a, s, eta, rng) for a, s in zip(arrays, sigmas)]
 
 
+def floored(variables: list, arrays: list, floor: float | None) -> list[np.ndarray]:
+    """``arrays`` with every BN moving variance among ``variables`` clipped from below at
+    ``floor`` (unchanged when ``floor`` is None): a noisy variance below -epsilon would
+    make the BN layer take the square root of a negative number, every output NaN."""
+    if floor is None:
+        return arrays
+    return [np.maximum(a, np.asarray(floor, a.dtype)) if v.path.endswith("moving_variance")
+            else a for v, a in zip(variables, arrays)]
+
+
 @contextmanager
 def assigned(variables: list, arrays: list):
     """Temporarily set ``variables`` to ``arrays``; restored bit-exactly, also on an error."""
@@ -148,7 +164,8 @@ def injected(model: keras.Model, eta: float, rng: np.random.Generator,
              noise_model: NoiseModel = PAPER):
     """Temporarily replace the model's weights by one noisy copy; always restored."""
     variables, base, sigmas = noise_targets(model, noise_model)
-    with assigned(variables, noisy_arrays(base, sigmas, eta, rng, noise_model.kind)):
+    noisy = noisy_arrays(base, sigmas, eta, rng, noise_model.kind)
+    with assigned(variables, floored(variables, noisy, noise_model.variance_floor)):
         yield variables
 
 
@@ -189,7 +206,8 @@ def sweep_table(model: keras.Model, evaluate_model, evaluate_copies,
 
     def draws(eta):
         for r in range(n_repeats):
-            yield noisy_arrays(base, sigmas, eta, draw_rng(seed, eta, r), noise_model.kind)
+            noisy = noisy_arrays(base, sigmas, eta, draw_rng(seed, eta, r), noise_model.kind)
+            yield floored(variables, noisy, noise_model.variance_floor)
             bar.update(1)  # the consumer is done with copy r
 
     try:

@@ -3,17 +3,21 @@ and what noise (paper eq. 4-6 and the readings of our ablation).
 
 ``PAPER`` is the paper's reading ("noise added to all the model weights": every array,
 BN moving statistics included, sigma_w per array, additive); ``ABLATION`` lists the
-readings every LR-grid run also sweeps. A new kind of noise is one entry of ``KINDS``.
+readings every LR-grid run also sweeps; ``MECHANISM`` two readings that isolate why the
+paper's reading breaks BN models (``helpers.ops.resweep`` sweeps them over saved weights).
+Every reading carries its ``name``, ``label`` and ``phrase``; ``READINGS`` holds them all
+by name. A new kind of noise is one entry of ``KINDS``.
 This module needs numpy only; ``helpers.experiment.noise`` applies a model to a Keras model.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
-SCOPES = ("all", "trainable", "kernels", "folded")
+SCOPES = ("all", "trainable", "kernels", "folded", "bn_means")
 GRANULARITIES = ("array", "layer")
 
 
@@ -41,12 +45,14 @@ KINDS = {"additive": additive, "multiplicative": multiplicative}
 @dataclass(frozen=True)
 class NoiseModel:
     """One reading of "noise on the weights": which arrays (``scope``), whose spread
-    sets sigma_w (``granularity``: each array's, or its layer's pooled), and what
-    noise (``kind``, a name of ``KINDS``). Checked once, here."""
+    sets sigma_w (``granularity``: each array's, or its layer's pooled), what noise
+    (``kind``, a name of ``KINDS``), and ``variance_floor``: each noisy BN moving
+    variance clipped from below at this value (None: not clipped). Checked once, here."""
 
     scope: str = "all"
     granularity: str = "array"
     kind: str = "additive"
+    variance_floor: float | None = None
 
     def __post_init__(self):
         # the message starts with the field's name (config.make_config prefixes "noise_")
@@ -56,19 +62,58 @@ class NoiseModel:
             if value not in accepted:
                 raise ValueError(f"{field}={value!r} is not accepted; accepted values: "
                                  + ", ".join(repr(a) for a in accepted))
+        f = self.variance_floor
+        if f is not None and (isinstance(f, bool) or not isinstance(f, (int, float))
+                              or not math.isfinite(f) or f <= 0):
+            raise ValueError(f"variance_floor={f!r} is not accepted: a finite number > 0, "
+                             "or None (no clipping)")
+        if f is not None and self.scope not in ("all",):
+            raise ValueError(f"variance_floor={f!r} needs scope='all' (the only scope that "
+                             f"puts noise on the BN moving variances), not {self.scope!r}")
 
     @property
     def name(self) -> str:
         """"scope/granularity/kind", e.g. "all/array/additive": the key of the run
-        records' ablation blocks."""
-        return f"{self.scope}/{self.granularity}/{self.kind}"
+        records' ablation blocks; a clipped reading adds "/varfloor=<floor>"."""
+        base = f"{self.scope}/{self.granularity}/{self.kind}"
+        return base if self.variance_floor is None else f"{base}/varfloor={self.variance_floor:g}"
+
+    @property
+    def slug(self) -> str:
+        """The name as a file-name part: "all-array-additive-varfloor1e-06"."""
+        return self.name.replace("/", "-").replace("=", "")
+
+    @property
+    def label(self) -> str:
+        """The short label of tables (``LABELS``; the name if it has none)."""
+        return LABELS.get(self.name, self.name)
+
+    @property
+    def phrase(self) -> str:
+        """The reading as a sentence says it ("under the paper's reading, ...")."""
+        return PHRASES.get(self.name, f"under the noise reading {self.name}")
+
+    @property
+    def needs_bn(self) -> bool:
+        """Whether the reading only means something for a model with BN layers (it puts
+        noise on, or clips, BN statistics alone)."""
+        return self.scope == "bn_means" or self.variance_floor is not None
 
     @classmethod
     def from_name(cls, name: str) -> NoiseModel:
-        """The noise model called ``name`` ("scope/granularity/kind")."""
+        """The noise model called ``name`` ("scope/granularity/kind", optionally
+        followed by "/varfloor=<floor>")."""
         parts = name.split("/")
+        if len(parts) == 4 and parts[3].startswith("varfloor="):
+            try:
+                floor = float(parts[3][len("varfloor="):])
+            except ValueError:
+                raise ValueError(f"name={name!r} is not accepted: varfloor= needs a number") \
+                    from None
+            return cls(*parts[:3], variance_floor=floor)
         if len(parts) != 3:
-            raise ValueError(f"name={name!r} is not accepted: it must be scope/granularity/kind")
+            raise ValueError(f"name={name!r} is not accepted: it must be scope/granularity/kind"
+                             " (optionally /varfloor=<floor>)")
         return cls(*parts)
 
 
@@ -86,10 +131,41 @@ ABLATION = (
 )
 
 
+# The floor of the clipped reading: far below Keras' BN epsilon (1e-3), so it changes
+# only draws that push a variance below it, and a clipped channel's scale
+# gamma / sqrt(v + eps) stays finite (at most gamma / sqrt(1e-3 + 1e-6)).
+VARIANCE_FLOOR = 1e-6
+
+# Two readings that isolate why the paper's reading breaks BN models (a single
+# negative noisy BN variance makes every output NaN): the paper's reading with each
+# noisy BN moving variance clipped at VARIANCE_FLOOR (the same draws, none broken), and
+# noise on the BN moving means only (the statistics without the variances).
+FLOORED = NoiseModel(variance_floor=VARIANCE_FLOOR)
+BN_MEANS = NoiseModel(scope="bn_means")
+MECHANISM = (FLOORED, BN_MEANS)
+
+
 # Short labels of the readings, for tables and sentences (by name).
 LABELS = {PAPER.name: "all (paper)", "trainable/array/additive": "trainable",
           "kernels/array/additive": "kernels", "all/layer/additive": "per-layer sigma_w",
-          "all/array/multiplicative": "multiplicative", "folded/array/additive": "folded BN"}
+          "all/array/multiplicative": "multiplicative", "folded/array/additive": "folded BN",
+          FLOORED.name: "paper, BN variances floored", BN_MEANS.name: "BN means only"}
+
+# Each reading as a sentence says it (by name).
+PHRASES = {
+    PAPER.name: "under the paper's reading, which puts noise on the BN statistics too",
+    "trainable/array/additive": "with noise on the trainable arrays only",
+    "kernels/array/additive": "with noise on the convolution and dense kernels only",
+    "all/layer/additive": "under the paper's reading with one sigma_w per layer",
+    "all/array/multiplicative": "with multiplicative noise on every array",
+    "folded/array/additive": "with BN folded into the convolutions",
+    FLOORED.name: (f"under the paper's reading with each noisy BN moving variance clipped "
+                   f"at {VARIANCE_FLOOR:g}"),
+    BN_MEANS.name: "with noise on the BN moving means only",
+}
+
+# Every reading this package can sweep, by name (the ablation's, then the mechanism's).
+READINGS = {m.name: m for m in (*ABLATION, *MECHANISM)}
 
 
 def label(name: str) -> str:
