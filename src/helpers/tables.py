@@ -235,19 +235,21 @@ def optimizers(means: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def theory_c(table: pd.DataFrame) -> pd.DataFrame:
-    """C (seed mean) per LR (rows) and depth (columns) of the Adam models with BN.
-    ``table``: ``theory.from_records``."""
+    """C (seed median: one wild seed does not move it) per LR (rows) and depth (columns) of
+    the Adam models with BN. ``table``: ``theory.from_records``."""
     g = table[(table["optimizer"] == "adam") & table["batch_norm"].astype(bool)]
-    c = g.pivot_table(index="lr", columns="depth", values="C", aggfunc="mean")
+    c = g.pivot_table(index="lr", columns="depth", values="C", aggfunc="median")
     c.columns = [f"ResNet{d}" for d in c.columns]
     return _lr_index(c)
 
 
 def theory_models(table: pd.DataFrame) -> pd.DataFrame:
-    """Every model's C, ||grad L_D||^2, eq. 2 bound and A_avr (the page's CSV file)."""
+    """Every model's C, ||grad L_D||^2, eq. 2 bound and A_avr (the page's CSV file), with
+    whether its C is flagged as non-physical (``theory.nonphysical``)."""
     return table.sort_values(["optimizer", "batch_norm", "depth", "lr", "seed"])[
         ["depth", "lr", "optimizer", "batch_norm", "batch_size", "seed", "n_examples", "C",
-         "grad_mean_sq_norm", "bound", "A_avr"]].rename(
+         "grad_mean_sq_norm", "bound", "A_avr"]
+        + (["nonphysical"] if "nonphysical" in table else [])].rename(
         columns={"grad_mean_sq_norm": "grad_L_D_sq_norm", "bound": "alpha2_C_over_B"})
 
 
