@@ -430,3 +430,93 @@ def test_outcome_counts_says_how_the_claims_come_out():
     n_held = sum(v.outcome == "held" for v in vs)
     assert text.startswith(f"{n_held} held") and text.count(" and ") <= 1
     assert claims.outcome_counts(claims.verdicts(pd.DataFrame())) == "8 no data"
+
+
+def test_claim2_a_curve_flat_at_chance_is_not_graceful_and_breakage_is_counted_apart():
+    """A curve flat at chance (10.7 %) is monotone but no graceful fall; the runs that fail
+    because their draws broke the model are counted apart from those that fail otherwise."""
+    df = _paperlike(seeds=(0,))
+    df["broken"] = 0.0
+    rows = claims._lr_cells(df).index
+    df.loc[rows[0], [f"A_{e:g}" for e in ETAS]] = 0.107        # flat at chance, broken
+    df.loc[rows[0], "broken"] = 1.0
+    df.loc[rows[1], [f"A_{e:g}" for e in ETAS]] = [0.85, 0.8, 0.75, 0.7, 0.65, 0.6]  # too low at 0.01
+    v = _by_claim(df)[2]
+    n = len(rows)
+    assert f"{n - 2} of {n} runs fall gracefully" in v.ours
+    assert "of the 2 that do not, 1 have draws that broke the model" in v.ours
+    assert "and 1 do not (0 not monotone, 2 below 0.9 at eta = 0.01)" in v.ours
+    assert v.value == pytest.approx((n - 2) / n)
+
+
+def test_claim3_names_breakage_when_the_lr_sets_it():
+    df = _paperlike()
+    df = df[df["depth"] == 20].copy()
+    df["broken"] = df["lr"] * 300 + 0.01 * df["seed"]          # rises with the LR in every seed
+    v = _by_claim(df)[3]
+    assert "share of draws that broke the model" in v.ours
+    assert "here the LR sets how often the model breaks" in v.ours
+    df["broken"] = 0.0
+    assert "broke" not in _by_claim(df)[3].ours
+
+
+def test_claim3_a_fall_that_is_not_significant_is_no_fall():
+    """A_avr falls with the LR in one seed and not in the others: rho < 0 but the exact
+    within-seed test gives p >= 0.05, so no model counts as falling: did not hold."""
+    df = _paperlike()
+    patterns = {0: [4, 6, 2, 5, 1, 3], 1: [3, 5, 1, 6, 2, 4], 2: [5, 2, 6, 1, 4, 3]}  # ranks by LR
+    lr_grid = claims._lr_cells(df).index
+    lrs = sorted(df.loc[lr_grid, "lr"].unique())
+    df.loc[lr_grid, "A_avr"] = [0.7 + 0.01 * patterns[s][lrs.index(lr)]
+                                for lr, s in zip(df.loc[lr_grid, "lr"], df.loc[lr_grid, "seed"])]
+    v = _by_claim(df)[3]
+    assert v.value < 0 and v.p_value >= 0.05
+    assert v.outcome == "did not hold" and "fraction falling with p < 0.05 = 0.00" in v.statistic
+
+
+def test_claim4_a_front_decided_by_gaps_within_the_seed_spread_is_not_a_sweet_spot():
+    """Every LR has the same A^0.1, and a0 means 0.01 pp apart under a seed spread of 1 pp:
+    the point front is the one LR with the highest mean a0, but no LR beats another beyond
+    its paired t-interval, so the plausible front is every LR, outside the sweet spot too:
+    partly. (Each LR gets its own ordering of the 4 seeds' offsets, so that every paired
+    difference has a spread.)"""
+    import itertools
+
+    df = _paperlike(seeds=(0, 1, 2, 3))
+    sel = (df["dataset"] == "cifar10") & (df["depth"] == 20) & (df["optimizer"] == "adam") & df["batch_norm"]
+    orders = list(itertools.permutations([-1.5, -0.5, 0.5, 1.5]))[::3]
+    lrs = sorted(df.loc[sel, "lr"].unique())
+    df.loc[sel, "A_0.1"] = 0.9
+    df.loc[sel, "baseline_accuracy"] = [
+        0.9 + 0.01 * orders[lrs.index(lr)][seed] + 1e-4 * lrs.index(lr)
+        for lr, seed in zip(df.loc[sel, "lr"], df.loc[sel, "seed"])]
+    f = claims.front_uncertainty(df)
+    assert f["on_front"].sum() == 1 and f["plausible"].all() and len(f) == 8
+    v = _by_claim(df)[4]
+    assert v.outcome == "partly" and v.value == pytest.approx(4 / 8)
+    assert "plausible front" in v.ours and "0.00025" in v.ours.split("plausible front")[1]
+
+
+def test_verdicts_say_when_they_rest_on_one_model_or_one_depth():
+    df = _paperlike()
+    # the optimizers study is one model by design (the paper's Figure 3)
+    assert {v.claim: v.rests_on for v in claims.verdicts(df) if v.rests_on} == {
+        5: "one model (ResNet20 on CIFAR-10)"}
+    one_depth = _by_claim(df[df["depth"] == 20])
+    assert one_depth[1].rests_on == "one depth (ResNet20)"
+    one_model = _by_claim(df[(df["depth"] == 20) & (df["dataset"] == "cifar10")])
+    assert one_model[3].rests_on == "one model (ResNet20 on CIFAR-10)"
+    assert "It rests on one model (ResNet20 on CIFAR-10) only." in claims.sentence(one_model[3])
+    assert one_model[6].rests_on == ""          # not tested: nothing to qualify
+    table = claims.verdict_table(list(one_model.values()))
+    assert table.set_index("claim").loc[3, "rests on"] == "one model (ResNet20 on CIFAR-10)"
+
+
+def test_across_readings_tests_claim7_and_gives_p_values():
+    df = _paperlike()
+    df["A_avr|trainable/array/additive"] = 0.5 + df["lr"] * 100      # rises with the LR
+    df["A_avr|folded/array/additive"] = df["A_avr"]
+    t = claims.across_readings(df).set_index(["claim", "reading"])
+    assert t.loc[(7, "paper (all arrays)"), "verdict"] == "held"
+    assert t.loc[(7, "trainable only"), "verdict"] in ("did not hold", "partly")
+    assert t.loc[(3, "trainable only"), "p"] < 0.05 and t.loc[(3, "trainable only"), "value"] > 0

@@ -280,23 +280,23 @@ NONPHYSICAL_DECADES = 3
 def nonphysical(table: pd.DataFrame, column: str = "C",
                 decades: float = NONPHYSICAL_DECADES) -> pd.Series:
     """Which rows' ``column`` cannot be a physical gradient-noise measurement: not finite,
-    not positive, or more than ``decades`` orders of magnitude from the median of its twins
-    (the other seeds of its dataset, depth, LR, optimizer and BN; of all other models when
-    it has none). Such a value is flagged and left out of plots and correlations, not
-    plotted: one corrupted example can make C 1e34 times larger."""
-    cell = ["dataset", "depth", "lr", "optimizer", "batch_norm"]
-    cell = [c for c in cell if c in table]
+    not positive, or more than ``decades`` orders of magnitude from the median (of log10)
+    over its cell (dataset, depth, LR, optimizer, BN) when the cell has >= 3 such values,
+    else over all rows. A median of 3 is not moved by one wild seed; with 2 the pair
+    could not tell which one is wild. Such a value is flagged and left out of plots and
+    correlations, not plotted: one corrupted example can make C 1e34 times larger."""
+    cell = [c for c in ("dataset", "depth", "lr", "optimizer", "batch_norm") if c in table]
     v = pd.to_numeric(table[column], errors="coerce").astype(float)
     bad = ~np.isfinite(v) | ~(v > 0)
     logv = np.log10(v.where(~bad))
-    out = bad.copy()
-    for i in table.index[~bad]:
-        same = (table[cell] == table.loc[i, cell]).all(axis=1) if cell else table.index == i
-        twins = logv[same & (table.index != i) & ~bad]
-        if twins.empty:
-            twins = logv[(table.index != i) & ~bad]
-        out[i] = bool(len(twins)) and abs(logv[i] - twins.median()) > decades
-    return out.astype(bool)
+    overall = logv.median()
+    if cell:
+        ref = logv.groupby([table[c] for c in cell], dropna=False).transform(
+            lambda g: g.median() if g.notna().sum() >= 3 else np.nan)
+    else:
+        ref = pd.Series(np.nan, index=table.index)
+    ref = ref.fillna(overall)
+    return (bad | ((logv - ref).abs() > decades)).astype(bool)
 
 
 def from_records(runs: pd.DataFrame, dataset: str) -> tuple[pd.DataFrame, dict, int]:
