@@ -520,3 +520,13 @@ def test_across_readings_tests_claim7_and_gives_p_values():
     assert t.loc[(7, "paper (all arrays)"), "verdict"] == "held"
     assert t.loc[(7, "trainable only"), "verdict"] in ("did not hold", "partly")
     assert t.loc[(3, "trainable only"), "p"] < 0.05 and t.loc[(3, "trainable only"), "value"] > 0
+
+
+def test_claim8_gives_each_gap_its_exact_permutation_p():
+    """3 seeds with and 3 without BN, fully separated: 2 of the 20 relabellings are as
+    extreme, p = 0.1, the smallest 3 and 3 seeds can give (printed, not hidden)."""
+    v = _by_claim(_paperlike())[8]
+    assert v.outcome == "held" and v.p_value == pytest.approx(0.1)
+    assert "exact permutation p of the gap per model" in v.statistic
+    assert v.statistic.count("0.100") == 8
+    assert np.isnan(claims.claim8(claims.cell_means(_paperlike())).p_value)   # means: no p

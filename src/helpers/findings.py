@@ -47,7 +47,7 @@ def noise_sentence(study: Study) -> str:
         v = claims.claim3(runs)
         ends, outcome = (m["lr"].iloc[0], m["lr"].iloc[-1]), v.outcome
         outcomes.add(outcome)
-        test = f", rho {v.value:+.2f}, exact p = {claims._p(v.p_value)}" if v.p_value == v.p_value else ""
+        test = f", rho {v.value:+.2f}, exact p = {claims._p(v.p_value)}" if pd.notna(v.p_value) else ""
         parts.append(f"{100 * m['A_avr'].iloc[0]:.1f} to {100 * m['A_avr'].iloc[-1]:.1f} % "
                      f"{claims.READING_PHRASES.get(label, label)} (claim 3: **{outcome}**{test})")
     if ends is None:
