@@ -40,8 +40,8 @@ display(Markdown(study.provenance))
 # ## Table II, ours beside the paper's
 #
 # {numref}`tbl-table2-cifar10` sets our baseline accuracy beside the paper's
-# Table II. The interval resamples the training seeds; our LRs outside the
-# paper's range have no paper value.
+# Table II. The interval is a Student-t interval over the training seeds; our LRs
+# outside the paper's range have no paper value.
 
 # %% tags=["hide-input"]
 t2 = paper.with_intervals(stats.cell_intervals(study.records, metrics=("baseline_accuracy",)),
@@ -49,7 +49,7 @@ t2 = paper.with_intervals(stats.cell_intervals(study.records, metrics=("baseline
 display(*tables.per_dataset(
     t2, "Table II of the paper beside ours: baseline accuracy $a_0$ (%) per depth and LR "
     "(Adam): our seed mean, its spread over seeds, the number of seeds and of diverged "
-    "runs, our 95 % bootstrap interval, the paper's single "
+    "runs, our 95 % t-interval over seeds, the paper's single "
     "run and whether it lies inside our interval.", "tbl-table2"))
 
 

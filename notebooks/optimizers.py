@@ -45,17 +45,17 @@ a0, aavr = tables.optimizers(study.means)
 
 # %% [markdown]
 # Accuracies in %: our seed mean, its spread over seeds, the number of
-# seeds and of diverged runs, a 95 % bootstrap interval (seeds, and the noise
-# draws inside each run), the paper's value read off its Figure 3, and whether it
-# lies inside our interval.
+# seeds and of diverged runs, a 95 % t-interval over seeds (none with one seed),
+# the paper's value read off its Figure 3, and whether it lies inside our
+# interval.
 
 # %% tags=["hide-input"]
 ci = stats.cell_intervals(study.records, metrics=("baseline_accuracy", "A_avr"))
 for name, metric in (("figure3_a0", "$a_0$"), ("figure3_aavr", "$A_{avr}$")):
     fig3 = paper.with_intervals(ci, name)
     display(tables.numbered(fig3, f"{metric} (%) per optimizer, ResNet20 on CIFAR-10 at "
-                            "lr = 0.00075: our seed mean, spread, seeds, 95 % bootstrap "
-                            "interval, and the paper's value read off its Figure 3.",
+                            "lr = 0.00075: our seed mean, spread, seeds, 95 % t-interval "
+                            "over seeds, and the paper's value read off its Figure 3.",
                             f"tbl-{name.replace('_', '-')}"),
             Markdown(paper.offset_sentence(fig3, metric)))
 

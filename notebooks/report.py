@@ -45,12 +45,18 @@ stability = claims.stability(study.records, B=200)
 
 # %% [markdown]
 # Each verdict rests on one number (`value`; the `measure` column says what it is, in
-# the unit of the claim's statistic). Its 95 % interval and the share of bootstrap
-# resamples giving the same verdict (`same verdict`) come from resampling the
-# training seeds (one draw shared by every cell, so LRs stay paired) and the
-# noise draws inside each run. `defined` is the share of resamples in which the
-# number can be computed at all (claim 7 needs two different seeds in a cell); the
-# interval is taken over those.
+# the unit of the claim's statistic). Where it rests on a test (claims 3 and 7),
+# `p (exact)` is that test's two-sided p-value from an exact permutation test: every
+# relabelling of the runs that "no effect" allows is enumerated (for claim 3, the
+# LR labels within each training seed; for claim 7, A_avr across the seeds of each
+# LR), so it holds at 3 seeds. The bracketed interval and the share of bootstrap
+# resamples giving the same verdict (`same verdict`) are a secondary check: they
+# resample the training seeds (one draw shared by every cell, so LRs stay paired)
+# and the noise draws inside each run, and with 3 seeds such a bootstrap sees only
+# 10 distinct seed sets, so it is too narrow to decide on. `defined` is the share
+# of resamples in which the number can be computed at all; the interval is taken
+# over those. `rests on` says when a verdict rests on one model or one depth,
+# however many seeds it has.
 
 # %% tags=["hide-input"]
 table = claims.verdict_table(verdicts, stability)
@@ -60,9 +66,10 @@ display(Markdown(f"**Scale of the records:** {study.scale}. A verdict is *indica
 display(tables.numbered(
     claims.display_table(table),
     "The paper's eight claims at this scale: each verdict, the value it rests on (what it "
-    "measures, its estimate and 95 % bootstrap interval), the share of resamples that give "
-    "the same verdict and in which the value is defined, and why a verdict is indicative "
-    "only. A dash: the records do not test the claim.", "tbl-verdicts"))
+    "measures, its estimate and 95 % bootstrap interval), the exact permutation p-value "
+    "of its test, the share of resamples that give the same verdict and in which the value "
+    "is defined, what it rests on when that is one model or depth, and why a verdict is "
+    "indicative only. A dash: the records do not test the claim.", "tbl-verdicts"))
 
 # %% tags=["hide-input"]
 display(Markdown(f"Of the eight claims, {claims.outcome_counts(verdicts)}. "
@@ -84,7 +91,7 @@ for v in verdicts:
 # %% tags=["hide-input"]
 readings = claims.across_readings(study.records)
 display(tables.numbered(tables.reading_verdicts(readings),
-                        "Claims 3, 6 and 8 under each noise reading.", "tbl-report-readings"),
+                        "Claims 3, 6, 7 and 8 under each noise reading.", "tbl-report-readings"),
         Markdown(claims.readings_sentence(readings, study.note)))
 
 

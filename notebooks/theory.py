@@ -52,6 +52,9 @@ display(Markdown(study.provenance))   # opens with a bold SMOKE_NOTE banner if a
 th, blocks, missing = theory.from_records(study.done, dataset)
 print(f"{len(th) + missing} completed {dataset} run(s) in {results_dir} (profile {profile}); "
       f"{len(th)} with a gradient-noise measurement; {missing} older record(s) without one skipped")
+# a non-finite C, or one orders of magnitude from its twins', is named, not plotted
+ok = th[~th["nonphysical"]] if len(th) else th
+display(Markdown(theory.flagged_sentence(th)))
 
 
 # %% [markdown]
@@ -64,9 +67,10 @@ print(f"{len(th) + missing} completed {dataset} run(s) in {results_dir} (profile
 
 # %% tags=["hide-input"]
 if len(th):  # every model, with every column, is in the CSV file
-    display(tables.numbered(tables.theory_c(th).reset_index(),
-                            "$C$ (eq. 3) of the Adam models with BN per LR and depth, mean "
-                            "over seeds.", "tbl-theory-c", fmt="{:.4g}"),
+    display(tables.numbered(tables.theory_c(ok).reset_index(),
+                            "$C$ (eq. 3) of the Adam models with BN per LR and depth, median "
+                            "over seeds (models flagged as non-physical left out).",
+                            "tbl-theory-c", fmt="{:.4g}"),
             plots.csv_link(tables.theory_models(th), f"gradient-noise-{dataset}.csv",
                            f"Download C, the bound and A_avr of all {len(th)} models as CSV"))
 
@@ -79,8 +83,8 @@ if len(th):  # every model, with every column, is in the CSV file
 # depend on the LR, the right panel would grow as $\alpha^2$.
 
 # %% tags=["hide-input"]
-if len(th):
-    plots.show(plots.theory_bound(th, dataset, study.synthetic), "fig-theory-bound")
+if len(ok):
+    plots.show(plots.theory_bound(ok, dataset, study.synthetic), "fig-theory-bound")
 
 
 # %% [markdown]
@@ -104,9 +108,9 @@ if len(th):
 # law predicts exactly $-1$.
 
 # %% tags=["hide-input"]
-if len(th):
-    plots.show(plots.theory_law(th, blocks, dataset, study.synthetic), "fig-theory-law")
-    print(theory.law_sentence(theory.law_fit(th, blocks)))
+if len(ok):
+    plots.show(plots.theory_law(ok, blocks, dataset, study.synthetic), "fig-theory-law")
+    print(theory.law_sentence(theory.law_fit(ok, blocks)))
 
 
 # %% [markdown]
@@ -129,7 +133,7 @@ if len(th):
 # monotone correlation cannot capture.)
 
 # %% tags=["hide-input"]
-both = th.dropna(subset=["bound", "A_avr"]) if len(th) else th
+both = ok.dropna(subset=["bound", "A_avr"]) if len(ok) else ok
 if len(both):
     plots.show(plots.theory_resistance(both, dataset, study.synthetic), "fig-theory-resistance")
 display(Markdown((theory.bound_sentence(both) if len(both) else

@@ -30,10 +30,20 @@ def cell_table(done: pd.DataFrame) -> pd.DataFrame:
 
 
 def verdict_table(records: pd.DataFrame) -> pd.DataFrame:
+    """One row per claim: verdict, its value (``claims.VALUES``) and exact permutation
+    p-value (claims 3 and 7), what it rests on when that is one model or depth, the
+    statistic and whether it is indicative only."""
     vs = claims.verdicts(records)
     return pd.DataFrame({"claim": [v.claim for v in vs], "verdict": [v.outcome for v in vs],
+                         "value": [v.value for v in vs], "p (exact)": [v.p_value for v in vs],
+                         "rests on": [v.rests_on or "–" for v in vs],
                          "statistic": [v.statistic for v in vs],
                          "indicative only": [v.indicative or "no" for v in vs]})
+
+
+def readings_table(records: pd.DataFrame) -> pd.DataFrame:
+    """Claims 3, 6, 7 and 8 under each noise reading, with value and p-value."""
+    return claims.across_readings(records)[["claim", "reading", "verdict", "value", "p"]]
 
 
 def main(argv=None) -> None:
@@ -49,6 +59,7 @@ def main(argv=None) -> None:
     print(f"{claims.plural(len(study.done), 'completed run')}, {n_div} diverged.\n")
     print(cell_table(study.done).to_markdown(index=False), "\n")
     print(verdict_table(study.records).to_markdown(index=False), "\n")
+    print(readings_table(study.records).to_markdown(index=False), "\n")
     print(results.compute(study.records))
 
 

@@ -56,18 +56,24 @@ def test_cell_intervals_count_seeds_and_diverged_runs():
     assert ci["A_avr_lo"].iloc[0] <= ci["A_avr_mean"].iloc[0] <= ci["A_avr_hi"].iloc[0]
 
 
-def test_one_seed_gives_an_a_avr_interval_from_the_draws_but_no_a0_interval():
-    """a0 varies with the seed only: one seed gives it no interval (NaN, and no verdict on
-    whether the paper's value lies inside); A_avr still has its noise-draw interval."""
+def test_one_seed_gives_no_interval_over_seeds_only_the_secondary_draw_bootstrap():
+    """One seed has no spread: no t-interval (NaN, and no verdict on whether the paper's
+    value lies inside); A_avr keeps its noise-draw bootstrap as a secondary column."""
     rng = np.random.default_rng(4)
     one = pd.DataFrame([{**_run(0, 0.001, 0.8, rng), "baseline_accuracy": 0.9}])
     ci = stats.cell_intervals(one, B=50)
-    assert np.isnan(ci["baseline_accuracy_lo"].iloc[0]) and np.isnan(ci["baseline_accuracy_hi"].iloc[0])
-    assert ci["A_avr_lo"].iloc[0] < ci["A_avr_mean"].iloc[0] < ci["A_avr_hi"].iloc[0]
+    for m in ("baseline_accuracy", "A_avr"):
+        assert np.isnan(ci[f"{m}_lo"].iloc[0]) and np.isnan(ci[f"{m}_hi"].iloc[0])
+    assert np.isnan(ci["baseline_accuracy_boot_lo"].iloc[0])
+    assert ci["A_avr_boot_lo"].iloc[0] < ci["A_avr_mean"].iloc[0] < ci["A_avr_boot_hi"].iloc[0]
     two = pd.concat([one, pd.DataFrame([{**_run(1, 0.001, 0.8, rng), "baseline_accuracy": 0.8}])])
     ci2 = stats.cell_intervals(two, B=50)
-    assert ci2["baseline_accuracy_lo"].iloc[0] == pytest.approx(0.8)
-    assert ci2["baseline_accuracy_hi"].iloc[0] == pytest.approx(0.9)
+    # the t-interval of {0.8, 0.9}: 0.85 +- t(0.975, 1) * 0.0707 / sqrt(2) = 0.85 +- 0.635
+    assert ci2["baseline_accuracy_lo"].iloc[0] == pytest.approx(0.85 - 12.7062 * 0.05, abs=1e-3)
+    assert ci2["baseline_accuracy_hi"].iloc[0] == pytest.approx(0.85 + 12.7062 * 0.05, abs=1e-3)
+    # the bootstrap of two seeds cannot leave their range: it is narrower
+    assert ci2["baseline_accuracy_boot_lo"].iloc[0] == pytest.approx(0.8)
+    assert ci2["baseline_accuracy_boot_hi"].iloc[0] == pytest.approx(0.9)
 
 
 def test_the_paper_value_is_judged_only_against_an_interval():
@@ -100,7 +106,9 @@ def test_paired_differences_see_a_small_effect_that_seeds_would_hide():
                  _run(s, 0.002, 0.79 + shift, rng, sd_draw=0.002)]
     d = stats.paired_differences(pd.DataFrame(rows), reference_lr=0.001, B=200)
     assert len(d) == 1 and d["delta"].iloc[0] == pytest.approx(-0.01, abs=0.003)
-    assert d["hi"].iloc[0] < 0 and d["p_positive"].iloc[0] == 0
+    assert d["hi"].iloc[0] < 0 and d["boot_hi"].iloc[0] < 0 and d["p_positive"].iloc[0] == 0
+    # 4 seeds, every difference negative: the sign-flip p is 2/16
+    assert d["p"].iloc[0] == pytest.approx(2 / 16)
 
 
 def test_unbalanced_seeds_keep_every_cell_in_a_resample_and_pair_only_shared_seeds():
@@ -117,10 +125,13 @@ def test_unbalanced_seeds_keep_every_cell_in_a_resample_and_pair_only_shared_see
     d = stats.paired_differences(df, reference_lr=0.001, B=400)
     assert d["n"].tolist() == [1]
     assert d["delta"].iloc[0] == pytest.approx(rows[1]["A_avr"] - rows[0]["A_avr"])
-    assert d["lo"].iloc[0] > 0 and d["p_positive"].iloc[0] > 0.975
+    # one shared seed: no t-interval, and the sign-flip test cannot reject (p = 1)
+    assert np.isnan(d["lo"].iloc[0]) and d["p"].iloc[0] == 1.0
+    assert d["boot_lo"].iloc[0] > 0 and d["p_positive"].iloc[0] > 0.975
     # the per-cell interval of lr 0.002 spans both of its seeds
     ci = stats.cell_intervals(df, metrics=("A_avr",), B=400).set_index("lr")
     assert ci.at[0.002, "A_avr_lo"] < 0.65 and ci.at[0.002, "A_avr_hi"] > 0.78
+    assert ci.at[0.002, "A_avr_boot_lo"] < 0.65 and ci.at[0.002, "A_avr_boot_hi"] > 0.78
 
 
 def test_run_bootstrap_resamples_the_draws_of_the_metrics_reading():
@@ -142,8 +153,10 @@ def test_unpaired_difference_finds_a_real_gap_and_not_a_null_one():
     d = stats.unpaired_difference(high, low, "A_avr", "A_avr", B=500)
     assert d["delta"] == pytest.approx(high["A_avr"].mean() - low["A_avr"].mean())
     assert 0 < d["lo"] < 0.1 < d["hi"] and d["p_positive"] == 1.0 and (d["n_a"], d["n_b"]) == (3, 3)
+    assert d["p"] == pytest.approx(0.1)          # 3 vs 3 seeds, fully separated: 2 / 20
+    assert d["lo"] <= d["boot_lo"] and d["boot_hi"] <= d["hi"]   # Welch is the wider
     null = stats.unpaired_difference(same, low, "A_avr", "A_avr", B=500)
-    assert null["lo"] < 0 < null["hi"]
+    assert null["lo"] < 0 < null["hi"] and null["p"] > 0.1
     # a group without a value gives NaN, not an error
     assert np.isnan(stats.unpaired_difference(high, low.assign(A_avr=np.nan), "A_avr", "A_avr")["lo"])
 
@@ -195,3 +208,97 @@ def test_loader_columns_draws_nonfinite_and_chance(tmp_path):
     assert df.loc["good", "A_avr_cc"] == pytest.approx((0.72 - 0.1) / 0.8)
     assert bool(df.loc["chance", "near_chance"]) and pd.isna(df.loc["chance", "A_avr"])
     assert df.loc["chance", "draws"] is None
+
+
+def test_t_interval_covers_the_mean_at_its_nominal_rate_with_three_seeds():
+    """4000 simulated cells of 3 seeds (normal, seeded): the 95 % t-interval covers the
+    true mean in 95 % of them; a percentile interval over the 3 values would cover far
+    less (it cannot leave their range)."""
+    rng = np.random.default_rng(0)
+    x = 0.8 + 0.05 * rng.standard_normal((4000, 3))
+    ci = np.array([stats.t_interval(v)[1:3] for v in x])
+    cover = np.mean((ci[:, 0] <= 0.8) & (0.8 <= ci[:, 1]))
+    assert 0.94 <= cover <= 0.96
+    in_range = np.mean((x.min(axis=1) <= 0.8) & (0.8 <= x.max(axis=1)))
+    assert in_range == pytest.approx(0.75, abs=0.02)   # 1 - 2 / 2^3
+    assert stats.t_interval([0.5])[1:] == (pytest.approx(np.nan, nan_ok=True),
+                                           pytest.approx(np.nan, nan_ok=True), 1)
+
+
+def test_welch_interval_by_hand():
+    d, lo, hi = stats.welch_interval([1.0, 2.0, 3.0], [0.0, 0.0, 3.0])
+    # se = sqrt(1/3 + 3/3) = 1.1547; dof = (4/3)^2 / ((1/9 + 1) / 2) = 3.2; t(0.975, 3.2) = 3.0728
+    assert d == pytest.approx(1.0)
+    assert hi - d == pytest.approx(3.0728 * 1.1547, rel=1e-3) and d - lo == pytest.approx(hi - d)
+
+
+def test_sign_flip_p_values_by_hand():
+    # the 8 signed sums of +-1 +-2 +-3 are 6, 4, 2, 0, 0, -2, -4, -6
+    assert stats.sign_flip_p([1, 2, 3]) == pytest.approx(2 / 8)
+    assert stats.sign_flip_p([3, -1, 2]) == pytest.approx(4 / 8)   # |sum| 4: 6, 4, -4, -6
+    assert stats.sign_flip_p([1, 2, -3]) == 1.0
+    assert np.isnan(stats.sign_flip_p([]))
+
+
+def test_two_group_permutation_p_by_hand():
+    # of the 20 splits of {1..6} into 3 and 3, only {1,2,3} | {4,5,6} and its mirror
+    # differ by 3 in mean
+    assert stats.permutation_p([1, 2, 3], [4, 5, 6]) == pytest.approx(2 / 20)
+    # |mean difference| >= 1: the splits whose sums differ by >= 3 (sum of a in 6..15)
+    sums = [sum(c) for c in __import__("itertools").combinations(range(1, 7), 3)]
+    expected = np.mean([abs(s - (21 - s)) / 3 >= 1 - 1e-9 for s in sums])
+    assert stats.permutation_p([1, 2, 6], [3, 4, 5]) == pytest.approx(expected)
+
+
+def test_trend_test_p_values_by_hand():
+    x = [1, 2, 3, 4, 5, 6]
+    t = stats.trend_test(x, [10, 20, 30, 40, 50, 60])
+    assert t["rho"] == pytest.approx(1.0) and t["p"] == pytest.approx(2 / 720)
+    # one adjacent swap: rho = 1 - 6 * 2 / 210; as extreme: the identity and the 5 adjacent
+    # swaps, each way: 12 of 720
+    t = stats.trend_test(x, [1, 2, 3, 4, 6, 5])
+    assert t["rho"] == pytest.approx(1 - 12 / 210) and t["p"] == pytest.approx(12 / 720)
+    assert t["n_perm"] == 720 and t["k"] == 1
+    # three seeds, each perfectly falling: permuted within seed, p = 2 / 720^3
+    t = stats.trend_test(x * 3, [6, 5, 4, 3, 2, 1] * 3, strata=np.repeat([0, 1, 2], 6))
+    assert t["rho"] == pytest.approx(-1.0) and t["p"] == pytest.approx(2 / 720 ** 3)
+    assert t["n_perm"] == 720 ** 3 and t["k"] == 3
+
+
+def test_stratified_trend_and_within_tests_match_brute_force_enumeration():
+    """The convolution gives the same p as listing every within-stratum relabelling."""
+    import itertools
+
+    rng = np.random.default_rng(1)
+    x = np.tile([1.0, 2.0, 3.0, 4.0], 3)
+    y = x + rng.normal(0, 1.5, size=12)
+    s = np.repeat([0, 1, 2], 4)
+    t = stats.trend_test(x, y, strata=s)
+
+    def mean_rho(yy):
+        return np.mean([stats.sps.spearmanr(x[s == k], yy[s == k])[0] for k in range(3)])
+    perms = list(itertools.permutations(range(4)))
+    null = [mean_rho(np.concatenate([y[s == k][list(p)] for k, p in enumerate(ps)]))
+            for ps in itertools.product(perms, repeat=3)]
+    assert t["rho"] == pytest.approx(mean_rho(y))
+    assert t["p"] == pytest.approx(np.mean(np.abs(null) >= abs(t["rho"]) - 1e-9))
+
+    g = np.repeat([0, 1, 2, 3], 3)          # 4 LRs x 3 seeds
+    c = rng.normal(size=12)
+    a = -c + rng.normal(0, 1, size=12)
+    w = stats.within_rank_test(c, a, g)
+
+    def pooled(aa):
+        rc = np.concatenate([stats._ranks_centred(c[g == k]) for k in range(4)])
+        ra = np.concatenate([stats._ranks_centred(aa[g == k]) for k in range(4)])
+        return rc @ ra / np.sqrt((rc ** 2).sum() * (ra ** 2).sum())
+    perms3 = list(itertools.permutations(range(3)))
+    null = [pooled(np.concatenate([a[g == k][list(p)] for k, p in enumerate(ps)]))
+            for ps in itertools.product(perms3, repeat=4)]
+    assert w["rho"] == pytest.approx(pooled(a)) and w["k"] == 4
+    assert w["p"] == pytest.approx(np.mean(np.abs(null) >= abs(w["rho"]) - 1e-9))
+
+
+def test_trend_test_refuses_a_stratum_too_large_to_enumerate():
+    with pytest.raises(ValueError, match="at most 8 per stratum"):
+        stats.trend_test(range(9), range(9))

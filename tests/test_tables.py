@@ -137,7 +137,9 @@ def test_theory_tables_pivot_c_and_rename_for_the_csv():
                        "bound": [1e-6] * 4, "A_avr": [0.8] * 4})
     c = tables.theory_c(th)
     assert list(c.columns) == ["ResNet20", "ResNet32"] and list(c.index) == ["0.001"]
-    assert c.loc["0.001"].tolist() == [3.0, 5.0]                # seed mean; sgd left out
+    assert c.loc["0.001"].tolist() == [3.0, 5.0]                # seed median; sgd left out
+    wild = pd.concat([th, th.iloc[:1].assign(key="e", seed=2, C=1e36)], ignore_index=True)
+    assert tables.theory_c(wild).loc["0.001", "ResNet20"] == 4.0  # median of 2, 4, 1e36
     csv = tables.theory_models(th)
     assert "alpha2_C_over_B" in csv and "grad_L_D_sq_norm" in csv and len(csv) == 4
 

@@ -211,7 +211,7 @@ def test_jax_backend_matches_the_closed_form_and_tensorflow(tmp_path):
 # the analysis notebook, on hand-made records
 # --------------------------------------------------------------------------
 
-def _fake_record(folder, depth, lr, a_x, grads, theory_block=True):
+def _fake_record(folder, depth, lr, a_x, grads, theory_block=True, seed=0):
     """A run record as the training notebook writes it, with made-up numbers."""
     from types import SimpleNamespace
 
@@ -220,7 +220,7 @@ def _fake_record(folder, depth, lr, a_x, grads, theory_block=True):
     from helpers.study import results
 
     config = {"dataset": "cifar10", "depth": depth, "lr": lr, "optimizer": "adam", "epochs": 1,
-              "batch_size": 32, "seed": 0, "batch_norm": True, "profile": "smoke",
+              "batch_size": 32, "seed": seed, "batch_norm": True, "profile": "smoke",
               "n_repeats": 2, "noise_scope": "all", "noise_granularity": "array"}
     sweep = pd.DataFrame([{"eta": 0.0, "repeat": 0, "accuracy": 0.8, "nonfinite": 0.0}] +
                          [{"eta": e, "repeat": r, "accuracy": 0.8 * a_x, "nonfinite": 0.0}
@@ -246,6 +246,10 @@ def test_theory_notebook_reads_records_and_defers_to_claim7(tmp_path, rng):
                                             (8, 0.001, 1.5), (14, 0.0015, 3.0)]):
         _fake_record(res, depth, lr, 0.9 - 0.1 * i, scale * rng.normal(size=(32, 10)))
     _fake_record(res, 8, 0.0015, 0.5, None, theory_block=False)      # an older record
+    # a twin of the first model whose one corrupted example makes C ~1e30 times larger
+    wild = rng.normal(size=(32, 10))
+    wild[3] *= 1e15
+    _fake_record(res, 8, 0.0005, 0.9, wild, seed=1)
     out = tmp_path / "theory.out.ipynb"
     pm.execute_notebook(str(ROOT / "notebooks" / "theory.ipynb"), str(out), cwd=str(tmp_path),
                         parameters={"results_dir": str(res), "profile": "smoke"},
@@ -254,7 +258,10 @@ def test_theory_notebook_reads_records_and_defers_to_claim7(tmp_path, rng):
     text = "\n".join(str(o.get("text", "")) + "".join(str(v) for v in o.get("data", {}).values())
                      for c in nb.cells for o in c.get("outputs", []))
     assert "SMOKE RUN on synthetic data" in text
-    assert "4 with a gradient-noise measurement; 1 older record(s) without one skipped" in text
+    assert "5 with a gradient-noise measurement; 1 older record(s) without one skipped" in text
+    # the wild twin is named, and left out of the figures and correlations
+    assert "Flagged as non-physical and left out of the figures and rank correlations below " \
+           "(1 of 5 models): ResNet8 with BN, lr 0.0005, seed 1: C = " in text
     # the page shows the models and defers the verdict to claim 7 (LR held fixed)
     assert "Over 4 models, the bound's rank correlation with the LR is" in text and "Claim 7" in text
     assert "the bound's with A_avr is -1.00" in text
@@ -314,3 +321,33 @@ def test_bound_sentence_gives_the_rank_correlations_and_reads_them():
     t["bound"] = [3.0, 1.0, 4.0, 2.0]        # a bound unrelated to the LR (rank rho 0)
     assert "with the LR is +0.00" in th.bound_sentence(t) and "more than the LR in disguise" in th.bound_sentence(t)
     assert th.bound_sentence(t.iloc[:2]).endswith("too few for a rank correlation.")
+
+
+def test_nonphysical_flags_a_c_orders_of_magnitude_from_its_twins():
+    """The CPU study's no-BN model at lr 0.001: seeds 0 and 1 give C = 534 and 443, seed 2
+    7.48e36 (one example's gradient row ~4e19). Only that one is flagged; so are a
+    non-finite and a negative C; a model alone in its cell is judged against the others."""
+    t = pd.DataFrame({"dataset": "cifar10", "depth": 20, "optimizer": "adam",
+                      "lr": [0.001] * 6 + [0.0005, 0.003, 0.003],
+                      "batch_norm": [False] * 3 + [True] * 6,
+                      "seed": [0, 1, 2, 0, 1, 2, 0, 0, 1],
+                      "C": [534.0, 443.0, 7.48e36, 479.0, 602.0, 512.0, 300.0, np.nan, -1.0]})
+    flags = theory.nonphysical(t)
+    assert flags.tolist() == [False, False, True, False, False, False, False, True, True]
+    # 2.9 decades from its twins is still physical; 3.1 is not
+    t2 = t.iloc[:3].assign(C=[534.0, 443.0, 534.0 * 10 ** 2.9])
+    assert not theory.nonphysical(t2).any()
+    assert theory.nonphysical(t2.assign(C=[534.0, 443.0, 534.0 * 10 ** 3.1])).tolist() == [
+        False, False, True]
+
+
+def test_flagged_sentence_names_the_model_and_its_twins():
+    t = pd.DataFrame({"depth": 20, "optimizer": "adam", "lr": 0.001, "batch_norm": False,
+                      "seed": [0, 1, 2], "C": [534.0, 443.0, 7.48e36],
+                      "grad_mean_sq_norm": [33.0, 24.1, 2.93e34],
+                      "nonphysical": [False, False, True]})
+    assert theory.flagged_sentence(t) == (
+        "Flagged as non-physical and left out of the figures and rank correlations below (1 of "
+        "3 models): ResNet20 without BN, lr 0.001, seed 2: C = 7.48e+36, ||grad L_D||^2 = "
+        "2.93e+34 (its twins: C = 443 to 534).")
+    assert theory.flagged_sentence(t.assign(nonphysical=False)).startswith("No measured C is")

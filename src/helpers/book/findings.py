@@ -42,14 +42,16 @@ def noise_sentence(study: Study) -> str:
     claim 3's verdict under that reading (``claims.READINGS``)."""
     parts, outcomes, ends = [], set(), None
     for label, reading in claims.READINGS.items():
-        means = claims.cell_means(claims.completed(claims.under_reading(study.records, reading)))
-        m = _lr_cells(means).dropna(subset=["A_avr"])
+        runs = claims.completed(claims.under_reading(study.records, reading))
+        m = _lr_cells(claims.cell_means(runs)).dropna(subset=["A_avr"])
         if len(m) < 2:
             continue
-        ends, outcome = (m["lr"].iloc[0], m["lr"].iloc[-1]), claims.claim3(means).outcome
+        v = claims.claim3(runs)
+        ends, outcome = (m["lr"].iloc[0], m["lr"].iloc[-1]), v.outcome
         outcomes.add(outcome)
+        test = f", rho {v.value:+.2f}, exact p = {claims._p(v.p_value)}" if pd.notna(v.p_value) else ""
         parts.append(f"{100 * m['A_avr'].iloc[0]:.1f} to {100 * m['A_avr'].iloc[-1]:.1f} % "
-                     f"{claims.READING_PHRASES.get(label, label)} (claim 3: **{outcome}**)")
+                     f"{claims.READING_PHRASES.get(label, label)} (claim 3: **{outcome}**{test})")
     if ends is None:
         return "No noise sweep of ResNet20 on CIFAR-10 at the paper's learning rates."
     return (f"**Noise resistance against the learning rate.** From lr = {ends[0]:g} to "

@@ -42,7 +42,7 @@ def _cell(x, fmt: str, column: str = "") -> str:
 HEADERS = {"ours_pct": "ours (%)", "std_pp": "std (pp)", "ci_low_pct": "95 % low",
            "ci_high_pct": "95 % high", "paper_pct": "paper (%)",
            "paper_in_ci": "paper in interval", "n": "seeds", "n_diverged": "diverged",
-           "p_positive": "P(>\u00a00)", "batch_norm": "BN"}
+           "p_positive": "P(>\u00a00)", "batch_norm": "BN", "p": "p (exact)"}
 
 
 def numbered(frame: pd.DataFrame, caption: str, name: str, precision: int = 2,
@@ -78,8 +78,10 @@ def per_dataset(table: pd.DataFrame, caption: str, name: str) -> list:
 
 
 def paired_pp(paired: pd.DataFrame) -> pd.DataFrame:
-    """``stats.paired_differences`` in percentage points."""
-    return paired.assign(**{c: 100 * paired[c] for c in ("delta", "lo", "hi")}).rename(
+    """``stats.paired_differences`` in percentage points, with its t-interval and exact
+    sign-flip p-value; the secondary bootstrap columns are left out of the page."""
+    out = paired.drop(columns=[c for c in ("boot_lo", "boot_hi", "p_positive") if c in paired])
+    return out.assign(**{c: 100 * out[c] for c in ("delta", "lo", "hi")}).rename(
         columns={"delta": "difference (pp)", "lo": "low (pp)", "hi": "high (pp)"})
 
 
@@ -132,7 +134,12 @@ def ablation(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, int] | Non
 
 def reading_verdicts(readings: pd.DataFrame) -> pd.DataFrame:
     """``claims.across_readings`` as a table: one row per claim (with its short name), one
-    column per reading, the paper's first (``claims.READINGS``' order)."""
+    column per reading, the paper's first (``claims.READINGS``' order); a verdict that
+    rests on an exact permutation test carries its p-value."""
+    if "p" in readings:
+        readings = readings.assign(verdict=[
+            v + (f" (p = {claims._p(p)})" if pd.notna(p) else "")
+            for v, p in zip(readings["verdict"], readings["p"])])
     t = readings.pivot(index="claim", columns="reading", values="verdict").reset_index()
     order = [r for r in claims.READINGS if r in t] + [r for r in t if r not in claims.READINGS
                                                       and r != "claim"]
@@ -158,8 +165,9 @@ def pm(mean: float, std: float) -> str:
 
 def batchnorm_gaps(records: pd.DataFrame, B: int = stats.B_DEFAULT) -> pd.DataFrame:
     """Per dataset, depth and noise reading (``claims.READINGS``): a0 and A_avr with and
-    without BN (seed mean ± std, %), the A_avr gap without minus with BN in pp and its 95 %
-    bootstrap interval (``stats.unpaired_difference``), and the seeds behind each side.
+    without BN (seed mean ± std, %), the A_avr gap without minus with BN in pp with its 95 %
+    Welch t-interval and exact permutation p-value (``stats.unpaired_difference``), and the
+    seeds behind each side.
     A model without BN has one sweep for every reading (``claims.under_reading``)."""
     runs = claims.completed(studies.select(records, "batchnorm"))
     rows = []
@@ -181,7 +189,7 @@ def batchnorm_gaps(records: pd.DataFrame, B: int = stats.B_DEFAULT) -> pd.DataFr
                          "A_avr with BN": pm(with_bn[col].mean(), with_bn[col].std()),
                          "A_avr without BN": pm(without["A_avr"].mean(), without["A_avr"].std()),
                          "gap (pp)": 100 * d["delta"], "low (pp)": 100 * d["lo"],
-                         "high (pp)": 100 * d["hi"]})
+                         "high (pp)": 100 * d["hi"], "p (exact)": d["p"]})
     return pd.DataFrame(rows)
 
 
@@ -236,19 +244,21 @@ def optimizers(means: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def theory_c(table: pd.DataFrame) -> pd.DataFrame:
-    """C (seed mean) per LR (rows) and depth (columns) of the Adam models with BN.
-    ``table``: ``theory.from_records``."""
+    """C (seed median: one wild seed does not move it) per LR (rows) and depth (columns) of
+    the Adam models with BN. ``table``: ``theory.from_records``."""
     g = table[(table["optimizer"] == "adam") & table["batch_norm"].astype(bool)]
-    c = g.pivot_table(index="lr", columns="depth", values="C", aggfunc="mean")
+    c = g.pivot_table(index="lr", columns="depth", values="C", aggfunc="median")
     c.columns = [f"ResNet{d}" for d in c.columns]
     return _lr_index(c)
 
 
 def theory_models(table: pd.DataFrame) -> pd.DataFrame:
-    """Every model's C, ||grad L_D||^2, eq. 2 bound and A_avr (the page's CSV file)."""
+    """Every model's C, ||grad L_D||^2, eq. 2 bound and A_avr (the page's CSV file), with
+    whether its C is flagged as non-physical (``theory.nonphysical``)."""
     return table.sort_values(["optimizer", "batch_norm", "depth", "lr", "seed"])[
         ["depth", "lr", "optimizer", "batch_norm", "batch_size", "seed", "n_examples", "C",
-         "grad_mean_sq_norm", "bound", "A_avr"]].rename(
+         "grad_mean_sq_norm", "bound", "A_avr"]
+        + (["nonphysical"] if "nonphysical" in table else [])].rename(
         columns={"grad_mean_sq_norm": "grad_L_D_sq_norm", "bound": "alpha2_C_over_B"})
 
 

@@ -266,6 +266,13 @@ def _draw_arrays(block: dict, a0: float | None):
     return np.array(etas), acc, (float(base.iloc[0]) if len(base) else a0)
 
 
+def broken_share(block: dict) -> float | None:
+    """Share of a sweep's noisy draws (eta > 0) with any non-finite output; None when the
+    block kept no per-draw ``nonfinite``."""
+    noisy = [d for d in (block.get("draws") or []) if d.get("eta", 0) > 0 and "nonfinite" in d]
+    return float(np.mean([d["nonfinite"] > 0 for d in noisy])) if noisy else None
+
+
 def _record_row(rec: dict, path: Path) -> dict:
     cfg = rec["config"]
     data = rec.get("data") or {}
@@ -295,6 +302,11 @@ def _record_row(rec: dict, path: Path) -> dict:
     a0n = row["a0_noise"]
     if summary and a0n is not None and a0n > 1 / k:
         row["A_avr_cc"] = float(np.mean([(s["a_x"] - 1 / k) / (a0n - 1 / k) for s in summary]))
+    # the share of noisy draws that broke the model (any non-finite output: a negative
+    # noisy BN variance makes every image's output NaN); None where draws are not kept
+    row["broken"] = broken_share(noise)
+    for name, block in (rec.get("noise_ablation") or {}).items():
+        row[f"broken|{name}"] = broken_share(block)
     draws = {}
     if noise.get("draws"):
         draws[row["reading"]] = _draw_arrays(noise, a0n)

@@ -1,4 +1,15 @@
-"""Uncertainty of the study's numbers: a two-level bootstrap over seeds and noise draws.
+"""Uncertainty of the study's numbers: t-intervals and exact permutation tests over the
+training seeds, and a two-level bootstrap over seeds and noise draws as a secondary check.
+
+With the 3 seeds a cell usually has, a bootstrap that resamples the seeds sees only 10
+distinct seed sets and its interval never leaves the range of the 3 seed values: it is
+too narrow. The intervals a table or verdict shows are therefore Student-t intervals
+over the seeds (``t_interval``: each seed's value, noise draws included, is one
+observation), and trends and differences are tested by exact permutation tests
+(``sign_flip_p``, ``permutation_p``, ``trend_test``), which enumerate every relabelling
+the null hypothesis allows and so hold at any n. Their p-values are two-sided.
+
+The bootstrap:
 
 A cell of the study (dataset, depth, LR, optimizer, BN) is trained once per
 seed; each trained model is measured with N noise draws per eta. Both levels
@@ -20,8 +31,13 @@ with the seeds only (one measurement per model). Records are rows of
 
 from __future__ import annotations
 
+import functools
+import itertools
+import math
+
 import numpy as np
 import pandas as pd
+from scipy import stats as sps
 
 from .studies import REFERENCE_LR, same_lr
 
@@ -76,6 +92,171 @@ def percentile_interval(values, level: float = LEVEL) -> tuple[float, float]:
     return float(np.quantile(v, q)), float(np.quantile(v, 1 - q))
 
 
+@functools.lru_cache(maxsize=256)
+def _t_quantile(q: float, dof: float) -> float:
+    return float(sps.t.ppf(q, dof))
+
+
+def t_interval(values, level: float = LEVEL) -> tuple[float, float, float, int]:
+    """(mean, lo, hi, n): the Student-t interval of the mean of independent values (one
+    per training seed); lo and hi are NaN with fewer than two values (no spread)."""
+    v = np.asarray(values, float)
+    v = v[np.isfinite(v)]
+    n = len(v)
+    if n == 0:
+        return float("nan"), float("nan"), float("nan"), 0
+    mean = float(v.mean())
+    if n < 2:
+        return mean, float("nan"), float("nan"), n
+    half = _t_quantile((1 + level) / 2, n - 1) * float(v.std(ddof=1)) / math.sqrt(n)
+    return mean, mean - half, mean + half, n
+
+
+def welch_interval(a, b, level: float = LEVEL) -> tuple[float, float, float]:
+    """(mean(a) - mean(b), lo, hi): Welch's t-interval of a difference of two independent
+    groups of seeds; NaN bounds when a group has fewer than two values."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    if not len(a) or not len(b):
+        return float("nan"), float("nan"), float("nan")
+    d = float(a.mean() - b.mean())
+    if len(a) < 2 or len(b) < 2:
+        return d, float("nan"), float("nan")
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    se = math.sqrt(va + vb)
+    if se == 0:
+        return d, d, d
+    dof = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
+    half = float(sps.t.ppf((1 + level) / 2, dof) * se)
+    return d, d - half, d + half
+
+
+# --------------------------------------------------------------------------
+# exact permutation tests (two-sided): every relabelling the null allows
+# --------------------------------------------------------------------------
+
+_EPS = 1e-9  # ties of the statistic with the observed one count as "as extreme"
+
+
+def sign_flip_p(differences) -> float:
+    """Exact two-sided p-value of paired differences (one per seed) under H0 "no
+    difference": each difference's sign is flipped in all 2^n ways (with 3 seeds the
+    smallest possible p is 2/8 = 0.25)."""
+    d = np.asarray(differences, float)
+    d = d[np.isfinite(d)]
+    if not len(d):
+        return float("nan")
+    signs = np.array(list(itertools.product((1.0, -1.0), repeat=len(d))))
+    return float(np.mean(np.abs(signs @ d) >= abs(d.sum()) - _EPS))
+
+
+def permutation_p(a, b) -> float:
+    """Exact two-sided p-value of mean(a) - mean(b) for two independent groups under H0
+    "same distribution": every split of the pooled values into groups of the same sizes
+    (3 and 3 seeds: 20 splits, smallest p 2/20 = 0.1)."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    if not len(a) or not len(b):
+        return float("nan")
+    pooled, n = np.concatenate([a, b]), len(a)
+    obs = abs(a.mean() - b.mean())
+    diffs = [abs(pooled[list(i)].mean() - np.delete(pooled, list(i)).mean())
+             for i in itertools.combinations(range(len(pooled)), n)]
+    return float(np.mean(np.asarray(diffs) >= obs - _EPS))
+
+
+def _sum_distribution(parts) -> tuple[np.ndarray, np.ndarray]:
+    """(values, probabilities) of the sum of independent parts, each given as the array of
+    its equally likely values: the exact null distribution of a statistic that adds up
+    over strata, by convolution (values rounded to 1e-9 to merge equal sums)."""
+    vals, probs = np.zeros(1), np.ones(1)
+    for part in parts:
+        v, c = np.unique(np.round(np.asarray(part, float), 9), return_counts=True)
+        sums = np.round((vals[:, None] + v[None, :]).ravel(), 9)
+        weights = (probs[:, None] * (c / c.sum())[None, :]).ravel()
+        vals, inverse = np.unique(sums, return_inverse=True)
+        probs = np.bincount(inverse.ravel(), weights=weights)
+    return vals, probs
+
+
+def _permutations(n: int) -> np.ndarray:
+    """All n! orderings of range(n), one per row."""
+    return np.array(list(itertools.permutations(range(n))), dtype=int)
+
+
+MAX_STRATUM = 8  # permutations of at most 8! = 40320 labels per stratum are enumerated
+
+
+def _ranks_centred(v) -> np.ndarray:
+    r = pd.Series(np.asarray(v, float)).rank().to_numpy()
+    return r - r.mean()
+
+
+def trend_test(x, y, strata=None) -> dict:
+    """Spearman's rho of ``y`` on ``x`` with an exact two-sided permutation p-value.
+
+    Without ``strata``: rho over the points, and H0 "x does not order y" permutes y over
+    the x values in all n! ways. With ``strata`` (e.g. the training seed, which pairs the
+    runs of different LRs): rho within each stratum, averaged (``rho``), and y is
+    permuted within each stratum only, all prod(n_s!) relabellings, enumerated exactly
+    by convolving the strata's null distributions. Returns rho, p, n (points), k
+    (strata) and n_perm (relabellings); rho and p are NaN with fewer than 3 points in
+    every stratum or a constant variable."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    s = np.zeros(len(x)) if strata is None else np.asarray(strata)
+    ok = np.isfinite(x) & np.isfinite(y)
+    parts, obs, n_perm, used = [], 0.0, 1, 0
+    for g in pd.unique(s[ok]):
+        m = ok & (s == g)
+        if m.sum() < 3 or len(set(x[m])) < 2 or len(set(y[m])) < 2:
+            continue
+        if m.sum() > MAX_STRATUM:
+            raise ValueError(f"trend_test: a stratum of {int(m.sum())} points; exact "
+                             f"enumeration takes at most {MAX_STRATUM} per stratum")
+        rx, ry = _ranks_centred(x[m]), _ranks_centred(y[m])
+        scale = math.sqrt((rx ** 2).sum() * (ry ** 2).sum())
+        obs += float(rx @ ry / scale)
+        parts.append(ry[_permutations(len(ry))] @ rx / scale)
+        n_perm *= math.factorial(len(ry))
+        used += 1
+    if not parts:
+        return {"rho": float("nan"), "p": float("nan"), "n": int(ok.sum()), "k": 0, "n_perm": 0}
+    vals, probs = _sum_distribution(parts)
+    p = float(probs[np.abs(vals) >= abs(obs) - _EPS].sum())
+    return {"rho": obs / used, "p": min(p, 1.0), "n": int(ok.sum()), "k": used, "n_perm": n_perm}
+
+
+def within_rank_test(x, y, groups) -> dict:
+    """Pooled rank correlation of ``x`` and ``y`` within groups (each group's ranks
+    centred, so that what the groups share, e.g. their LR, is partialled out), with an
+    exact two-sided p-value: y permuted within each group (3 seeds x 6 LRs: 6^6 = 46656
+    relabellings), enumerated by convolution. Returns rho, p, n, k (groups used)."""
+    x, y, groups = np.asarray(x, float), np.asarray(y, float), np.asarray(groups)
+    ok = np.isfinite(x) & np.isfinite(y)
+    rx_all, ry_all, parts = [], [], []
+    for g in pd.unique(groups[ok]):
+        m = ok & (groups == g)
+        if m.sum() < 2:
+            continue
+        if m.sum() > MAX_STRATUM:
+            raise ValueError(f"within_rank_test: a group of {int(m.sum())} points; exact "
+                             f"enumeration takes at most {MAX_STRATUM} per group")
+        rx, ry = _ranks_centred(x[m]), _ranks_centred(y[m])
+        rx_all.append(rx)
+        ry_all.append(ry)
+        parts.append(ry[_permutations(len(ry))] @ rx)
+    if not parts:
+        return {"rho": float("nan"), "p": float("nan"), "n": 0, "k": 0}
+    rx, ry = np.concatenate(rx_all), np.concatenate(ry_all)
+    scale = math.sqrt((rx ** 2).sum() * (ry ** 2).sum())
+    if scale == 0:
+        return {"rho": float("nan"), "p": float("nan"), "n": len(rx), "k": len(parts)}
+    obs = float(rx @ ry)
+    vals, probs = _sum_distribution(parts)
+    p = float(probs[np.abs(vals) >= abs(obs) - _EPS * scale].sum())
+    return {"rho": obs / scale, "p": min(p, 1.0), "n": len(rx), "k": len(parts)}
+
+
 def bootstrap(df: pd.DataFrame, statistic, B: int = B_DEFAULT, seed: int = 0) -> np.ndarray:
     """``statistic(resampled records)`` for B bootstrap resamples (an array of B results)."""
     rng = np.random.default_rng(seed)
@@ -89,9 +270,11 @@ SEED_ONLY = ("baseline_accuracy",)
 
 def cell_intervals(df: pd.DataFrame, metrics=("baseline_accuracy", "A_avr"), B: int = B_DEFAULT,
                    seed: int = 0, level: float = LEVEL) -> pd.DataFrame:
-    """Per cell: seed mean, seed std, n seeds, n diverged and a bootstrap interval of
-    each metric (seeds and draws resampled; a0 varies with the seeds only, so a cell
-    with one seed has no a0 interval: NaN)."""
+    """Per cell: seed mean, seed std, n seeds, n diverged, the t-interval of each metric's
+    seed mean (``<m>_lo``, ``<m>_hi``: what tables and "paper in interval" use; NaN with
+    one seed, which has no spread), and the two-level bootstrap interval beside it as a
+    secondary check (``<m>_boot_lo``, ``<m>_boot_hi``: seeds and noise draws resampled;
+    with 3 seeds it is narrower than the t-interval and is not used for a verdict)."""
     done = df[df["status"] == "completed"]
     g = df.groupby(CELL, dropna=False)
     out = done.groupby(CELL, dropna=False)[list(metrics)].agg(["mean", "std"])
@@ -101,16 +284,17 @@ def cell_intervals(df: pd.DataFrame, metrics=("baseline_accuracy", "A_avr"), B: 
                    how="outer")
     out["n"] = out["n"].fillna(0).astype(int)
     for m in metrics:
-        out[f"{m}_lo"] = out[f"{m}_hi"] = np.nan
+        out[f"{m}_lo"] = out[f"{m}_hi"] = out[f"{m}_boot_lo"] = out[f"{m}_boot_hi"] = np.nan
     rng = np.random.default_rng(seed)
     q = (1 - level) / 2
     for cell, runs in done.groupby(CELL, dropna=False):
         for m in metrics:
             r = runs[runs[m].notna()]
+            out.loc[cell, [f"{m}_lo", f"{m}_hi"]] = t_interval(r[m], level)[1:3]
             if len(r) < (2 if m in SEED_ONLY else 1):  # one seed: no spread to resample
                 continue
             boot = _runs_mean_bootstrap(r, m, B, rng)
-            out.loc[cell, [f"{m}_lo", f"{m}_hi"]] = np.quantile(boot, [q, 1 - q])
+            out.loc[cell, [f"{m}_boot_lo", f"{m}_boot_hi"]] = np.quantile(boot, [q, 1 - q])
     return out.reset_index()
 
 
@@ -157,18 +341,21 @@ def _runs_mean_bootstrap(runs: pd.DataFrame, metric: str, B: int,
 def unpaired_difference(a: pd.DataFrame, b: pd.DataFrame, metric_a: str, metric_b: str,
                         B: int = B_DEFAULT, seed: int = 0, level: float = LEVEL) -> dict:
     """Seed mean of ``metric_a`` over the runs ``a`` minus that of ``metric_b`` over ``b``,
-    for two different models (e.g. with and without BN: a seed does not pair them),
-    with a bootstrap interval (each group's seeds resampled on their own, and each
-    run's noise draws) and the fraction of resamples with a positive difference."""
+    for two different models (e.g. with and without BN: a seed does not pair them):
+    Welch's t-interval (``lo``, ``hi``), the exact permutation p-value of the two groups
+    of seeds (``p``), and, as a secondary check, a bootstrap interval (``boot_lo``,
+    ``boot_hi``: each group's seeds resampled on their own, and each run's noise draws)
+    with the fraction of its resamples above 0 (``p_positive``)."""
     a, b = a.dropna(subset=[metric_a]), b.dropna(subset=[metric_b])
     if a.empty or b.empty:
-        return {"delta": np.nan, "lo": np.nan, "hi": np.nan, "p_positive": np.nan,
-                "n_a": len(a), "n_b": len(b)}
+        return {"delta": np.nan, "lo": np.nan, "hi": np.nan, "p": np.nan, "boot_lo": np.nan,
+                "boot_hi": np.nan, "p_positive": np.nan, "n_a": len(a), "n_b": len(b)}
     rng = np.random.default_rng(seed)
     d = _runs_mean_bootstrap(a, metric_a, B, rng) - _runs_mean_bootstrap(b, metric_b, B, rng)
     q = (1 - level) / 2
-    return {"delta": float(a[metric_a].mean() - b[metric_b].mean()),
-            "lo": float(np.quantile(d, q)), "hi": float(np.quantile(d, 1 - q)),
+    delta, lo, hi = welch_interval(a[metric_a], b[metric_b], level)
+    return {"delta": delta, "lo": lo, "hi": hi, "p": permutation_p(a[metric_a], b[metric_b]),
+            "boot_lo": float(np.quantile(d, q)), "boot_hi": float(np.quantile(d, 1 - q)),
             "p_positive": float((d > 0).mean()), "n_a": len(a), "n_b": len(b)}
 
 
@@ -178,9 +365,11 @@ PAIR = ["dataset", "depth", "optimizer", "batch_norm"]
 def paired_differences(df: pd.DataFrame, metric: str = "A_avr", reference_lr: float = REFERENCE_LR,
                        B: int = B_DEFAULT, seed: int = 0, level: float = LEVEL) -> pd.DataFrame:
     """metric(LR) - metric(reference LR) per (dataset, depth, optimizer, BN), taken within
-    each seed the two LRs share (same initial weights and data order; ``n`` of them), with
-    a bootstrap interval (the shared seeds resampled as pairs, and each run's noise draws)
-    and the fraction of resamples with a positive difference."""
+    each seed the two LRs share (same initial weights and data order; ``n`` of them): the
+    paired t-interval over those seeds (``lo``, ``hi``), the exact sign-flip p-value
+    (``p``; with 3 seeds it cannot go below 0.25), and, as a secondary check, a bootstrap
+    interval (``boot_lo``, ``boot_hi``: the shared seeds resampled as pairs, and each
+    run's noise draws) with the fraction of its resamples above 0 (``p_positive``)."""
     done = df[df["status"] == "completed"].dropna(subset=[metric])
     rng = np.random.default_rng(seed)
     q = (1 - level) / 2
@@ -196,8 +385,12 @@ def paired_differences(df: pd.DataFrame, metric: str = "A_avr", reference_lr: fl
             per = np.array([run_bootstrap(x.loc[s], metric, B, rng)
                             - run_bootstrap(ref.loc[s], metric, B, rng) for s in seeds])
             boot = _seed_mean_bootstrap(per, rng)
-            rows.append({**dict(zip(PAIR, key)), "lr": lr,
-                         "delta": float(np.mean([x.at[s, metric] - ref.at[s, metric] for s in seeds])),
-                         "lo": float(np.quantile(boot, q)), "hi": float(np.quantile(boot, 1 - q)),
+            diffs = [x.at[s, metric] - ref.at[s, metric] for s in seeds]
+            delta, lo, hi, _ = t_interval(diffs, level)
+            rows.append({**dict(zip(PAIR, key)), "lr": lr, "delta": delta, "lo": lo, "hi": hi,
+                         "p": sign_flip_p(diffs),
+                         "boot_lo": float(np.quantile(boot, q)),
+                         "boot_hi": float(np.quantile(boot, 1 - q)),
                          "p_positive": float((boot > 0).mean()), "n": len(seeds)})
-    return pd.DataFrame(rows, columns=[*PAIR, "lr", "delta", "lo", "hi", "p_positive", "n"])
+    return pd.DataFrame(rows, columns=[*PAIR, "lr", "delta", "lo", "hi", "p", "boot_lo",
+                                       "boot_hi", "p_positive", "n"])

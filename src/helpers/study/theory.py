@@ -272,6 +272,33 @@ def measure(model, x, y, batch_sizes=(8, 16, 32, 64, 128), n_examples: int = 256
 # the measurements of a study, read back from its run records
 # --------------------------------------------------------------------------
 
+# A measured C more than this many orders of magnitude from that of its twins (the other
+# seeds of its cell) is not physical: the seeds of one cell give C within a factor ~1.3.
+NONPHYSICAL_DECADES = 3
+
+
+def nonphysical(table: pd.DataFrame, column: str = "C",
+                decades: float = NONPHYSICAL_DECADES) -> pd.Series:
+    """Which rows' ``column`` cannot be a physical gradient-noise measurement: not finite,
+    not positive, or more than ``decades`` orders of magnitude from the median (of log10)
+    over its cell (dataset, depth, LR, optimizer, BN) when the cell has >= 3 such values,
+    else over all rows. A median of 3 is not moved by one wild seed; with 2 the pair
+    could not tell which one is wild. Such a value is flagged and left out of plots and
+    correlations, not plotted: one corrupted example can make C 1e34 times larger."""
+    cell = [c for c in ("dataset", "depth", "lr", "optimizer", "batch_norm") if c in table]
+    v = pd.to_numeric(table[column], errors="coerce").astype(float)
+    bad = ~np.isfinite(v) | ~(v > 0)
+    logv = np.log10(v.where(~bad))
+    overall = logv.median()
+    if cell:
+        ref = logv.groupby([table[c] for c in cell], dropna=False).transform(
+            lambda g: g.median() if g.notna().sum() >= 3 else np.nan)
+    else:
+        ref = pd.Series(np.nan, index=table.index)
+    ref = ref.fillna(overall)
+    return (bad | ((logv - ref).abs() > decades)).astype(bool)
+
+
 def from_records(runs: pd.DataFrame, dataset: str) -> tuple[pd.DataFrame, dict, int]:
     """(table, blocks, missing) for the completed ``runs`` of ``dataset`` (rows of
     ``results.load_records``): one table row per model with a ``record["theory"]``
@@ -295,7 +322,30 @@ def from_records(runs: pd.DataFrame, dataset: str) -> tuple[pd.DataFrame, dict, 
     table = pd.DataFrame(rows)
     if len(table):
         table["bound"] = noise_power_bound(table["lr"], table["C"], table["batch_size"])
+        table["dataset"] = dataset
+        table["nonphysical"] = (nonphysical(table, "C")
+                                | nonphysical(table, "grad_mean_sq_norm"))
     return table, blocks, len(runs) - len(table)
+
+
+def flagged_sentence(table: pd.DataFrame) -> str:
+    """The models ``from_records`` flags as non-physical (``nonphysical``), named with their
+    C beside their twins', or that none is; they are left out of the figures and
+    correlations of the page."""
+    if table.empty or "nonphysical" not in table or not table["nonphysical"].any():
+        return "No measured C is non-physical (none is non-finite or more than " \
+               f"{NONPHYSICAL_DECADES} orders of magnitude from its twins')."
+    parts = []
+    for r in table[table["nonphysical"]].itertuples():
+        twins = table[(table["depth"] == r.depth) & (table["lr"] == r.lr)
+                      & (table["optimizer"] == r.optimizer) & (table["batch_norm"] == r.batch_norm)
+                      & ~table["nonphysical"]]["C"]
+        parts.append(f"ResNet{r.depth} {'with' if r.batch_norm else 'without'} BN, lr {r.lr:g}, "
+                     f"seed {r.seed}: C = {r.C:.3g}, ||grad L_D||^2 = {r.grad_mean_sq_norm:.3g}"
+                     + (f" (its twins: C = {twins.min():.3g} to {twins.max():.3g})" if len(twins)
+                        else ""))
+    return (f"Flagged as non-physical and left out of the figures and rank correlations "
+            f"below ({len(parts)} of {len(table)} models): " + "; ".join(parts) + ".")
 
 
 def law_fit(table: pd.DataFrame, blocks: dict) -> dict:
