@@ -143,3 +143,40 @@ def limitations(study: Study) -> str:
                f"{claims.and_list(images, 'or') or 'all'} test images ($a_0$ on all of them); the "
                "intervals include the spread between draws.")
     return "\n".join(f"- {x}" for x in out)
+
+
+def _trend_words(rho: float, p: float) -> str:
+    if pd.notna(p) and p < claims.ALPHA:
+        return "rises" if rho > 0 else "falls"
+    return "shows no significant trend"
+
+
+def headline_sentence(cells: pd.DataFrame, trends: pd.DataFrame, scale: str) -> str:
+    """One plain sentence on ``study.headline``'s numbers: per reading the direction of
+    A_avr with the LR and its exact permutation p, its ends over the paper's LRs with
+    their t-intervals, and the share of broken draws under the paper's reading."""
+    if trends.empty:
+        return "No LR sweep of one model with enough learning rates to test a trend."
+    lrs = sorted(lr for lr in set(cells["lr"]) if any(studies.same_lr(lr, p) for p in paper.PAPER_LRS))
+    parts = []
+    for r in trends.itertuples():
+        c = cells[(cells["reading"] == r.reading) & cells["lr"].isin([lrs[0], lrs[-1]])]
+        ends = " to ".join(f"{100 * x.A_avr:.1f} %" + (
+            f" [{100 * x.low:.1f}, {100 * x.high:.1f}]" if pd.notna(x.low) else "")
+            for x in c.sort_values("lr").itertuples())
+        parts.append(f"{_trend_words(r.rho, r.p)} {claims.READING_PHRASES.get(r.reading, r.reading)}"
+                     f" ($\\rho$ {r.rho:+.2f}, exact p = {claims._p(r.p)}; {ends})")
+    ours = cells[(cells["reading"] == next(iter(claims.READINGS))) & cells["lr"].isin(lrs)]
+    t0 = trends.iloc[0]
+    broken = ""
+    if ours["broken"].notna().any() and (ours["broken"] > 0).any() and pd.notna(t0.p_broken):
+        b = ours.sort_values("lr")["broken"]
+        broken = (f" Under the paper's reading the share of draws that broke the model "
+                  f"(non-finite outputs) goes from {100 * b.iloc[0]:.0f} % to "
+                  f"{100 * b.iloc[-1]:.0f} % over the same range ($\\rho$ "
+                  f"{t0.rho_broken:+.2f}, exact p = {claims._p(t0.p_broken)})")
+        broken += (": there $A_{avr}$ mostly measures how often a noisy BN variance breaks "
+                   "the model." if t0.rho_broken > 0 and t0.p_broken < claims.ALPHA else ".")
+    return (f"Over the paper's learning rates {lrs[0]:g} to {lrs[-1]:g} ({scale}; 95 % "
+            "t-intervals over the seeds), $A_{avr}$ " + claims.and_list(parts, "and") + "."
+            + broken)

@@ -443,3 +443,45 @@ def across_studies(records: dict, synthetic: bool = False):
     axes[0][0].legend()
     stamp(fig, synthetic)
     return fig
+
+
+# the three main readings' colours and markers on the front page
+READING_STYLE = {"paper (all arrays)": ("vermillion", "o"), "trainable only": ("blue", "s"),
+                 "BN folded": ("bluish green", "^")}
+
+
+def _interval_bars(ax, frame, y, lo, hi, scale=100.0, **kw):
+    """Points at ``y`` with t-interval bars (``lo``, ``hi``; none where NaN)."""
+    err = np.vstack([(frame[y] - frame[lo]).fillna(0), (frame[hi] - frame[y]).fillna(0)])
+    ax.errorbar(frame["lr"], scale * frame[y], yerr=scale * err, capsize=3, **kw)
+
+
+def headline(cells: pd.DataFrame, synthetic: bool = False):
+    """The front page's figure (``study.headline.headline_cells``): A_avr (%) against the
+    LR under the three main readings, and the share of draws that broke the model,
+    seed means with their 95 % t-intervals; the paper's LR range shaded."""
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(PAGE_WIDTH, 3.4), layout="constrained")
+    for ax in (ax1, ax2):
+        ax.axvspan(min(PAPER_LRS), max(PAPER_LRS), color="grey", alpha=0.12, lw=0)
+        ax.set_xscale("log")
+    for label, g in cells.groupby("reading", sort=False):
+        colour, marker = READING_STYLE.get(label, ("black", "o"))
+        g = g.sort_values("lr")
+        _interval_bars(ax1, g, "A_avr", "low", "high", color=OKABE_ITO[colour], marker=marker,
+                       label=label)
+        if g["broken"].notna().any() and (g["broken"].fillna(0) > 0).any():
+            _interval_bars(ax2, g, "broken", "broken_low", "broken_high",
+                           color=OKABE_ITO[colour], marker=marker, label=label)
+    ticks = sorted(cells["lr"].unique())
+    for ax in (ax1, ax2):
+        ax.xaxis.set_minor_locator(mpl.ticker.NullLocator())
+        ax.set_xticks(ticks, [f"{v * 1000:g}" for v in ticks], rotation=45)
+        ax.set_xlabel("learning rate $\\eta$ (Adam, $\\times 10^{-3}$)")
+    ax1.set_ylabel("$A_{avr}$ (%)")
+    ax1.legend(loc="lower left")
+    ax2.set_ylabel("draws that broke the model (%)")
+    ax2.set_ylim(-5, 105)
+    if ax2.get_legend_handles_labels()[0]:
+        ax2.legend(loc="upper left")
+    stamp(fig, synthetic)
+    return fig

@@ -1,0 +1,57 @@
+"""The study's result in one table: A_avr against the LR under the three main noise
+readings (the paper's, trainable arrays only, BN folded), each cell's mean with its
+Student-t interval over the training seeds, the share of draws that broke the model,
+and per reading the exact permutation test of the trend (``claims.lr_trends``).
+
+The front page's figure and sentence (``helpers.book.findings.headline``) are drawn
+from these numbers only."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from . import claims, stats
+
+COLUMNS = ["reading", "lr", "n", "A_avr", "low", "high", "broken", "broken_low",
+           "broken_high"]
+
+
+def headline_cells(records: pd.DataFrame, dataset: str = "cifar10", depth: int = 20,
+                   level: float = stats.LEVEL) -> pd.DataFrame:
+    """Per reading (``claims.READINGS``' labels) and LR of the BN models of one
+    (dataset, depth), Adam: A_avr and the share of broken draws, seed mean and t-interval
+    (``stats.t_interval``; no interval with one seed; the share's interval clipped to
+    [0, 1]), n the number of seeds."""
+    runs = claims.completed(records)
+    runs = runs[(runs["dataset"] == dataset) & (runs["depth"] == depth)
+                & runs["batch_norm"].astype(bool) & (runs["optimizer"] == "adam")]
+    rows = []
+    for label, reading in claims.READINGS.items():
+        r = claims.under_reading(runs, reading)
+        for lr, g in r.groupby("lr"):
+            mean, lo, hi, n = stats.t_interval(g["A_avr"], level)
+            b = g["broken"] if "broken" in g else pd.Series(dtype=float)
+            bmean, blo, bhi, _ = stats.t_interval(b, level)
+            blo, bhi = max(blo, 0.0), min(bhi, 1.0)   # a share: its interval clipped to [0, 1]
+            rows.append({"reading": label, "lr": float(lr), "n": n, "A_avr": mean,
+                         "low": lo, "high": hi, "broken": bmean, "broken_low": blo,
+                         "broken_high": bhi})
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def headline_trends(records: pd.DataFrame, dataset: str = "cifar10", depth: int = 20
+                    ) -> pd.DataFrame:
+    """Per reading: Spearman rho(LR, A_avr) within seeds, its exact two-sided permutation
+    p-value, the number of seeds and LRs, and the same test of the share of broken draws
+    (``claims.lr_trends`` under that reading)."""
+    rows = []
+    for label, reading in claims.READINGS.items():
+        t = claims.lr_trends(claims.completed(claims.under_reading(records, reading)))
+        t = t[(t["dataset"] == dataset) & (t["depth"] == depth)]
+        if len(t):
+            r = t.iloc[0]
+            rows.append({"reading": label, "rho": r["rho"], "p": r["p"],
+                         "n_seeds": int(r["n_seeds"]), "n_lrs": int(r["n_lrs"]),
+                         "rho_broken": r["rho_broken"], "p_broken": r["p_broken"]})
+    return pd.DataFrame(rows, columns=["reading", "rho", "p", "n_seeds", "n_lrs",
+                                       "rho_broken", "p_broken"])

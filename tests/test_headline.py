@@ -1,0 +1,71 @@
+"""The front page's result (study.headline, book.findings.headline_sentence,
+book.plots.headline): on the committed CPU study and on hand-made records whose
+answers are known."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers.book import findings, plots
+from helpers.study import claims, headline, results, stats
+from helpers.study.paper import PAPER_LRS
+
+TRAINABLE, FOLDED = claims.READINGS["trainable only"], claims.READINGS["BN folded"]
+
+
+def _records(paper_slope, folded_slope, seeds=(0, 1, 2), noise=0.002):
+    """ResNet20/CIFAR-10 BN models at the paper's LRs: A_avr = 0.7 + slope * LR * 100
+    (+ a small seeded spread) under the paper's reading and BN folded; trainable flat."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for seed in seeds:
+        for lr in PAPER_LRS:
+            jitter = noise * rng.standard_normal(3)
+            rows.append({"status": "completed", "profile": "paper", "dataset": "cifar10",
+                         "depth": 20, "optimizer": "adam", "batch_norm": True, "lr": lr,
+                         "seed": seed, "reading": "all/array/additive",
+                         "A_avr": 0.7 + paper_slope * lr * 100 + jitter[0],
+                         f"A_avr|{FOLDED}": 0.7 + folded_slope * lr * 100 + jitter[1],
+                         f"A_avr|{TRAINABLE}": 0.8 + jitter[2],
+                         "broken": min(1.0, max(0.0, -paper_slope * lr * 100)),
+                         f"broken|{FOLDED}": 0.0, f"broken|{TRAINABLE}": 0.0})
+    return pd.DataFrame(rows)
+
+
+def test_cells_are_seed_means_with_t_intervals_of_the_committed_records():
+    study = results.load_study("results/cpu", "cpu")
+    cells = headline.headline_cells(study.records)
+    assert set(cells["reading"]) == set(claims.READINGS) and (cells["n"] == 3).all()
+    one = cells[(cells["reading"] == "BN folded") & np.isclose(cells["lr"], 0.001)].iloc[0]
+    runs = claims.under_reading(claims.completed(study.records), FOLDED)
+    runs = runs[np.isclose(runs["lr"], 0.001) & runs["batch_norm"].astype(bool)]
+    mean, lo, hi, n = stats.t_interval(runs["A_avr"])
+    assert (one["A_avr"], one["low"], one["high"], one["n"]) == pytest.approx((mean, lo, hi, n))
+    assert ((cells["broken_low"] >= 0) & (cells["broken_high"] <= 1)).all()  # clipped shares
+
+
+def test_the_sentence_says_falls_rises_or_no_trend_as_the_tests_decide():
+    falls_rises = _records(paper_slope=-0.3, folded_slope=0.1)
+    cells, trends = headline.headline_cells(falls_rises), headline.headline_trends(falls_rises)
+    text = findings.headline_sentence(cells, trends, "hand-made")
+    assert "falls under the paper's reading" in text
+    assert "rises with BN folded" in text
+    assert "shows no significant trend with noise on the trainable arrays" in text
+    assert "mostly measures how often a noisy BN variance breaks the model" in text
+    p = trends.set_index("reading")["p"]
+    assert p["paper (all arrays)"] < claims.ALPHA and p["trainable only"] >= claims.ALPHA
+
+    flat = _records(paper_slope=0.0, folded_slope=0.0)
+    text = findings.headline_sentence(headline.headline_cells(flat),
+                                      headline.headline_trends(flat), "hand-made")
+    assert text.count("shows no significant trend") == 3
+    assert "broke the model" not in text            # nothing broke: no breakage sentence
+
+
+def test_the_figure_has_both_panels_and_the_smoke_stamp():
+    recs = _records(paper_slope=-0.3, folded_slope=0.1)
+    fig = plots.headline(headline.headline_cells(recs), synthetic=True)
+    ax1, ax2 = fig.axes
+    assert len(ax1.containers) == 3                 # one error-bar series per reading
+    assert len(ax2.containers) == 1                 # only the paper's reading breaks
+    assert any(results.SMOKE_NOTE in t.get_text() for t in fig.texts)
