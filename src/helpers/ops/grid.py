@@ -453,19 +453,15 @@ def _epochs(cell: Cell) -> int:
     return int(p.get("epochs") or PROFILES[p["profile"]].epochs)
 
 
-def estimate_seconds(cell: Cell, measured: dict[tuple, dict[str, list[float]]],
-                     trained: bool = False) -> float | None:
+def estimate_seconds(cell: Cell, measured: dict[tuple, dict[str, list[float]]]) -> float | None:
     """The cell's expected seconds: its epochs times the median measured epoch, plus the
     median sweeps and the median fixed seconds (``fixed_seconds``), of runs of its profile
     and depth (else the median whole run); for a depth not measured, runs of other depths
-    scaled by depth (compute grows with it); None if nothing is measured. ``trained``
-    (its LR group already trained it): the sweeps and fixed seconds alone."""
+    scaled by depth (compute grows with it); None if nothing is measured."""
     profile, depth = cell.params.get("profile"), cell.params.get("depth")
 
     def cost(m):
         fixed = statistics.median(m["fixed"]) if m.get("fixed") else 0.0
-        if trained and m["after"]:
-            return statistics.median(m["after"]) + fixed
         if m["epoch"]:
             return (_epochs(cell) * statistics.median(m["epoch"])
                     + statistics.median(m["after"]) + fixed)
@@ -476,58 +472,6 @@ def estimate_seconds(cell: Cell, measured: dict[tuple, dict[str, list[float]]],
     scaled = [c * depth / d for (p, d), m in measured.items()
               if p == profile and d and (c := cost(m)) is not None]
     return max(scaled) if scaled else None
-
-
-# --------------------------------------------------------------------------
-# learning rates batched: the cells of a group trained as one program
-# --------------------------------------------------------------------------
-
-LR_BATCH = ("auto", "on", "off")
-
-
-def lr_groups(cells: list[Cell]) -> list[list[Cell]]:
-    """The cells grouped by everything but the LR (``training.BATCH_SHARED``, the data
-    and the engine), each group in the cells' order, groups by first appearance."""
-    from ..experiment.training import BATCH_SHARED
-
-    groups: dict[tuple, list[Cell]] = {}
-    for cell in cells:
-        config = make_config(**cell.params)
-        tag = tuple(getattr(config, n) for n in BATCH_SHARED) + (config.data_dir, config.engine)
-        groups.setdefault(tag, []).append(cell)
-    return list(groups.values())
-
-
-def lr_batch_enabled(choice: str) -> bool:
-    """``--lr-batch``: on, off, or auto (on only when JAX is the Keras backend and sees an
-    accelerator; a CPU runs vmapped convolutions slower than one model after another)."""
-    if choice not in LR_BATCH:
-        raise ConfigError(f"--lr-batch {choice!r} is not one of {LR_BATCH}")
-    if choice != "auto":
-        return choice == "on"
-    if os.environ.get("KERAS_BACKEND") != "jax":
-        return False
-    from ..experiment.engine import lr_batch_default
-
-    return lr_batch_default()
-
-
-def train_lr_group(cells: list[Cell], results_dir: Path, progress: bool = False) -> bool:
-    """Train the unfinished cells of one LR group as one program (``training.train_batched``);
-    their notebooks then find finished checkpoints and write the records as usual. On a
-    failure the cells are left to train one by one (and say so): False."""
-    from ..experiment import training
-
-    configs = [make_config(**c.params) for c in cells]
-    try:
-        data = data_mod.preprocess(training.load_data(configs[0]))
-        paths = [training.RunPaths(Path(results_dir).resolve(), c.key) for c in cells]
-        training.train_batched(configs, data, paths, progress=progress)
-    except Exception as e:  # the cells then train one by one
-        print(f"LR batch of {len(cells)} cells failed ({type(e).__name__}: {e}); "
-              "training its cells one by one", file=sys.stderr)
-        return False
-    return True
 
 
 # --------------------------------------------------------------------------
@@ -749,7 +693,7 @@ def _tally(summary: dict, entry: dict) -> None:
 def run_grid(cells: list[Cell], results_dir: str | Path, runner=execute,
              progress: bool = True, executor=None, time_budget: float | None = None,
              stale_after: float = STALE_AFTER, clock=time.monotonic,
-             lr_batch: bool = False, max_failures: int | None = None) -> dict:
+             max_failures: int | None = None) -> dict:
     """Run every planned cell whose record does not exist yet; a failure does not stop
     the others, unless ``max_failures`` runs in a row failed (a broken setup fails them
     all: start no more, and count the rest as ``left``).
@@ -759,8 +703,6 @@ def run_grid(cells: list[Cell], results_dir: str | Path, runner=execute,
     call; tests pass a stand-in). ``time_budget`` (seconds, serial and local): start no
     run whose measured time does not fit in what is left. Returns counts (done, failed,
     skipped, busy: claimed by another worker, left: not started for the budget) and keys.
-    ``lr_batch`` (serial only): before the first cell of an LR group (``lr_groups``) runs,
-    the group's unfinished cells are trained together (``train_lr_group``).
     """
     results_dir = Path(results_dir)
     results_dir.mkdir(parents=True, exist_ok=True)
@@ -774,12 +716,8 @@ def run_grid(cells: list[Cell], results_dir: str | Path, runner=execute,
                               "on Slurm each task's limit is --time")
         return _run_slurm(todo, results_dir, runner, executor, summary, progress, stale_after)
     serial = not isinstance(executor, Local)
-    if lr_batch and not serial:
-        raise ConfigError("--lr-batch on needs the serial executor (one process trains a group)")
-    group_of = {c.key: g for g in lr_groups(todo) for c in g} if lr_batch else {}
     slots = 1 if serial else executor.workers
     measured = measured_seconds(results_dir) if time_budget is not None else {}
-    trained: set[str] = set()   # keys their LR group trained: only their sweeps are left
     in_a_row = 0                # failures since the last run that did not fail
     t_start = clock()
     pending, inflight = list(todo), {}
@@ -794,7 +732,7 @@ def run_grid(cells: list[Cell], results_dir: str | Path, runner=execute,
     def fits(cell) -> bool:
         if time_budget is None:
             return True
-        need = estimate_seconds(cell, measured, trained=cell.key in trained)
+        need = estimate_seconds(cell, measured)
         if need is None:   # nothing measured yet: start one run and learn from it
             return not inflight
         return need <= time_budget - (clock() - t_start)
@@ -826,14 +764,6 @@ def run_grid(cells: list[Cell], results_dir: str | Path, runner=execute,
                 if serial:
                     bar.set_description(f"grid: {cell.label}")
                     show(running=1)
-                    mates = [c for c in group_of.pop(cell.key, [])
-                             if not finished(results_dir, c.key)]
-                    for c in mates:
-                        group_of.pop(c.key, None)
-                    if len(mates) > 1:
-                        bar.set_description(f"grid: {len(mates)} LRs as one program")
-                        if train_lr_group(mates, results_dir, progress=False):
-                            trained.update(c.key for c in mates)
                     collect(run_cell(cell, results_dir, runner, stale_after, clock), cell)
                 else:
                     inflight[pool.submit(_worker_run, cell, results_dir, stale_after)] = cell
@@ -1014,10 +944,6 @@ def main(argv=None) -> int:
     ap.add_argument("--time-budget", type=float, default=None, metavar="SECONDS",
                     help="start no run that cannot finish in the time left (judged from "
                          "measured run times), then stop with status 0; serial and local")
-    ap.add_argument("--lr-batch", choices=LR_BATCH, default="auto",
-                    help="train the LRs of a group (same everything but the LR) as one "
-                         "program first (serial executor; auto: off, measured slower on an H200 "
-                         "and on CPUs: benchmarks/RESULTS.md)")
     ap.add_argument("--in-process", action="store_true",
                     help="run each notebook in this process (helpers.ops.run_cell), without "
                          "papermill: for machines that lack it (the same record)")
@@ -1065,10 +991,6 @@ def main(argv=None) -> int:
                               "each task's limit is --time")
         if isinstance(executor, Slurm) and not args.dry_run:
             _import_submitit()
-        lr_batch = lr_batch_enabled(args.lr_batch) and (executor is None or args.lr_batch == "on")
-        if lr_batch and executor is not None:
-            raise ConfigError("--lr-batch on needs --executor serial (one process trains a "
-                              "group); use --lr-batch off with the other executors")
         cells = study_cells(args.studies, args.datasets, args.depths, args.lrs, args.optimizers,
                             args.seeds, tuple(b == "on" for b in args.batch_norm))
         if not cells:
@@ -1094,7 +1016,7 @@ def main(argv=None) -> int:
     if args.in_process:
         from .run_cell import grid_runner as runner
     s = run_grid(cells, results_dir, runner=runner, executor=executor,
-                 time_budget=args.time_budget, lr_batch=lr_batch,
+                 time_budget=args.time_budget,
                  stale_after=args.stale_after)
     if isinstance(executor, Slurm) and not executor.wait:
         print(f"submitted {len(s['job_ids'])} tasks; run the same command again to resume "
