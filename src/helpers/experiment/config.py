@@ -3,15 +3,19 @@
 ``make_config`` checks every parameter before any expensive work starts and
 fills what was left as ``None`` from the profile (``helpers.experiment.profiles``).
 Every error names the parameter and the accepted values. This module does not
-import Keras (``training`` is imported only to resolve the engine), so that
-``check_parameters`` can stop a bad notebook run before TensorFlow loads.
+import Keras (``keras_backend`` reads the backend as Keras will), so that
+``check_parameters`` can stop a bad notebook run, and the grid can plan its runs,
+before TensorFlow loads.
 """
 
 from __future__ import annotations
 
 import difflib
 import inspect
+import json
 import math
+import os
+import sys
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -21,11 +25,7 @@ import numpy as np
 from . import cifar_files, synthetic
 from .noise_model import NoiseModel
 from .profiles import PROFILES
-from .recipe import BATCH_SIZE, DATASETS, OPTIMIZER_SETTINGS
-
-# training.ENGINES and the names of training.OPTIMIZERS, without importing Keras
-ENGINES = ("auto", "fit", "fast")
-OPTIMIZER_NAMES = tuple(OPTIMIZER_SETTINGS)
+from .recipe import BATCH_SIZE, DATASETS, ENGINES, OPTIMIZER_SETTINGS
 
 
 class ConfigError(ValueError):
@@ -155,10 +155,39 @@ def synthetic_data_dir(dataset: str) -> Path:
     return root
 
 
+def keras_backend() -> str:
+    """The Keras backend of this process, without importing Keras: Keras's own answer
+    once it is imported, else what Keras reads when it is (``KERAS_BACKEND``, else the
+    "backend" of ``keras.json`` in ``$KERAS_HOME`` or ``~/.keras``, else tensorflow)."""
+    if "keras" in sys.modules:
+        return sys.modules["keras"].config.backend()
+    if os.environ.get("KERAS_BACKEND"):
+        return os.environ["KERAS_BACKEND"]
+    home = os.path.expanduser("~")
+    folder = os.environ.get("KERAS_HOME") or os.path.join(
+        home if os.access(home, os.W_OK) else "/tmp", ".keras")
+    try:
+        with open(os.path.join(folder, "keras.json")) as f:
+            return json.load(f).get("backend") or "tensorflow"
+    except (OSError, ValueError, AttributeError):
+        return "tensorflow"
+
+
+def resolve_engine(engine: str = "auto") -> str:
+    """"fit" or "fast" for ``engine`` on this process's Keras backend (``keras_backend``)."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine={engine!r} is not one of {ENGINES}")
+    backend = keras_backend()
+    if engine == "auto":
+        return "fast" if backend == "jax" else "fit"
+    if engine == "fast" and backend != "jax":
+        raise ValueError(f"engine='fast' needs KERAS_BACKEND=jax (backend is "
+                         f"{backend!r}); accepted here: 'auto', 'fit'")
+    return engine
+
+
 def make_config(**params) -> TrainConfig:
     """Validate the parameters and resolve the profile's defaults."""
-    from .training import resolve_engine  # imports Keras
-
     p, profile = _checked(params)
     try:
         engine = resolve_engine(p["engine"])
@@ -184,7 +213,7 @@ def _checked(params: dict):
 
     _check_choice("profile", p["profile"], tuple(PROFILES))
     _check_choice("dataset", p["dataset"], DATASETS)
-    _check_choice("optimizer", p["optimizer"], OPTIMIZER_NAMES)
+    _check_choice("optimizer", p["optimizer"], tuple(OPTIMIZER_SETTINGS))
     try:
         NoiseModel(p["noise_scope"], p["noise_granularity"])
     except ValueError as e:  # "scope=... is not accepted; ..." -> "noise_scope=..."

@@ -44,6 +44,10 @@ OPTIMIZER_NAMES = {"adam": "Adam", "nadam": "Nadam", "adamax": "Adamax", "sgd": 
                    "sgd_nesterov": "SGD with Nesterov momentum"}  # as the paper writes them
 PAPER_OPTIMIZERS = ("adam", "nadam", "adamax", "sgd", "sgd_momentum", "sgd_nesterov")  # Fig. 3
 OPTIMIZER_LR = 0.00075              # paper III-4, Figure 3: the optimizers compared at this LR
+# How a run is trained (not the paper's: ours, book Method): Keras ``fit``, or the compiled
+# JAX loop of ``helpers.experiment.engine`` (same model, loss, optimizer, data order and
+# augmentation; KERAS_BACKEND=jax only); "auto" is "fast" on the JAX backend, else "fit"
+ENGINES = ("auto", "fit", "fast")
 
 # --- noise (paper II-D) --------------------------------------------------------
 N_REPEATS = 10                      # noisy copies per eta: not in the paper; ours (book, Method)

@@ -25,17 +25,9 @@ import keras
 from .data import Dataset, Prepared, load_cifar
 from .models import resnet_v1
 from .progress import progress_bar
+from .config import resolve_engine
 from .recipe import OPTIMIZER_SETTINGS, SCHEDULE, SCHEDULE_EPOCHS
 from .trainers import make_trainer
-
-
-def _optimizer_factory(cls: str, settings: dict):
-    return lambda lr: getattr(keras.optimizers, cls)(lr, **settings)
-
-
-# name -> lr -> a Keras optimizer (recipe.OPTIMIZER_SETTINGS); a dict that may grow
-OPTIMIZERS = {name: _optimizer_factory(cls, settings)
-              for name, (cls, settings) in OPTIMIZER_SETTINGS.items()}
 
 
 def lr_at_epoch(epoch: int, lr: float, epochs: int = SCHEDULE_EPOCHS) -> float:
@@ -49,28 +41,12 @@ def lr_at_epoch(epoch: int, lr: float, epochs: int = SCHEDULE_EPOCHS) -> float:
     return lr * factor
 
 
-# How a run is trained: Keras ``fit``, or the compiled JAX loop of ``helpers.experiment.engine``
-# (same model, loss, optimizer, data order and augmentation; KERAS_BACKEND=jax only).
-# "auto" is "fast" on the JAX backend and "fit" otherwise.
-ENGINES = ("auto", "fit", "fast")
-
-
-def resolve_engine(engine: str = "auto") -> str:
-    """"fit" or "fast" for ``engine`` on the current Keras backend."""
-    if engine not in ENGINES:
-        raise ValueError(f"engine={engine!r} is not one of {ENGINES}")
-    if engine == "auto":
-        return "fast" if keras.config.backend() == "jax" else "fit"
-    if engine == "fast" and keras.config.backend() != "jax":
-        raise ValueError(f"engine='fast' needs KERAS_BACKEND=jax (backend is "
-                         f"{keras.config.backend()!r}); accepted here: 'auto', 'fit'")
-    return engine
-
-
 def make_optimizer(name: str, lr: float) -> keras.optimizers.Optimizer:
-    if name not in OPTIMIZERS:
-        raise ValueError(f"optimizer={name!r} is not one of {tuple(OPTIMIZERS)}")
-    return OPTIMIZERS[name](lr)
+    """The Keras optimizer ``name`` of ``recipe.OPTIMIZER_SETTINGS`` at learning rate ``lr``."""
+    if name not in OPTIMIZER_SETTINGS:
+        raise ValueError(f"optimizer={name!r} is not one of {tuple(OPTIMIZER_SETTINGS)}")
+    cls, settings = OPTIMIZER_SETTINGS[name]
+    return getattr(keras.optimizers, cls)(lr, **settings)
 
 
 def build_model(config, num_classes: int) -> keras.Model:

@@ -49,9 +49,8 @@ from ..experiment import data as data_mod
 from ..experiment.config import ConfigError, make_config
 from ..experiment.progress import progress_bar
 from ..study.results import read_record, run_key
-from ..experiment.recipe import DATASETS, PAPER_DEPTHS, PAPER_OPTIMIZERS
+from ..experiment.recipe import DATASETS, OPTIMIZER_SETTINGS, PAPER_DEPTHS, PAPER_OPTIMIZERS
 from ..study.studies import STUDIES, lr_in
-from ..experiment.training import OPTIMIZERS
 
 ROOT = Path(__file__).resolve().parents[3]
 TRAIN_NOTEBOOK = ROOT / "notebooks" / "train.ipynb"
@@ -78,7 +77,7 @@ def study_cells(studies=STUDY_NAMES, datasets=DATASETS, depths=PAPER_DEPTHS, lrs
     """The unique cells of the chosen studies (``helpers.study.studies``), restricted by the
     filters (``lrs=None``: every LR of the chosen studies)."""
     for name, values, accepted in (("studies", studies, STUDY_NAMES), ("datasets", datasets, DATASETS),
-                                   ("optimizers", optimizers, tuple(OPTIMIZERS))):
+                                   ("optimizers", optimizers, tuple(OPTIMIZER_SETTINGS))):
         bad = [v for v in values if v not in accepted]
         if bad:
             raise ConfigError(f"{name}={bad!r} is not accepted; accepted values: "

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 # The paper's datasets, depths, LRs and optimizers (Figure 3) come from helpers.experiment.recipe.
-# A new optimizer in training.OPTIMIZERS does not enter a study unless
+# A new optimizer in recipe.OPTIMIZER_SETTINGS does not enter a study unless
 # recipe.PAPER_OPTIMIZERS lists it.
 from ..experiment.recipe import (DATASETS, OPTIMIZER_LR, PAPER_DEPTHS, PAPER_LRS,  # noqa: F401
                                  PAPER_OPTIMIZERS)
