@@ -205,6 +205,28 @@ def make_config(**params) -> TrainConfig:
     return TrainConfig(**p)
 
 
+def _data_source(dataset: str, data_dir, profile_name: str) -> str | None:
+    """The run's data: ``data_dir`` checked to hold ``dataset`` ("download" as is), or,
+    when None, the profile's synthetic set or the default source (``$CIFAR_DATA_DIR``)."""
+    data_dir = cifar_files.resolve_data_dir(data_dir)
+    if data_dir is None and PROFILES[profile_name].synthetic_without_data:
+        return str(synthetic_data_dir(dataset))
+    if data_dir is not None and data_dir != "download":
+        try:
+            cifar_files.find_source(dataset, data_dir)
+        except cifar_files.DataError as e:
+            raise ConfigError(f"data_dir={data_dir!r} is not accepted: {e}. Accepted: a folder "
+                              "holding the standard CIFAR layout, a .tar.gz, an .npz, or "
+                              "'download'") from None
+    elif data_dir is None:
+        try:
+            data_dir = cifar_files.default_source(dataset)
+        except cifar_files.DataError as e:
+            raise ConfigError(f"data_dir=None is not accepted for profile {profile_name!r}: {e}") \
+                from None
+    return data_dir
+
+
 def _checked(params: dict):
     """The parameters checked (all but the engine's resolution) and made canonical,
     and their profile."""
@@ -239,25 +261,8 @@ def _checked(params: dict):
         raise ConfigError(f"results_dir={p['results_dir']!r} is not accepted: a folder path")
 
     profile = PROFILES[p["profile"]]
-    data_dir = cifar_files.resolve_data_dir(p["data_dir"])
-    if data_dir is None and profile.synthetic_without_data:
-        data_dir = str(synthetic_data_dir(p["dataset"]))
-    elif data_dir is not None and data_dir != "download":
-        try:
-            cifar_files.find_source(p["dataset"], data_dir)
-        except cifar_files.DataError as e:
-            raise ConfigError(f"data_dir={data_dir!r} is not accepted: {e}. Accepted: a folder "
-                              "holding the standard CIFAR layout, a .tar.gz, an .npz, or "
-                              "'download'") from None
-    elif data_dir is None:
-        try:
-            data_dir = cifar_files.default_source(p["dataset"])
-        except cifar_files.DataError as e:
-            raise ConfigError(f"data_dir=None is not accepted for profile {p['profile']!r}: {e}") \
-                from None
-
     p.update(
-        data_dir=data_dir,
+        data_dir=_data_source(p["dataset"], p["data_dir"], p["profile"]),
         results_dir=str(p["results_dir"]),
         lr=float(lr),
         depth=int(p["depth"]),

@@ -33,6 +33,9 @@ import tarfile
 import time
 from pathlib import Path
 
+from ..study.claims import plural
+from . import grid, run_cell
+
 ROOT = Path(__file__).resolve().parents[3]
 # per seed; lr_outside (claim 4: LRs 0.00025 and 0.003, 4 depths) last, after Figure 3
 STUDY_ORDER = ("lr", "batchnorm", "optimizers", "lr_outside")
@@ -68,8 +71,6 @@ def check_device(allow_cpu: bool = False) -> str:
 def study_plan(profile: str, results_dir: Path, data_dir, seeds, extra: dict | None = None):
     """[(study, planned grid.Cell)] in the study order, seed by seed, each cell once
     (a cell of two studies, e.g. BN at lr 0.001, runs with the first)."""
-    from . import grid
-
     out = []
     for seed in seeds:
         cells = grid.study_cells(studies=STUDY_ORDER, datasets=("cifar10",), seeds=(seed,))
@@ -89,8 +90,6 @@ def run_study(profile: str, results_dir: Path, data_dir, seeds, budget: float,
     runs in a row it stops: a GPU call must not spend its minutes failing every cell.
     ``max_cells``: only the next that many cells without a record (a quick check, or a
     test that must end with its cells rather than with its budget)."""
-    from . import grid, run_cell
-
     results_dir.mkdir(parents=True, exist_ok=True)
     planned = [cell for _, cell in study_plan(profile, results_dir, data_dir, seeds, extra)]
     if max_cells is not None:
@@ -104,9 +103,6 @@ def run_study(profile: str, results_dir: Path, data_dir, seeds, budget: float,
 def summary(profile: str, results_dir: Path, data_dir, seeds, new: int, seconds: float,
             budget: float, extra: dict | None = None) -> str:
     """One line: what this call did and what is left, per study."""
-    from . import grid
-    from ..study.claims import plural
-
     planned = study_plan(profile, results_dir, data_dir, seeds, extra)
     parts, left = [], 0
     for study in STUDY_ORDER:
@@ -176,9 +172,7 @@ def main(argv=None) -> int:
         ap.error(f"--cells must be 1 or more (or left out: every cell), not {args.cells}")
 
     results_dir = Path(args.results_dir or ROOT / "results" / f"gpu-{args.profile}")
-    from .grid import _parse_value
-
-    extra = {"engine": "fast", **{k: _parse_value(v) for k, v in args.param}}
+    extra = {"engine": "fast", **{k: grid._parse_value(v) for k, v in args.param}}
     try:
         if args.command == "pack":
             name = pack(Path(args.out), results_dir, args.since, args.extra,
