@@ -13,6 +13,7 @@ from __future__ import annotations
 # --- data (paper II-A) -------------------------------------------------------
 DATASETS = ("cifar10", "cifar100")  # paper II-A: CIFAR-10 and CIFAR-100 (fine labels)
 DATASET_NAMES = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100"}  # as the paper writes them
+NUM_CLASSES = {"cifar10": 10, "cifar100": 100}  # paper II-A (CIFAR-100: its 100 fine labels)
 PAPER_NOISE_FIGURE = {"cifar10": 1, "cifar100": 2}  # paper Fig. 1 and 2: A^x against eta
 MAX_SHIFT = 3                       # Keras example: shifts of up to 10 % of 32 px, nearest fill
 FLIP_PROBABILITY = 0.5              # Keras example: horizontal_flip=True, each image with p = 1/2
