@@ -33,9 +33,8 @@ BUDGET      ?= 540
 SEEDS       ?= 0
 GPU_PROFILE ?= fast
 ALLOW_CPU   ?= 0
-LR_BATCH    ?= auto
 BENCH       ?= 0
-BENCH_ARGS  ?= --depths 20 --steps 100 --test-size 1000 --n-repeats 5 --skip-fit --lr-batch 6
+BENCH_ARGS  ?= --depths 20 --steps 100 --test-size 1000 --n-repeats 5 --skip-fit
 WORKERS     ?= auto
 CONC_ARGS   ?= --workers 1 2 4 --steps 400
 GRID_VIA    ?= inprocess
@@ -129,7 +128,7 @@ install-offline:
 # the CIFAR-10 study on the fast profile, in the time budget, packed under OUT
 gpu-study:
 	DATA="$(DATA)" OUT="$(OUT)" BUDGET="$(BUDGET)" SEEDS="$(SEEDS)" PROFILE="$(GPU_PROFILE)" \
-	    ALLOW_CPU="$(ALLOW_CPU)" LR_BATCH="$(LR_BATCH)" BENCH="$(BENCH)" BENCH_ARGS="$(BENCH_ARGS)" \
+	    ALLOW_CPU="$(ALLOW_CPU)" BENCH="$(BENCH)" BENCH_ARGS="$(BENCH_ARGS)" \
 	    WORKERS="$(WORKERS)" CONC_ARGS="$(CONC_ARGS)" \
 	    GRID_VIA="$(GRID_VIA)" PYTHON="$(OFFLINE_PYTHON)" scripts/gpu_study.sh $(GPU_STUDY_ARGS)
 

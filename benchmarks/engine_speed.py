@@ -13,10 +13,7 @@ For each depth (ResNet20 and ResNet56 by default), in one process on one device:
 2. one noise sweep (6 eta x N draws on ``--test-size`` images; 10 x 10,000 in the
    paper profile) with ``engine.fast_noise_sweep``, against the bare forward passes it
    needs (1 + 6 N passes over the test set, jitted, clean weights); the ratio;
-3. the projected wall time of the paper profile's grid from these numbers;
-4. with ``--lr-batch K``: K models (K learning rates) trained as one program
-   (``engine.BatchedTrainer``, ``--lr-vectorize`` vmap or map) against the single
-   engine's rate times K: images/s summed over the K models, and the ratio.
+3. the projected wall time of the paper profile's grid from these numbers.
 
 Random images: a step's time does not depend on the pixels. Compilation is excluded
 from every rate and reported on its own.
@@ -59,9 +56,6 @@ p.add_argument("--vectorize", default="auto", choices=("auto", "vmap", "map"),
                     "(auto: map on CPU, vmap on GPU)")
 p.add_argument("--skip-fit", action="store_true", help="time the fast engine only")
 p.add_argument("--skip-sweep", action="store_true")
-p.add_argument("--lr-batch", type=int, default=0,
-               help="also time K learning rates as one program (engine.BatchedTrainer)")
-p.add_argument("--lr-vectorize", default="vmap", choices=("vmap", "map"))
 args = p.parse_args()
 if args.vectorize == "auto":
     args.vectorize = "map" if jax.default_backend() == "cpu" else "vmap"
@@ -116,22 +110,6 @@ for depth in [int(d) for d in args.depths.split(",")]:
         line += f", fit {m['fit_ips']:.0f} images/s, fast/fit = {m['ratio']:.2f}x"
     print(line + f" (compile: fast {m['fast_compile_s']:.1f} s"
           + (f", fit {m['fit_compile_s']:.1f} s)" if "fit_compile_s" in m else ")"), flush=True)
-
-    # 1c. K learning rates as one program, against K single runs (the rate above)
-    if args.lr_batch > 1:
-        lrs = [1e-4 * 2 ** i for i in range(args.lr_batch)]
-        models = [training.build_model(make_config(profile="smoke", depth=depth, lr=lr), 10)
-                  for lr in lrs]
-        bt = engine.BatchedTrainer(models, x, y, batch_size=BATCH, loop=args.loop,
-                                   chunk_steps=args.chunk_steps, vectorize=args.lr_vectorize)
-        _, first = timed(lambda: bt.train_epoch(0, 0))
-        _, wall = timed(lambda: bt.train_epoch(0, 1))
-        m["lr_batch_ips"] = args.lr_batch * n / wall
-        m["lr_batch_compile_s"] = first - wall
-        print(f"ResNet{depth} {args.lr_batch} LRs as one program ({args.lr_vectorize}): "
-              f"{m['lr_batch_ips']:.0f} model-images/s vs {m['fast_ips']:.0f} one at a time: "
-              f"{m['lr_batch_ips'] / m['fast_ips']:.2f}x (compile {m['lr_batch_compile_s']:.1f} s)",
-              flush=True)
 
     # 2. the noise sweep against its bare forward passes
     if not args.skip_sweep:
@@ -210,12 +188,5 @@ for key, name in (("fit_ips", "fit"), ("fast_ips", "fast")):
           f"({total / 86400:.1f} days); +BN study training {bn_s / 3600:.1f} h")
     if name == "fast" and sweep_s is None:
         print("        (no sweep measured: sweeps and per-epoch tests not included)")
-t_lr, t_one = per_image_seconds("lr_batch_ips"), per_image_seconds("fast_ips")
-if t_lr is not None:  # the 48 LR-grid models in batches of their LRs, the 6 others alone
-    lr_models = {d: k - (6 if d == 20 else 0) for d, k in GRID.items()}
-    train_s = sum(EPOCHS * STEPS * BATCH * (lr_models[d] * t_lr[d] + (k - lr_models[d]) * t_one[d])
-                  for d, k in GRID.items())
-    print(f"  fast, LR-grid models {args.lr_batch} at a time ({args.lr_vectorize}): training "
-          f"{train_s / 3600:8.1f} h (per-epoch tests and sweeps as above)")
 print("  (one device, models one after another; depths between the measured ones are "
       "interpolated linearly in depth; compilation not included)")

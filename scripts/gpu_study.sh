@@ -10,12 +10,12 @@
 #      and a one-line summary (OUT/summary.txt).
 # Variables: DATA (CIFAR-10), OUT, BUDGET (s, whole script), SEEDS ("0 1 2"), PROFILE (fast),
 # RESULTS (results/gpu-$PROFILE), ALLOW_CPU, BENCH (1/0: the engine benchmark, measured
-# once per card), BENCH_ARGS, BENCH_BUDGET (s), LR_BATCH (auto/on/off), PYTHON,
+# once per card), BENCH_ARGS, BENCH_BUDGET (s), PYTHON,
 # WORKERS (K study processes sharing the device, splitting the cells through the grid's
 # claim files; "auto": the K that benchmarks/concurrent_runs.py found fastest on this
 # device, measured now (CONC_ARGS) unless a measurement of this device is in
 # $RESULTS/benchmarks), GRID_VIA (inprocess; "cli": python -m helpers.ops.grid --in-process
-# --time-budget --lr-batch: the same budget rule and batching, one process).
+# --time-budget: the same budget rule, one process).
 # Extra arguments go to `helpers.ops.gpu_study run` (e.g. -p epochs 2; --cells 2: only the next
 # two cells without a record, a quick check).
 set -euo pipefail
@@ -30,8 +30,7 @@ BENCH=${BENCH:-0}
 WORKERS=${WORKERS:-auto}
 CONC_ARGS=${CONC_ARGS:---workers 1 2 4 --steps 400}
 BENCH_BUDGET=${BENCH_BUDGET:-120}
-BENCH_ARGS=${BENCH_ARGS:---depths 20 --steps 100 --test-size 1000 --n-repeats 5 --skip-fit --lr-batch 6}
-LR_BATCH=${LR_BATCH:-auto}
+BENCH_ARGS=${BENCH_ARGS:---depths 20 --steps 100 --test-size 1000 --n-repeats 5 --skip-fit}
 GRID_VIA=${GRID_VIA:-inprocess}
 export KERAS_BACKEND=jax PYTHONPATH="$PWD/src${PYTHONPATH:+:$PYTHONPATH}"
 export JAX_COMPILATION_CACHE_DIR=${JAX_COMPILATION_CACHE_DIR:-$PWD/.jax-cache}
@@ -76,13 +75,12 @@ LEFT=$(( BUDGET - ($(date +%s) - START) - 20 ))   # 20 s kept for packing
 if [ "$LEFT" -gt 10 ]; then
     if [ "$GRID_VIA" = cli ]; then
         timeout "$LEFT" "$PYTHON" -m helpers.ops.grid --in-process --profile "$PROFILE" --time-budget "$LEFT" \
-            --lr-batch "$LR_BATCH" \
             --results-dir "$RESULTS" --datasets cifar10 --studies lr batchnorm optimizers \
             --seeds $SEEDS ${DATA:+--data-dir "$(realpath "$DATA")"} -p engine '"fast"' "$@" || true
     else
         # shellcheck disable=SC2206
         RUN=(timeout "$LEFT" "$PYTHON" -m helpers.ops.gpu_study run "${CPU[@]}" --profile "$PROFILE"
-             --results-dir "$RESULTS" --seeds $SEEDS --budget "$LEFT" --lr-batch "$LR_BATCH"
+             --results-dir "$RESULTS" --seeds $SEEDS --budget "$LEFT"
              "${DATA_ARGS[@]}" "$@")
         if [ "$WORKERS" = 1 ]; then
             "${RUN[@]}" || echo "study step stopped (exit $?)"

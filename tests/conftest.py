@@ -83,7 +83,7 @@ def rng():
 
 @pytest.fixture(scope="module")
 def m(request, tmp_path_factory):
-    """The JAX measurements of a test module (test_engine.py, test_batched.py): the module
+    """The JAX measurements of a test module (test_engine.py): the module
     run as a script under ``KERAS_BACKEND=jax`` (this session is pinned to TensorFlow),
     within its ``JAX_TIMEOUT`` seconds; returns the JSON it writes."""
     script = request.module.__file__

@@ -271,9 +271,9 @@ def test_check_parameters_checks_values_and_a_far_miss_gets_no_hint():
     assert "did you mean" not in str(e.value)
 
 
-def test_config_imports_no_keras_and_agrees_with_training():
+def test_config_imports_no_keras():
     """The notebook's first cell imports helpers.experiment.config to check the parameters before
-    TensorFlow loads; its engine and optimizer names are training's."""
+    TensorFlow loads."""
     import subprocess
     import sys
 
@@ -283,7 +283,56 @@ def test_config_imports_no_keras_and_agrees_with_training():
                          check=True, env={**__import__("os").environ,
                                           "PYTHONPATH": str(ROOT / "src")}).stdout
     assert out.strip() == "[]"
-    from helpers.experiment import config, training
 
-    assert config.ENGINES == training.ENGINES
-    assert config.OPTIMIZER_NAMES == tuple(training.OPTIMIZERS)
+
+def test_one_list_of_optimizers_and_engines(synthetic_tmp, monkeypatch):
+    """recipe.OPTIMIZER_SETTINGS and recipe.ENGINES are the only lists: config accepts, and
+    training builds, what they hold, an optimizer added there included."""
+    from helpers.experiment import config, recipe, training
+
+    assert training.resolve_engine is config.resolve_engine
+    with pytest.raises(ConfigError, match="engine='jit' is not accepted.*'auto', 'fit', 'fast'"):
+        make_config(profile="smoke", engine="jit")
+    with pytest.raises(ConfigError, match="optimizer='rmsprop' is not accepted"):
+        make_config(profile="smoke", optimizer="rmsprop")
+    monkeypatch.setitem(recipe.OPTIMIZER_SETTINGS, "rmsprop", ("RMSprop", {"rho": 0.8}))
+    assert make_config(profile="smoke", optimizer="rmsprop").optimizer == "rmsprop"
+    opt = training.make_optimizer("rmsprop", 0.01)
+    assert type(opt).__name__ == "RMSprop" and opt.rho == pytest.approx(0.8)
+
+
+_BACKEND_CODE = """
+import json, sys
+from helpers.experiment.config import keras_backend
+before = keras_backend()
+import keras
+print(json.dumps([before, keras.config.backend()]))
+"""
+
+
+@pytest.mark.parametrize("env_backend, file_backend, expected", [
+    ("jax", "tensorflow", "jax"),          # KERAS_BACKEND wins over keras.json
+    (None, "jax", "jax"),                  # else keras.json in $KERAS_HOME
+    (None, None, "tensorflow"),            # else Keras's default
+])
+def test_keras_backend_without_keras_is_what_keras_then_says(tmp_path, env_backend,
+                                                             file_backend, expected):
+    """The grid plans (and keys) runs without importing Keras: its reading of the backend
+    must be the one Keras makes when it is imported."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    home = tmp_path / "keras-home"
+    home.mkdir()
+    if file_backend:
+        (home / "keras.json").write_text(json.dumps({"backend": file_backend}))
+    env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
+    env.update(KERAS_HOME=str(home), PYTHONPATH=str(ROOT / "src"), TF_CPP_MIN_LOG_LEVEL="3")
+    if env_backend:
+        env["KERAS_BACKEND"] = env_backend
+    out = subprocess.run([sys.executable, "-c", _BACKEND_CODE], capture_output=True, text=True,
+                         env=env, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == [expected, expected]

@@ -160,15 +160,12 @@ def measure(tmp: Path) -> dict:
     donate, engine._donate = engine._donate, lambda: (0,)
     out["donated"] = {}
     try:
-        for name, make in (("fast", lambda ms: engine.FastTrainer(ms[0], x, y, batch_size=32)),
-                           ("batched", lambda ms: engine.BatchedTrainer(ms, x, y, batch_size=32))):
-            ms = [training.build_model(make_config(profile="smoke", depth=8, lr=lr), 10)
-                  for lr in (0.001, 0.002)]
-            try:
-                res = make(ms).train_epoch(0, 0, 64)
-                out["donated"][name] = bool(np.all(np.isfinite(np.asarray(res, float))))
-            except Exception as e:
-                out["donated"][name] = f"{type(e).__name__}: {e}"[:300]
+        model = training.build_model(make_config(profile="smoke", depth=8, lr=0.001), 10)
+        try:
+            res = engine.FastTrainer(model, x, y, batch_size=32).train_epoch(0, 0, 64)
+            out["donated"]["fast"] = bool(np.all(np.isfinite(np.asarray(res, float))))
+        except Exception as e:
+            out["donated"]["fast"] = f"{type(e).__name__}: {e}"[:300]
     finally:
         engine._donate = donate
     return out
@@ -255,7 +252,7 @@ def test_interrupted_fast_run_resumes_to_the_same_result(m):
 
 def test_the_donated_training_state_holds_no_buffer_twice(m):
     # on a GPU, XLA refused a state whose three accumulators were one zeros array
-    assert m["donated"] == {"fast": True, "batched": True}
+    assert m["donated"] == {"fast": True}
 
 
 def test_nan_loss_is_diverged_with_the_fast_engine(m):

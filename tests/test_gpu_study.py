@@ -95,80 +95,17 @@ def test_the_budget_is_the_grids_it_stops_between_runs_and_the_next_call_resumes
     res = tmp_path / "res"
     planned = [c.key for _, c in gpu_study.study_plan("smoke", res, None, (0,))]
     calls, clock = [], FakeClock()
-    s = gpu_study.run_study("smoke", res, None, (0,), budget=35, lr_batch=False,
+    s = gpu_study.run_study("smoke", res, None, (0,), budget=35,
                             runner=_fake_runner(clock, 10, calls), clock=clock)
     # nothing measured: the first run starts; then each run needs 10 s: 3 fit in 35 s
     assert calls == planned[:3]
     assert (s["done_now"], s["left_for_budget"]) == (3, len(planned) - 3)
     clock2 = FakeClock()                       # the next call learns 10 s from the grid log
-    s = gpu_study.run_study("smoke", res, None, (0,), budget=25, lr_batch=False,
+    s = gpu_study.run_study("smoke", res, None, (0,), budget=25,
                             runner=_fake_runner(clock2, 10, calls), clock=clock2)
     assert calls == planned[:5] and s["done_now"] == 2
     line = gpu_study.summary("smoke", res, None, (0,), new=2, seconds=20, budget=25)
     assert f"{len(planned) - 5} cells left" in line and "0 failures" in line
-
-
-def test_lr_groups_hold_the_eight_lrs_of_a_depth_and_seed(tmp_path):
-    """The paper's six LRs and the two outside its range: one program per depth and seed."""
-    from helpers.ops import grid
-
-    plan = [c for _, c in gpu_study.study_plan("smoke", tmp_path, None, (0, 1))]
-    groups = grid.lr_groups(plan)
-    assert sum(len(g) for g in groups) == len(plan) == 82
-    big = [g for g in groups if len(g) > 1]
-    assert [len(g) for g in big] == [8] * 8              # 4 depths x 2 seeds, BN, Adam
-    for g in big:
-        assert len({c.params["lr"] for c in g}) == 8
-        assert len({(c.params["depth"], c.params["seed"]) for c in g}) == 1
-
-
-def test_run_study_trains_each_lr_group_once_before_its_first_notebook(tmp_path, monkeypatch):
-    from helpers.ops import grid
-
-    res, events, clock = tmp_path / "res", [], FakeClock()
-    monkeypatch.setattr(grid, "train_lr_group",
-                        lambda cells, results_dir, progress=False: events.append(
-                            ("group", tuple(c.key for c in cells))))
-    calls = []
-    runner = _fake_runner(clock, 1, calls)
-    s = gpu_study.run_study("smoke", res, None, (0,), budget=1e6, lr_batch=True,
-                            runner=lambda c, d: (events.append(("run", c.key)), runner(c, d)),
-                            clock=clock)
-    assert s["done_now"] == 41
-    groups = [e[1] for e in events if e[0] == "group"]
-    assert [len(g) for g in groups] == [8, 8, 8, 8]
-    for g in groups:                      # the group is trained right before its first run
-        i = events.index(("group", g))
-        assert events[i + 1] == ("run", g[0])
-
-
-def test_cells_their_lr_group_trained_need_only_their_sweeps_in_the_budget(tmp_path, monkeypatch):
-    """After a group's one program trained its 6 LRs, each cell's notebook only sweeps:
-    the budget must not refuse them as if each still had all its epochs to train."""
-    from helpers.study import results
-    from helpers.ops import grid
-
-    res, clock, calls = tmp_path / "res", FakeClock(), []
-
-    def train_group(cells, results_dir, progress=False):
-        clock.t += 100
-        return True
-
-    def runner(cell, results_dir):                 # 3 s of sweeps; its history says 50 s/epoch
-        clock.t += 3
-        calls.append(cell.key)
-        results.write_record(results_dir / f"{cell.key}.json", {
-            "status": "completed", "history": [{"seconds": 50.0}],
-            "timings": {"noise_seconds": 3.0}})
-
-    monkeypatch.setattr(grid, "train_lr_group", train_group)
-    s = gpu_study.run_study("smoke", res, None, (0,), budget=100 + 6 * 3 + 1, lr_batch=True,
-                            runner=runner, clock=clock)
-    plan = [c for _, c in gpu_study.study_plan("smoke", res, None, (0,))]
-    assert calls == [c.key for c in plan[:6]] and s["done_now"] == 6   # the group; not the next
-    measured = {("smoke", 20): {"epoch": [50.0], "after": [3.0], "run": []}}
-    assert grid.estimate_seconds(plan[0], measured, trained=True) == 3.0
-    assert grid.estimate_seconds(plan[0], measured) == grid._epochs(plan[0]) * 50.0 + 3.0
 
 
 def test_a_call_stops_after_two_failed_runs_in_a_row(tmp_path):
@@ -181,11 +118,11 @@ def test_a_call_stops_after_two_failed_runs_in_a_row(tmp_path):
         calls.append(cell.key)
         raise RuntimeError("Attempt to donate the same buffer twice")
 
-    s = gpu_study.run_study("smoke", res, None, (0,), budget=1e6, lr_batch=False,
+    s = gpu_study.run_study("smoke", res, None, (0,), budget=1e6,
                             runner=broken, clock=clock)
     assert len(calls) == 2 and s["done_now"] == 0 and s["left_for_budget"] == 41 - 2
     calls.clear()
-    s = gpu_study.run_study("smoke", res, None, (0,), budget=1e6, lr_batch=False,
+    s = gpu_study.run_study("smoke", res, None, (0,), budget=1e6,
                             runner=broken, clock=clock, max_failures=None)
     assert len(calls) == 41                  # None: every cell is tried, as the grid does
 
@@ -200,10 +137,10 @@ def test_max_cells_takes_the_next_cells_without_a_record(tmp_path):
         results.write_record(results_dir / f"{cell.key}.json", {"status": "completed"})
 
     plan = [c.key for _, c in gpu_study.study_plan("smoke", res, None, (0,))]
-    s = gpu_study.run_study("smoke", res, None, (0,), budget=1e6, lr_batch=False,
+    s = gpu_study.run_study("smoke", res, None, (0,), budget=1e6,
                             runner=runner, max_cells=2)
     assert calls == plan[:2] and s["done_now"] == 2
-    s = gpu_study.run_study("smoke", res, None, (0,), budget=1e6, lr_batch=False,
+    s = gpu_study.run_study("smoke", res, None, (0,), budget=1e6,
                             runner=runner, max_cells=3)
     assert calls == plan[:5] and s["planned"] == 3          # the next three, not 1-3 again
 

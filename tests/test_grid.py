@@ -2,6 +2,7 @@
 
 import json
 import os
+from pathlib import Path
 
 import pytest
 
@@ -26,7 +27,8 @@ def test_the_full_study_has_77_unique_models_per_seed():
     assert len(lr_grid) == 3 * 48 and all(c.params["noise_ablation"] for c in lr_grid)
     shared = [c for c in cells if c.studies == {"lr", "optimizers"}]
     assert len(shared) == 3                      # ResNet20/CIFAR-10/adam/0.00075 serves both
-    assert {c.params["optimizer"] for c in cells if "optimizers" in c.studies} == set(grid.OPTIMIZERS)
+    assert {c.params["optimizer"] for c in cells if "optimizers" in c.studies} == \
+        set(grid.OPTIMIZER_SETTINGS)
     assert all(c.params["lr"] == 0.001 for c in cells if not c.params["batch_norm"])
 
 
@@ -177,11 +179,11 @@ def test_a_cell_finished_meanwhile_by_another_process_is_skipped(tmp_path):
 
 
 def test_a_new_optimizer_enters_no_study_unless_listed(monkeypatch):
-    """training.OPTIMIZERS may grow; the Figure 3 study is what helpers.study.studies lists."""
-    from helpers.experiment import training
+    """recipe.OPTIMIZER_SETTINGS may grow; the Figure 3 study is what helpers.study.studies lists."""
+    from helpers.experiment import recipe
     from helpers.study import studies
 
-    monkeypatch.setitem(training.OPTIMIZERS, "rmsprop", lambda lr: None)
+    monkeypatch.setitem(recipe.OPTIMIZER_SETTINGS, "rmsprop", ("RMSprop", {}))
     cells = grid.study_cells(studies=("optimizers",))
     assert {c.params["optimizer"] for c in cells} == set(studies.PAPER_OPTIMIZERS)
     # it can still be run by name, as a filter of a study that lists it: here none does
@@ -219,3 +221,37 @@ def test_cpu_shares_split_the_cores_into_blocks():
     assert grid.cpu_shares(1, cores=[0, 1]) == [(0, 1)]
     assert grid.cpu_shares(2, cores=[0, 1, 2, 3]) == [(0, 1), (2, 3)]
     assert grid.cpu_shares(3, cores=[0, 1]) == [(0,), (1,), (0,)]
+
+
+_HEAVY_CODE = """
+import json, runpy, sys
+sys.argv = ["grid"] + json.loads(sys.argv[1])
+try:
+    runpy.run_module("helpers.ops.grid", run_name="__main__")
+except SystemExit as e:
+    code = e.code
+print(json.dumps({"exit": code, "loaded": sorted(m for m in ("keras", "tensorflow", "jax")
+                                                 if m in sys.modules)}))
+"""
+
+
+@pytest.mark.parametrize("args", [["--help"],
+                                  ["--profile", "smoke", "--studies", "optimizers", "--dry-run"],
+                                  ["--profile", "smoke", "--optimizers", "rmsprop"]],
+                         ids=["help", "dry-run", "config-error"])
+def test_help_dry_run_and_config_checks_load_no_keras(tmp_path, args):
+    """Planning a grid (its keys included) and refusing a bad filter need no TensorFlow."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(Path(grid.__file__).resolve().parents[2])}
+    proc = subprocess.run([sys.executable, "-c", _HEAVY_CODE,
+                           json.dumps(args + ["--results-dir", str(tmp_path)] if len(args) > 1
+                                      else args)],
+                          capture_output=True, text=True, env=env, timeout=300)
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out == {"exit": 0 if "rmsprop" not in args else 2, "loaded": []}, proc.stderr[-2000:]
+    if "--dry-run" in args:
+        assert "6 runs planned (6 to do, 0 already recorded)" in proc.stdout
+    if "rmsprop" in args:
+        assert "optimizers=['rmsprop'] is not accepted" in proc.stderr

@@ -446,7 +446,6 @@ def test_estimates_count_a_runs_fixed_seconds_from_the_log_joined_with_its_recor
     m = grid.measured_seconds(tmp_path)
     assert m[("smoke", 20)]["fixed"] == [pytest.approx(129.0 - 30 * 2.8 - 14.4)]   # 30.6
     assert grid.estimate_seconds(cell, m) == pytest.approx(129.0)          # 129 > 115 left
-    assert grid.estimate_seconds(cell, m, trained=True) == pytest.approx(14.4 + 30.6)
     # a resumed run's seconds cover only its last epochs: no fixed seconds from it
     assert grid.fixed_seconds({**rec, "timings": {**rec["timings"], "resumed_from_epoch": 12}},
                               40.0) is None
@@ -479,17 +478,3 @@ def test_cli_in_process_runs_the_notebook_without_papermill(tmp_path, monkeypatc
             "--optimizers", "adam", "sgd", "--in-process"]
     assert grid.main(args) == 0
     assert len(_calls(tmp_path)) == 2
-
-
-def test_lr_batch_is_serial_only_and_auto_is_off_without_jax_accelerator(tmp_path, monkeypatch, capsys):
-    monkeypatch.delenv("KERAS_BACKEND", raising=False)
-    assert grid.lr_batch_enabled("auto") is False and grid.lr_batch_enabled("on") is True
-    with pytest.raises(grid.ConfigError, match="--lr-batch 'sometimes' is not one of"):
-        grid.lr_batch_enabled("sometimes")
-    args = ["--profile", "smoke", "--results-dir", str(tmp_path), "--studies", "optimizers",
-            "--executor", "local", "--workers", "2", "--lr-batch", "on"]
-    assert grid.main(args) == 2
-    assert "--lr-batch on needs --executor serial" in capsys.readouterr().err
-    with pytest.raises(grid.ConfigError, match="needs the serial executor"):
-        grid.run_grid(_cells(2), tmp_path, runner=make_runner(tmp_path), progress=False,
-                      executor=grid.Local(workers=2), lr_batch=True)

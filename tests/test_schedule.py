@@ -4,7 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from helpers.experiment.training import OPTIMIZERS, lr_at_epoch, make_optimizer
+from helpers.experiment.recipe import OPTIMIZER_SETTINGS
+from helpers.experiment.training import lr_at_epoch, make_optimizer
 
 LR = 0.01
 
@@ -61,7 +62,7 @@ def test_make_optimizer(name, cls):
 
 
 def test_six_optimizers():
-    assert set(OPTIMIZERS) == {"adam", "nadam", "adamax", "sgd", "sgd_momentum", "sgd_nesterov"}
+    assert set(OPTIMIZER_SETTINGS) == {"adam", "nadam", "adamax", "sgd", "sgd_momentum", "sgd_nesterov"}
 
 
 def test_unknown_optimizer_raises():

@@ -30,9 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .recipe import DATASET_NAMES, DATASETS
+from .recipe import DATASET_NAMES, DATASETS, NUM_CLASSES
 
-NUM_CLASSES = {"cifar10": 10, "cifar100": 100}
 ENV_VAR = "CIFAR_DATA_DIR"
 
 URLS = {

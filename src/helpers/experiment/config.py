@@ -3,15 +3,19 @@
 ``make_config`` checks every parameter before any expensive work starts and
 fills what was left as ``None`` from the profile (``helpers.experiment.profiles``).
 Every error names the parameter and the accepted values. This module does not
-import Keras (``training`` is imported only to resolve the engine), so that
-``check_parameters`` can stop a bad notebook run before TensorFlow loads.
+import Keras (``keras_backend`` reads the backend as Keras will), so that
+``check_parameters`` can stop a bad notebook run, and the grid can plan its runs,
+before TensorFlow loads.
 """
 
 from __future__ import annotations
 
 import difflib
 import inspect
+import json
 import math
+import os
+import sys
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -21,11 +25,7 @@ import numpy as np
 from . import cifar_files, synthetic
 from .noise_model import NoiseModel
 from .profiles import PROFILES
-from .recipe import BATCH_SIZE, DATASETS, OPTIMIZER_SETTINGS
-
-# training.ENGINES and the names of training.OPTIMIZERS, without importing Keras
-ENGINES = ("auto", "fit", "fast")
-OPTIMIZER_NAMES = tuple(OPTIMIZER_SETTINGS)
+from .recipe import BATCH_SIZE, DATASETS, ENGINES, OPTIMIZER_SETTINGS
 
 
 class ConfigError(ValueError):
@@ -155,10 +155,39 @@ def synthetic_data_dir(dataset: str) -> Path:
     return root
 
 
+def keras_backend() -> str:
+    """The Keras backend of this process, without importing Keras: Keras's own answer
+    once it is imported, else what Keras reads when it is (``KERAS_BACKEND``, else the
+    "backend" of ``keras.json`` in ``$KERAS_HOME`` or ``~/.keras``, else tensorflow)."""
+    if "keras" in sys.modules:
+        return sys.modules["keras"].config.backend()
+    if os.environ.get("KERAS_BACKEND"):
+        return os.environ["KERAS_BACKEND"]
+    home = os.path.expanduser("~")
+    folder = os.environ.get("KERAS_HOME") or os.path.join(
+        home if os.access(home, os.W_OK) else "/tmp", ".keras")
+    try:
+        with open(os.path.join(folder, "keras.json")) as f:
+            return json.load(f).get("backend") or "tensorflow"
+    except (OSError, ValueError, AttributeError):
+        return "tensorflow"
+
+
+def resolve_engine(engine: str = "auto") -> str:
+    """"fit" or "fast" for ``engine`` on this process's Keras backend (``keras_backend``)."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine={engine!r} is not one of {ENGINES}")
+    backend = keras_backend()
+    if engine == "auto":
+        return "fast" if backend == "jax" else "fit"
+    if engine == "fast" and backend != "jax":
+        raise ValueError(f"engine='fast' needs KERAS_BACKEND=jax (backend is "
+                         f"{backend!r}); accepted here: 'auto', 'fit'")
+    return engine
+
+
 def make_config(**params) -> TrainConfig:
     """Validate the parameters and resolve the profile's defaults."""
-    from .training import resolve_engine  # imports Keras
-
     p, profile = _checked(params)
     try:
         engine = resolve_engine(p["engine"])
@@ -176,6 +205,28 @@ def make_config(**params) -> TrainConfig:
     return TrainConfig(**p)
 
 
+def _data_source(dataset: str, data_dir, profile_name: str) -> str | None:
+    """The run's data: ``data_dir`` checked to hold ``dataset`` ("download" as is), or,
+    when None, the profile's synthetic set or the default source (``$CIFAR_DATA_DIR``)."""
+    data_dir = cifar_files.resolve_data_dir(data_dir)
+    if data_dir is None and PROFILES[profile_name].synthetic_without_data:
+        return str(synthetic_data_dir(dataset))
+    if data_dir is not None and data_dir != "download":
+        try:
+            cifar_files.find_source(dataset, data_dir)
+        except cifar_files.DataError as e:
+            raise ConfigError(f"data_dir={data_dir!r} is not accepted: {e}. Accepted: a folder "
+                              "holding the standard CIFAR layout, a .tar.gz, an .npz, or "
+                              "'download'") from None
+    elif data_dir is None:
+        try:
+            data_dir = cifar_files.default_source(dataset)
+        except cifar_files.DataError as e:
+            raise ConfigError(f"data_dir=None is not accepted for profile {profile_name!r}: {e}") \
+                from None
+    return data_dir
+
+
 def _checked(params: dict):
     """The parameters checked (all but the engine's resolution) and made canonical,
     and their profile."""
@@ -184,7 +235,7 @@ def _checked(params: dict):
 
     _check_choice("profile", p["profile"], tuple(PROFILES))
     _check_choice("dataset", p["dataset"], DATASETS)
-    _check_choice("optimizer", p["optimizer"], OPTIMIZER_NAMES)
+    _check_choice("optimizer", p["optimizer"], tuple(OPTIMIZER_SETTINGS))
     try:
         NoiseModel(p["noise_scope"], p["noise_granularity"])
     except ValueError as e:  # "scope=... is not accepted; ..." -> "noise_scope=..."
@@ -210,25 +261,8 @@ def _checked(params: dict):
         raise ConfigError(f"results_dir={p['results_dir']!r} is not accepted: a folder path")
 
     profile = PROFILES[p["profile"]]
-    data_dir = cifar_files.resolve_data_dir(p["data_dir"])
-    if data_dir is None and profile.synthetic_without_data:
-        data_dir = str(synthetic_data_dir(p["dataset"]))
-    elif data_dir is not None and data_dir != "download":
-        try:
-            cifar_files.find_source(p["dataset"], data_dir)
-        except cifar_files.DataError as e:
-            raise ConfigError(f"data_dir={data_dir!r} is not accepted: {e}. Accepted: a folder "
-                              "holding the standard CIFAR layout, a .tar.gz, an .npz, or "
-                              "'download'") from None
-    elif data_dir is None:
-        try:
-            data_dir = cifar_files.default_source(p["dataset"])
-        except cifar_files.DataError as e:
-            raise ConfigError(f"data_dir=None is not accepted for profile {p['profile']!r}: {e}") \
-                from None
-
     p.update(
-        data_dir=data_dir,
+        data_dir=_data_source(p["dataset"], p["data_dir"], p["profile"]),
         results_dir=str(p["results_dir"]),
         lr=float(lr),
         depth=int(p["depth"]),

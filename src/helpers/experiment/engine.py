@@ -43,18 +43,6 @@ large evaluation batches. The draws are those of ``helpers.experiment.noise`` (n
 generators ``draw_rng(seed, eta, repeat)``, made on the host while the device
 evaluates the previous level), so the noisy weights are bit-identical to the
 plain path's.
-
-``BatchedTrainer`` trains K copies of one architecture that differ only in their
-learning rate (the LR grid of one dataset, depth, optimizer, BN setting and seed)
-as one compiled program: the K states (weights, BN statistics, optimizer state,
-whose ``learning_rate`` variable carries each model's rate) are stacked on a
-leading model axis and the step is ``jax.vmap``-ed over it, every model seeing the
-same batch (the epoch plan depends on (seed, epoch) only). Each model follows the
-trajectory it follows alone up to float rounding (vmapped convolutions are
-grouped convolutions, summed in another order); ``helpers.experiment.training.train_batched``
-writes each model's checkpoints as ``train`` does. Whether it pays is a GPU
-question: on a CPU vmapped convolutions are slow (see ``fast_noise_sweep``), so
-``lr_batch_default()`` turns it on only on accelerators.
 """
 
 from __future__ import annotations
@@ -318,71 +306,3 @@ def fast_noise_sweep(model: keras.Model, x: np.ndarray, y: np.ndarray,
     return noise_mod.sweep_table(model, ev.evaluate,
                                  partial(batched_copies, ev, vectorize=vectorize),
                                  noise_model, etas, n_repeats, seed, progress)
-
-
-# --------------------------------------------------------------------------
-# several learning rates as one program
-# --------------------------------------------------------------------------
-
-def lr_batch_default() -> bool:
-    """Batch the learning rates of a cell group by default: nowhere, as measured. K = 6
-    ResNet20s as one vmapped program trained 0.80x as many images per second as one at
-    a time on an H200, and 0.13x on a 2-core CPU (benchmarks/RESULTS.md)."""
-    return False
-
-
-def _stack(lists):
-    """K lists of arrays -> one list of (K, ...) arrays."""
-    return [jnp.stack(arrays) for arrays in zip(*lists)]
-
-
-class BatchedTrainer(FastTrainer):
-    """``FastTrainer`` for K models of the same architecture at once (a model axis,
-    ``jax.vmap`` over the step; ``vectorize="map"``: a compiled loop over the models
-    instead). ``models`` are compiled Keras models (``training.build_model``) that
-    differ only in their optimizer's learning rate; each keeps its own variables, read
-    before and written back after every epoch, as ``FastTrainer`` does for one."""
-
-    def __init__(self, models: list, x_train: np.ndarray, y_train: np.ndarray,
-                 batch_size: int = BATCH_SIZE, loop: str = "auto", chunk_steps: int | None = None,
-                 augment: bool = True, vectorize: str = "vmap"):
-        if not models:
-            raise ValueError("models=[] : BatchedTrainer needs at least one model")
-        if vectorize not in ("vmap", "map"):
-            raise ValueError(f"vectorize={vectorize!r} is not one of ('vmap', 'map')")
-        shapes = [[tuple(v.shape) for v in m.weights] for m in models]
-        if any(s != shapes[0] for s in shapes) or \
-                len({type(m.optimizer).__name__ for m in models}) != 1:
-            raise ValueError("models: every model of a batch must have the same architecture "
-                             "and optimizer type (only the learning rate may differ)")
-        self.models, self.vectorize = list(models), vectorize
-        for m in self.models:
-            if not m.optimizer.built:
-                m.optimizer.build(m.trainable_variables)
-        super().__init__(models[0], x_train, y_train, batch_size=batch_size, loop=loop,
-                         chunk_steps=chunk_steps, augment=augment)
-
-    def _step(self, state, batch, x_all, y_all):
-        one = lambda s: FastTrainer._step(self, s, batch, x_all, y_all)  # noqa: E731
-        if self.vectorize == "vmap":
-            return jax.vmap(one)(state)
-        return jax.lax.map(one, state)
-
-    def train_epoch(self, seed: int, epoch: int, n: int | None = None, on_steps=None):
-        """One epoch of every model at its optimizer's current learning rate; returns
-        [(loss, accuracy)] in the order of ``models``."""
-        plan = epoch_plan(self.n_train, seed, epoch, n, self.augment)
-        K = len(self.models)
-        state = (_stack([[v.value for v in m.trainable_variables] for m in self.models]),
-                 _stack([[v.value for v in m.non_trainable_variables] for m in self.models]),
-                 _stack([[v.value for v in m.optimizer.variables] for m in self.models]),
-                 tuple(jnp.zeros((K,), jnp.float32) for _ in range(3)))
-        state = self._run_plan(state, plan, on_steps)
-        tv, ntv, ov, (loss_sum, correct, count) = state
-        for i, m in enumerate(self.models):
-            for vs, arrays in ((m.trainable_variables, tv), (m.non_trainable_variables, ntv),
-                               (m.optimizer.variables, ov)):
-                for v, a in zip(vs, arrays):
-                    v.assign(a[i])
-        loss, acc = np.asarray(loss_sum / count), np.asarray(correct / count)
-        return [(float(loss[i]), float(acc[i])) for i in range(K)]

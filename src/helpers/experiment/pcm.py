@@ -39,6 +39,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .noise_model import NoiseModel
+
 EXTRA = 'pip install -e ".[analog]"'
 READING = "pcm"
 SUFFIX = ".pcm.json"          # a run's PCM sweep: <key>.pcm.json beside <key>.json
@@ -97,8 +99,7 @@ def settings(noise_model, compensation, analog_bias: bool = False) -> dict:
 def crossbars(model) -> tuple[list, list, list]:
     """(variables, base arrays, crossbars) of the folded model: ``noise_targets`` of the
     ``folded`` reading, and per kernel a pair (kernel index, bias index or None)."""
-    from .noise import layer_of, noise_targets
-    from .noise_model import NoiseModel
+    from .noise import layer_of, noise_targets   # imports Keras
 
     variables, base, sigmas = noise_targets(model, NoiseModel(scope="folded"))
     biases = {layer_of(v): i for i, v in enumerate(variables)

@@ -13,6 +13,7 @@ from __future__ import annotations
 # --- data (paper II-A) -------------------------------------------------------
 DATASETS = ("cifar10", "cifar100")  # paper II-A: CIFAR-10 and CIFAR-100 (fine labels)
 DATASET_NAMES = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100"}  # as the paper writes them
+NUM_CLASSES = {"cifar10": 10, "cifar100": 100}  # paper II-A (CIFAR-100: its 100 fine labels)
 PAPER_NOISE_FIGURE = {"cifar10": 1, "cifar100": 2}  # paper Fig. 1 and 2: A^x against eta
 MAX_SHIFT = 3                       # Keras example: shifts of up to 10 % of 32 px, nearest fill
 FLIP_PROBABILITY = 0.5              # Keras example: horizontal_flip=True, each image with p = 1/2
@@ -44,6 +45,10 @@ OPTIMIZER_NAMES = {"adam": "Adam", "nadam": "Nadam", "adamax": "Adamax", "sgd": 
                    "sgd_nesterov": "SGD with Nesterov momentum"}  # as the paper writes them
 PAPER_OPTIMIZERS = ("adam", "nadam", "adamax", "sgd", "sgd_momentum", "sgd_nesterov")  # Fig. 3
 OPTIMIZER_LR = 0.00075              # paper III-4, Figure 3: the optimizers compared at this LR
+# How a run is trained (not the paper's: ours, book Method): Keras ``fit``, or the compiled
+# JAX loop of ``helpers.experiment.engine`` (same model, loss, optimizer, data order and
+# augmentation; KERAS_BACKEND=jax only); "auto" is "fast" on the JAX backend, else "fit"
+ENGINES = ("auto", "fit", "fast")
 
 # --- noise (paper II-D) --------------------------------------------------------
 N_REPEATS = 10                      # noisy copies per eta: not in the paper; ours (book, Method)

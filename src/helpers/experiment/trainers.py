@@ -96,7 +96,7 @@ class EpochCallbacks:
 
 def make_trainer(engine: str, model: keras.Model, data: Prepared, batch_size: int,
                  callbacks=()) -> Trainer:
-    """The trainer of ``engine`` ("fit" or "fast", as ``training.resolve_engine`` gives it)."""
+    """The trainer of ``engine`` ("fit" or "fast", as ``config.resolve_engine`` gives it)."""
     if engine == "fit":
         return FitTrainer(model, data, batch_size, callbacks)
     if engine == "fast":

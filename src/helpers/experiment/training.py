@@ -25,17 +25,9 @@ import keras
 from .data import Dataset, Prepared, load_cifar
 from .models import resnet_v1
 from .progress import progress_bar
+from .config import resolve_engine
 from .recipe import OPTIMIZER_SETTINGS, SCHEDULE, SCHEDULE_EPOCHS
 from .trainers import make_trainer
-
-
-def _optimizer_factory(cls: str, settings: dict):
-    return lambda lr: getattr(keras.optimizers, cls)(lr, **settings)
-
-
-# name -> lr -> a Keras optimizer (recipe.OPTIMIZER_SETTINGS); a dict that may grow
-OPTIMIZERS = {name: _optimizer_factory(cls, settings)
-              for name, (cls, settings) in OPTIMIZER_SETTINGS.items()}
 
 
 def lr_at_epoch(epoch: int, lr: float, epochs: int = SCHEDULE_EPOCHS) -> float:
@@ -49,28 +41,12 @@ def lr_at_epoch(epoch: int, lr: float, epochs: int = SCHEDULE_EPOCHS) -> float:
     return lr * factor
 
 
-# How a run is trained: Keras ``fit``, or the compiled JAX loop of ``helpers.experiment.engine``
-# (same model, loss, optimizer, data order and augmentation; KERAS_BACKEND=jax only).
-# "auto" is "fast" on the JAX backend and "fit" otherwise.
-ENGINES = ("auto", "fit", "fast")
-
-
-def resolve_engine(engine: str = "auto") -> str:
-    """"fit" or "fast" for ``engine`` on the current Keras backend."""
-    if engine not in ENGINES:
-        raise ValueError(f"engine={engine!r} is not one of {ENGINES}")
-    if engine == "auto":
-        return "fast" if keras.config.backend() == "jax" else "fit"
-    if engine == "fast" and keras.config.backend() != "jax":
-        raise ValueError(f"engine='fast' needs KERAS_BACKEND=jax (backend is "
-                         f"{keras.config.backend()!r}); accepted here: 'auto', 'fit'")
-    return engine
-
-
 def make_optimizer(name: str, lr: float) -> keras.optimizers.Optimizer:
-    if name not in OPTIMIZERS:
-        raise ValueError(f"optimizer={name!r} is not one of {tuple(OPTIMIZERS)}")
-    return OPTIMIZERS[name](lr)
+    """The Keras optimizer ``name`` of ``recipe.OPTIMIZER_SETTINGS`` at learning rate ``lr``."""
+    if name not in OPTIMIZER_SETTINGS:
+        raise ValueError(f"optimizer={name!r} is not one of {tuple(OPTIMIZER_SETTINGS)}")
+    cls, settings = OPTIMIZER_SETTINGS[name]
+    return getattr(keras.optimizers, cls)(lr, **settings)
 
 
 def build_model(config, num_classes: int) -> keras.Model:
@@ -242,79 +218,3 @@ def train(config, data: Prepared, paths: RunPaths, callbacks=(), progress: bool 
     finally:
         bar.close()
     return result
-
-
-# --------------------------------------------------------------------------
-# several learning rates at once (fast engine)
-# --------------------------------------------------------------------------
-
-# What the models of one batch must share: everything but the learning rate (and
-# what does not change the training: results and data folders, noise settings).
-BATCH_SHARED = ("dataset", "depth", "optimizer", "epochs", "batch_size", "seed", "batch_norm",
-                "steps_per_epoch", "train_samples", "mixed_precision")
-
-
-def train_batched(configs, data: Prepared, paths_list, progress: bool = True,
-                  vectorize: str = "vmap") -> list[TrainResult]:
-    """``train`` for several runs that differ only in ``lr``, as one compiled program
-    (``engine.BatchedTrainer``: a model axis, one batch of images for all).
-
-    Each run keeps its own checkpoint folder, written after every epoch as ``train``
-    writes it, so ``train(config, data, paths)`` afterwards finds it finished (or,
-    interrupted, resumes it) and the notebook makes the record from it unchanged.
-    A finished run is skipped; a diverged run stops at its epoch while the others go
-    on. An epoch's ``seconds`` is the wall time of the shared epoch."""
-    from .engine import BatchedTrainer, Evaluator
-
-    configs, paths_list = list(configs), list(paths_list)
-    if not configs or len(configs) != len(paths_list):
-        raise ValueError(f"train_batched needs one RunPaths per config (got {len(configs)} "
-                         f"configs and {len(paths_list)} paths)")
-    for name in BATCH_SHARED:
-        values = {getattr(c, name) for c in configs}
-        if len(values) > 1:
-            raise ValueError(f"train_batched: the configs differ in {name} ({sorted(map(str, values))}); "
-                             f"only lr may differ within a batch (shared: {BATCH_SHARED})")
-    if any(resolve_engine(getattr(c, "engine", "auto")) != "fast" for c in configs):
-        raise ValueError("train_batched needs engine='fast' or 'auto' on KERAS_BACKEND=jax")
-
-    results, states = [], []
-    for config, paths in zip(configs, paths_list):
-        r, state = start_or_resume(config, paths, num_classes=data.num_classes)
-        results.append(r)
-        states.append(state)
-
-    c0 = configs[0]
-    n, steps = epoch_size(c0, len(data.y_train))
-    running = [i for i, s in enumerate(states) if s["status"] == "running"]
-    if not running:
-        return results
-    start = min(states[i]["epochs_done"] for i in running)
-    evaluator = Evaluator(results[running[0]].model, data.x_test, data.y_test)
-    trainer, members = None, None
-    bar = progress_bar(total=(c0.epochs - start) * steps, desc=f"train {len(running)} lrs",
-                       unit="step", disable=not progress)
-    try:
-        for epoch in range(start, c0.epochs):
-            # the runs at this epoch (a resumed run further on waits until the others catch up)
-            active = [i for i in running if states[i]["epochs_done"] == epoch
-                      and states[i]["status"] == "running"]
-            if not active:
-                continue
-            if active != members:  # a new set of models: a new program
-                trainer = BatchedTrainer([results[i].model for i in active], data.x_train,
-                                         data.y_train, c0.batch_size, vectorize=vectorize)
-                members = active
-            t0 = time.perf_counter()
-            lrs = [set_epoch_lr(results[i].model, configs[i], epoch) for i in active]
-            metrics = trainer.train_epoch(c0.seed, epoch, n, on_steps=bar.update)
-            test = [evaluator.evaluate([v.value for v in results[i].model.trainable_variables],
-                                       [v.value for v in results[i].model.non_trainable_variables])[0]
-                    for i in active]
-            seconds = time.perf_counter() - t0
-            for i, lr, (loss, acc), test_acc in zip(active, lrs, metrics, test):
-                states[i] = end_epoch(results[i], c0.epochs, paths_list[i].checkpoint, epoch, lr,
-                                      loss, acc, test_acc, seconds)
-    finally:
-        bar.close()
-    return results

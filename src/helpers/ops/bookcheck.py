@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import shutil
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -136,8 +137,6 @@ def link_problems(root: Path, path: Path, page: _Page, cache: dict) -> list[str]
 
 
 def find_browser() -> str | None:
-    import shutil
-
     for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
         if shutil.which(name):
             return shutil.which(name)

@@ -14,16 +14,13 @@ then the optimizers (ResNet20, lr 0.00075), then the LRs outside the paper's ran
 through ``grid.run_grid`` and its time budget, so a recorded cell is skipped, a failure
 is logged in ``grid-log.jsonl``, no run starts that its measured time says cannot
 finish, and an interrupted cell resumes from its last epoch; after ``--max-failures``
-failed runs in a row it stops. With ``--lr-batch on`` (``auto`` is off: measured slower
-on an H200) the grid first trains the unfinished cells that differ only in the LR as
-one program (``grid.lr_groups``, ``training.train_batched``); their notebooks then find
-the finished checkpoints and make the records. JAX's persistent compilation cache
+failed runs in a row it stops. JAX's persistent compilation cache
 (``JAX_COMPILATION_CACHE_DIR``, default ``.jax-cache``) lets runs of one depth
 compile once, across processes and calls.
 
 ``scripts/gpu_study.sh`` with ``GRID_VIA=cli`` calls ``python -m helpers.ops.grid
---in-process --time-budget --lr-batch`` instead: the same budget rule and batching,
-the cells filtered by study rather than ordered study by study.
+--in-process --time-budget`` instead: the same budget rule, the cells filtered by
+study rather than ordered study by study.
 """
 
 from __future__ import annotations
@@ -35,6 +32,9 @@ import sys
 import tarfile
 import time
 from pathlib import Path
+
+from ..study.claims import plural
+from . import grid, run_cell
 
 ROOT = Path(__file__).resolve().parents[3]
 # per seed; lr_outside (claim 4: LRs 0.00025 and 0.003, 4 depths) last, after Figure 3
@@ -71,8 +71,6 @@ def check_device(allow_cpu: bool = False) -> str:
 def study_plan(profile: str, results_dir: Path, data_dir, seeds, extra: dict | None = None):
     """[(study, planned grid.Cell)] in the study order, seed by seed, each cell once
     (a cell of two studies, e.g. BN at lr 0.001, runs with the first)."""
-    from . import grid
-
     out = []
     for seed in seeds:
         cells = grid.study_cells(studies=STUDY_ORDER, datasets=("cifar10",), seeds=(seed,))
@@ -83,24 +81,21 @@ def study_plan(profile: str, results_dir: Path, data_dir, seeds, extra: dict | N
 
 
 def run_study(profile: str, results_dir: Path, data_dir, seeds, budget: float,
-              lr_batch: bool, extra: dict | None = None, progress: bool = False,
+              extra: dict | None = None, progress: bool = False,
               runner=None, clock=time.monotonic, max_failures: int | None = 2,
               max_cells: int | None = None) -> dict:
     """Train the planned cells in order until ``budget`` seconds are spent: one
     ``grid.run_grid`` call with its time budget (a run starts only if its measured time
-    fits in what is left) and, with ``lr_batch``, its LR groups trained as one program
-    first, so the next call resumes where this one stopped. After ``max_failures`` failed
+    fits in what is left), so the next call resumes where this one stopped. After ``max_failures`` failed
     runs in a row it stops: a GPU call must not spend its minutes failing every cell.
     ``max_cells``: only the next that many cells without a record (a quick check, or a
     test that must end with its cells rather than with its budget)."""
-    from . import grid, run_cell
-
     results_dir.mkdir(parents=True, exist_ok=True)
     planned = [cell for _, cell in study_plan(profile, results_dir, data_dir, seeds, extra)]
     if max_cells is not None:
         planned = [c for c in planned if not grid.finished(results_dir, c.key)][:max_cells]
     s = grid.run_grid(planned, results_dir, runner=runner or run_cell.grid_runner,
-                      progress=progress, time_budget=budget, clock=clock, lr_batch=lr_batch,
+                      progress=progress, time_budget=budget, clock=clock,
                       max_failures=max_failures)
     return {"planned": len(planned), "done_now": s["done"], "left_for_budget": s["left"]}
 
@@ -108,9 +103,6 @@ def run_study(profile: str, results_dir: Path, data_dir, seeds, budget: float,
 def summary(profile: str, results_dir: Path, data_dir, seeds, new: int, seconds: float,
             budget: float, extra: dict | None = None) -> str:
     """One line: what this call did and what is left, per study."""
-    from . import grid
-    from ..study.claims import plural
-
     planned = study_plan(profile, results_dir, data_dir, seeds, extra)
     parts, left = [], 0
     for study in STUDY_ORDER:
@@ -160,9 +152,6 @@ def main(argv=None) -> int:
     ap.add_argument("--results-dir", default=None, help="default: results/gpu-<profile>")
     ap.add_argument("--seeds", nargs="+", type=int, default=[0])
     ap.add_argument("--budget", type=float, default=480.0, help="seconds for the training")
-    ap.add_argument("--lr-batch", choices=("auto", "on", "off"), default="auto",
-                    help="train the LRs of a depth together (auto: off; measured slower on an "
-                         "H200 and on CPUs, benchmarks/RESULTS.md)")
     ap.add_argument("--max-failures", type=int, default=2,
                     help="stop after this many failed runs in a row (0: never stop)")
     ap.add_argument("--cells", type=int, default=None,
@@ -183,9 +172,7 @@ def main(argv=None) -> int:
         ap.error(f"--cells must be 1 or more (or left out: every cell), not {args.cells}")
 
     results_dir = Path(args.results_dir or ROOT / "results" / f"gpu-{args.profile}")
-    from .grid import _parse_value
-
-    extra = {"engine": "fast", **{k: _parse_value(v) for k, v in args.param}}
+    extra = {"engine": "fast", **{k: grid._parse_value(v) for k, v in args.param}}
     try:
         if args.command == "pack":
             name = pack(Path(args.out), results_dir, args.since, args.extra,
@@ -203,12 +190,8 @@ def main(argv=None) -> int:
             print(summary(args.profile, results_dir, args.data, args.seeds, new,
                           time.time() - args.since, args.budget, extra))
             return 0
-        from .grid import lr_batch_enabled
-
-        lr_batch = lr_batch_enabled(args.lr_batch)
-        print(f"device {device}; lr batch {'on' if lr_batch else 'off'}; results {results_dir}",
-              flush=True)
-        run_study(args.profile, results_dir, args.data, args.seeds, args.budget, lr_batch, extra,
+        print(f"device {device}; results {results_dir}", flush=True)
+        run_study(args.profile, results_dir, args.data, args.seeds, args.budget, extra,
                   max_failures=args.max_failures or None, max_cells=args.cells)
     except StudyError as e:
         print(f"error: {e}", file=sys.stderr)

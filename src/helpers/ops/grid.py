@@ -43,15 +43,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 from ..experiment import cifar_files
 from ..experiment import data as data_mod
 from ..experiment.config import ConfigError, make_config
+from ..experiment.profiles import PROFILES
 from ..experiment.progress import progress_bar
 from ..study.results import read_record, run_key
-from ..experiment.recipe import DATASETS, PAPER_DEPTHS, PAPER_OPTIMIZERS
+from ..experiment.recipe import DATASETS, OPTIMIZER_SETTINGS, PAPER_DEPTHS, PAPER_OPTIMIZERS
 from ..study.studies import STUDIES, lr_in
-from ..experiment.training import OPTIMIZERS
+from . import run_cell as run_cell_mod
 
 ROOT = Path(__file__).resolve().parents[3]
 TRAIN_NOTEBOOK = ROOT / "notebooks" / "train.ipynb"
@@ -78,7 +80,7 @@ def study_cells(studies=STUDY_NAMES, datasets=DATASETS, depths=PAPER_DEPTHS, lrs
     """The unique cells of the chosen studies (``helpers.study.studies``), restricted by the
     filters (``lrs=None``: every LR of the chosen studies)."""
     for name, values, accepted in (("studies", studies, STUDY_NAMES), ("datasets", datasets, DATASETS),
-                                   ("optimizers", optimizers, tuple(OPTIMIZERS))):
+                                   ("optimizers", optimizers, tuple(OPTIMIZER_SETTINGS))):
         bad = [v for v in values if v not in accepted]
         if bad:
             raise ConfigError(f"{name}={bad!r} is not accepted; accepted values: "
@@ -447,25 +449,20 @@ def learn(measured: dict, cell: Cell, results_dir: Path, seconds: float) -> None
 
 
 def _epochs(cell: Cell) -> int:
-    from ..experiment.profiles import PROFILES
-
+    """The epochs the cell trains: its ``epochs`` parameter, else its profile's."""
     p = cell.params
     return int(p.get("epochs") or PROFILES[p["profile"]].epochs)
 
 
-def estimate_seconds(cell: Cell, measured: dict[tuple, dict[str, list[float]]],
-                     trained: bool = False) -> float | None:
+def estimate_seconds(cell: Cell, measured: dict[tuple, dict[str, list[float]]]) -> float | None:
     """The cell's expected seconds: its epochs times the median measured epoch, plus the
     median sweeps and the median fixed seconds (``fixed_seconds``), of runs of its profile
     and depth (else the median whole run); for a depth not measured, runs of other depths
-    scaled by depth (compute grows with it); None if nothing is measured. ``trained``
-    (its LR group already trained it): the sweeps and fixed seconds alone."""
+    scaled by depth (compute grows with it); None if nothing is measured."""
     profile, depth = cell.params.get("profile"), cell.params.get("depth")
 
     def cost(m):
         fixed = statistics.median(m["fixed"]) if m.get("fixed") else 0.0
-        if trained and m["after"]:
-            return statistics.median(m["after"]) + fixed
         if m["epoch"]:
             return (_epochs(cell) * statistics.median(m["epoch"])
                     + statistics.median(m["after"]) + fixed)
@@ -476,58 +473,6 @@ def estimate_seconds(cell: Cell, measured: dict[tuple, dict[str, list[float]]],
     scaled = [c * depth / d for (p, d), m in measured.items()
               if p == profile and d and (c := cost(m)) is not None]
     return max(scaled) if scaled else None
-
-
-# --------------------------------------------------------------------------
-# learning rates batched: the cells of a group trained as one program
-# --------------------------------------------------------------------------
-
-LR_BATCH = ("auto", "on", "off")
-
-
-def lr_groups(cells: list[Cell]) -> list[list[Cell]]:
-    """The cells grouped by everything but the LR (``training.BATCH_SHARED``, the data
-    and the engine), each group in the cells' order, groups by first appearance."""
-    from ..experiment.training import BATCH_SHARED
-
-    groups: dict[tuple, list[Cell]] = {}
-    for cell in cells:
-        config = make_config(**cell.params)
-        tag = tuple(getattr(config, n) for n in BATCH_SHARED) + (config.data_dir, config.engine)
-        groups.setdefault(tag, []).append(cell)
-    return list(groups.values())
-
-
-def lr_batch_enabled(choice: str) -> bool:
-    """``--lr-batch``: on, off, or auto (on only when JAX is the Keras backend and sees an
-    accelerator; a CPU runs vmapped convolutions slower than one model after another)."""
-    if choice not in LR_BATCH:
-        raise ConfigError(f"--lr-batch {choice!r} is not one of {LR_BATCH}")
-    if choice != "auto":
-        return choice == "on"
-    if os.environ.get("KERAS_BACKEND") != "jax":
-        return False
-    from ..experiment.engine import lr_batch_default
-
-    return lr_batch_default()
-
-
-def train_lr_group(cells: list[Cell], results_dir: Path, progress: bool = False) -> bool:
-    """Train the unfinished cells of one LR group as one program (``training.train_batched``);
-    their notebooks then find finished checkpoints and write the records as usual. On a
-    failure the cells are left to train one by one (and say so): False."""
-    from ..experiment import training
-
-    configs = [make_config(**c.params) for c in cells]
-    try:
-        data = data_mod.preprocess(training.load_data(configs[0]))
-        paths = [training.RunPaths(Path(results_dir).resolve(), c.key) for c in cells]
-        training.train_batched(configs, data, paths, progress=progress)
-    except Exception as e:  # the cells then train one by one
-        print(f"LR batch of {len(cells)} cells failed ({type(e).__name__}: {e}); "
-              "training its cells one by one", file=sys.stderr)
-        return False
-    return True
 
 
 # --------------------------------------------------------------------------
@@ -746,10 +691,74 @@ def _tally(summary: dict, entry: dict) -> None:
         summary[f"{status}_keys"].append(entry["key"])
 
 
+@dataclass(frozen=True)
+class Budget:
+    """The time budget of one grid call: ``seconds`` (None: no budget) counted from
+    ``start`` on ``clock``, and the measured costs runs are judged by (``measured_seconds``;
+    the dict grows as runs of this call end, ``learn``)."""
+    seconds: float | None
+    clock: Callable[[], float]
+    start: float
+    measured: dict
+
+    def fits(self, cell: Cell, idle: bool) -> bool:
+        """The cell's estimate fits in what is left; with nothing measured, only when no
+        run is going (``idle``: start one and learn from it)."""
+        if self.seconds is None:
+            return True
+        need = estimate_seconds(cell, self.measured)
+        if need is None:
+            return idle
+        return need <= self.seconds - (self.clock() - self.start)
+
+
+def _next_fitting(pending: list[Cell], budget: Budget, idle: bool) -> Cell | None:
+    """Take the first pending cell that fits in the budget, if any."""
+    for i, cell in enumerate(pending):
+        if budget.fits(cell, idle):
+            return pending.pop(i)
+    return None
+
+
+def _show(bar, summary: dict, running: int, queued: int) -> None:
+    bar.set_postfix(done=summary["done"], running=running, failed=summary["failed"],
+                    queued=queued, skipped=summary["skipped"], busy=summary["busy"])
+
+
+def _book(entry: dict, cell: Cell, summary: dict, budget: Budget, results_dir: Path,
+          bar, in_a_row: int) -> int:
+    """Count an ended run (``_tally``), learn its cost, report a failure on the bar;
+    returns the failures in a row, this run included."""
+    _tally(summary, entry)
+    if entry["status"] == "done":
+        learn(budget.measured, cell, results_dir, entry["seconds"])
+    elif entry["status"] == "failed":
+        bar.write(f"FAILED {cell.label} ({cell.key}): {entry['error'].split(':')[0]}; "
+                  f"see {results_dir / 'grid-log.jsonl'}")
+    bar.update(1)
+    return in_a_row + 1 if entry["status"] == "failed" else 0
+
+
+def _ended_workers(inflight: dict, results_dir: Path) -> list[tuple[dict, Cell]]:
+    """Wait for a local worker's run to end; (entry, cell) of each ended one, removed from
+    ``inflight`` (a worker process that died is a failed run, logged here)."""
+    ended = []
+    for fut in wait(list(inflight), return_when=FIRST_COMPLETED)[0]:
+        cell = inflight.pop(fut)
+        try:
+            entry = fut.result()
+        except Exception as e:   # the worker process itself died
+            entry = {"key": cell.key, "status": "failed", "seconds": None,
+                     "error": f"{type(e).__name__}: {e}"}
+            _log(results_dir, entry)
+        ended.append((entry, cell))
+    return ended
+
+
 def run_grid(cells: list[Cell], results_dir: str | Path, runner=execute,
              progress: bool = True, executor=None, time_budget: float | None = None,
              stale_after: float = STALE_AFTER, clock=time.monotonic,
-             lr_batch: bool = False, max_failures: int | None = None) -> dict:
+             max_failures: int | None = None) -> dict:
     """Run every planned cell whose record does not exist yet; a failure does not stop
     the others, unless ``max_failures`` runs in a row failed (a broken setup fails them
     all: start no more, and count the rest as ``left``).
@@ -759,8 +768,6 @@ def run_grid(cells: list[Cell], results_dir: str | Path, runner=execute,
     call; tests pass a stand-in). ``time_budget`` (seconds, serial and local): start no
     run whose measured time does not fit in what is left. Returns counts (done, failed,
     skipped, busy: claimed by another worker, left: not started for the budget) and keys.
-    ``lr_batch`` (serial only): before the first cell of an LR group (``lr_groups``) runs,
-    the group's unfinished cells are trained together (``train_lr_group``).
     """
     results_dir = Path(results_dir)
     results_dir.mkdir(parents=True, exist_ok=True)
@@ -773,88 +780,48 @@ def run_grid(cells: list[Cell], results_dir: str | Path, runner=execute,
             raise ConfigError("--time-budget applies to the serial and local executors; "
                               "on Slurm each task's limit is --time")
         return _run_slurm(todo, results_dir, runner, executor, summary, progress, stale_after)
+    budget = Budget(time_budget, clock, clock(),
+                    measured_seconds(results_dir) if time_budget is not None else {})
+    summary["left"] = _run_here(todo, results_dir, runner, executor, summary, progress,
+                                budget, stale_after, max_failures)
+    return summary
+
+
+def _run_here(todo, results_dir: Path, runner, executor: Local | None, summary: dict,
+              progress: bool, budget: Budget, stale_after: float,
+              max_failures: int | None) -> int:
+    """The serial and local executors: whenever a slot is free, start the next cell that
+    fits in the budget, until none does or ``max_failures`` runs in a row failed; returns
+    how many cells were left unstarted."""
     serial = not isinstance(executor, Local)
-    if lr_batch and not serial:
-        raise ConfigError("--lr-batch on needs the serial executor (one process trains a group)")
-    group_of = {c.key: g for g in lr_groups(todo) for c in g} if lr_batch else {}
     slots = 1 if serial else executor.workers
-    measured = measured_seconds(results_dir) if time_budget is not None else {}
-    trained: set[str] = set()   # keys their LR group trained: only their sweeps are left
-    in_a_row = 0                # failures since the last run that did not fail
-    t_start = clock()
-    pending, inflight = list(todo), {}
+    pending, inflight, in_a_row = list(todo), {}, 0
     pool = None if serial else _local_pool(executor, runner)
     bar = progress_bar(total=len(todo), desc="grid", unit="run", disable=not progress)
-
-    def show(running=0):
-        bar.set_postfix(done=summary["done"], running=running or len(inflight),
-                        failed=summary["failed"], queued=len(pending),
-                        skipped=summary["skipped"], busy=summary["busy"])
-
-    def fits(cell) -> bool:
-        if time_budget is None:
-            return True
-        need = estimate_seconds(cell, measured, trained=cell.key in trained)
-        if need is None:   # nothing measured yet: start one run and learn from it
-            return not inflight
-        return need <= time_budget - (clock() - t_start)
-
-    def next_cell():
-        if max_failures is not None and in_a_row >= max_failures:
-            return None
-        for i, cell in enumerate(pending):
-            if fits(cell):
-                return pending.pop(i)
-        return None
-
-    def collect(entry, cell):
-        nonlocal in_a_row
-        _tally(summary, entry)
-        in_a_row = in_a_row + 1 if entry["status"] == "failed" else 0
-        if entry["status"] == "done":
-            learn(measured, cell, results_dir, entry["seconds"])
-        elif entry["status"] == "failed":
-            bar.write(f"FAILED {cell.label} ({cell.key}): {entry['error'].split(':')[0]}; "
-                      f"see {results_dir / 'grid-log.jsonl'}")
-        bar.update(1)
-        show()
-
-    show()
+    _show(bar, summary, 0, len(pending))
     try:
         while True:
-            while len(inflight) < slots and (cell := next_cell()) is not None:
-                if serial:
-                    bar.set_description(f"grid: {cell.label}")
-                    show(running=1)
-                    mates = [c for c in group_of.pop(cell.key, [])
-                             if not finished(results_dir, c.key)]
-                    for c in mates:
-                        group_of.pop(c.key, None)
-                    if len(mates) > 1:
-                        bar.set_description(f"grid: {len(mates)} LRs as one program")
-                        if train_lr_group(mates, results_dir, progress=False):
-                            trained.update(c.key for c in mates)
-                    collect(run_cell(cell, results_dir, runner, stale_after, clock), cell)
-                else:
+            while (len(inflight) < slots and (max_failures is None or in_a_row < max_failures)
+                   and (cell := _next_fitting(pending, budget, idle=not inflight)) is not None):
+                if not serial:
                     inflight[pool.submit(_worker_run, cell, results_dir, stale_after)] = cell
-                    show()
+                    _show(bar, summary, len(inflight), len(pending))
+                    continue
+                bar.set_description(f"grid: {cell.label}")
+                _show(bar, summary, 1, len(pending))
+                entry = run_cell(cell, results_dir, runner, stale_after, budget.clock)
+                in_a_row = _book(entry, cell, summary, budget, results_dir, bar, in_a_row)
+                _show(bar, summary, 0, len(pending))
             if not inflight:
                 break
-            for fut in wait(list(inflight), return_when=FIRST_COMPLETED)[0]:
-                cell = inflight.pop(fut)
-                try:
-                    entry = fut.result()
-                except Exception as e:   # the worker process itself died
-                    entry = {"key": cell.key, "status": "failed", "seconds": None,
-                             "error": f"{type(e).__name__}: {e}"}
-                    _log(results_dir, entry)
-                collect(entry, cell)
+            for entry, cell in _ended_workers(inflight, results_dir):
+                in_a_row = _book(entry, cell, summary, budget, results_dir, bar, in_a_row)
+                _show(bar, summary, len(inflight), len(pending))
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
         bar.close()
-    summary["left"] = len(pending)
-    return summary
+    return len(pending)
 
 
 def _run_slurm(todo, results_dir, runner, executor: Slurm, summary, progress, stale_after):
@@ -992,7 +959,8 @@ def executor_from_args(args) -> Local | Slurm | None:
                                     or defaults.poll_seconds))
 
 
-def main(argv=None) -> int:
+def parser() -> argparse.ArgumentParser:
+    """The grid's command line: the study's filters, the run options and the executors'."""
     ap = argparse.ArgumentParser(prog="python -m helpers.ops.grid", description=__doc__.split("\n")[0])
     ap.add_argument("--profile", required=True, help="smoke | fast | cpu | paper")
     ap.add_argument("--results-dir", default=None, help="default: results/<profile>")
@@ -1014,15 +982,17 @@ def main(argv=None) -> int:
     ap.add_argument("--time-budget", type=float, default=None, metavar="SECONDS",
                     help="start no run that cannot finish in the time left (judged from "
                          "measured run times), then stop with status 0; serial and local")
-    ap.add_argument("--lr-batch", choices=LR_BATCH, default="auto",
-                    help="train the LRs of a group (same everything but the LR) as one "
-                         "program first (serial executor; auto: off, measured slower on an H200 "
-                         "and on CPUs: benchmarks/RESULTS.md)")
     ap.add_argument("--in-process", action="store_true",
                     help="run each notebook in this process (helpers.ops.run_cell), without "
                          "papermill: for machines that lack it (the same record)")
     ap.add_argument("--stale-after", type=float, default=STALE_AFTER, metavar="SECONDS",
                     help="a cell's claim (<key>.lock) not touched for this long is abandoned")
+    _add_executor_arguments(ap)
+    return ap
+
+
+def _add_executor_arguments(ap: argparse.ArgumentParser) -> None:
+    """The options of ``--executor`` and of the local and Slurm executors."""
     g = ap.add_argument_group("executors")
     g.add_argument("--executor", default="serial",
                    help="serial (default: one run at a time) | local (concurrent runs on this "
@@ -1053,54 +1023,42 @@ def main(argv=None) -> int:
                         f"{Slurm.poll_seconds:g})")
     g.add_argument("--no-wait", action="store_true",
                    help="slurm: submit and exit; run the same command later to resume")
-    args = ap.parse_args(argv)
 
-    results_dir = Path(args.results_dir or f"results/{args.profile}")
-    try:
-        executor = executor_from_args(args)
-        _positive("--time-budget", args.time_budget, integer=False)
-        _positive("--stale-after", args.stale_after, integer=False)
-        if args.time_budget is not None and isinstance(executor, Slurm):
-            raise ConfigError("--time-budget applies to --executor serial and local; on Slurm "
-                              "each task's limit is --time")
-        if isinstance(executor, Slurm) and not args.dry_run:
-            _import_submitit()
-        lr_batch = lr_batch_enabled(args.lr_batch) and (executor is None or args.lr_batch == "on")
-        if lr_batch and executor is not None:
-            raise ConfigError("--lr-batch on needs --executor serial (one process trains a "
-                              "group); use --lr-batch off with the other executors")
-        cells = study_cells(args.studies, args.datasets, args.depths, args.lrs, args.optimizers,
-                            args.seeds, tuple(b == "on" for b in args.batch_norm))
-        if not cells:
-            raise ConfigError("the filters select no run of the chosen studies")
-        plan(cells, args.profile, str(results_dir), args.data_dir,
-             {k: _parse_value(v) for k, v in args.param})
-    except (ConfigError, cifar_files.DataError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    todo = sum(not finished(results_dir, c.key) for c in cells)
-    print(f"{len(cells)} runs planned ({todo} to do, {len(cells) - todo} already recorded) "
-          f"into {results_dir}/")
-    if args.dry_run:
-        busy = running_keys(results_dir, [c.key for c in cells], args.stale_after)
-        for c in cells:
-            state = "done" if finished(results_dir, c.key) else "busy" if c.key in busy else "todo"
-            print(f"  {state}  {c.key}  [{', '.join(sorted(c.studies))}]")
-        if todo:
-            print("\n".join(describe(executor, todo, results_dir, job_name(cells))))
-        return 0
-    t0 = time.perf_counter()
-    runner = execute
-    if args.in_process:
-        from .run_cell import grid_runner as runner
-    s = run_grid(cells, results_dir, runner=runner, executor=executor,
-                 time_budget=args.time_budget, lr_batch=lr_batch,
-                 stale_after=args.stale_after)
-    if isinstance(executor, Slurm) and not executor.wait:
-        print(f"submitted {len(s['job_ids'])} tasks; run the same command again to resume "
-              "what is missing once they have ended")
-        return 0
-    print(f"grid finished in {time.perf_counter() - t0:.0f} s: {s['done']} done, "
+
+def _planned(args, results_dir: Path):
+    """(executor, planned cells) of the command line; raises ConfigError (or DataError)
+    on any bad option before a run starts."""
+    executor = executor_from_args(args)
+    _positive("--time-budget", args.time_budget, integer=False)
+    _positive("--stale-after", args.stale_after, integer=False)
+    if args.time_budget is not None and isinstance(executor, Slurm):
+        raise ConfigError("--time-budget applies to --executor serial and local; on Slurm "
+                          "each task's limit is --time")
+    if isinstance(executor, Slurm) and not args.dry_run:
+        _import_submitit()
+    cells = study_cells(args.studies, args.datasets, args.depths, args.lrs, args.optimizers,
+                        args.seeds, tuple(b == "on" for b in args.batch_norm))
+    if not cells:
+        raise ConfigError("the filters select no run of the chosen studies")
+    plan(cells, args.profile, str(results_dir), args.data_dir,
+         {k: _parse_value(v) for k, v in args.param})
+    return executor, cells
+
+
+def _print_dry_run(cells: list[Cell], todo: int, results_dir: Path, executor,
+                   stale_after: float) -> None:
+    """Each planned run with its state (done, busy, todo) and how the rest would be submitted."""
+    busy = running_keys(results_dir, [c.key for c in cells], stale_after)
+    for c in cells:
+        state = "done" if finished(results_dir, c.key) else "busy" if c.key in busy else "todo"
+        print(f"  {state}  {c.key}  [{', '.join(sorted(c.studies))}]")
+    if todo:
+        print("\n".join(describe(executor, todo, results_dir, job_name(cells))))
+
+
+def _print_report(s: dict, results_dir: Path, seconds: float) -> None:
+    """What a finished grid call did: counts, the failed and busy keys, what is left."""
+    print(f"grid finished in {seconds:.0f} s: {s['done']} done, "
           f"{s['skipped']} skipped, {s['failed']} failed, {s['busy']} run by another worker")
     for key in s["failed_keys"]:
         print(f"  failed: {key} (details in {results_dir / 'grid-log.jsonl'})")
@@ -1108,6 +1066,32 @@ def main(argv=None) -> int:
         print(f"  running elsewhere: {key} ({claim_path(results_dir, key).name})")
     if s["left"]:
         print(f"stopped by the time budget: {s['left']} runs left; the same command resumes them")
+
+
+def main(argv=None) -> int:
+    """The command line: plan (every check before a run), then list or run the cells."""
+    args = parser().parse_args(argv)
+    results_dir = Path(args.results_dir or f"results/{args.profile}")
+    try:
+        executor, cells = _planned(args, results_dir)
+    except (ConfigError, cifar_files.DataError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    todo = sum(not finished(results_dir, c.key) for c in cells)
+    print(f"{len(cells)} runs planned ({todo} to do, {len(cells) - todo} already recorded) "
+          f"into {results_dir}/")
+    if args.dry_run:
+        _print_dry_run(cells, todo, results_dir, executor, args.stale_after)
+        return 0
+    t0 = time.perf_counter()
+    runner = run_cell_mod.grid_runner if args.in_process else execute
+    s = run_grid(cells, results_dir, runner=runner, executor=executor,
+                 time_budget=args.time_budget, stale_after=args.stale_after)
+    if isinstance(executor, Slurm) and not executor.wait:
+        print(f"submitted {len(s['job_ids'])} tasks; run the same command again to resume "
+              "what is missing once they have ended")
+        return 0
+    _print_report(s, results_dir, time.perf_counter() - t0)
     return 1 if s["failed"] else 0
 
 

@@ -28,6 +28,7 @@ import pandas as pd
 
 from . import claims
 from ..experiment.noise_model import NoiseModel
+from ..experiment.recipe import NUM_CLASSES
 
 # the banner of every page, figure and record built from synthetic (smoke) data
 SMOKE_NOTE = "SMOKE RUN on synthetic data: tests the code path, not a reproduction"
@@ -242,7 +243,6 @@ def make_record(config: dict, key: str, data_source: dict, train_result,
     }
 
 
-NUM_CLASSES = {"cifar10": 10, "cifar100": 100}
 # A^x is not defined for a model whose a0 is within twice chance (1/K): its "noise
 # resistance" would be the ratio of two near-chance numbers.
 NEAR_CHANCE = 2.0

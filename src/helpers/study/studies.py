@@ -2,7 +2,7 @@
 
 A study is a set of trained models (cells: dataset, depth, LR, optimizer, BN)
 and the paper artifact it reproduces. The same definition feeds the grid that
-trains the cells (``Study.cells``) and the analyses that read their records
+trains the cells (``StudyDesign.cells``) and the analyses that read their records
 (``select``), so a study cannot mean one thing to the runner and another to a
 verdict. Nothing here depends on the rest of the package but ``helpers.experiment.recipe``.
 
@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 # The paper's datasets, depths, LRs and optimizers (Figure 3) come from helpers.experiment.recipe.
-# A new optimizer in training.OPTIMIZERS does not enter a study unless
+# A new optimizer in recipe.OPTIMIZER_SETTINGS does not enter a study unless
 # recipe.PAPER_OPTIMIZERS lists it.
 from ..experiment.recipe import (DATASETS, OPTIMIZER_LR, PAPER_DEPTHS, PAPER_LRS,  # noqa: F401
                                  PAPER_OPTIMIZERS)
@@ -52,7 +52,9 @@ def lr_in(lr: float, lrs) -> bool:
 
 
 @dataclass(frozen=True)
-class Study:
+class StudyDesign:
+    """What one study trains (its cells) and which paper artifact it reproduces; the
+    records of a page are ``helpers.study.results.Study``."""
     name: str
     datasets: tuple
     depths: tuple
@@ -80,14 +82,15 @@ class Study:
 
 
 STUDIES = {
-    "lr": Study("lr", DATASETS, PAPER_DEPTHS, PAPER_LRS, ("adam",), (True,),
-                "Tables II and III, Figures 1, 2 and 4", ablation=True),
-    "optimizers": Study("optimizers", ("cifar10",), (20,), (OPTIMIZER_LR,), PAPER_OPTIMIZERS,
-                        (True,), "Figure 3", ablation=False),
-    "batchnorm": Study("batchnorm", DATASETS, PAPER_DEPTHS, (BN_LR,), ("adam",), (True, False),
-                       "the batch-normalization paper", ablation=False),
-    "lr_outside": Study("lr_outside", DATASETS, PAPER_DEPTHS, OUTSIDE_LRS, ("adam",), (True,),
-                        "Figure 4's sweet spot, tested beyond the paper's LRs", ablation=True),
+    "lr": StudyDesign("lr", DATASETS, PAPER_DEPTHS, PAPER_LRS, ("adam",), (True,),
+                      "Tables II and III, Figures 1, 2 and 4", ablation=True),
+    "optimizers": StudyDesign("optimizers", ("cifar10",), (20,), (OPTIMIZER_LR,),
+                              PAPER_OPTIMIZERS, (True,), "Figure 3", ablation=False),
+    "batchnorm": StudyDesign("batchnorm", DATASETS, PAPER_DEPTHS, (BN_LR,), ("adam",),
+                             (True, False), "the batch-normalization paper", ablation=False),
+    "lr_outside": StudyDesign("lr_outside", DATASETS, PAPER_DEPTHS, OUTSIDE_LRS, ("adam",),
+                              (True,), "Figure 4's sweet spot, tested beyond the paper's LRs",
+                              ablation=True),
 }
 
 
