@@ -45,7 +45,7 @@ profile = "cpu"                   # which profile's records to read
 from IPython.display import Markdown, display
 
 from helpers.study import claims, results, theory
-from helpers.book import plots, tables
+from helpers.book import findings, plots, tables
 
 study = results.load_study(results_dir, profile)
 display(Markdown(study.provenance))   # opens with a bold SMOKE_NOTE banner if any
@@ -136,7 +136,7 @@ if len(ok):
 both = ok.dropna(subset=["bound", "A_avr"]) if len(ok) else ok
 if len(both):
     plots.show(plots.theory_resistance(both, dataset, study.synthetic), "fig-theory-resistance")
-display(Markdown((theory.bound_sentence(both) if len(both) else
+display(Markdown((findings.bound_sentence(both) if len(both) else
                   "No model with both a gradient-noise measurement and a noise sweep.")
                  + (f" **{plots.SMOKE_NOTE}: this says nothing about the paper.**"
                     if study.synthetic else "")))

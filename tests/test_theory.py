@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from helpers.book import findings
 from helpers.study import theory
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -314,13 +315,13 @@ def test_bound_sentence_gives_the_rank_correlations_and_reads_them():
     lr = np.array([0.0005, 0.001, 0.002, 0.004])
     t = pd.DataFrame({"lr": lr, "C": [400.0, 300.0, 200.0, 100.0], "A_avr": [0.9, 0.8, 0.7, 0.6]})
     t["bound"] = lr ** 2 * t["C"] / 32
-    text = th.bound_sentence(t)
+    text = findings.bound_sentence(t)
     assert text.startswith("Over 4 models, the bound's rank correlation with the LR is +1.00, "
                            "C's is -1.00, and the bound's with A_avr is -1.00. Across LRs the "
                            "bound thus mostly follows the LR")
     t["bound"] = [3.0, 1.0, 4.0, 2.0]        # a bound unrelated to the LR (rank rho 0)
-    assert "with the LR is +0.00" in th.bound_sentence(t) and "more than the LR in disguise" in th.bound_sentence(t)
-    assert th.bound_sentence(t.iloc[:2]).endswith("too few for a rank correlation.")
+    assert "with the LR is +0.00" in findings.bound_sentence(t) and "more than the LR in disguise" in findings.bound_sentence(t)
+    assert findings.bound_sentence(t.iloc[:2]).endswith("too few for a rank correlation.")
 
 
 def test_nonphysical_flags_a_c_orders_of_magnitude_from_its_twins():

@@ -180,3 +180,23 @@ def headline_sentence(cells: pd.DataFrame, trends: pd.DataFrame, scale: str) -> 
     return (f"Over the paper's learning rates {lrs[0]:g} to {lrs[-1]:g} ({scale}; 95 % "
             "t-intervals over the seeds), $A_{avr}$ " + claims.and_list(parts, "and") + "."
             + broken)
+
+
+def bound_sentence(table: pd.DataFrame) -> str:
+    """What the bound adds to the LR: rank correlations, over the models of ``table``
+    (``theory.from_records``, with A_avr), of the bound with the LR, of C with the LR, and of
+    the bound with A_avr."""
+    t = table.dropna(subset=["bound", "A_avr"])
+    if len(t) < 3:
+        return f"{claims.plural(len(t), 'model')} with a bound and a noise sweep: too few for a rank correlation."
+
+    def rho(a, b):
+        return claims._spearman(t[a], t[b])
+
+    follows = abs(rho("lr", "bound")) >= 0.8
+    return (f"Over {len(t)} models, the bound's rank correlation with the LR is "
+            f"{rho('lr', 'bound'):+.2f}, C's is {rho('lr', 'C'):+.2f}, and the bound's with "
+            f"A_avr is {rho('bound', 'A_avr'):+.2f}. "
+            + ("Across LRs the bound thus mostly follows the LR, which claim 3 already tests"
+               if follows else "The bound is thus more than the LR in disguise")
+            + "; claim 7 (below) asks whether C explains what the LR does not, within each LR.")

@@ -29,7 +29,9 @@ The model measured is therefore the one that is deployed and noise-tested.
 
 from __future__ import annotations
 
+import json
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -304,12 +306,10 @@ def from_records(runs: pd.DataFrame, dataset: str) -> tuple[pd.DataFrame, dict, 
     ``results.load_records``): one table row per model with a ``record["theory"]``
     block (C, ||g_D||^2, slopes, A_avr, a0 and the eq. 2 ``bound`` at its base LR and
     batch size), the blocks by run key, and how many records had no block."""
-    from .results import read_record
-
     runs = runs[runs["dataset"] == dataset] if len(runs) else runs
     rows, blocks = [], {}
     for r in runs.itertuples():
-        th = read_record(r.path).get("theory")
+        th = json.loads(Path(r.path).read_text()).get("theory")
         if not th:
             continue
         blocks[r.key] = th
@@ -368,28 +368,6 @@ def law_sentence(fit: dict) -> str:
             f"finite-sample factor {fit['fpc_mean']:.3f} (range {fit['fpc_min']:.3f} to "
             f"{fit['fpc_max']:.3f}); the law predicts -1. Measured/predicted variance differs "
             f"by at most {100 * fit['gap_max']:.1f} % (median {100 * fit['gap_median']:.1f} %).")
-
-
-def bound_sentence(table: pd.DataFrame) -> str:
-    """What the bound adds to the LR: rank correlations, over the models of ``table``
-    (``from_records``, with A_avr), of the bound with the LR, of C with the LR, and of
-    the bound with A_avr."""
-    from .claims import _spearman, plural
-
-    t = table.dropna(subset=["bound", "A_avr"])
-    if len(t) < 3:
-        return f"{plural(len(t), 'model')} with a bound and a noise sweep: too few for a rank correlation."
-
-    def rho(a, b):
-        return _spearman(t[a], t[b])
-
-    follows = abs(rho("lr", "bound")) >= 0.8
-    return (f"Over {len(t)} models, the bound's rank correlation with the LR is "
-            f"{rho('lr', 'bound'):+.2f}, C's is {rho('lr', 'C'):+.2f}, and the bound's with "
-            f"A_avr is {rho('bound', 'A_avr'):+.2f}. "
-            + ("Across LRs the bound thus mostly follows the LR, which claim 3 already tests"
-               if follows else "The bound is thus more than the LR in disguise")
-            + "; claim 7 (below) asks whether C explains what the LR does not, within each LR.")
 
 
 # --------------------------------------------------------------------------
