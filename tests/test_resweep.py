@@ -266,3 +266,35 @@ def test_sentence_states_that_the_lr_sets_how_often_the_model_breaks():
     sgd = pd.DataFrame(rows).assign(optimizer="sgd", lr=0.00075).iloc[:1]
     assert breakage.sentence(pd.concat([pd.DataFrame(rows), sgd])) == breakage.sentence(
         pd.DataFrame(rows))
+
+
+def test_the_pcm_device_reading_runs_through_the_resweep_command(trained, tmp_path, monkeypatch):
+    """--reading pcm writes <key>.pcm.json beside the record from its weights (aihwkit's
+    PCM model at 1 s, 1 h, 1 day, 1 year), leaves the record and the weights unchanged,
+    and a second call writes nothing; without the analog extra it stops before any work
+    with an error naming the extra."""
+    from helpers.experiment import pcm
+
+    for f in trained.parent.glob(f"{trained.stem}*"):
+        if f.is_file():
+            shutil.copy(f, tmp_path / f.name)
+    record = tmp_path / trained.name
+    before, weights = record.read_bytes(), resweep.weights_path(record).read_bytes()
+    monkeypatch.setattr(pcm, "N_DRAWS", 2)
+    try:
+        pcm.require_aihwkit()
+    except pcm.MissingExtraError:
+        monkeypatch.setattr(pcm, "require_aihwkit", lambda: (_ for _ in ()).throw(
+            pcm.MissingExtraError("aihwkit is missing: pip install -e \".[analog]\"")))
+        assert resweep.main([str(tmp_path), "--reading", "pcm", "--no-progress"]) == 2
+        assert not pcm.sweep_path(record).exists()
+        return
+    (path,) = resweep.resweep([tmp_path], ["pcm"], progress=False, say=lambda s: None)
+    assert path == pcm.sweep_path(record)
+    s = json.loads(path.read_text())
+    rec = results.read_record(record)
+    assert s["key"] == rec["key"] and s["times_s"] == list(pcm.TIMES) and s["n_draws"] == 2
+    assert len(s["accuracy"]) == 4 and all(len(a) == 2 for a in s["accuracy"])
+    assert s["weights"]["sha256"] == resweep.sha256(resweep.weights_path(record))
+    assert record.read_bytes() == before and resweep.weights_path(record).read_bytes() == weights
+    assert resweep.resweep([tmp_path], ["pcm"], progress=False, say=lambda s: None) == []

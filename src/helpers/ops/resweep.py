@@ -13,8 +13,10 @@ reading never rewrites a training record. A sweep file that exists is skipped
 (resumable). Every check (the readings, every weights file, the data's fingerprint,
 the record's key rebuilt from its config) is made before the first sweep.
 
-``--reading`` takes a name of ``noise_model.READINGS`` ("all/array/additive", ...) or a
-group: "mechanism" (``noise_model.MECHANISM``), "ablation", "every". A reading that puts
+``--reading`` takes a name of ``noise_model.READINGS`` ("all/array/additive", ...), a
+group: "mechanism" (``noise_model.MECHANISM``), "ablation", "every", or "pcm": the
+phase-change-memory device of ``helpers.experiment.pcm`` (aihwkit, the analog extra),
+written to ``<key>.pcm.json``. A reading that puts
 noise on, or clips, BN statistics alone is skipped for a model without BN.
 """
 
@@ -29,23 +31,27 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from ..experiment import pcm
 from ..study import breakage, results
 from ..experiment.noise_model import ABLATION, MECHANISM, READINGS, NoiseModel
 
 GROUPS = {"mechanism": MECHANISM, "ablation": ABLATION, "every": tuple(READINGS.values())}
+# the phase-change-memory device reading (helpers.experiment.pcm, the analog extra):
+# not a Gaussian NoiseModel; its sweep is <key>.pcm.json (pcm.sweep_path)
+PCM = pcm.READING
 
 
 def parse_readings(names) -> tuple[NoiseModel, ...]:
     """The readings called ``names`` (names of ``READINGS`` or of ``GROUPS``), in order,
     each once; a ValueError naming the unknown ones and every accepted name."""
     names = [names] if isinstance(names, str) else list(names)
-    unknown = [n for n in names if n not in READINGS and n not in GROUPS]
+    unknown = [n for n in names if n not in READINGS and n not in GROUPS and n != PCM]
     if unknown or not names:
         raise ValueError(f"reading={', '.join(map(repr, unknown)) or 'none'} is not accepted; "
-                         f"accepted: {', '.join(map(repr, [*READINGS, *GROUPS]))}")
+                         f"accepted: {', '.join(map(repr, [*READINGS, *GROUPS, PCM]))}")
     out = []
     for n in names:
-        for m in GROUPS.get(n, (READINGS.get(n),)):
+        for m in GROUPS.get(n, (READINGS.get(n, n),)):
             if m not in out:
                 out.append(m)
     return tuple(out)
@@ -85,6 +91,14 @@ class Job:
     readings: tuple
 
 
+def _needs_bn(reading) -> bool:
+    return reading != PCM and reading.needs_bn
+
+
+def _sweep_path(record_path: Path, reading) -> Path:
+    return pcm.sweep_path(record_path) if reading == PCM else breakage.sweep_path(record_path, reading)
+
+
 def weights_path(record_path: Path) -> Path:
     return record_path.with_name(record_path.name[:-len(".json")] + ".weights.h5")
 
@@ -104,11 +118,11 @@ def plan(paths: list[Path], readings: tuple, missing_weights: str = "error",
             say(f"skip {path.name}: status {rec.get('status')!r}, no model to sweep")
             continue
         bn = rec["config"].get("batch_norm", True)
-        todo = tuple(m for m in readings if (bn or not m.needs_bn)
-                     and not breakage.sweep_path(path, m).exists())
-        if not bn and any(m.needs_bn for m in readings):
+        todo = tuple(m for m in readings if (bn or not _needs_bn(m))
+                     and not _sweep_path(path, m).exists())
+        if not bn and any(_needs_bn(m) for m in readings):
             say(f"skip for {path.name} (no BN): "
-                + ", ".join(m.name for m in readings if m.needs_bn))
+                + ", ".join(m.name for m in readings if _needs_bn(m)))
         if not todo:
             continue
         if not weights_path(path).exists():
@@ -186,6 +200,13 @@ def sweep_record(job: Job, config, progress: bool = True, bar=None) -> list[Path
     etas = (record.get("noise") or {}).get("etas")
     written = []
     for reading in job.readings:
+        if reading == PCM:      # one chip per draw, read at 1 s, 1 h, 1 day and 1 year
+            sweep = pcm.pcm_sweep(model, x, y, n_draws=pcm.N_DRAWS, seed=config.seed)
+            sweep["weights"] = {"file": job.weights.name, "sha256": sha256(job.weights)}
+            written.append(pcm.write_sweep(job.record_path, sweep, record["key"]))
+            if bar is not None:
+                bar.update(1)
+            continue
         t0 = time.perf_counter()
         table = sweeps.noise_sweep(model, x, y, reading, etas=tuple(etas), n_repeats=config.n_repeats,
                                    seed=config.seed, engine=config.engine, progress=progress)
@@ -219,6 +240,8 @@ def resweep(paths, readings, data_dir=None, engine: str = "auto",
     from ..experiment.progress import progress_bar
 
     readings = parse_readings(readings)
+    if PCM in readings:
+        pcm.require_aihwkit()     # the analog extra, before any work
     jobs = plan(record_paths(paths), readings, missing_weights, say)
     fingerprints, configs = {}, []
     for job in jobs:  # every check before the first sweep
@@ -242,7 +265,7 @@ def main(argv=None) -> int:
                                  description=__doc__.splitlines()[0])
     ap.add_argument("records", nargs="+", help="training records (<key>.json) or folders of them")
     ap.add_argument("--reading", action="append", default=None,
-                    help="a reading's name, or mechanism | ablation | every (repeatable; "
+                    help="a reading's name, or mechanism | ablation | every | pcm (repeatable; "
                          "default: mechanism)")
     ap.add_argument("--data-dir", default=None,
                     help="the data the records were trained on (the file, or a folder holding "
@@ -254,7 +277,7 @@ def main(argv=None) -> int:
     try:
         written = resweep(args.records, args.reading or ["mechanism"], args.data_dir, args.engine,
                           args.missing_weights, not args.no_progress)
-    except (ValueError, FileNotFoundError) as e:
+    except (ValueError, FileNotFoundError, pcm.MissingExtraError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     print(f"{len(written)} sweep file(s) written")
