@@ -352,3 +352,17 @@ def test_flagged_sentence_names_the_model_and_its_twins():
         "3 models): ResNet20 without BN, lr 0.001, seed 2: C = 7.48e+36, ||grad L_D||^2 = "
         "2.93e+34 (its twins: C = 443 to 534).")
     assert theory.flagged_sentence(t.assign(nonphysical=False)).startswith("No measured C is")
+
+
+def test_per_example_gradients_of_a_bfloat16_model_with_l2(rng):
+    """A model built with mixed_bfloat16 (bfloat16 outputs, float32 weights and L2
+    penalty) gets finite float32 per-example gradients (it raised a dtype error before,
+    losing the bfloat16 run's record after training)."""
+    from helpers.experiment.config import make_config
+    from helpers.experiment.training import build_model
+
+    model = build_model(make_config(profile="smoke", depth=8, mixed_precision=True), 10)
+    x = rng.normal(size=(4, 32, 32, 3)).astype(np.float32)
+    g = theory.per_example_gradients(model, x, rng.integers(0, 10, size=4))
+    assert g.shape == (4, sum(int(np.prod(v.shape)) for v in model.trainable_variables))
+    assert g.dtype == np.float32 and np.isfinite(g).all() and (np.abs(g).sum(axis=1) > 0).all()

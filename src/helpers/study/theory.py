@@ -93,7 +93,8 @@ def _per_example_tf(model, x, y, regularization):
 
     def one(xy):
         with tf.GradientTape() as tape:
-            p = model(xy[0][None], training=False)
+            # float32 loss: under mixed_bfloat16 the outputs are bfloat16, the penalty float32
+            p = tf.cast(model(xy[0][None], training=False), tf.float32)
             loss = keras.losses.sparse_categorical_crossentropy(xy[1][None], p)[0]
             if penalty:
                 loss = loss + _regularization(model, variables)
@@ -120,6 +121,7 @@ def _per_example_jax(model, x, y, regularization):
 
     def loss_one(tv, xi, yi):
         p, _ = model.stateless_call(tv, non_trainable, xi[None], training=False)
+        p = jnp.asarray(p, jnp.float32)   # float32 loss under mixed_bfloat16 too
         loss = keras.losses.sparse_categorical_crossentropy(yi[None], p)[0]
         return loss + _regularization(model, tv) if penalty else loss
 
