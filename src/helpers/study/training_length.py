@@ -1,0 +1,80 @@
+"""Does the LR effect survive longer training? The same cells (ResNet20 with BN, Adam)
+trained for different numbers of epochs (20: ``cpu``, 30: ``fast``, 60: ``long``, 200:
+``paper``), set side by side: a0 and A_avr under each main noise reading, each the seed
+mean with its Student-t interval, and within each length the paired LR gap
+A_avr(lo) - A_avr(hi) over the seeds both LRs share.
+
+Records of different lengths differ in more than the epochs (the ``fast`` records ran on
+a GPU, with 5 draws per eta on all 10,000 test images): ``profile`` and ``n`` are in every
+row so that a table says what it compares."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from . import claims, stats
+
+COLUMNS = ["reading", "epochs", "profile", "lr", "n", "a0", "a0_low", "a0_high",
+           "A_avr", "low", "high"]
+GAP_COLUMNS = ["reading", "epochs", "profile", "lr_low", "lr_high", "n_pairs", "gap",
+               "gap_low", "gap_high", "p"]
+
+
+def _bn_adam(records: pd.DataFrame, dataset: str, depth: int) -> pd.DataFrame:
+    runs = claims.completed(records)
+    if runs.empty:
+        return runs
+    return runs[(runs["dataset"] == dataset) & (runs["depth"] == depth)
+                & runs["batch_norm"].astype(bool) & (runs["optimizer"] == "adam")]
+
+
+def length_cells(records: pd.DataFrame, lrs=None, dataset: str = "cifar10", depth: int = 20,
+                 level: float = stats.LEVEL) -> pd.DataFrame:
+    """Per reading (``claims.READINGS``' labels), training length and LR (``lrs``, or all
+    LRs trained at more than one length): a0 and A_avr (fractions), seed means with
+    t-intervals (NaN bounds with one seed), n the number of seeds. Repeats of one seed
+    (a retrain) are averaged into one value, so that they never count as more seeds."""
+    runs = _bn_adam(records, dataset, depth)
+    if runs.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    if lrs is None:
+        per_lr = runs.groupby("lr")["epochs"].nunique()
+        lrs = per_lr[per_lr > 1].index
+    runs = runs[runs["lr"].isin(list(lrs))]
+    rows = []
+    for label, reading in claims.READINGS.items():
+        r = claims.under_reading(runs, reading)
+        for (epochs, profile, lr), g in r.groupby(["epochs", "profile", "lr"]):
+            g = g.groupby("seed")[["baseline_accuracy", "A_avr"]].mean()  # one value a seed
+            a0, a0_lo, a0_hi, _ = stats.t_interval(g["baseline_accuracy"], level)
+            a, lo, hi, n = stats.t_interval(g["A_avr"], level)
+            rows.append({"reading": label, "epochs": int(epochs), "profile": profile,
+                         "lr": float(lr), "n": n, "a0": a0, "a0_low": a0_lo,
+                         "a0_high": a0_hi, "A_avr": a, "low": lo, "high": hi})
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def length_gaps(records: pd.DataFrame, lr_low: float = 0.0005, lr_high: float = 0.0015,
+                dataset: str = "cifar10", depth: int = 20,
+                level: float = stats.LEVEL) -> pd.DataFrame:
+    """Per reading and training length: the paired gap A_avr(lr_low) - A_avr(lr_high)
+    over the seeds that trained both LRs, its t-interval and its exact sign-flip p-value
+    (``stats.sign_flip_p``; NaN below two pairs). A negative gap: the larger LR resists
+    better."""
+    runs = _bn_adam(records, dataset, depth)
+    rows = []
+    if runs.empty:
+        return pd.DataFrame(columns=GAP_COLUMNS)
+    for label, reading in claims.READINGS.items():
+        r = claims.under_reading(runs, reading)
+        for (epochs, profile), g in r.groupby(["epochs", "profile"]):
+            wide = g.pivot_table(index="seed", columns="lr", values="A_avr")
+            if lr_low not in wide or lr_high not in wide:
+                continue
+            d = (wide[lr_low] - wide[lr_high]).dropna()
+            gap, lo, hi, n = stats.t_interval(d, level)
+            p = stats.sign_flip_p(d.to_numpy()) if n >= 2 else float("nan")
+            rows.append({"reading": label, "epochs": int(epochs), "profile": profile,
+                         "lr_low": lr_low, "lr_high": lr_high, "n_pairs": n, "gap": gap,
+                         "gap_low": lo, "gap_high": hi, "p": p})
+    return pd.DataFrame(rows, columns=GAP_COLUMNS)

@@ -1,0 +1,76 @@
+"""The training-length comparison (study.training_length) on hand-made records whose
+answers are known, and on the committed records."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers.study import claims, results, stats, training_length as tl
+
+TRAINABLE, FOLDED = claims.READINGS["trainable only"], claims.READINGS["BN folded"]
+
+
+def _row(epochs, profile, lr, seed, a_avr, folded, a0=0.8):
+    return {"status": "completed", "profile": profile, "epochs": epochs, "dataset": "cifar10",
+            "depth": 20, "optimizer": "adam", "batch_norm": True, "lr": lr, "seed": seed,
+            "reading": claims.READINGS["paper (all arrays)"], "baseline_accuracy": a0,
+            "A_avr": a_avr, f"A_avr|{FOLDED}": folded, f"A_avr|{TRAINABLE}": folded}
+
+
+def _records():
+    """20 epochs: the larger LR resists better under BN folded by 0.05, 0.06, 0.07 per
+    seed; 60 epochs: by 0.01 and 0.03 (two seeds); one LR trained at 20 epochs only."""
+    rows = []
+    for seed, gap in enumerate([0.05, 0.06, 0.07]):
+        rows += [_row(20, "cpu", 0.0005, seed, 0.9, 0.70, a0=0.80 + 0.01 * seed),
+                 _row(20, "cpu", 0.0015, seed, 0.3, 0.70 + gap),
+                 _row(20, "cpu", 0.003, seed, 0.1, 0.9)]
+    for seed, gap in enumerate([0.01, 0.03]):
+        rows += [_row(60, "long", 0.0005, seed, 0.9, 0.80),
+                 _row(60, "long", 0.0015, seed, 0.8, 0.80 + gap)]
+    return pd.DataFrame(rows)
+
+
+def test_cells_are_per_length_seed_means_with_t_intervals_and_only_shared_lrs():
+    cells = tl.length_cells(_records())
+    assert set(cells["lr"]) == {0.0005, 0.0015}          # 0.003 has one length only
+    one = cells[(cells["reading"] == "paper (all arrays)") & (cells["epochs"] == 20)
+                & (cells["lr"] == 0.0005)].iloc[0]
+    mean, lo, hi, n = stats.t_interval([0.80, 0.81, 0.82])
+    assert (one["a0"], one["a0_low"], one["a0_high"], one["n"]) == pytest.approx((mean, lo, hi, 3))
+    long = cells[(cells["epochs"] == 60) & (cells["reading"] == "BN folded")]
+    assert long.set_index("lr")["A_avr"].to_dict() == pytest.approx({0.0005: 0.80, 0.0015: 0.82})
+    assert (long["n"] == 2).all() and (long["profile"] == "long").all()
+
+
+def test_a_repeat_of_one_seed_is_averaged_not_counted_as_a_seed():
+    r = _records()
+    repeat = r[(r["epochs"] == 20) & (r["seed"] == 0) & (r["lr"] == 0.0005)].assign(A_avr=0.7)
+    cells = tl.length_cells(pd.concat([r, repeat], ignore_index=True))
+    one = cells[(cells["reading"] == "paper (all arrays)") & (cells["epochs"] == 20)
+                & (cells["lr"] == 0.0005)].iloc[0]
+    assert one["n"] == 3 and one["A_avr"] == pytest.approx((0.8 + 0.9 + 0.9) / 3)
+
+
+def test_gaps_are_paired_within_seed_with_their_sign_flip_p():
+    gaps = tl.length_gaps(_records()).set_index(["reading", "epochs"])
+    g20 = gaps.loc[("BN folded", 20)]
+    mean, lo, hi, n = stats.t_interval([-0.05, -0.06, -0.07])
+    assert (g20["gap"], g20["gap_low"], g20["gap_high"], g20["n_pairs"]) == pytest.approx(
+        (mean, lo, hi, 3))
+    assert g20["p"] == pytest.approx(0.25)               # 2 of the 8 sign flips as extreme
+    g60 = gaps.loc[("BN folded", 60)]
+    assert g60["gap"] == pytest.approx(-0.02) and g60["n_pairs"] == 2 and g60["p"] == 0.5
+    assert gaps.loc[("paper (all arrays)", 20), "gap"] == pytest.approx(0.6)
+
+
+def test_the_committed_records_give_the_20_epoch_gap_of_the_headline():
+    study = results.load_study("results/cpu", "cpu")
+    gaps = tl.length_gaps(study.records).set_index("reading")
+    runs = claims.under_reading(claims.completed(study.records), FOLDED)
+    runs = runs[runs["batch_norm"].astype(bool) & (runs["depth"] == 20)
+                & (runs["optimizer"] == "adam")]
+    wide = runs.pivot_table(index="seed", columns="lr", values="A_avr")
+    d = wide[0.0005] - wide[0.0015]
+    assert gaps.loc["BN folded", "gap"] == pytest.approx(d.mean())
+    assert gaps.loc["BN folded", "n_pairs"] == 3 and np.isfinite(gaps.loc["BN folded", "p"])
