@@ -28,13 +28,15 @@ import numpy as np
 import pandas as pd
 
 from ..experiment import recipe
-from ..experiment.noise_model import PAPER, NoiseModel
+from ..experiment.noise_model import VERDICT_READINGS
 from .paper import table
-from .stats import permutation_p, t_interval, trend_test, within_rank_test
-from .studies import ADAPTIVE, LR_TOLERANCE, SGD_FAMILY, select
+from .stats import (percentile_interval, permutation_p, resample, t_interval, trend_test,
+                    within_rank_test)
+from .theory import noise_power_bound, nonphysical
+from .studies import ADAPTIVE, CELL, LR_TOLERANCE, SGD_FAMILY, select
+from .words import and_list, plural, plural_range  # noqa: F401  (claims.plural: re-exported)
 
 MIN_SEEDS = 3
-CELL = ["dataset", "depth", "lr", "optimizer", "batch_norm"]
 # claim 1: "barely depends" = the LR range of a0 stays within 3.5 points; the paper's
 # own Table II spans up to 3.15 points and it calls that "barely" (fixed before any run)
 BASELINE_RANGE_PP = 3.5
@@ -470,8 +472,6 @@ def claim7(runs):
     seeds, does a larger C go with a lower A_avr (``stats.within_rank_test``, A_avr
     permuted within each LR)? Held when both are negative with p < ALPHA, partly when one
     is; a C flagged as non-physical (``theory.nonphysical``) is left out and named."""
-    from .theory import noise_power_bound, nonphysical
-
     cells = _lr_cells(runs).dropna(subset=["C", "A_avr"]) if "C" in runs else runs.iloc[:0]
     flagged = nonphysical(cells) if len(cells) else pd.Series(False, index=cells.index)
     dropped = cells[flagged]
@@ -632,17 +632,10 @@ def rests_on(runs: pd.DataFrame) -> str:
     return ""
 
 
-# The noise readings every verdict on resistance is recomputed under: the paper's
-# (every array, BN statistics included), trainable arrays only, and BN folded into
-# the convolutions (how inference hardware maps BN).
-READINGS = {"paper (all arrays)": PAPER.name,
-            "trainable only": NoiseModel(scope="trainable").name,
-            "BN folded": NoiseModel(scope="folded").name}
-# each reading as a sentence says it (the book's summary, the batchnorm page)
-READING_PHRASES = {"paper (all arrays)": "under the paper's reading, which puts noise on "
-                                         "the BN statistics too",
-                   "trainable only": "with noise on the trainable arrays only",
-                   "BN folded": "with BN folded into the convolutions"}
+# The noise readings every verdict on resistance is recomputed under, label -> name
+# (``noise_model.VERDICT_READINGS``), and each reading as a sentence says it
+READINGS = {m.label: m.name for m in VERDICT_READINGS}
+READING_PHRASES = {m.label: m.phrase for m in VERDICT_READINGS}
 
 
 def under_reading(df: pd.DataFrame, reading: str) -> pd.DataFrame:
@@ -694,24 +687,6 @@ def readings_sentence(readings: pd.DataFrame, caveat: str = "") -> str:
     return text[0].upper() + text[1:] + (f" *Indicative only: {caveat}.*" if caveat else "")
 
 
-def plural(n, word: str, many: str | None = None) -> str:
-    """A count and its noun: "1 seed", "2 seeds", "2-3 seeds" (``many``: an irregular plural)."""
-    return f"{n} {word if str(n) == '1' else many or word + 's'}"
-
-
-def plural_range(counts, word: str, many: str | None = None) -> str:
-    """``plural`` over several counts, as their range: "3 seeds", or "2-3 seeds" when the
-    counts differ (e.g. the seeds per cell)."""
-    lo, hi = int(min(counts)), int(max(counts))
-    return plural(lo if lo == hi else f"{lo}-{hi}", word, many)
-
-
-def and_list(items, conj: str = "and") -> str:
-    """Items as an English list: "a", "a and b", "a, b and c" (or ``conj`` for "and")."""
-    items = [str(x) for x in items]
-    return f" {conj} ".join(filter(None, [", ".join(items[:-1]), items[-1] if items else ""]))
-
-
 def outcome_counts(vs: list[Verdict]) -> str:
     """How the claims come out, e.g. "3 held, 2 partly and 3 not tested at this scale"."""
     counts = pd.Series([v.outcome for v in vs]).value_counts()
@@ -726,8 +701,6 @@ def stability(df: pd.DataFrame, B: int = 200, seed: int = 0, level: float = 0.95
     two different seeds in a cell, which a resample of two seeds draws half the time);
     the interval is taken over those resamples only. A claim these records do not test
     (no point value) has no interval, ``same_verdict`` or ``defined`` (NaN)."""
-    from .stats import percentile_interval, resample
-
     point = verdicts(df)
     done = completed(df)
     rng = np.random.default_rng(seed)

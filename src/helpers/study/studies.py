@@ -36,6 +36,9 @@ BN_LR = 0.001                  # the batch-norm study
 REFERENCE_LR = 0.001           # paired LR comparisons are made against this LR
 OUTSIDE_LRS = (0.00025, 0.003)  # below and above the paper's range (claim 4)
 LR_TOLERANCE = 1e-12
+# what one grid cell is (a model, trained with one or more seeds): the columns of
+# ``StudyDesign.cells``' tuples, as the records and the tables of cell means name them
+CELL = ["dataset", "depth", "lr", "optimizer", "batch_norm"]
 
 
 def same_lr(a, b):
