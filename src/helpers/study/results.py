@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..experiment.config import KEY_FIELDS, KEY_FIELDS_IF_SET
 from ..experiment.metrics import average_normalized_accuracy, baseline, summarize_sweep
 from ..experiment.noise_model import NoiseModel
 from ..experiment.recipe import NUM_CLASSES
@@ -38,13 +39,9 @@ SMOKE_NOTE = "SMOKE RUN on synthetic data: tests the code path, not a reproducti
 RECORD_VERSION = 1
 
 # Config fields that change what a run computes (data_dir/results_dir do not:
-# the data enters the key through its fingerprint).
-KEY_FIELDS = ("dataset", "depth", "lr", "optimizer", "epochs", "batch_size", "seed",
-              "batch_norm", "profile", "n_repeats", "noise_scope", "noise_granularity",
-              "steps_per_epoch", "train_samples", "test_samples", "noise_ablation",
-              "mixed_precision")
-# Fields added later: part of the key only when set, so older keys stay the same.
-KEY_FIELDS_IF_SET = ("noise_test_samples",)
+# the data enters the key through its fingerprint), declared with each parameter
+# (``helpers.experiment.config.TrainConfig``); KEY_FIELDS_IF_SET: fields added later, part
+# of the key only when set, so older keys stay the same.
 
 
 def run_key(config: dict, data_fingerprint: str) -> str:
