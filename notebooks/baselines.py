@@ -30,9 +30,9 @@ profile = "cpu"                  # smoke | fast | cpu | paper
 from IPython.display import Markdown, display
 
 from helpers.study import claims, paper, results, stats
-from helpers.book import plots, tables
+from helpers.book import page, plots, tables
 
-study = results.load_study(results_dir, profile)
+study = page.load_study(results_dir, profile)
 display(Markdown(study.provenance))
 
 

@@ -32,9 +32,9 @@ profile = "cpu"
 from IPython.display import Markdown, display
 
 from helpers.study import claims, results
-from helpers.book import plots, tables
+from helpers.book import page, plots, tables
 
-study = results.load_study(results_dir, profile)
+study = page.load_study(results_dir, profile)
 display(Markdown(study.provenance))
 bn = tables.batchnorm(study.means)
 

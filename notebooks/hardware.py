@@ -34,10 +34,10 @@ gpu_profile = "fast"
 from IPython.display import Markdown, display
 
 from helpers.study import results
-from helpers.book import plots, tables
+from helpers.book import page, plots, tables
 
-cpu = results.load_study(results_dir, profile)
-gpu = results.load_study(gpu_results_dir, gpu_profile)
+cpu = page.load_study(results_dir, profile)
+gpu = page.load_study(gpu_results_dir, gpu_profile)
 display(Markdown(f"**CPU study.** {cpu.provenance}\n\n**GPU study.** {gpu.provenance}"))
 records = tables.shared_cells({"CPU": cpu.done, "GPU": gpu.done})
 cells, verdicts = tables.across_studies(records)

@@ -33,11 +33,11 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import Markdown, display
 
-from helpers.book import plots, tables
+from helpers.book import page, plots, tables
 from helpers.experiment import noise_model, recipe
 from helpers.study import breakage, claims, paper, results, stats
 
-study = results.load_study(results_dir, profile)
+study = page.load_study(results_dir, profile)
 display(Markdown(study.provenance))
 
 

@@ -37,11 +37,11 @@ profile = "cpu"
 # %% tags=["remove-input"]
 from IPython.display import Markdown, display
 
-from helpers.book import pcm_page, plots, tables
+from helpers.book import page, pcm_page, plots, tables
 from helpers.experiment import pcm
 from helpers.study import claims, pcm_sweeps, results
 
-study = results.load_study(results_dir, profile)
+study = page.load_study(results_dir, profile)
 runs = pcm_sweeps.with_records(pcm_sweeps.load_sweeps(results_dir), study.records)
 display(Markdown(study.provenance))
 if runs.empty:

@@ -35,9 +35,9 @@ profile = "cpu"
 from IPython.display import Markdown, display
 
 from helpers.study import claims, results
-from helpers.book import findings, tables
+from helpers.book import findings, page, tables
 
-study = results.load_study(results_dir, profile)
+study = page.load_study(results_dir, profile)
 display(Markdown(study.provenance))
 verdicts = claims.verdicts(study.records)
 stability = claims.stability(study.records, B=200)

@@ -45,9 +45,9 @@ profile = "cpu"                   # which profile's records to read
 from IPython.display import Markdown, display
 
 from helpers.study import claims, results, theory
-from helpers.book import findings, plots, tables
+from helpers.book import findings, page, plots, tables
 
-study = results.load_study(results_dir, profile)
+study = page.load_study(results_dir, profile)
 display(Markdown(study.provenance))   # opens with a bold SMOKE_NOTE banner if any
 th, blocks, missing = theory.from_records(study.done, dataset)
 print(f"{len(th) + missing} completed {dataset} run(s) in {results_dir} (profile {profile}); "

@@ -13,7 +13,7 @@ import argparse
 import pandas as pd
 
 from helpers.study import claims, paper, results
-from helpers.book import tables
+from helpers.book import page, tables
 
 
 def cell_table(done: pd.DataFrame) -> pd.DataFrame:
@@ -51,7 +51,7 @@ def main(argv=None) -> None:
     ap.add_argument("--results-dir", default="results/cpu")
     ap.add_argument("--profile", default=None, help="only the records of this profile")
     args = ap.parse_args(argv)
-    study = results.load_study(args.results_dir, args.profile)
+    study = page.load_study(args.results_dir, args.profile)
     print(f"Scale: {study.scale}.\n")
     if study.caveat:
         print(f"Indicative only: {study.caveat}.\n")

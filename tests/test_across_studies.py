@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers.book import page
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -23,8 +24,8 @@ def test_only_shared_cells_each_studys_numbers_and_claim3_per_reading():
     from helpers.study import claims, results
     from helpers.book import tables
 
-    cpu = results.load_study(ROOT / "results" / "cpu", "cpu").records
-    gpu = results.load_study(ROOT / "results" / "gpu-fast", "fast").records
+    cpu = page.load_study(ROOT / "results" / "cpu", "cpu").records
+    gpu = page.load_study(ROOT / "results" / "gpu-fast", "fast").records
     cells, verdicts = tables.across_studies({"CPU": cpu, "GPU": gpu})
     gpu_lrs = sorted(set(gpu["lr"]))
     assert sorted(cells["lr"]) == gpu_lrs          # the CPU's 0.00025, 0.003 and no-BN: out
@@ -46,7 +47,7 @@ def test_studies_without_a_shared_cell_are_refused_by_name():
     from helpers.study import results
     from helpers.book import tables
 
-    cpu = results.load_study(ROOT / "results" / "cpu", "cpu").records
+    cpu = page.load_study(ROOT / "results" / "cpu", "cpu").records
     with pytest.raises(ValueError, match="records: the studies"):
         tables.across_studies({"a": cpu[cpu["lr"] < 0.0004], "b": cpu[cpu["lr"] > 0.002]})
 
@@ -65,8 +66,8 @@ def test_the_page_shows_the_tables_figure_and_sentence_the_helpers_compute(tmp_p
                         progress_bar=False)
     nb = nbformat.read(out, as_version=4)
     text = _outputs_text(nb)
-    records = {"CPU": results.load_study(ROOT / "results" / "cpu", "cpu").done,
-               "GPU": results.load_study(ROOT / "results" / "gpu-fast", "fast").done}
+    records = {"CPU": page.load_study(ROOT / "results" / "cpu", "cpu").done,
+               "GPU": page.load_study(ROOT / "results" / "gpu-fast", "fast").done}
     sentence = tables.across_sentence(records, tables.across_studies(records)[1])
     assert sentence in text and "*The GPU side is indicative only:" in text
     assert "NVIDIA H200" in text and "Keras backend tensorflow" in text
@@ -78,8 +79,8 @@ def test_the_figure_draws_the_shared_cells_only():
     from helpers.study import results
     from helpers.book import plots, tables
 
-    cpu = results.load_study(ROOT / "results" / "cpu", "cpu").done
-    gpu = results.load_study(ROOT / "results" / "gpu-fast", "fast").done
+    cpu = page.load_study(ROOT / "results" / "cpu", "cpu").done
+    gpu = page.load_study(ROOT / "results" / "gpu-fast", "fast").done
     shared = tables.shared_cells({"CPU": cpu, "GPU": gpu})
     assert set(shared["CPU"]["lr"]) == set(gpu["lr"]) and len(shared["GPU"]) == len(gpu)
     fig = plots.across_studies(shared)

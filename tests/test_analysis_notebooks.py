@@ -13,6 +13,7 @@ from helpers.experiment.noise import PAPER_ETAS
 from helpers.experiment.training import TrainResult
 
 from test_notebook import NOTEBOOKS, _outputs_text
+from helpers.book import page
 
 pytestmark = pytest.mark.slow
 ANALYSES = ("baselines", "noise", "optimizers", "theory", "batchnorm", "report")
@@ -75,7 +76,7 @@ def executed(executed_nbs):
 
 
 def test_report_prints_every_verdict_the_helpers_compute(study_dir, executed):
-    verdicts = claims.verdicts(results.load_study(study_dir, "paper").records)
+    verdicts = claims.verdicts(page.load_study(study_dir, "paper").records)
     assert len(verdicts) == 8
     for v in verdicts:
         assert f"**Claim {v.claim}.**" in executed["report"]
@@ -98,7 +99,7 @@ def test_figures_are_in_the_pages(executed_nbs):
 
 
 def test_noise_page_prints_the_pareto_front(study_dir, executed):
-    means = results.load_study(study_dir, "paper").means
+    means = page.load_study(study_dir, "paper").means
     lrs = ", ".join(f"{lr:g}" for lr in sorted(claims.sweet_spot(means, "cifar10", 20)["lr"]))
     assert f"ResNet20 on CIFAR-10: Pareto-optimal LRs {lrs}" in executed["noise"]
 
@@ -107,7 +108,7 @@ def test_noise_page_prints_the_breakage_split_the_helpers_compute(study_dir, exe
     from helpers.book import tables
     from helpers.study import breakage
 
-    cells = breakage.cells(results.load_study(study_dir, "paper").records)
+    cells = breakage.cells(page.load_study(study_dir, "paper").records)
     text = breakage.sentence(cells)
     assert "no draw broke the model at any of the" in text  # the hand-made draws are finite
     assert text in executed["noise"] and "tbl-breakage-split" in executed["noise"]
@@ -117,7 +118,7 @@ def test_noise_page_prints_the_breakage_split_the_helpers_compute(study_dir, exe
 
 
 def test_baselines_and_optimizers_sentences_match_the_helpers(study_dir, executed):
-    means = results.load_study(study_dir, "paper").means
+    means = page.load_study(study_dir, "paper").means
     assert claims.claim1(means).statistic in executed["baselines"]
     assert claims.claim5(means).statistic in executed["optimizers"]
     assert claims.claim8(means).statistic in executed["batchnorm"]
@@ -142,7 +143,7 @@ def test_the_books_summary_holds_the_numbers_of_the_chapters(study_dir):
     from helpers.experiment import recipe
     from helpers.book import findings
 
-    study = results.load_study(study_dir, "paper")
+    study = page.load_study(study_dir, "paper")
     text = findings.findings(study)
     m = study.means
     m = m[(m["dataset"] == "cifar10") & (m["depth"] == 20) & (m["optimizer"] == "adam")
@@ -165,11 +166,11 @@ def test_the_summary_counts_the_verdicts_that_rest_on_too_few_seeds(study_dir, t
 
     from helpers.book import findings
 
-    assert "indicative" not in findings.verdicts_sentence(results.load_study(study_dir, "paper"))
+    assert "indicative" not in findings.verdicts_sentence(page.load_study(study_dir, "paper"))
     for path in study_dir.glob("*.json"):
         if not path.stem.endswith("-2"):           # the key ends with the seed
             shutil.copy(path, tmp_path / path.name)
-    two = results.load_study(tmp_path, "paper")
+    two = page.load_study(tmp_path, "paper")
     weak = [v for v in claims.verdicts(two.records) if v.indicative]
     assert weak and findings.verdicts_sentence(two).endswith(
         f"*{len(weak)} of these verdicts are indicative only: they rest on cells with fewer "
@@ -184,7 +185,7 @@ def test_limitations_name_what_the_records_lack(study_dir, tmp_path):
 
     from helpers.book import findings
 
-    text = findings.limitations(results.load_study(study_dir, "paper"))
+    text = findings.limitations(page.load_study(study_dir, "paper"))
     assert text.splitlines() == [
         "- **Depths:** ResNet20 and ResNet32 only, of the paper's 4 depths.",
         "- **Seeds:** 3 training seeds per cell, so the seed part of each interval rests on "
@@ -196,7 +197,7 @@ def test_limitations_name_what_the_records_lack(study_dir, tmp_path):
             rec = json.loads(path.read_text())
             rec["config"]["epochs"] = 20
             (tmp_path / path.name).write_text(json.dumps(rec))
-    text = findings.limitations(results.load_study(tmp_path, "paper"))
+    text = findings.limitations(page.load_study(tmp_path, "paper"))
     assert ("- **Training length:** 20 epochs instead of the paper's 200 (the same step "
             "schedule, compressed).") in text
     assert ("- **Depths:** ResNet20 only, of the paper's 4 depths. With one depth, \"more "
@@ -241,7 +242,7 @@ def test_pcm_page_reads_sweep_files_and_prints_the_verdicts(study_dir, tmp_path)
                                             "drift_compensation": "GlobalDriftCompensation()"}},
                         rec["key"])
     text = run(folder)
-    study = results.load_study(folder, "paper")
+    study = page.load_study(folder, "paper")
     runs = pcm_sweeps.with_records(pcm_sweeps.load_sweeps(folder), study.records)
     c3, c8 = pcm_sweeps.verdicts(runs, study.records)
     assert c3.outcome == "held" and c8.outcome == "held"

@@ -336,3 +336,32 @@ def test_keras_backend_without_keras_is_what_keras_then_says(tmp_path, env_backe
                          env=env, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert json.loads(out.stdout.strip().splitlines()[-1]) == [expected, expected]
+
+
+def test_each_run_parameter_is_declared_once_and_the_other_lists_agree():
+    """TrainConfig's fields are the declaration: the notebook's parameters cell, the run
+    key's fields and what the grid sets itself are read from it, and agree with it."""
+    import ast
+    import dataclasses
+    from pathlib import Path
+
+    from helpers.experiment import config as cfg
+    from helpers.ops import grid
+    from helpers.study import results
+
+    fields = {f.name: f for f in dataclasses.fields(TrainConfig)}
+    # the notebook's parameters cell: every parameter, in order, with the declared default
+    source = (Path(__file__).resolve().parents[1] / "notebooks" / "train.py").read_text()
+    cell = source.split('# %% tags=["parameters"]\n', 1)[1].split("# %%", 1)[0]
+    declared = [(n.targets[0].id, ast.literal_eval(n.value)) for n in ast.parse(cell).body]
+    assert declared == [(name, fields[name].default) for name in PARAMETERS]
+    # the run key: every field but where files are and how it is computed
+    assert results.KEY_FIELDS == cfg.KEY_FIELDS and results.KEY_FIELDS_IF_SET == ("noise_test_samples",)
+    assert set(fields) - set(cfg.KEY_FIELDS) - set(cfg.KEY_FIELDS_IF_SET) == {
+        "data_dir", "results_dir", "engine"}
+    # the grid: its cells set exactly the "cell" parameters, its options the others
+    cells = grid.study_cells(seeds=(0,))
+    assert {k for c in cells for k in c.params} == set(cfg._declared(grid="cell"))
+    assert set(cfg._declared(grid="option")) == {"profile", "results_dir", "data_dir"}
+    with pytest.raises(ConfigError, match="the grid sets these itself"):
+        grid.plan(cells[:1], "smoke", "/tmp/unused", extra={"seed": 1})

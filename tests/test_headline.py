@@ -9,6 +9,7 @@ import pytest
 from helpers.book import findings, plots
 from helpers.study import claims, headline, results, stats
 from helpers.study.paper import PAPER_LRS
+from helpers.book import page
 
 TRAINABLE, FOLDED = claims.READINGS["trainable only"], claims.READINGS["BN folded"]
 
@@ -33,7 +34,7 @@ def _records(paper_slope, folded_slope, seeds=(0, 1, 2), noise=0.002):
 
 
 def test_cells_are_seed_means_with_t_intervals_of_the_committed_records():
-    study = results.load_study("results/cpu", "cpu")
+    study = page.load_study("results/cpu", "cpu")
     cells = headline.headline_cells(study.records)
     assert set(cells["reading"]) == set(claims.READINGS) and (cells["n"] == 3).all()
     one = cells[(cells["reading"] == "BN folded") & np.isclose(cells["lr"], 0.001)].iloc[0]

@@ -21,10 +21,10 @@ def module_name(path: Path, src: Path = SRC) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def imported_modules(path: Path, modules: set, src: Path = SRC) -> set:
+def imported_modules(path: Path, modules: set, src: Path = SRC, source: str | None = None) -> set:
     """The modules of the package (names as ``module_name`` gives them) that the file at
     ``path`` imports: ``from X import n`` counts as module ``X.n`` where that is a module,
-    else as ``X``."""
+    else as ``X``. ``source``: the code to read instead of the file's."""
     name = module_name(path, src)
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found = set()
@@ -35,7 +35,7 @@ def imported_modules(path: Path, modules: set, src: Path = SRC) -> set:
         if len(hits) < len(names) or not names:
             found.add(base)
 
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    for node in ast.walk(ast.parse(path.read_text() if source is None else source, str(path))):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 parts = alias.name.split(".")

@@ -12,6 +12,7 @@ import pytest
 
 from helpers.study import results
 from helpers.experiment.config import make_config
+from helpers.book import page
 
 
 @pytest.fixture
@@ -292,7 +293,7 @@ def test_zero_baseline_record_stores_null_and_loads_as_missing(tmp_path, config)
 
 def test_load_study_without_records_names_the_parameters(tmp_path):
     with pytest.raises(FileNotFoundError, match="results_dir=.*profile='paper'.*helpers.ops.grid"):
-        results.load_study(tmp_path, "paper")
+        page.load_study(tmp_path, "paper")
     results.write_record(tmp_path / "a.json", {"record_version": 1, "key": "a", "status": "completed",
                                                "synthetic_data": True, "data": {"label": "x"},
                                                "config": {"profile": "smoke", "dataset": "cifar10",
@@ -302,8 +303,8 @@ def test_load_study_without_records_names_the_parameters(tmp_path):
                                                "environment": {"keras_backend": "jax", "device": "cpu",
                                                                "git": {"commit": None}}})
     with pytest.raises(FileNotFoundError, match=r"it has profiles \['smoke'\]"):
-        results.load_study(tmp_path, "paper")
-    assert len(results.load_study(tmp_path, "smoke").records) == 1
+        page.load_study(tmp_path, "paper")
+    assert len(page.load_study(tmp_path, "smoke").records) == 1
 
 
 def test_study_carries_what_every_page_opens_with(tmp_path):
@@ -320,7 +321,7 @@ def test_study_carries_what_every_page_opens_with(tmp_path):
                        "batch_norm": True, "seed": seed, "profile": "cpu", "epochs": 20},
             "baseline_accuracy": a0,
             "environment": {"keras_backend": "jax", "device": "cpu", "git": {"commit": None}}})
-    study = results.load_study(tmp_path, "cpu")
+    study = page.load_study(tmp_path, "cpu")
     assert len(study.records) == 3 and list(study.done["key"]) == ["a", "b"]
     assert study.means["baseline_accuracy"].tolist() == [pytest.approx(0.7)]
     assert study.means["n_seeds"].tolist() == [2]
@@ -354,7 +355,7 @@ def test_a_verdict_sentence_gives_the_caveat_of_its_own_cells(tmp_path):
                        "batch_norm": True, "seed": seed, "profile": "cpu", "epochs": 20},
             "baseline_accuracy": 0.8,
             "environment": {"keras_backend": "jax", "device": "cpu", "git": {"commit": None}}})
-    study = results.load_study(tmp_path, "cpu")
+    study = page.load_study(tmp_path, "cpu")
     assert study.caveat == "1 training seed per cell; a verdict needs >= 3"
     held = {c: dataclasses.replace(f(study.means), outcome="held")
             for c, f in ((1, claims.claim1), (5, claims.claim5))}

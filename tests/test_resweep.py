@@ -187,7 +187,7 @@ def test_a_floor_needs_the_scope_that_noises_variances_and_names_round_trip():
         NoiseModel(scope="trainable", variance_floor=1e-3)
     with pytest.raises(ValueError, match="variance_floor=-1"):
         NoiseModel(variance_floor=-1)
-    assert PAPER.label == "all (paper)" and "paper's reading" in PAPER.phrase
+    assert PAPER.label == "paper (all arrays)" and "paper's reading" in PAPER.phrase
 
 
 # --------------------------------------------------------------------------

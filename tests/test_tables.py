@@ -85,10 +85,10 @@ def test_ablation_means_per_reading_over_the_sweeping_runs():
                          "A_avr|kernels/array/additive": [0.9, 0.7, np.nan, 1.1]})
     cells, full, n_models = tables.ablation(runs)
     assert list(cells.columns) == ["dataset", "depth", "optimizer", "batch_norm", "lr", "seeds",
-                                   "a0", "A_avr all (paper)", "A_avr kernels"]
+                                   "a0", "A_avr paper (all arrays)", "A_avr kernels"]
     # two seeds of ResNet20 (0.7, 0.9 and 0.9, 1.1), one of ResNet32; the third run
     # did not sweep every reading
-    assert cells["A_avr all (paper)"].tolist() == ["80.00 ± 14.14", "50.00 ± –"]
+    assert cells["A_avr paper (all arrays)"].tolist() == ["80.00 ± 14.14", "50.00 ± –"]
     assert cells["A_avr kernels"].tolist() == ["100.00 ± 14.14", "70.00 ± –"]
     assert cells["seeds"].tolist() == [2, 1]
     assert n_models == 2 and len(full) == 2

@@ -16,6 +16,7 @@ import pytest
 
 from helpers.book import findings
 from helpers.study import theory
+from helpers.book import page
 
 ROOT = Path(__file__).resolve().parents[1]
 L2 = 0.01
@@ -275,7 +276,7 @@ def test_from_records_reads_each_models_block_and_its_bound(tmp_path, rng):
     for i, (depth, lr, scale) in enumerate([(8, 0.0005, 1.0), (14, 0.001, 2.0)]):
         _fake_record(tmp_path, depth, lr, 0.9 - 0.1 * i, scale * rng.normal(size=(32, 10)))
     _fake_record(tmp_path, 8, 0.0015, 0.5, None, theory_block=False)
-    runs = results.load_study(tmp_path, "smoke").done
+    runs = page.load_study(tmp_path, "smoke").done
     table, blocks, missing = theory.from_records(runs, "cifar10")
     assert len(table) == 2 and missing == 1 and set(blocks) == set(table["key"])
     for r in table.itertuples():

@@ -12,7 +12,8 @@ import pandas as pd
 from ..experiment import recipe
 from ..study import claims, paper, stats, studies
 from . import tables
-from ..study.results import Study, compute
+from ..study.results import compute
+from .page import Study
 
 
 def _lr_cells(means: pd.DataFrame) -> pd.DataFrame:

@@ -7,16 +7,21 @@ legible at page width and a colour-blind-safe palette. Figures are at most
 
 from __future__ import annotations
 
+import base64
+
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 from ..experiment import recipe
+from ..study import paper as paper_mod
+from ..study.claims import READINGS, bn_layers, under_reading
 from ..study.paper import PAPER_LRS
 from ..experiment.recipe import DATASETS
 from ..study.results import SMOKE_NOTE, lr_drops
 from ..study.studies import same_lr
+from ..study.theory import without_replacement_variance
 
 PAGE_WIDTH = 8.0  # inches: the width of the book's text column at 96 dpi
 
@@ -228,8 +233,6 @@ def tradeoff(means: pd.DataFrame, panels=(("cifar10", 20), ("cifar100", 20)),
     the LR, one panel per (dataset, depth), ours with error bars of their spread over
     seeds; LRs on the Pareto front of (a0, A^0.1) are ringed; the paper's points (Table II, and A^0.1 from its Sec. III-3) are drawn hollow.
     One legend for all panels, below them, where it cannot hide data."""
-    from ..study import paper as paper_mod
-
     fig, axes = plt.subplots(1, len(panels), figsize=(PAGE_WIDTH, 4.2),
                              layout="constrained", squeeze=False)
     blue, orange = OKABE_ITO["blue"], OKABE_ITO["vermillion"]
@@ -289,8 +292,6 @@ def paired_bars(frame: pd.DataFrame, label: str, ours: str, paper: str | None, y
 def csv_link(frame: pd.DataFrame, filename: str, text: str | None = None):
     """An HTML link that downloads ``frame`` as a CSV file (the data is in the page
     itself, so the link works in a built book, offline, with no extra file)."""
-    import base64
-
     from IPython.display import HTML
 
     data = base64.b64encode(frame.to_csv(index=False).encode()).decode()
@@ -342,8 +343,6 @@ def theory_law(table: pd.DataFrame, blocks: dict, dataset: str, synthetic: bool 
     """Each model's minibatch gradient variance divided by its C against |B| (log-log),
     beside the exact prediction (n - |B|) / (|B| (n - 1)) for each n and the 1/|B| of
     eq. 2. ``table``, ``blocks``: ``theory.from_records``."""
-    from ..study.theory import without_replacement_variance
-
     fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 4.2), layout="constrained")
     for r in table.itertuples():
         mb = pd.DataFrame(blocks[r.key]["minibatch"])
@@ -388,8 +387,6 @@ def batchnorm(bn: pd.DataFrame, synthetic: bool = False):
     """A_avr (%) against the BN model's number of BN layers, with and without BN, one
     panel per dataset (seed mean; error bars: spread over seeds). ``bn``: seed means of
     the batchnorm study (``tables.batchnorm``)."""
-    from ..study.claims import bn_layers
-
     datasets = sorted(bn["dataset"].unique())
     n = max(1, len(datasets))   # a panel per dataset in the records, none left empty
     fig, axes = plt.subplots(1, n, figsize=(PAGE_WIDTH * (0.6 if n == 1 else 1), 3.6),
@@ -426,8 +423,6 @@ def across_studies(records: dict, synthetic: bool = False):
     panel each), one line per study (name -> records, BN models with Adam; seed mean,
     error bars: spread over seeds, none with one seed): does a study on other hardware,
     backend or schedule tell the same story?"""
-    from ..study.claims import READINGS, under_reading
-
     fig, axes = plt.subplots(1, len(READINGS), figsize=(PAGE_WIDTH, 3.4), sharey=True,
                              layout="constrained", squeeze=False)
     for ax, (title, reading) in zip(axes[0], READINGS.items()):

@@ -29,6 +29,7 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+from PIL import Image, UnidentifiedImageError
 
 from .recipe import DATASET_NAMES, DATASETS, NUM_CLASSES
 
@@ -192,8 +193,6 @@ def pack_format(path: Path, blob: np.ndarray) -> tuple[str, str | None]:
 
 def _decode_images(path: Path, blob: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     """Every file of a pack (file i is bytes offsets[i]:offsets[i+1]) as uint8 NHWC."""
-    from PIL import Image, UnidentifiedImageError
-
     data = blob.tobytes()
     if len(offsets) < 2 or offsets[0] < 0 or offsets[-1] > len(data) \
             or np.any(np.diff(offsets) <= 0):

@@ -17,7 +17,7 @@ import math
 import os
 import sys
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -32,31 +32,52 @@ class ConfigError(ValueError):
     """A parameter has a value outside the accepted ones."""
 
 
+def _param(default, *, key: str | None = "always", grid: str | None = None,
+           notebook: bool = True):
+    """One run parameter, declared once (a field of ``TrainConfig``); everything else that
+    lists parameters is derived from these declarations.
+
+    ``key``: "always" (part of the run key, ``KEY_FIELDS``), "if set" (part of it only when
+    not None: a field added later, so that older keys stay the same) or None (not in the
+    key: where files are, and how a run is computed, which changes no number). ``grid``:
+    "cell" (an axis of the grid's cell list, set by its filters) or "option" (set by a
+    grid option: --profile, --results-dir, --data-dir), both refused as ``-p``; None: the
+    grid passes it as ``-p name value``. ``notebook``: a parameter of the notebook's
+    parameters cell (``PARAMETERS``), else filled from the profile by ``make_config``."""
+    return field(default=default, metadata={"key": key, "grid": grid, "notebook": notebook})
+
+
 @dataclass(frozen=True)
 class TrainConfig:
-    dataset: str = "cifar10"
-    depth: int = 20
-    lr: float = 0.001
-    optimizer: str = "adam"
-    epochs: int | None = None          # None: the profile's
-    batch_size: int = BATCH_SIZE
-    seed: int = 0
-    batch_norm: bool = True
-    profile: str = "paper"
-    data_dir: str | None = None        # folder, .tar.gz, .npz or "download"
-    results_dir: str = "runs"          # an ignored folder; the study passes its own
-    n_repeats: int | None = None       # noise draws per eta; None: the profile's
-    noise_scope: str = "all"
-    noise_granularity: str = "array"
-    noise_ablation: bool = False       # also sweep the other noise models (noise_model.ABLATION)
-    engine: str = "auto"               # auto | fit | fast (JAX); make_config stores fit or fast
-    mixed_precision: bool = False      # bfloat16 compute, float32 weights (off until measured)
+    dataset: str = _param("cifar10", grid="cell")
+    depth: int = _param(20, grid="cell")
+    lr: float = _param(0.001, grid="cell")
+    optimizer: str = _param("adam", grid="cell")
+    epochs: int | None = _param(None)              # None: the profile's
+    batch_size: int = _param(BATCH_SIZE)
+    seed: int = _param(0, grid="cell")
+    batch_norm: bool = _param(True, grid="cell")
+    profile: str = _param("paper", grid="option")
+    # folder, .tar.gz, .npz or "download" (the data enter the key by their fingerprint)
+    data_dir: str | None = _param(None, key=None, grid="option")
+    # an ignored folder; the study passes its own
+    results_dir: str = _param("runs", key=None, grid="option")
+    n_repeats: int | None = _param(None)           # noise draws per eta; None: the profile's
+    noise_scope: str = _param("all")
+    noise_granularity: str = _param("array")
+    # also sweep the other noise models (noise_model.ABLATION); the grid sets it per study
+    noise_ablation: bool = _param(False, grid="cell")
+    # auto | fit | fast (JAX); make_config stores fit or fast; the same numbers either way
+    engine: str = _param("auto", key=None)
+    # bfloat16 compute, float32 weights (off until measured)
+    mixed_precision: bool = _param(False)
 
     # filled from the profile by make_config
-    steps_per_epoch: int | None = None
-    train_samples: int | None = None
-    test_samples: int | None = None
-    noise_test_samples: int | None = None  # fixed test subset of the noise sweeps
+    steps_per_epoch: int | None = _param(None, notebook=False)
+    train_samples: int | None = _param(None, notebook=False)
+    test_samples: int | None = _param(None, notebook=False)
+    # fixed test subset of the noise sweeps (added later: in the key only when set)
+    noise_test_samples: int | None = _param(None, key="if set", notebook=False)
 
     @property
     def noise_model(self) -> NoiseModel:
@@ -67,11 +88,19 @@ class TrainConfig:
         return asdict(self)
 
 
-# The notebook's parameters; the last three fields are derived from the profile.
-PARAMETERS = ("dataset", "depth", "lr", "optimizer", "epochs", "batch_size", "seed",
-              "batch_norm", "profile", "data_dir", "results_dir", "n_repeats",
-              "noise_scope", "noise_granularity", "noise_ablation", "engine",
-              "mixed_precision")
+def _declared(**want) -> tuple:
+    """The names of ``TrainConfig``'s fields whose declaration (``_param``) has ``want``."""
+    return tuple(f.name for f in fields(TrainConfig)
+                 if all(f.metadata[k] == v for k, v in want.items()))
+
+
+# The notebook's parameters (its parameters cell), in the order of the declarations.
+PARAMETERS = _declared(notebook=True)
+# The fields that change what a run computes: its key (``helpers.study.results.run_key``).
+KEY_FIELDS = _declared(key="always")
+KEY_FIELDS_IF_SET = _declared(key="if set")
+# What the grid sets itself (its cell axes and options), never through ``-p``.
+GRID_SET = _declared(grid="cell") + _declared(grid="option")
 
 
 # Names IPython itself puts in a notebook's namespace.

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from functools import partial
+from math import erf, exp, log, sqrt
 
 import keras
 import numpy as np
@@ -247,8 +248,6 @@ def p_broken(model: keras.Model, etas=PAPER_ETAS) -> dict[float, float]:
     over every channel of every BN layer, ``sigma_w`` the std of the layer's variance
     array. A channel whose variance is near zero (one a ReLU keeps at zero) beside
     channels with large variances breaks the model at a small eta."""
-    from math import erf, exp, log, sqrt
-
     layers = [l for l in model.layers if isinstance(l, keras.layers.BatchNormalization)]
     variances = [np.asarray(keras.ops.convert_to_numpy(l.moving_variance)) for l in layers]
     sigmas = sigma_w(variances, [l.name for l in layers])  # per array, as the sweep draws

@@ -85,7 +85,7 @@ class NoiseModel:
 
     @property
     def label(self) -> str:
-        """The short label of tables (``LABELS``; the name if it has none)."""
+        """The short label of tables (``DESCRIPTIONS``; the name if it has none)."""
         return LABELS.get(self.name, self.name)
 
     @property
@@ -118,16 +118,18 @@ class NoiseModel:
 
 
 PAPER = NoiseModel()
+TRAINABLE = NoiseModel(scope="trainable")
+FOLDED_BN = NoiseModel(scope="folded")
 
 # The noise-model ablation: the paper's description ("noise added to all the model
 # weights") admits these readings (the order is the order of the sweeps).
 ABLATION = (
     PAPER,
-    NoiseModel(scope="trainable"),
+    TRAINABLE,
     NoiseModel(scope="kernels"),
     NoiseModel(granularity="layer"),
     NoiseModel(kind="multiplicative"),
-    NoiseModel(scope="folded"),
+    FOLDED_BN,
 )
 
 
@@ -144,25 +146,30 @@ FLOORED = NoiseModel(variance_floor=VARIANCE_FLOOR)
 BN_MEANS = NoiseModel(scope="bn_means")
 MECHANISM = (FLOORED, BN_MEANS)
 
+# The readings every verdict on noise resistance is recomputed under
+# (``helpers.study.claims.READINGS``): the paper's, the trainable arrays only, and BN
+# folded into the convolutions (how inference hardware maps BN).
+VERDICT_READINGS = (PAPER, TRAINABLE, FOLDED_BN)
 
-# Short labels of the readings, for tables and sentences (by name).
-LABELS = {PAPER.name: "all (paper)", "trainable/array/additive": "trainable",
-          "kernels/array/additive": "kernels", "all/layer/additive": "per-layer sigma_w",
-          "all/array/multiplicative": "multiplicative", "folded/array/additive": "folded BN",
-          FLOORED.name: "paper, BN variances floored", BN_MEANS.name: "BN means only"}
 
-# Each reading as a sentence says it (by name).
-PHRASES = {
-    PAPER.name: "under the paper's reading, which puts noise on the BN statistics too",
-    "trainable/array/additive": "with noise on the trainable arrays only",
-    "kernels/array/additive": "with noise on the convolution and dense kernels only",
-    "all/layer/additive": "under the paper's reading with one sigma_w per layer",
-    "all/array/multiplicative": "with multiplicative noise on every array",
-    "folded/array/additive": "with BN folded into the convolutions",
-    FLOORED.name: (f"under the paper's reading with each noisy BN moving variance clipped "
+# Each reading's short label (tables, figure titles, the verdicts' reading column) and
+# the phrase a sentence says it with, by name: the one place they are written.
+DESCRIPTIONS = {
+    PAPER.name: ("paper (all arrays)",
+                 "under the paper's reading, which puts noise on the BN statistics too"),
+    TRAINABLE.name: ("trainable only", "with noise on the trainable arrays only"),
+    "kernels/array/additive": ("kernels", "with noise on the convolution and dense kernels only"),
+    "all/layer/additive": ("per-layer sigma_w",
+                           "under the paper's reading with one sigma_w per layer"),
+    "all/array/multiplicative": ("multiplicative", "with multiplicative noise on every array"),
+    FOLDED_BN.name: ("BN folded", "with BN folded into the convolutions"),
+    FLOORED.name: ("paper, BN variances floored",
+                   f"under the paper's reading with each noisy BN moving variance clipped "
                    f"at {VARIANCE_FLOOR:g}"),
-    BN_MEANS.name: "with noise on the BN moving means only",
+    BN_MEANS.name: ("BN means only", "with noise on the BN moving means only"),
 }
+LABELS = {name: label for name, (label, _) in DESCRIPTIONS.items()}
+PHRASES = {name: phrase for name, (_, phrase) in DESCRIPTIONS.items()}
 
 # Every reading this package can sweep, by name (the ablation's, then the mechanism's).
 READINGS = {m.name: m for m in (*ABLATION, *MECHANISM)}

@@ -10,16 +10,39 @@ these values from here; nothing here imports the rest of the package.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+
 # --- data (paper II-A) -------------------------------------------------------
-DATASETS = ("cifar10", "cifar100")  # paper II-A: CIFAR-10 and CIFAR-100 (fine labels)
-DATASET_NAMES = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100"}  # as the paper writes them
-NUM_CLASSES = {"cifar10": 10, "cifar100": 100}  # paper II-A (CIFAR-100: its 100 fine labels)
-PAPER_NOISE_FIGURE = {"cifar10": 1, "cifar100": 2}  # paper Fig. 1 and 2: A^x against eta
+@dataclass(frozen=True)
+class DatasetSpec:
+    """One dataset of the study: its name in configs and records, its label as the paper
+    writes it, its number of classes, and the paper's figure of A^x against eta for it.
+    Its files are read by ``helpers.experiment.cifar_files``."""
+    name: str
+    label: str
+    num_classes: int
+    noise_figure: int
+
+
+# paper II-A: CIFAR-10 and CIFAR-100 (its 100 fine labels); Fig. 1 and 2: A^x against eta.
+# A new dataset is one entry here and a reader; the tables below are derived.
+DATASET_SPECS = (DatasetSpec("cifar10", "CIFAR-10", 10, 1),
+                 DatasetSpec("cifar100", "CIFAR-100", 100, 2))
+DATASETS = tuple(d.name for d in DATASET_SPECS)
+DATASET_NAMES = {d.name: d.label for d in DATASET_SPECS}
+NUM_CLASSES = {d.name: d.num_classes for d in DATASET_SPECS}
+PAPER_NOISE_FIGURE = {d.name: d.noise_figure for d in DATASET_SPECS}
+# claim 6 (paper III-6) compares the datasets by their number of classes, fewest first
+BY_CLASSES = tuple(sorted(DATASETS, key=NUM_CLASSES.get))
 MAX_SHIFT = 3                       # Keras example: shifts of up to 10 % of 32 px, nearest fill
 FLIP_PROBABILITY = 0.5              # Keras example: horizontal_flip=True, each image with p = 1/2
 
 # --- models (paper II-B) -----------------------------------------------------
 PAPER_DEPTHS = (20, 32, 44, 56)     # paper Table I: ResNet20, 32, 44 and 56 (v1)
+# paper III-4 and Fig. 3, 4: the one model of the optimizer and sweet-spot studies
+# (ResNet20 on the first dataset)
+REFERENCE_DATASET, REFERENCE_DEPTH = DATASETS[0], PAPER_DEPTHS[0]
 INITIALIZER = "glorot_uniform"      # paper II-B: Glorot (Xavier) uniform initialisation
 WEIGHT_DECAY = 1e-4                 # Keras example: L2 1e-4 on every conv and dense kernel
 

@@ -33,7 +33,7 @@ import tarfile
 import time
 from pathlib import Path
 
-from ..study.claims import plural
+from ..study.words import plural
 from . import grid, run_cell
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -47,7 +47,7 @@ from typing import Callable
 
 from ..experiment import cifar_files
 from ..experiment import data as data_mod
-from ..experiment.config import ConfigError, make_config
+from ..experiment.config import GRID_SET, ConfigError, make_config
 from ..experiment.profiles import PROFILES
 from ..experiment.progress import progress_bar
 from ..study.results import read_record, run_key
@@ -104,9 +104,7 @@ def study_cells(studies=STUDY_NAMES, datasets=DATASETS, depths=PAPER_DEPTHS, lrs
 def plan(cells: list[Cell], profile: str, results_dir: str, data_dir=None,
          extra: dict | None = None) -> list[Cell]:
     """Check every cell's parameters (before any training) and compute its run key."""
-    fixed = {"dataset", "depth", "lr", "optimizer", "batch_norm", "seed", "noise_ablation",
-             "profile", "results_dir", "data_dir"}
-    clash = sorted(fixed & set(extra or {}))
+    clash = sorted(set(GRID_SET) & set(extra or {}))
     if clash:
         raise ConfigError(f"-p {clash} is not accepted: the grid sets these itself; use the "
                           "filters (--datasets, --depths, --lrs, --optimizers, --seeds, "

@@ -31,7 +31,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from ..experiment import data as data_mod
 from ..experiment import pcm
+from ..experiment.config import PARAMETERS, make_config
+from ..experiment.progress import progress_bar
 from ..study import breakage, results
 from ..experiment.noise_model import ABLATION, MECHANISM, READINGS, NoiseModel
 
@@ -158,9 +161,6 @@ def rebuild_config(record: dict, data_dir: str | None, results_dir: Path, engine
     """The record's config, rebuilt (``make_config``) on ``data_dir``; checks that the data
     has the record's fingerprint and that the config gives the record's key (ValueError
     naming the record otherwise). ``fingerprints`` caches (dataset, data_dir) -> id."""
-    from ..experiment import data as data_mod
-    from ..experiment.config import PARAMETERS, make_config
-
     cfg, key = record["config"], record["key"]
     params = {k: cfg[k] for k in PARAMETERS if k in cfg}
     config = make_config(**{**params, "data_dir": data_dir, "results_dir": str(results_dir),
@@ -187,8 +187,7 @@ def sha256(path: Path) -> str:
 
 def sweep_record(job: Job, config, progress: bool = True, bar=None) -> list[Path]:
     """Re-sweep one record's readings over its weights; writes one file per reading."""
-    from ..experiment import data as data_mod
-    from ..experiment import noise, sweeps, training
+    from ..experiment import noise, sweeps, training   # import Keras
 
     record = results.read_record(job.record_path)
     data = data_mod.preprocess(training.load_data(config))
@@ -237,8 +236,6 @@ def sweep_record(job: Job, config, progress: bool = True, bar=None) -> list[Path
 def resweep(paths, readings, data_dir=None, engine: str = "auto",
             missing_weights: str = "error", progress: bool = True, say=print) -> list[Path]:
     """Check everything, then sweep: the files written (see the module's docstring)."""
-    from ..experiment.progress import progress_bar
-
     readings = parse_readings(readings)
     if PCM in readings:
         pcm.require_aihwkit()     # the analog extra, before any work

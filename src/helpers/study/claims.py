@@ -28,20 +28,26 @@ import numpy as np
 import pandas as pd
 
 from ..experiment import recipe
-from ..experiment.noise_model import PAPER, NoiseModel
+from ..experiment.noise_model import VERDICT_READINGS
 from .paper import table
-from .stats import permutation_p, t_interval, trend_test, within_rank_test
-from .studies import ADAPTIVE, LR_TOLERANCE, SGD_FAMILY, select
+from .stats import (percentile_interval, permutation_p, resample, t_interval, trend_test,
+                    within_rank_test)
+from .theory import noise_power_bound, nonphysical
+from .studies import ADAPTIVE, CELL, LR_TOLERANCE, SGD_FAMILY, select
+from .words import and_list, plural, plural_range  # noqa: F401  (claims.plural: re-exported)
 
 MIN_SEEDS = 3
-CELL = ["dataset", "depth", "lr", "optimizer", "batch_norm"]
 # claim 1: "barely depends" = the LR range of a0 stays within 3.5 points; the paper's
 # own Table II spans up to 3.15 points and it calls that "barely" (fixed before any run)
 BASELINE_RANGE_PP = 3.5
 MONOTONE_TOL = 0.01          # claim 2: A^x may rise by at most 0.01 between noise levels
 GRACEFUL_A_SMALL = 0.9       # claim 2: a graceful curve keeps A^x >= 0.9 at the smallest eta
 ALPHA = 0.05                 # claims 3 and 7: a trend counts when its exact two-sided p < 0.05
-SWEET_SPOT = (0.0005, 0.001)  # claim 4, ResNet20 on CIFAR-10
+SWEET_SPOT = (0.0005, 0.001)  # claim 4, the reference model (ResNet20 on CIFAR-10)
+# claim 6: the dataset with the most classes against the one with the fewest
+_FEW, _MANY = recipe.BY_CLASSES[0], recipe.BY_CLASSES[-1]
+_REFERENCE = (f"ResNet{recipe.REFERENCE_DEPTH} on "
+              f"{recipe.name('dataset', recipe.REFERENCE_DATASET)}")
 SETTLED = 0.9                # a verdict is settled when >= 90 % of bootstrap resamples give it
 
 
@@ -56,21 +62,22 @@ STATEMENTS = {
        "noise resistance (the paper's Fig. 4).",
     5: "Adaptive optimizers beat the SGD variants on baseline accuracy and noise resistance at "
        "lr 0.00075 (the paper's Fig. 3).",
-    6: "CIFAR-100 models are less noise resistant than CIFAR-10 models (III-6).",
+    6: f"{recipe.name('dataset', _MANY)} models are less noise resistant than "
+       f"{recipe.name('dataset', _FEW)} models (III-6).",
     7: "The mechanism: the LR sets the power of SGD's gradient noise, bounded by alpha^2 C/|B| "
        "(eq. 1-3); more gradient noise gives less noise resistance.",
     8: "Batch normalization lowers noise resistance, the more BN layers the worse (second paper).",
 }
 NAMES = {1: "a0 barely depends on the LR", 2: "graceful fall with eta",
          3: "lower LR, more resistant", 4: "a sweet spot of the LR",
-         5: "adaptive optimizers win", 6: "CIFAR-100 less resistant",
+         5: "adaptive optimizers win", 6: f"{recipe.name('dataset', _MANY)} less resistant",
          7: "gradient noise is the mechanism", 8: "BN lowers resistance"}
 # the one number each verdict rests on (``Verdict.value``), in the unit of its statistic
 VALUES = {1: "largest range of a0 over the LRs (pp)", 2: "share of runs whose A^x falls gracefully",
           3: "rho(LR, A_avr) within seed (median over models)",
           4: "share of the plausible Pareto front inside the sweet spot",
           5: "worst adaptive minus best SGD, the smaller margin of a0 and A_avr (pp)",
-          6: "share of (depth, LR) pairs with lower A_avr on CIFAR-100",
+          6: f"share of (depth, LR) pairs with lower A_avr on {recipe.name('dataset', _MANY)}",
           7: "rho(C, A_avr) within an LR", 8: "mean A_avr gap, without minus with BN (pp)"}
 
 
@@ -307,7 +314,7 @@ def claim3(runs):
                    value=float(s["rho"].median()), p_value=float(s["p"].max()))
 
 
-def sweet_spot(m, dataset="cifar10", depth=20):
+def sweet_spot(m, dataset=recipe.REFERENCE_DATASET, depth=recipe.REFERENCE_DEPTH):
     """Pareto front of (a0, A^0.1) over the LRs of one model (the paper's and those outside
     its range): the LRs no other LR beats on both (seed means)."""
     cells = select(m, "lr", "lr_outside")
@@ -316,7 +323,8 @@ def sweet_spot(m, dataset="cifar10", depth=20):
     return pareto_front(cells, "baseline_accuracy", "A_0.1")
 
 
-def front_uncertainty(runs: pd.DataFrame, dataset="cifar10", depth=20) -> pd.DataFrame:
+def front_uncertainty(runs: pd.DataFrame, dataset=recipe.REFERENCE_DATASET,
+                      depth=recipe.REFERENCE_DEPTH) -> pd.DataFrame:
     """Per LR of one model: seed means of a0 and A^0.1, whether it is on the point Pareto
     front, and the LRs that beat it beyond doubt: better on one of the two beyond the 95 %
     paired t-interval of the difference (over the seeds both LRs share), and not worse
@@ -363,7 +371,8 @@ def claim4(runs):
     plaus = sorted(f.loc[f["plausible"], "lr"])
     inside = [SWEET_SPOT[0] - LR_TOLERANCE <= lr <= SWEET_SPOT[1] + LR_TOLERANCE for lr in plaus]
     cells = select(runs, "lr_outside")
-    cells = cells[(cells["dataset"] == "cifar10") & (cells["depth"] == 20)]
+    cells = cells[(cells["dataset"] == recipe.REFERENCE_DATASET)
+                  & (cells["depth"] == recipe.REFERENCE_DEPTH)]
     outside = sorted(cells["lr"].unique())
     frac = sum(inside) / len(plaus) if plaus else float("nan")
     if not plaus:
@@ -378,7 +387,7 @@ def claim4(runs):
         return ", ".join(f"{lr:g}" for lr in x) or "none"
     return Verdict(4, STATEMENTS[4],
                    f"sweet spot read off its Fig. 4: {SWEET_SPOT[0]:g}-{SWEET_SPOT[1]:g}",
-                   f"Pareto-optimal LRs of the seed means of (a0, A^0.1), ResNet20 on CIFAR-10: "
+                   f"Pareto-optimal LRs of the seed means of (a0, A^0.1), {_REFERENCE}: "
                    f"{lrs_text(lrs)}; plausible front (no other LR is better beyond "
                    + ("the 95 % paired t-interval over seeds" if seeds else "the point values")
                    + f" on one and not worse beyond it on the other): {lrs_text(plaus)}"
@@ -417,27 +426,31 @@ def claim5(m):
 
 def claim6(m):
     c = _lr_cells(m).pivot_table(index=["depth", "lr"], columns="dataset", values="A_avr")
-    if not {"cifar10", "cifar100"} <= set(c.columns):
+    few, many = _FEW, _MANY
+    if not {few, many} <= set(c.columns):
         run = and_list(recipe.name("dataset", d) for d in sorted(c.columns)) or "none"
         return Verdict(6, STATEMENTS[6], "", f"it needs both datasets; only {run} was run", "",
                        NOT_TESTED)
     c = c.dropna()
-    lower = c["cifar100"] < c["cifar10"]
+    lower = c[many] < c[few]
     cc_txt = ""
     if "A_avr_cc" in m:
         cc = _lr_cells(m).pivot_table(index=["depth", "lr"], columns="dataset",
                                       values="A_avr_cc").dropna()
-        if {"cifar10", "cifar100"} <= set(cc.columns) and len(cc):
-            cc_lower = cc["cifar100"] < cc["cifar10"]
-            cc_txt = (f"; chance-corrected, (a^x - 1/K)/(a0 - 1/K) with K = 10 or 100: lower on "
-                      f"CIFAR-100 in {int(cc_lower.sum())} of {len(cc)} pairs")
+        if {few, many} <= set(cc.columns) and len(cc):
+            cc_lower = cc[many] < cc[few]
+            cc_txt = (f"; chance-corrected, (a^x - 1/K)/(a0 - 1/K) with K = "
+                      f"{recipe.NUM_CLASSES[few]} or {recipe.NUM_CLASSES[many]}: lower on "
+                      f"{recipe.name('dataset', many)} in {int(cc_lower.sum())} of {len(cc)} pairs")
     p = table("table3").pivot_table(index=["depth", "lr"], columns="dataset",
                                     values="avg_normalized_accuracy_pct")
     frac = float(lower.mean()) if len(c) else float("nan")
     return Verdict(6, STATEMENTS[6],
-                   f"A_avr lower on CIFAR-100 in {int((p['cifar100'] < p['cifar10']).sum())} of {len(p)} "
+                   f"A_avr lower on {recipe.name('dataset', many)} in {int((p[many] < p[few]).sum())} of "
+                   f"{len(p)} "
                    "(depth, LR) pairs of Table III",
-                   f"A_avr lower on CIFAR-100 in {int(lower.sum())} of {len(c)} (depth, LR) pairs"
+                   f"A_avr lower on {recipe.name('dataset', many)} in {int(lower.sum())} of {len(c)} "
+                   "(depth, LR) pairs"
                    + cc_txt,
                    f"fraction = {frac:.2f} (held >= 0.9, did not hold <= 0.5)",
                    _fraction_outcome(frac, len(c)), value=frac)
@@ -470,8 +483,6 @@ def claim7(runs):
     seeds, does a larger C go with a lower A_avr (``stats.within_rank_test``, A_avr
     permuted within each LR)? Held when both are negative with p < ALPHA, partly when one
     is; a C flagged as non-physical (``theory.nonphysical``) is left out and named."""
-    from .theory import noise_power_bound, nonphysical
-
     cells = _lr_cells(runs).dropna(subset=["C", "A_avr"]) if "C" in runs else runs.iloc[:0]
     flagged = nonphysical(cells) if len(cells) else pd.Series(False, index=cells.index)
     dropped = cells[flagged]
@@ -632,17 +643,10 @@ def rests_on(runs: pd.DataFrame) -> str:
     return ""
 
 
-# The noise readings every verdict on resistance is recomputed under: the paper's
-# (every array, BN statistics included), trainable arrays only, and BN folded into
-# the convolutions (how inference hardware maps BN).
-READINGS = {"paper (all arrays)": PAPER.name,
-            "trainable only": NoiseModel(scope="trainable").name,
-            "BN folded": NoiseModel(scope="folded").name}
-# each reading as a sentence says it (the book's summary, the batchnorm page)
-READING_PHRASES = {"paper (all arrays)": "under the paper's reading, which puts noise on "
-                                         "the BN statistics too",
-                   "trainable only": "with noise on the trainable arrays only",
-                   "BN folded": "with BN folded into the convolutions"}
+# The noise readings every verdict on resistance is recomputed under, label -> name
+# (``noise_model.VERDICT_READINGS``), and each reading as a sentence says it
+READINGS = {m.label: m.name for m in VERDICT_READINGS}
+READING_PHRASES = {m.label: m.phrase for m in VERDICT_READINGS}
 
 
 def under_reading(df: pd.DataFrame, reading: str) -> pd.DataFrame:
@@ -694,24 +698,6 @@ def readings_sentence(readings: pd.DataFrame, caveat: str = "") -> str:
     return text[0].upper() + text[1:] + (f" *Indicative only: {caveat}.*" if caveat else "")
 
 
-def plural(n, word: str, many: str | None = None) -> str:
-    """A count and its noun: "1 seed", "2 seeds", "2-3 seeds" (``many``: an irregular plural)."""
-    return f"{n} {word if str(n) == '1' else many or word + 's'}"
-
-
-def plural_range(counts, word: str, many: str | None = None) -> str:
-    """``plural`` over several counts, as their range: "3 seeds", or "2-3 seeds" when the
-    counts differ (e.g. the seeds per cell)."""
-    lo, hi = int(min(counts)), int(max(counts))
-    return plural(lo if lo == hi else f"{lo}-{hi}", word, many)
-
-
-def and_list(items, conj: str = "and") -> str:
-    """Items as an English list: "a", "a and b", "a, b and c" (or ``conj`` for "and")."""
-    items = [str(x) for x in items]
-    return f" {conj} ".join(filter(None, [", ".join(items[:-1]), items[-1] if items else ""]))
-
-
 def outcome_counts(vs: list[Verdict]) -> str:
     """How the claims come out, e.g. "3 held, 2 partly and 3 not tested at this scale"."""
     counts = pd.Series([v.outcome for v in vs]).value_counts()
@@ -726,8 +712,6 @@ def stability(df: pd.DataFrame, B: int = 200, seed: int = 0, level: float = 0.95
     two different seeds in a cell, which a resample of two seeds draws half the time);
     the interval is taken over those resamples only. A claim these records do not test
     (no point value) has no interval, ``same_verdict`` or ``defined`` (NaN)."""
-    from .stats import percentile_interval, resample
-
     point = verdicts(df)
     done = completed(df)
     rng = np.random.default_rng(seed)

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..experiment.recipe import REFERENCE_DATASET, REFERENCE_DEPTH
 from . import claims, stats
 
 COLUMNS = ["reading", "lr", "n", "A_avr", "low", "high", "broken", "broken_low",
            "broken_high"]
 
 
-def headline_cells(records: pd.DataFrame, dataset: str = "cifar10", depth: int = 20,
+def headline_cells(records: pd.DataFrame, dataset: str = REFERENCE_DATASET,
+                   depth: int = REFERENCE_DEPTH,
                    level: float = stats.LEVEL) -> pd.DataFrame:
     """Per reading (``claims.READINGS``' labels) and LR of the BN models of one
     (dataset, depth), Adam: A_avr and the share of broken draws, seed mean and t-interval
@@ -39,8 +41,8 @@ def headline_cells(records: pd.DataFrame, dataset: str = "cifar10", depth: int =
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def headline_trends(records: pd.DataFrame, dataset: str = "cifar10", depth: int = 20
-                    ) -> pd.DataFrame:
+def headline_trends(records: pd.DataFrame, dataset: str = REFERENCE_DATASET,
+                    depth: int = REFERENCE_DEPTH) -> pd.DataFrame:
     """Per reading: Spearman rho(LR, A_avr) within seeds, its exact two-sided permutation
     p-value, the number of seeds and LRs, and the same test of the share of broken draws
     (``claims.lr_trends`` under that reading)."""

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy import stats as st
 
 from ..experiment.pcm import SUFFIX, TIME_LABELS
 from . import claims
@@ -48,8 +49,6 @@ CELL = ["dataset", "depth", "optimizer", "batch_norm", "lr"]
 def cell_table(runs: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     """Per cell and time: the seed mean of A^t (%), its t-interval over the seeds
     (``level``; none with one seed) and the number of seeds n."""
-    from scipy import stats as st
-
     def one(g):
         v = 100 * g["A_t"].dropna().to_numpy(float)
         n = len(v)

@@ -18,7 +18,7 @@ import os
 import platform
 import subprocess
 import sys
-from dataclasses import dataclass
+import warnings
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -26,9 +26,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import claims
+from ..experiment.config import KEY_FIELDS, KEY_FIELDS_IF_SET
+from ..experiment.metrics import average_normalized_accuracy, baseline, summarize_sweep
 from ..experiment.noise_model import NoiseModel
 from ..experiment.recipe import NUM_CLASSES
+from .studies import CELL
+from .words import plural
 
 # the banner of every page, figure and record built from synthetic (smoke) data
 SMOKE_NOTE = "SMOKE RUN on synthetic data: tests the code path, not a reproduction"
@@ -36,13 +39,9 @@ SMOKE_NOTE = "SMOKE RUN on synthetic data: tests the code path, not a reproducti
 RECORD_VERSION = 1
 
 # Config fields that change what a run computes (data_dir/results_dir do not:
-# the data enters the key through its fingerprint).
-KEY_FIELDS = ("dataset", "depth", "lr", "optimizer", "epochs", "batch_size", "seed",
-              "batch_norm", "profile", "n_repeats", "noise_scope", "noise_granularity",
-              "steps_per_epoch", "train_samples", "test_samples", "noise_ablation",
-              "mixed_precision")
-# Fields added later: part of the key only when set, so older keys stay the same.
-KEY_FIELDS_IF_SET = ("noise_test_samples",)
+# the data enters the key through its fingerprint), declared with each parameter
+# (``helpers.experiment.config.TrainConfig``); KEY_FIELDS_IF_SET: fields added later, part
+# of the key only when set, so older keys stay the same.
 
 
 def run_key(config: dict, data_fingerprint: str) -> str:
@@ -176,8 +175,6 @@ def read_record(path: str | Path) -> dict:
 
 def noise_block(sweep: pd.DataFrame, draws: bool = True) -> dict:
     """The record's summary of one noise sweep: eq. 7-9 with spreads (and the raw draws)."""
-    from ..experiment.metrics import average_normalized_accuracy, summarize_sweep
-
     a_avr, a_avr_std = average_normalized_accuracy(sweep)
     block = {"etas": sorted(float(e) for e in set(sweep["eta"]) if e > 0),
              "A_avr": a_avr, "A_avr_std": a_avr_std,
@@ -215,8 +212,6 @@ def make_record(config: dict, key: str, data_source: dict, train_result,
 
     ``a0``: the accuracy on the full test set when the sweep ran on a test subset
     (the sweep's own eta = 0 row, the a0 of its A^x, is then kept as ``noise.a0``)."""
-    from ..experiment.metrics import baseline
-
     noise = None
     if sweep is not None:
         noise = noise_block(sweep)
@@ -354,15 +349,13 @@ def deduplicate(df: pd.DataFrame) -> pd.DataFrame:
     ident = [c for c in RUN_IDENTITY if c in df]
     dup = order.duplicated(ident, keep="last")
     if dup.any():
-        import warnings
-
         dropped = order.loc[dup, "path"].map(lambda p: Path(p).name).tolist()
-        warnings.warn(f"{claims.plural(len(dropped), 'duplicate record')} of the same run left "
+        warnings.warn(f"{plural(len(dropped), 'duplicate record')} of the same run left "
                       f"out (the newest is used): {', '.join(dropped)}", stacklevel=2)
     return order[~dup].sort_index().reset_index(drop=True)
 
 
-RUN = [*claims.CELL, "seed"]   # what identifies one trained model in a table of runs
+RUN = [*CELL, "seed"]   # what identifies one trained model in a table of runs
 
 
 def histories(df: pd.DataFrame) -> pd.DataFrame:
@@ -388,25 +381,6 @@ def lr_drops(hist: pd.DataFrame) -> list[int]:
     return [int(e) - 1 for e in first["epoch"][first["epoch_lr"].diff() < 0]]
 
 
-def provenance(df: pd.DataFrame) -> str:
-    """One markdown paragraph saying which runs a page's numbers come from."""
-    if df.empty:
-        return "**No run records found.**"
-    def vals(col):
-        return ", ".join(sorted({str(v) for v in df[col].dropna()})) or "n/a"
-    seeds = df.groupby(["dataset", "depth", "lr", "optimizer", "batch_norm"])["seed"].nunique()
-    commits = sorted({str(c)[:8] for c in df["commit"].dropna()})
-    text = (f"From {len(df)} run records ({int((df['status'] == 'completed').sum())} completed, "
-            f"{int((df['status'] == 'diverged').sum())} diverged): profile {vals('profile')}; "
-            f"data {vals('data')}; {claims.plural_range(seeds, 'training seed')} per cell; "
-            f"Keras backend {vals('backend')}; device {vals('device')}; "
-            f"code {'commit' if len(commits) < 2 else 'commits'} {', '.join(commits) or 'n/a'}.")
-    if df["synthetic_data"].any():
-        text = (f"**{SMOKE_NOTE}. The numbers below exercise the pipeline; they are not a "
-                f"reproduction of the paper.**\n\n" + text)
-    return text
-
-
 def compute(records: pd.DataFrame) -> str:
     """The compute the records hold, in one sentence: the wall seconds of their epochs
     (time between epochs, such as a stop and resume, left out) and of their noise
@@ -423,66 +397,3 @@ def compute(records: pd.DataFrame) -> str:
             f"{t['train'].sum() / 3600:.2f} h, noise sweeps {t['noise'].sum() / 3600:.2f} h); "
             f"per model, the median is {total.median() / 60:.1f} min (training "
             f"{t['train'].median() / 60:.1f}, sweeps {t['noise'].median() / 60:.1f}).")
-
-
-@dataclass(frozen=True, eq=False)
-class Study:
-    """The run records of one page, with what every page says about them first:
-    where they come from (``provenance``), their ``scale`` and why a verdict drawn from
-    them is indicative only (``caveat``, "" when it is a verdict)."""
-    records: pd.DataFrame   # one row per run (``load_records``), diverged runs included
-    done: pd.DataFrame      # the completed runs
-    means: pd.DataFrame     # seed mean and std of each grid cell (``claims.cell_means``)
-    data: str               # the data's label(s)
-    synthetic: bool         # smoke records on synthetic data
-    caveat: str
-    scale: str
-    provenance: str         # markdown: where the records come from, and the caveat once
-
-    @property
-    def note(self) -> str:
-        """What a verdict sentence says of the caveat: the page's top states it once."""
-        return "see the top of the page" if self.caveat else ""
-
-    def say(self, verdict) -> str:
-        """A claim's verdict as a sentence with the caveat of the cells it rests on
-        (``claims.claim_caveat``): none, the page's (stated once, at the top), or its own."""
-        why = ("" if verdict.outcome in claims.UNTESTED
-               else claims.claim_caveat(self.records, verdict.claim))
-        return claims.sentence(verdict, self.note if why and why == self.caveat else why)
-
-
-def _banner(done: pd.DataFrame, caveat: str) -> str:
-    """What a page says once, under its provenance, about the verdicts on it: smoke
-    records make every verdict indicative; too few seeds make only the verdicts that
-    rest on such cells indicative, and each verdict says whether it does."""
-    if not caveat:
-        return ""
-    if done["synthetic_data"].any():
-        return (f"\n\n*Indicative only: {caveat}.* Each verdict on this page says whether "
-                "this holds for the cells it rests on.")
-    fewest = int(claims.cell_means(done)["n_seeds"].min())
-    return (f"\n\n*A verdict that rests on cells with fewer than {claims.MIN_SEEDS} training "
-            f"seeds (the fewest here: {fewest}) is indicative only.* Each verdict on this page "
-            "says whether it does.")
-
-
-def load_study(results_dir: str | Path, profile: str | None = None) -> Study:
-    """The records of one profile in ``results_dir`` (all profiles if None); a clear
-    error, naming both parameters, when there is none (a page without data says so)."""
-    every = load_records(results_dir)
-    df = every[every["profile"] == profile] if profile and not every.empty else every
-    if df.empty:
-        found = sorted(set(every.get("profile", [])))
-        raise FileNotFoundError(
-            f"results_dir={str(results_dir)!r} holds no run record of profile={profile!r}"
-            + (f" (it has profiles {found})" if found else "")
-            + f"; run `python -m helpers.ops.grid --profile {profile or 'smoke'} --results-dir "
-              f"{results_dir}` first, or point results_dir at a folder of records")
-    df = df.reset_index(drop=True)
-    done = claims.completed(df)
-    caveat = claims.caveat(df)
-    return Study(records=df, done=done, means=claims.cell_means(done),
-                 data="; ".join(sorted(df["data"].dropna().unique())) or "unknown data",
-                 synthetic=bool(df["synthetic_data"].any()), caveat=caveat,
-                 scale=claims.scale(df), provenance=provenance(df) + _banner(done, caveat))

@@ -8,7 +8,8 @@ verdict. Nothing here depends on the rest of the package but ``helpers.experimen
 
 - ``lr``: the paper's LR grid, 2 datasets x 4 depths x 6 LRs, Adam (Tables II
   and III, Figures 1, 2 and 4); these cells also sweep the noise-model ablation.
-- ``optimizers``: ResNet20 on CIFAR-10 at lr 0.00075 with the paper's six
+- ``optimizers``: the reference model (``recipe.REFERENCE_DATASET``, ``REFERENCE_DEPTH``:
+  ResNet20 on CIFAR-10) at lr 0.00075 with the paper's six
   optimizers (Figure 3).
 - ``batchnorm``: every depth with and without BN, both datasets, Adam at lr
   0.001 (the BN paper's abstract gives no LR; 0.001 is the middle of the grid).
@@ -28,7 +29,7 @@ import pandas as pd
 # A new optimizer in recipe.OPTIMIZER_SETTINGS does not enter a study unless
 # recipe.PAPER_OPTIMIZERS lists it.
 from ..experiment.recipe import (DATASETS, OPTIMIZER_LR, PAPER_DEPTHS, PAPER_LRS,  # noqa: F401
-                                 PAPER_OPTIMIZERS)
+                                 PAPER_OPTIMIZERS, REFERENCE_DATASET, REFERENCE_DEPTH)
 
 ADAPTIVE = ("adam", "nadam", "adamax")
 SGD_FAMILY = ("sgd", "sgd_momentum", "sgd_nesterov")
@@ -36,6 +37,9 @@ BN_LR = 0.001                  # the batch-norm study
 REFERENCE_LR = 0.001           # paired LR comparisons are made against this LR
 OUTSIDE_LRS = (0.00025, 0.003)  # below and above the paper's range (claim 4)
 LR_TOLERANCE = 1e-12
+# what one grid cell is (a model, trained with one or more seeds): the columns of
+# ``StudyDesign.cells``' tuples, as the records and the tables of cell means name them
+CELL = ["dataset", "depth", "lr", "optimizer", "batch_norm"]
 
 
 def same_lr(a, b):
@@ -54,7 +58,7 @@ def lr_in(lr: float, lrs) -> bool:
 @dataclass(frozen=True)
 class StudyDesign:
     """What one study trains (its cells) and which paper artifact it reproduces; the
-    records of a page are ``helpers.study.results.Study``."""
+    records of a page are ``helpers.book.page.Study``."""
     name: str
     datasets: tuple
     depths: tuple
@@ -84,7 +88,7 @@ class StudyDesign:
 STUDIES = {
     "lr": StudyDesign("lr", DATASETS, PAPER_DEPTHS, PAPER_LRS, ("adam",), (True,),
                       "Tables II and III, Figures 1, 2 and 4", ablation=True),
-    "optimizers": StudyDesign("optimizers", ("cifar10",), (20,), (OPTIMIZER_LR,),
+    "optimizers": StudyDesign("optimizers", (REFERENCE_DATASET,), (REFERENCE_DEPTH,), (OPTIMIZER_LR,),
                               PAPER_OPTIMIZERS, (True,), "Figure 3", ablation=False),
     "batchnorm": StudyDesign("batchnorm", DATASETS, PAPER_DEPTHS, (BN_LR,), ("adam",),
                              (True, False), "the batch-normalization paper", ablation=False),

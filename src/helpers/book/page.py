@@ -1,0 +1,98 @@
+"""The run records of one page, and what every page says about them first: where they
+come from (``provenance``), their scale and why a verdict drawn from them is indicative
+only. Every analysis page opens with ``load_study``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from ..study import claims
+from ..study.results import SMOKE_NOTE, load_records
+from ..study.words import plural_range
+
+
+def provenance(df: pd.DataFrame) -> str:
+    """One markdown paragraph saying which runs a page's numbers come from."""
+    if df.empty:
+        return "**No run records found.**"
+    def vals(col):
+        return ", ".join(sorted({str(v) for v in df[col].dropna()})) or "n/a"
+    seeds = df.groupby(["dataset", "depth", "lr", "optimizer", "batch_norm"])["seed"].nunique()
+    commits = sorted({str(c)[:8] for c in df["commit"].dropna()})
+    text = (f"From {len(df)} run records ({int((df['status'] == 'completed').sum())} completed, "
+            f"{int((df['status'] == 'diverged').sum())} diverged): profile {vals('profile')}; "
+            f"data {vals('data')}; {plural_range(seeds, 'training seed')} per cell; "
+            f"Keras backend {vals('backend')}; device {vals('device')}; "
+            f"code {'commit' if len(commits) < 2 else 'commits'} {', '.join(commits) or 'n/a'}.")
+    if df["synthetic_data"].any():
+        text = (f"**{SMOKE_NOTE}. The numbers below exercise the pipeline; they are not a "
+                f"reproduction of the paper.**\n\n" + text)
+    return text
+
+
+
+@dataclass(frozen=True, eq=False)
+class Study:
+    """The run records of one page, with what every page says about them first:
+    where they come from (``provenance``), their ``scale`` and why a verdict drawn from
+    them is indicative only (``caveat``, "" when it is a verdict)."""
+    records: pd.DataFrame   # one row per run (``load_records``), diverged runs included
+    done: pd.DataFrame      # the completed runs
+    means: pd.DataFrame     # seed mean and std of each grid cell (``claims.cell_means``)
+    data: str               # the data's label(s)
+    synthetic: bool         # smoke records on synthetic data
+    caveat: str
+    scale: str
+    provenance: str         # markdown: where the records come from, and the caveat once
+
+    @property
+    def note(self) -> str:
+        """What a verdict sentence says of the caveat: the page's top states it once."""
+        return "see the top of the page" if self.caveat else ""
+
+    def say(self, verdict) -> str:
+        """A claim's verdict as a sentence with the caveat of the cells it rests on
+        (``claims.claim_caveat``): none, the page's (stated once, at the top), or its own."""
+        why = ("" if verdict.outcome in claims.UNTESTED
+               else claims.claim_caveat(self.records, verdict.claim))
+        return claims.sentence(verdict, self.note if why and why == self.caveat else why)
+
+
+def _banner(done: pd.DataFrame, caveat: str) -> str:
+    """What a page says once, under its provenance, about the verdicts on it: smoke
+    records make every verdict indicative; too few seeds make only the verdicts that
+    rest on such cells indicative, and each verdict says whether it does."""
+    if not caveat:
+        return ""
+    if done["synthetic_data"].any():
+        return (f"\n\n*Indicative only: {caveat}.* Each verdict on this page says whether "
+                "this holds for the cells it rests on.")
+    fewest = int(claims.cell_means(done)["n_seeds"].min())
+    return (f"\n\n*A verdict that rests on cells with fewer than {claims.MIN_SEEDS} training "
+            f"seeds (the fewest here: {fewest}) is indicative only.* Each verdict on this page "
+            "says whether it does.")
+
+
+def load_study(results_dir: str | Path, profile: str | None = None) -> Study:
+    """The records of one profile in ``results_dir`` (all profiles if None); a clear
+    error, naming both parameters, when there is none (a page without data says so)."""
+    every = load_records(results_dir)
+    df = every[every["profile"] == profile] if profile and not every.empty else every
+    if df.empty:
+        found = sorted(set(every.get("profile", [])))
+        raise FileNotFoundError(
+            f"results_dir={str(results_dir)!r} holds no run record of profile={profile!r}"
+            + (f" (it has profiles {found})" if found else "")
+            + f"; run `python -m helpers.ops.grid --profile {profile or 'smoke'} --results-dir "
+              f"{results_dir}` first, or point results_dir at a folder of records")
+    df = df.reset_index(drop=True)
+    done = claims.completed(df)
+    caveat = claims.caveat(df)
+    return Study(records=df, done=done, means=claims.cell_means(done),
+                 data="; ".join(sorted(df["data"].dropna().unique())) or "unknown data",
+                 synthetic=bool(df["synthetic_data"].any()), caveat=caveat,
+                 scale=claims.scale(df), provenance=provenance(df) + _banner(done, caveat))
