@@ -5,7 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.study import claims, results, stats, training_length as tl
+from helpers.book import page
+from helpers.study import claims, stats, training_length as tl
 
 TRAINABLE, FOLDED = claims.READINGS["trainable only"], claims.READINGS["BN folded"]
 
@@ -65,7 +66,7 @@ def test_gaps_are_paired_within_seed_with_their_sign_flip_p():
 
 
 def test_the_committed_records_give_the_20_epoch_gap_of_the_headline():
-    study = results.load_study("results/cpu", "cpu")
+    study = page.load_study("results/cpu", "cpu")
     gaps = tl.length_gaps(study.records).set_index("reading")
     runs = claims.under_reading(claims.completed(study.records), FOLDED)
     runs = runs[runs["batch_norm"].astype(bool) & (runs["depth"] == 20)
