@@ -298,3 +298,28 @@ def test_the_pcm_device_reading_runs_through_the_resweep_command(trained, tmp_pa
     assert s["weights"]["sha256"] == resweep.sha256(resweep.weights_path(record))
     assert record.read_bytes() == before and resweep.weights_path(record).read_bytes() == weights
     assert resweep.resweep([tmp_path], ["pcm"], progress=False, say=lambda s: None) == []
+
+
+def test_every_sweep_names_the_code_as_the_command_started(trained, tmp_path, monkeypatch):
+    """The environment (commit, code hash) of each sweep file is taken once, before the
+    first sweep: a tree that changes while a long re-sweep runs is not what its files
+    name. Each pcm sweep file carries it too."""
+    from helpers.experiment import pcm
+
+    for f in trained.parent.glob(f"{trained.stem}*"):
+        if f.is_file():
+            shutil.copy(f, tmp_path / f.name)
+    calls = []
+    monkeypatch.setattr(results, "environment",
+                        lambda: calls.append(1) or {"git": {"commit": f"call-{len(calls)}"}})
+    readings = [FLOORED.name, BN_MEANS.name]
+    try:
+        pcm.require_aihwkit()
+        monkeypatch.setattr(pcm, "N_DRAWS", 1)
+        readings.append("pcm")
+    except pcm.MissingExtraError:
+        pass
+    written = resweep.resweep([tmp_path], readings, progress=False, say=lambda s: None)
+    assert len(written) == len(readings) and len(calls) == 1
+    for path in written:
+        assert json.loads(path.read_text())["environment"] == {"git": {"commit": "call-1"}}

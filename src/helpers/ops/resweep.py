@@ -185,8 +185,11 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def sweep_record(job: Job, config, progress: bool = True, bar=None) -> list[Path]:
-    """Re-sweep one record's readings over its weights; writes one file per reading."""
+def sweep_record(job: Job, config, environment: dict, progress: bool = True,
+                 bar=None) -> list[Path]:
+    """Re-sweep one record's readings over its weights; writes one file per reading.
+    ``environment`` (``results.environment``) is taken when the command starts, so that a
+    sweep names the code that ran, not the code its tree holds when it ends."""
     from ..experiment import noise, sweeps, training   # import Keras
 
     record = results.read_record(job.record_path)
@@ -202,6 +205,8 @@ def sweep_record(job: Job, config, progress: bool = True, bar=None) -> list[Path
         if reading == PCM:      # one chip per draw, read at 1 s, 1 h, 1 day and 1 year
             sweep = pcm.pcm_sweep(model, x, y, n_draws=pcm.N_DRAWS, seed=config.seed)
             sweep["weights"] = {"file": job.weights.name, "sha256": sha256(job.weights)}
+            sweep["created"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            sweep["environment"] = environment
             written.append(pcm.write_sweep(job.record_path, sweep, record["key"]))
             if bar is not None:
                 bar.update(1)
@@ -225,7 +230,7 @@ def sweep_record(job: Job, config, progress: bool = True, bar=None) -> list[Path
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "seconds": time.perf_counter() - t0,
             "noise": block,
-            "environment": results.environment(),
+            "environment": environment,
         }
         written.append(results.write_record(breakage.sweep_path(job.record_path, reading), out))
         if bar is not None:
@@ -247,11 +252,11 @@ def resweep(paths, readings, data_dir=None, engine: str = "auto",
                                       engine, fingerprints))
     bar = progress_bar(total=sum(len(j.readings) for j in jobs), desc="re-sweep", unit="sweep",
                        disable=not progress)
-    written = []
+    written, environment = [], results.environment()   # the code as it starts
     try:
         for job, config in zip(jobs, configs):
             bar.set_postfix_str(job.record_path.name[:-len(".json")][-30:])
-            written += sweep_record(job, config, progress=False, bar=bar)
+            written += sweep_record(job, config, environment, progress=False, bar=bar)
     finally:
         bar.close()
     return written
