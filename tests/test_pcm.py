@@ -79,6 +79,25 @@ def test_sweep_files_are_read_back_and_intervals_are_t_intervals(tmp_path):
     assert (year["low_pct"], year["high_pct"]) == pytest.approx((55 - half, 55 + half))
 
 
+def test_a_retrain_of_one_seed_is_one_seed_and_bfloat16_models_stay_out(tmp_path):
+    """Sweeps from two folders: seed 0 trained twice (the study's model and its retrain)
+    counts once, as the mean of its two models; a bfloat16 model of seed 1 is left out."""
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    _sweep_file(tmp_path / "a", "orig", 0.8, (0.9, 0.8, 0.7, 0.6))
+    _sweep_file(tmp_path / "b", "retrain", 0.8, (0.9, 0.8, 0.7, 0.4))
+    _sweep_file(tmp_path / "b", "bf16", 0.8, (0.1, 0.1, 0.1, 0.1))
+    sweeps = pcm_sweeps.load_sweeps([tmp_path / "a", tmp_path / "b"])
+    assert set(sweeps["key"]) == {"orig", "retrain", "bf16"}
+    records = pd.DataFrame({"key": ["orig", "retrain", "bf16"], "dataset": "cifar10",
+                            "depth": 20, "lr": 0.001, "optimizer": "adam", "batch_norm": True,
+                            "seed": [0, 0, 1], "status": "completed", "near_chance": False,
+                            "mixed_precision": [False, False, True]})
+    table = pcm_sweeps.cell_table(pcm_sweeps.with_records(sweeps, records))
+    year = table[table["t_s"] == 31536000.0].iloc[0]
+    assert year["n_seeds"] == 1 and year["A_t_pct"] == pytest.approx(50.0)
+    assert np.isnan(year["low_pct"])
+
+
 def test_a_near_chance_run_gets_no_a_t(tmp_path):
     _sweep_file(tmp_path, "k0", 0.1, (1.0, 1.0, 1.0, 1.0))
     records = pd.DataFrame({"key": ["k0"], "dataset": "cifar10", "depth": 20, "lr": 0.001,

@@ -9,17 +9,17 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats as st
-
 from ..experiment.pcm import SUFFIX, TIME_LABELS
-from . import claims
+from . import claims, stats
 
-def load_sweeps(folder: str | Path) -> pd.DataFrame:
-    """One row per run and time of every ``*.pcm.json`` under ``folder``: key, t_s,
+def load_sweeps(folder) -> pd.DataFrame:
+    """One row per run and time of every ``*.pcm.json`` under ``folder`` (or under each
+    of a list of folders): key, t_s,
     A_t (mean over draws), a0, n_draws, n_test, alpha (mean) and the settings' g_max,
     compensation and aihwkit version. Empty (with those columns) when there is none."""
+    folders = [folder] if isinstance(folder, (str, Path)) else list(folder)
     rows = []
-    for path in sorted(Path(folder).rglob(f"*{SUFFIX}")):
+    for path in sorted(p for f in folders for p in Path(f).rglob(f"*{SUFFIX}")):
         s = json.loads(path.read_text())
         for i, t in enumerate(s["times_s"]):
             rows.append({"key": s["key"], "t_s": float(t), "A_t": s["A_t"][i], "a0": s["a0"],
@@ -35,9 +35,12 @@ def load_sweeps(folder: str | Path) -> pd.DataFrame:
 
 def with_records(sweeps: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
     """The sweeps joined to their runs' records (``results.load_records``) by key; a run
-    whose a0 is near chance (``near_chance``) gets no A^t, as in the records."""
+    whose a0 is near chance (``near_chance``) gets no A^t, as in the records. Models
+    trained in bfloat16 (``mixed_precision``) are left out: the study's cells are float32."""
     cols = ["key", "dataset", "depth", "lr", "optimizer", "batch_norm", "seed", "study",
             "status", "near_chance"]
+    if "mixed_precision" in records:   # one precision per cell: float32, the study's
+        records = records[~records["mixed_precision"].fillna(False).astype(bool)]
     out = sweeps.merge(records[[c for c in cols if c in records]], on="key", how="inner")
     out.loc[out["near_chance"].astype(bool), "A_t"] = np.nan
     return out
@@ -46,21 +49,20 @@ def with_records(sweeps: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
 CELL = ["dataset", "depth", "optimizer", "batch_norm", "lr"]
 
 
-def cell_table(runs: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+def cell_table(runs: pd.DataFrame, level: float = stats.LEVEL) -> pd.DataFrame:
     """Per cell and time: the seed mean of A^t (%), its t-interval over the seeds
-    (``level``; none with one seed) and the number of seeds n."""
-    def one(g):
-        v = 100 * g["A_t"].dropna().to_numpy(float)
-        n = len(v)
-        mean = float(v.mean()) if n else np.nan
-        half = (float(st.t.ppf(0.5 + level / 2, n - 1) * v.std(ddof=1) / np.sqrt(n))
-                if n >= 2 else np.nan)
-        return pd.Series({"A_t_pct": mean, "low_pct": mean - half, "high_pct": mean + half,
-                          "n_seeds": n})
-
+    (``stats.t_interval``; none with one seed) and the number of seeds n. Two models of
+    one seed (a retrain) are averaged into one value: they are not two seeds."""
+    cols = [*CELL, "t_s", "A_t_pct", "low_pct", "high_pct", "n_seeds"]
     if runs.empty:
-        return pd.DataFrame(columns=[*CELL, "t_s", "A_t_pct", "low_pct", "high_pct", "n_seeds"])
-    return runs.groupby([*CELL, "t_s"]).apply(one, include_groups=False).reset_index()
+        return pd.DataFrame(columns=cols)
+    per_seed = runs.groupby([*CELL, "t_s", "seed"])["A_t"].mean().reset_index()
+    rows = []
+    for cell, g in per_seed.groupby([*CELL, "t_s"]):
+        mean, lo, hi, n = stats.t_interval(100 * g["A_t"].to_numpy(float), level)
+        rows.append({**dict(zip([*CELL, "t_s"], cell)), "A_t_pct": mean, "low_pct": lo,
+                     "high_pct": hi, "n_seeds": n})
+    return pd.DataFrame(rows, columns=cols)
 
 
 def as_records(runs: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
