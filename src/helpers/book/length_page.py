@@ -1,0 +1,107 @@
+"""The training-length page's table, figure and sentence, from
+``helpers.study.training_length``: the same ResNet20 cells trained for 20, 30, 60 or 200
+epochs, side by side."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..study import claims
+from ..study.words import plural
+from . import plots
+
+
+def _value(mean, lo, hi, digits=1) -> str | None:
+    if mean is None or np.isnan(mean):
+        return None
+    return f"{100 * mean:.{digits}f}" + ("" if np.isnan(lo) else
+                                        f" [{100 * lo:.{digits}f}, {100 * hi:.{digits}f}]")
+
+
+def display_table(cells: pd.DataFrame) -> pd.DataFrame:
+    """``length_cells`` for a page: one row per LR and length (epochs, profile, n), a0 and
+    A_avr under each reading as "mean [low, high]" (%), the t-interval over seeds."""
+    if cells.empty:
+        return pd.DataFrame(columns=["lr", "epochs", "n", "a0"])
+    first = cells.drop_duplicates(["epochs", "profile", "lr"]).set_index(
+        ["lr", "epochs", "profile"])
+    out = pd.DataFrame({"n": first["n"].astype(int),
+                        "$a_0$": [_value(m, lo, hi) for m, lo, hi in
+                                  zip(first["a0"], first["a0_low"], first["a0_high"])]})
+    for label in claims.READINGS:
+        c = cells[cells["reading"] == label].set_index(["lr", "epochs", "profile"])
+        out[f"$A_{{avr}}$ {label}"] = pd.Series(
+            [_value(m, lo, hi) for m, lo, hi in zip(c["A_avr"], c["low"], c["high"])],
+            index=c.index)
+    return out.sort_index().reset_index()
+
+
+def display_gaps(gaps: pd.DataFrame) -> pd.DataFrame:
+    """``length_gaps`` for a page: per reading and length, the paired gap (pp) with its
+    t-interval, the number of seed pairs and the exact sign-flip p."""
+    if gaps.empty:
+        return pd.DataFrame(columns=["reading", "epochs", "pairs", "gap (pp)", "p"])
+    return pd.DataFrame({
+        "reading": gaps["reading"], "epochs": gaps["epochs"].astype(int),
+        "profile": gaps["profile"], "pairs": gaps["n_pairs"].astype(int),
+        "gap (pp)": [_value(m, lo, hi) for m, lo, hi in
+                     zip(gaps["gap"], gaps["gap_low"], gaps["gap_high"])],
+        "p": [None if np.isnan(p) else f"{p:.3g}" for p in gaps["p"]]})
+
+
+def plot(cells: pd.DataFrame, synthetic: bool = False):
+    """A_avr (%) against the training length (epochs, a category axis), one panel per
+    reading, one line per LR; error bars: the t-interval over seeds."""
+    import matplotlib.pyplot as plt
+
+    plots.style()
+    if cells.empty:
+        fig, ax = plt.subplots(figsize=(plots.PAGE_WIDTH, 2.0))
+        ax.text(0.5, 0.5, "no LR trained at two lengths in these records yet",
+                ha="center", va="center")
+        ax.set_axis_off()
+        return fig
+    lengths = sorted(cells["epochs"].unique())
+    pos = {e: i for i, e in enumerate(lengths)}
+    fig, axes = plt.subplots(1, len(claims.READINGS), figsize=(plots.PAGE_WIDTH, 3.0),
+                             squeeze=False, sharey=True)
+    for ax, label in zip(axes[0], claims.READINGS):
+        for lr, g in cells[cells["reading"] == label].groupby("lr"):
+            g = g.sort_values("epochs")
+            x = g["epochs"].map(pos).to_numpy(float)
+            err = np.nan_to_num(100 * np.vstack([g["A_avr"] - g["low"], g["high"] - g["A_avr"]]))
+            ax.errorbar(x, 100 * g["A_avr"], yerr=err, capsize=2, color=plots.lr_colour(lr),
+                        marker=plots.lr_marker(lr), label=f"lr {lr:g}")
+        ax.set_xticks(range(len(lengths)), [f"{e}" for e in lengths])
+        ax.set_xlim(-0.5, len(lengths) - 0.5)
+        ax.set_title(label, fontsize=9)
+        ax.set_xlabel("epochs")
+    axes[0][0].set_ylabel("$A_{avr}$ (%)")
+    axes[0][-1].legend(fontsize=7)
+    plots.stamp(fig, synthetic)
+    fig.tight_layout()
+    return fig
+
+
+def sentence(gaps: pd.DataFrame) -> str:
+    """What the paired LR gaps say per training length, under the reading that decides
+    the headline (BN folded) and the paper's, with the number of seed pairs and p."""
+    if gaps.empty:
+        return ("No training length yet has both learning rates of the comparison on the "
+                "same seeds, so the gap cannot be paired.")
+    parts = []
+    for (epochs, profile), g in gaps.groupby(["epochs", "profile"]):
+        g = g.set_index("reading")
+        said = []
+        for label in ("BN folded", "paper (all arrays)"):
+            if label in g.index:
+                r = g.loc[label]
+                said.append(f"{100 * r['gap']:+.1f} pp {claims.READING_PHRASES[label]}"
+                            + ("" if np.isnan(r["p"]) else f" (p = {r['p']:.2g})"))
+        r0 = g.iloc[0]
+        parts.append(f"at {epochs} epochs ({profile}, {plural(int(r0['n_pairs']), 'seed pair')}): "
+                     + ", ".join(said))
+    lo, hi = gaps["lr_low"].iloc[0], gaps["lr_high"].iloc[0]
+    return (f"$A_{{avr}}$(lr = {lo:g}) − $A_{{avr}}$(lr = {hi:g}), paired within seed, "
+            + "; ".join(parts) + ". A negative gap: the larger LR resists better.")
