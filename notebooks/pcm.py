@@ -15,6 +15,7 @@
 #     name: python3
 # ---
 
+# %%
 
 # %% [markdown]
 # # On a phase-change-memory device
@@ -35,8 +36,9 @@ results_dir = "../results/cpu"
 profile = "cpu"
 
 # %% tags=["remove-input"]
-from IPython.display import Markdown, display
+from IPython.display import display
 
+from helpers.book.typeset import Markdown  # plain-text maths of the helpers typeset
 from helpers.book import pcm_page, plots, tables
 from helpers.experiment import pcm
 from helpers.study import claims, pcm_sweeps, results
