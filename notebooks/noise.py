@@ -164,11 +164,11 @@ split_cells = breakage.cells(study.records)
 if split_cells.empty:
     display(Markdown("No completed model above chance holds per-draw noise data."))
 else:
-    split, said = tables.fixed(tables.breakage_table(split_cells), ("depth",))
+    split, said = tables.fixed(tables.breakage_table(split_cells), ("depth", "seeds"))
     display(tables.numbered(
         split, said + "broken draws and $A_{avr}$ (%) per noise reading and "
         "cell: the share of draws with any non-finite output and $A_{avr}$ over all draws "
-        "(seed mean ± std over the `seeds`), and $A_{avr}$ over the unbroken draws of all "
+        "(seed mean ± std over the seeds), and $A_{avr}$ over the unbroken draws of all "
         "seeds pooled (a dash unless every noise level has an unbroken draw; the last column "
         "says how many levels do).", "tbl-breakage-split"),
         plots.csv_link(breakage.per_eta(study.records), "breakage-split.csv",

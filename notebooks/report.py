@@ -49,7 +49,7 @@ stability = claims.stability(study.records, B=200)
 # the unit of the claim's statistic). Where it rests on a test (claims 3 and 7),
 # `p (exact)` is that test's two-sided p-value from an exact permutation test: every
 # relabelling of the runs that "no effect" allows is enumerated (for claim 3, the
-# LR labels within each training seed; for claim 7, A_avr across the seeds of each
+# LR labels within each training seed; for claim 7, $A_{avr}$ across the seeds of each
 # LR), so it holds at 3 seeds. The bracketed interval and the share of bootstrap
 # resamples giving the same verdict (`same verdict`) are a secondary check: they
 # resample the training seeds (one draw shared by every cell, so LRs stay paired)

@@ -233,6 +233,7 @@ def test_fixed_drops_the_columns_of_one_value_and_says_them():
     shown, said = tables.fixed(t)
     assert list(shown.columns) == ["batch_norm", "lr"]
     assert said == "CIFAR-10, ResNet20, Adam: "
+    assert tables.fixed(t.assign(seeds=3), ("seeds",))[1] == "3 seeds: "
     shown, said = tables.fixed(t.assign(depth=[20, 32]), ("depth",))
     assert "depth" in shown and said == ""
 

@@ -84,7 +84,7 @@ def fixed(frame: pd.DataFrame, columns=("dataset", "depth", "optimizer", "batch_
             v = frame[c].iloc[0]
             said.append(f"ResNet{v}" if c == "depth" else
                         ("with BN" if v else "without BN") if c == "batch_norm" else
-                        recipe.name(c, v))
+                        f"{v} seeds" if c == "seeds" else recipe.name(c, v))
             drop.append(c)
     return frame.drop(columns=drop), (", ".join(said) + ": " if said else "")
 
