@@ -64,13 +64,20 @@ table = claims.verdict_table(verdicts, stability)
 display(Markdown(f"**Scale of the records:** {study.scale}. A verdict is *indicative only* "
                  "when the cells it rests on have too few seeds or synthetic data (the last "
                  "column says why)."))
+# two tables, so that each fits the page: the verdicts, then how firm each one is
+shown = claims.display_table(table)
+first = list(shown.columns[:5])   # claim, verdict, measure, value, p
+basis = shown.drop(columns=first[1:]).assign(claim=[c.split(".")[0] for c in shown["claim"]])
 display(tables.numbered(
-    claims.display_table(table),
+    shown[first],
     "The paper's eight claims at this scale: each verdict, the value it rests on (what it "
-    "measures, its estimate and 95 % bootstrap interval), the exact permutation p-value "
-    "of its test, the share of resamples that give the same verdict and in which the value "
-    "is defined, what it rests on when that is one model or depth, and why a verdict is "
-    "indicative only. A dash: the records do not test the claim.", "tbl-verdicts"))
+    "measures, its estimate and 95 % bootstrap interval) and the exact permutation p-value "
+    "of its test. A dash: the records do not test the claim.", "tbl-verdicts"),
+        tables.numbered(
+    basis, "How firm each verdict of the table above is, by claim: the share of "
+    "resamples that give the same verdict and in which the value is defined, what it rests "
+    "on when that is one model or depth, and why a verdict is indicative only.",
+    "tbl-verdicts-basis"))
 
 # %% tags=["hide-input"]
 display(Markdown(f"Of the eight claims, {claims.outcome_counts(verdicts)}. "

@@ -74,12 +74,18 @@ def executed(executed_nbs):
     return {name: _outputs_text(nb) for name, nb in executed_nbs.items()}
 
 
+def T(text: str) -> str:
+    """A helper's sentence as a page shows it: its plain-text maths typeset."""
+    from helpers.book.typeset import typeset
+    return typeset(text)
+
+
 def test_report_prints_every_verdict_the_helpers_compute(study_dir, executed):
     verdicts = claims.verdicts(results.load_study(study_dir, "paper").records)
     assert len(verdicts) == 8
     for v in verdicts:
         assert f"**Claim {v.claim}.**" in executed["report"]
-        assert f"verdict: **{v.outcome}** ({v.statistic or 'no statistic'})" in executed["report"]
+        assert T(f"verdict: **{v.outcome}** ({v.statistic or 'no statistic'})") in executed["report"]
     assert {v.claim: v.outcome for v in verdicts}[3] == "held"
 
 
@@ -110,7 +116,7 @@ def test_noise_page_prints_the_breakage_split_the_helpers_compute(study_dir, exe
     cells = breakage.cells(results.load_study(study_dir, "paper").records)
     text = breakage.sentence(cells)
     assert "no draw broke the model at any of the" in text  # the hand-made draws are finite
-    assert text in executed["noise"] and "tbl-breakage-split" in executed["noise"]
+    assert T(text) in executed["noise"] and "tbl-breakage-split" in executed["noise"]
     row = tables.breakage_table(cells).iloc[0]
     page = executed["noise"].replace("\xa0", " ")  # numbered() keeps "±" with its numbers
     assert f"| {row['broken (%)']} | {row['A_avr']} | {row['A_avr unbroken']} |" in page
@@ -118,9 +124,9 @@ def test_noise_page_prints_the_breakage_split_the_helpers_compute(study_dir, exe
 
 def test_baselines_and_optimizers_sentences_match_the_helpers(study_dir, executed):
     means = results.load_study(study_dir, "paper").means
-    assert claims.claim1(means).statistic in executed["baselines"]
-    assert claims.claim5(means).statistic in executed["optimizers"]
-    assert claims.claim8(means).statistic in executed["batchnorm"]
+    assert T(claims.claim1(means).statistic) in executed["baselines"]
+    assert T(claims.claim5(means).statistic) in executed["optimizers"]
+    assert T(claims.claim8(means).statistic) in executed["batchnorm"]
 
 
 def test_smoke_records_get_the_banner(tmp_path):

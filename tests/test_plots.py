@@ -207,8 +207,17 @@ def test_one_depth_is_a_category_not_a_point_on_a_continuous_axis():
     ax.errorbar([19, 19], [70, 80], yerr=[1, 1], fmt="o")
     (problem,) = plots.axis_problems(fig)
     assert "one x value on a continuous axis from 17.955 to 20.045" in problem
-    with pytest.raises(ValueError, match="fig-bn: .*one x value"):
-        plots.show(fig, "fig-bn")
+    # show() makes it a category (one epoch, one LR of a small study) ...
+    plots.one_x_as_category(fig)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["19"]
+    assert plots.axis_problems(fig) == []
+    plots.plt.close(fig)
+    # ... and refuses what it cannot mend
+    fig, ax = plots.plt.subplots()
+    ax.plot([1, 2], [1e-4, 1e28])
+    ax.set_yscale("log")
+    with pytest.raises(ValueError, match="fig-x: panel 1: the y axis spans 3"):
+        plots.show(fig, "fig-x")
 
 
 def test_a_log_axis_may_span_at_most_twelve_decades():

@@ -4,10 +4,10 @@ Importing this module sets matplotlib's style for the book (``style``): fonts
 legible at page width and a colour-blind-safe palette. Figures are at most
 ``PAGE_WIDTH`` inches wide, so that the book shows them at about their own size.
 
-No figure leaves with an axis that says nothing (``axis_problems``): ``show`` refuses
-one x value on a continuous axis, a log axis over more than ``MAX_DECADES`` decades,
-and more than ``MAX_LINES`` lines in one panel unless one of them is a summary
-(``gid="summary"``). It writes the description of the axes (``axis_facts``) into the
+No figure leaves with an axis that says nothing (``axis_problems``): ``show`` turns one
+x value on a continuous axis into a category, and refuses a log axis over more than
+``MAX_DECADES`` decades or more than ``MAX_LINES`` lines in one panel unless one of
+them is a summary (``gid="summary"``). It writes the description of the axes (``axis_facts``) into the
 PNG, where the book's page check (``helpers.ops.bookcheck``) reads it again.
 """
 
@@ -81,7 +81,8 @@ def lr_marker(lr: float) -> str:
 MAX_DECADES = 12    # a log axis spanning more is dominated by one wild value
 MAX_LINES = 12      # more lines in one panel overlap into a tangle
 AXES_KEY = "helpers-axes"   # the PNG text chunk that holds ``axis_facts``
-_CATEGORICAL = (mpl.ticker.FixedFormatter, mpl.category.StrCategoryFormatter)
+# ticks placed by hand (set_xticks) or categories (strings): not a continuous axis
+_CATEGORICAL = (mpl.ticker.FixedLocator, mpl.category.StrCategoryLocator)
 
 
 def _xs(ax) -> np.ndarray:
@@ -113,7 +114,7 @@ def axis_facts(fig) -> list[dict]:
                 "lines": len(lines), "summary": any(ln.get_gid() == "summary" for ln in lines)}
         for name, axis, lim in (("x", ax.xaxis, ax.get_xlim()), ("y", ax.yaxis, ax.get_ylim())):
             fact[name] = {"scale": axis.get_scale(), "lim": [float(v) for v in lim],
-                          "categorical": isinstance(axis.get_major_formatter(), _CATEGORICAL)}
+                          "categorical": isinstance(axis.get_major_locator(), _CATEGORICAL)}
         out.append(fact)
     return out
 
@@ -143,6 +144,17 @@ def axis_problems(facts) -> list[str]:
     return out
 
 
+def one_x_as_category(fig) -> None:
+    """A panel whose data have one x value on a continuous axis (one epoch, one LR, one
+    depth) gets that value as its only tick, a category, instead of a numeric range
+    around it."""
+    for ax in fig.axes:
+        xs = np.unique(np.round(_xs(ax), 12))
+        if (ax.get_visible() and len(xs) == 1 and ax.get_xscale() == "linear"
+                and not isinstance(ax.xaxis.get_major_locator(), _CATEGORICAL)):
+            ax.set_xticks([xs[0]], [f"{xs[0]:g}"])
+
+
 def png(fig) -> bytes:
     """``fig`` as the notebook shows it (its dpi, a tight box), its ``axis_facts`` in the
     PNG's text chunk ``AXES_KEY``."""
@@ -156,9 +168,11 @@ def png(fig) -> bytes:
 def show(fig, name: str | None = None) -> None:
     """Show ``fig``; in a book build with ``name``, glue it for a numbered
     ``{glue:figure}`` instead (myst_nb), so that the page places and captions it. A
-    figure with an axis that says nothing (``axis_problems``) is refused: ValueError."""
+    panel with one x value shows it as a category (``one_x_as_category``); a figure with
+    an axis that still says nothing (``axis_problems``) is refused: ValueError."""
     from IPython.display import Image, display
 
+    one_x_as_category(fig)
     problems = axis_problems(fig)
     if problems:
         plt.close(fig)
