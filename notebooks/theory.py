@@ -104,7 +104,8 @@ if len(ok):
 # ## The $1/\lvert B\rvert$ law
 #
 # {numref}`fig-theory-law`: for each model, the measured $E\|\nabla L_B - \nabla L_D\|^2$ over random
-# minibatches, divided by that model's $C$ so that all models share one
+# minibatches, divided by that model's $C$ (the median over the models of a depth is
+# drawn, with their range) so that all models share one
 # prediction: $\frac{1}{|B|}\frac{n-|B|}{n-1}$ (dashed; without the finite-sample
 # factor, the dotted line $1/|B|$ of eq. 2). The fitted log-log slope of the raw
 # measurement is steeper than $-1$ because of that factor; corrected for it the
@@ -121,7 +122,8 @@ if len(ok):
 # :name: fig-theory-law
 #
 # Variance of minibatch gradients, divided by each model's $C$, against the
-# minibatch size (log-log; error bars: standard error over minibatches). Dashed:
+# minibatch size (log-log): per depth the median over its models, the band their
+# range (one line per model would overlap into a tangle). Dashed:
 # the exact prediction for minibatches drawn without replacement from $n$
 # images; dotted: the $1/|B|$ of eq. 2.
 # ```
