@@ -251,6 +251,6 @@ def test_pcm_page_reads_sweep_files_and_prints_the_verdicts(study_dir, tmp_path)
     runs = pcm_sweeps.with_records(pcm_sweeps.load_sweeps(folder), study.records)
     c3, c8 = pcm_sweeps.verdicts(runs, study.records)
     assert c3.outcome == "held" and c8.outcome == "held"
-    assert c3.statistic in text and c8.statistic in text
+    assert T(c3.statistic) in text and T(c8.statistic) in text
     assert "Claim 3 under the PCM device reading: **held**" in text
-    assert pcm_page.lr_sentence(pcm_sweeps.cell_table(runs)) in text
+    assert T(pcm_page.lr_sentence(pcm_sweeps.cell_table(runs))) in text
