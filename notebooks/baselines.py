@@ -27,8 +27,9 @@ results_dir = "../results/cpu"   # a folder of run records
 profile = "cpu"                  # smoke | fast | cpu | paper
 
 # %% tags=["remove-input"]
-from IPython.display import Markdown, display
+from IPython.display import display
 
+from helpers.book.typeset import Markdown  # plain-text maths of the helpers typeset
 from helpers.study import claims, paper, results, stats
 from helpers.book import page, plots, tables
 

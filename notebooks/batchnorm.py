@@ -29,8 +29,9 @@ results_dir = "../results/cpu"
 profile = "cpu"
 
 # %% tags=["remove-input"]
-from IPython.display import Markdown, display
+from IPython.display import display
 
+from helpers.book.typeset import Markdown  # plain-text maths of the helpers typeset
 from helpers.study import claims, results
 from helpers.book import page, plots, tables
 
@@ -75,8 +76,10 @@ display(Markdown(study.say(claims.claim8(study.means))))
 
 # %% tags=["hide-input"]
 gaps = tables.batchnorm_gaps(study.records)
-display(tables.numbered(gaps.drop(columns=["a0 with BN", "a0 without BN"]),
-                        "The BN gap per noise reading: $A_{avr}$ (%) with and without BN, "
+shown, said = tables.fixed(tables.gap_interval(gaps.drop(columns=["a0 with BN", "a0 without BN"])),
+                           ("dataset", "depth"))
+display(tables.numbered(shown, said +
+                        "the BN gap per noise reading: $A_{avr}$ (%) with and without BN, "
                         "mean ± std over seeds, and their difference without minus with BN "
                         "(pp) with its 95 % Welch t-interval and exact permutation p-value.",
                         "tbl-bn-gap", precision=1),

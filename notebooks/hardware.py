@@ -31,8 +31,9 @@ gpu_results_dir = "../results/gpu-fast"
 gpu_profile = "fast"
 
 # %% tags=["remove-input"]
-from IPython.display import Markdown, display
+from IPython.display import display
 
+from helpers.book.typeset import Markdown  # plain-text maths of the helpers typeset
 from helpers.study import results
 from helpers.book import page, plots, tables
 
@@ -51,10 +52,10 @@ cells, verdicts = tables.across_studies(records)
 
 # %% tags=["hide-input"]
 display(tables.numbered(
-    cells.drop(columns=["dataset", "depth", "optimizer", "batch_norm"]),
+    tables.by_study(cells.drop(columns=["dataset", "depth", "optimizer", "batch_norm"])),
     f"ResNet20 with BN, Adam, CIFAR-10 (JPEG copy): $a_0$ and $A_{{avr}}$ (%) per LR in the "
-    f"CPU study ({cpu.scale}) and the GPU study ({gpu.scale}); seed mean ± std over the "
-    "`seeds` (a dash: one seed).", "tbl-across"))
+    f"CPU study ({cpu.scale}) and the GPU study ({gpu.scale}), one row per LR and study; "
+    "seed mean ± std over the `seeds` (a dash: one seed).", "tbl-across"))
 plots.show(plots.across_studies(records, synthetic=cpu.synthetic or gpu.synthetic), "fig-across")
 display(tables.numbered(verdicts, "Claim 3 (A_avr falls as the LR grows) on the shared "
                         "cells of each study, under each noise reading.", "tbl-across-claim3"))

@@ -31,8 +31,9 @@ profile = "cpu"
 from pathlib import Path
 
 import pandas as pd
-from IPython.display import Markdown, display
+from IPython.display import display
 
+from helpers.book.typeset import Markdown  # plain-text maths of the helpers typeset
 from helpers.book import page, plots, tables
 from helpers.experiment import noise_model, recipe
 from helpers.study import breakage, claims, paper, results, stats
@@ -96,9 +97,10 @@ display(Markdown(study.say(claims.claim3(study.done))),
 # $A_{avr}$ to lr = 0.001 within each seed the two LRs share.
 
 # %% tags=["hide-input"]
+paired, said = tables.fixed(
+    tables.paired_pp(stats.paired_differences(study.records, "A_avr", reference_lr=0.001)))
 display(tables.numbered(
-    tables.paired_pp(stats.paired_differences(study.records, "A_avr", reference_lr=0.001)),
-    "$A_{avr}$ of each LR minus that of lr = 0.001 with the same seed (percentage points), "
+    paired, said + "$A_{avr}$ of each LR minus that of lr = 0.001 with the same seed (percentage points), "
     "with its 95 % paired t-interval, the exact sign-flip p-value (two-sided; with 3 seeds "
     "it cannot go below 0.25) and the number of seeds the two LRs share.", "tbl-paired-lr"))
 
@@ -117,8 +119,9 @@ display(tables.numbered(
 
 # %% tags=["hide-input"]
 nonfinite = tables.nonfinite(study.done)
+shown, said = (None, "") if nonfinite is None else tables.fixed(nonfinite.reset_index())
 display(*([] if nonfinite is None else [tables.numbered(
-    nonfinite.reset_index(), "Mean share (%) of test images with a non-finite output, "
+    shown, said + "mean share (%) of test images with a non-finite output, "
     "per model and noise level $\\eta$, the paper's noise reading.", "tbl-nonfinite",
     precision=1)]),
         Markdown(tables.nonfinite_sentence(nonfinite)))
@@ -135,8 +138,9 @@ breakage_csv = Path(results_dir) / "bn-breakage.csv"
 if breakage_csv.exists():
     predicted, sentence = tables.breakage(pd.read_csv(breakage_csv))
     display(tables.numbered(predicted.reset_index(), "Broken draws (%) per LR and noise "
-                            "level $\\eta$: predicted from the BN variances beside observed "
-                            "in the sweeps (seed means).", "tbl-breakage", precision=1),
+                            "level $\\eta$, each cell predicted / observed: predicted from the "
+                            "BN variances, observed in the sweeps (seed means).", "tbl-breakage",
+                            precision=1),
             Markdown(sentence))
 else:
     display(Markdown("No `bn-breakage.csv` in this results folder (`scripts/bn_breakage.py` "
@@ -160,12 +164,13 @@ split_cells = breakage.cells(study.records)
 if split_cells.empty:
     display(Markdown("No completed model above chance holds per-draw noise data."))
 else:
+    split, said = tables.fixed(tables.breakage_table(split_cells), ("depth", "seeds"))
     display(tables.numbered(
-        tables.breakage_table(split_cells), "Broken draws and $A_{avr}$ (%) per noise reading and "
+        split, said + "broken draws and $A_{avr}$ (%) per noise reading and "
         "cell: the share of draws with any non-finite output and $A_{avr}$ over all draws "
-        "(seed mean ± std over the `seeds`), and $A_{avr}$ over the unbroken draws of all "
+        "(seed mean ± std over the seeds), and $A_{avr}$ over the unbroken draws of all "
         "seeds pooled (a dash unless every noise level has an unbroken draw; the last column "
-        "says how many do).", "tbl-breakage-split"),
+        "says how many levels do).", "tbl-breakage-split"),
         plots.csv_link(breakage.per_eta(study.records), "breakage-split.csv",
                        "Download the split per run and noise level as CSV"),
         Markdown(" ".join(breakage.sentence(split_cells, m.name)
@@ -187,7 +192,7 @@ front = {(ds, 20): claims.sweet_spot(study.means, ds, 20)
          for ds in sorted(set(study.means["dataset"]) & {"cifar10", "cifar100"})}
 plots.show(plots.tradeoff(study.means, list(front), front=front, synthetic=study.synthetic),
            "fig-tradeoff")
-print(claims.sweet_spot_text(front))
+display(Markdown(claims.sweet_spot_text(front)))
 display(Markdown(study.say(claims.claim4(study.done))))
 
 
@@ -211,7 +216,8 @@ display(Markdown(study.say(claims.claim4(study.done))))
 # default), on trainable arrays only, on kernels only, one $\sigma_w$ per layer
 # instead of per array, multiplicative noise, and BN folded into the
 # convolutions before the noise (how inference hardware maps BN).
-# {numref}`tbl-ablation` gives $A_{avr}$ of each cell under each reading, and
+# {numref}`tbl-ablation` gives $A_{avr}$ of each cell under the three main readings,
+# {numref}`tbl-ablation-other` under the others, and
 # {numref}`tbl-readings` claims 3, 6, 7 and 8 recomputed under the three main readings.
 
 # %% tags=["hide-input"]
@@ -221,14 +227,23 @@ if ablation is None:
 else:
     cells, full, n_models = ablation
     readings = claims.across_readings(study.records)
-    display(tables.numbered(cells.drop(columns=["optimizer", "batch_norm"]),
-                            f"$a_0$ and $A_{{avr}}$ (%) of the {len(cells)} cells of the LR grid "
-                            f"({claims.plural(n_models, 'model')}, Adam with BN) under each noise reading: "
-                            "seed mean ± std over the `seeds` (a dash: one seed). The readings "
-                            "are defined on the {doc}`../method` page.", "tbl-ablation"),
+    shown, said = tables.fixed(cells.drop(columns=["optimizer", "batch_norm"]), ("dataset", "depth"))
+    main = [f"A_avr {noise_model.label(r)}" for r in claims.READINGS.values()]
+    main = [c for c in main if c in shown]
+    others = [c for c in shown if c.startswith("A_avr") and c not in main]
+    keys = [c for c in shown if not c.startswith("A_avr") and c != "a0"]
+    display(tables.numbered(shown[keys + ["a0"] + main],
+                            said + f"$a_0$ and $A_{{avr}}$ (%) of the {len(cells)} cells of the LR "
+                            f"grid ({claims.plural(n_models, 'model')}, Adam with BN) under the "
+                            "three main noise readings: seed mean ± std over the `seeds` (a "
+                            "dash: one seed). The readings are defined on the {doc}`../method` "
+                            "page.", "tbl-ablation"),
+            *([tables.numbered(shown[keys + others], said + "$A_{avr}$ (%) of the same cells "
+                               "under the other noise readings (seed mean ± std).",
+                               "tbl-ablation-other")] if others else []),
             plots.csv_link(full, "noise-ablation.csv", f"Download the seed means ({len(full)} "
-                           f"rows: dataset, depth, LR; {full.shape[1] - 3} readings, A_avr in %) "
-                           "as CSV"),
+                           f"rows: dataset, depth, LR; {full.shape[1] - 3} readings, "
+                           "<i>A</i><sub>avr</sub> in %) as CSV"),
             tables.numbered(tables.reading_verdicts(readings),
                             "Claims 3, 6, 7 and 8 recomputed under the three main noise "
                             "readings.", "tbl-readings"),

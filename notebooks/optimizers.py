@@ -29,8 +29,9 @@ results_dir = "../results/cpu"
 profile = "cpu"
 
 # %% tags=["remove-input"]
-from IPython.display import Markdown, display
+from IPython.display import display
 
+from helpers.book.typeset import Markdown  # plain-text maths of the helpers typeset
 from helpers.study import claims, paper, results, stats, studies
 from helpers.book import page, plots, tables
 

@@ -15,6 +15,7 @@
 #     name: python3
 # ---
 
+# %%
 
 # %% [markdown]
 # # On a phase-change-memory device
@@ -33,20 +34,34 @@
 # %% tags=["parameters", "remove-cell"]
 results_dir = "../results/cpu"
 profile = "cpu"
+# the study's models retrained with their weights kept, cell for cell (a seed trained
+# twice counts once): by default the folder beside results_dir named <folder>-retrain
+retrain_dir = "auto"
 
 # %% tags=["remove-input"]
-from IPython.display import Markdown, display
+from IPython.display import display
+
+from helpers.book.typeset import Markdown  # plain-text maths of the helpers typeset
+from pathlib import Path
+
+import pandas as pd
 
 from helpers.book import page, pcm_page, plots, tables
 from helpers.experiment import pcm
 from helpers.study import claims, pcm_sweeps, results
 
 study = page.load_study(results_dir, profile)
-runs = pcm_sweeps.with_records(pcm_sweeps.load_sweeps(results_dir), study.records)
-display(Markdown(study.provenance))
+if retrain_dir == "auto":
+    retrain_dir = str(Path(results_dir).with_name(Path(results_dir).name + "-retrain"))
+folders = [results_dir] + ([retrain_dir] if retrain_dir and Path(retrain_dir).is_dir() else [])
+records = pd.concat([study.records] + [results.load_records(f) for f in folders[1:]],
+                    ignore_index=True)
+runs = pcm_sweeps.with_records(pcm_sweeps.load_sweeps(folders), records)
+display(Markdown(page.provenance(records[records["key"].isin(runs["key"])])
+                 if not runs.empty else study.provenance))
 if runs.empty:
     display(Markdown(
-        f"**No PCM sweep in this results folder yet.** A sweep (`<key>{pcm.SUFFIX}` beside "
+        f"**No PCM sweep in these results folders yet.** A sweep (`<key>{pcm.SUFFIX}` beside "
         "the run's record) needs the model's saved weights and the project's analog extra "
         f"(`{pcm.EXTRA}`); the figure and tables below fill in when sweeps are committed."))
 else:

@@ -32,8 +32,9 @@ results_dir = "../results/cpu"
 profile = "cpu"
 
 # %% tags=["remove-input"]
-from IPython.display import Markdown, display
+from IPython.display import display
 
+from helpers.book.typeset import Markdown  # plain-text maths of the helpers typeset
 from helpers.study import claims, results
 from helpers.book import findings, page, tables
 
@@ -48,7 +49,7 @@ stability = claims.stability(study.records, B=200)
 # the unit of the claim's statistic). Where it rests on a test (claims 3 and 7),
 # `p (exact)` is that test's two-sided p-value from an exact permutation test: every
 # relabelling of the runs that "no effect" allows is enumerated (for claim 3, the
-# LR labels within each training seed; for claim 7, A_avr across the seeds of each
+# LR labels within each training seed; for claim 7, $A_{avr}$ across the seeds of each
 # LR), so it holds at 3 seeds. The bracketed interval and the share of bootstrap
 # resamples giving the same verdict (`same verdict`) are a secondary check: they
 # resample the training seeds (one draw shared by every cell, so LRs stay paired)
@@ -63,13 +64,20 @@ table = claims.verdict_table(verdicts, stability)
 display(Markdown(f"**Scale of the records:** {study.scale}. A verdict is *indicative only* "
                  "when the cells it rests on have too few seeds or synthetic data (the last "
                  "column says why)."))
+# two tables, so that each fits the page: the verdicts, then how firm each one is
+shown = claims.display_table(table)
+first = list(shown.columns[:5])   # claim, verdict, measure, value, p
+basis = shown.drop(columns=first[1:]).assign(claim=[c.split(".")[0] for c in shown["claim"]])
 display(tables.numbered(
-    claims.display_table(table),
+    shown[first],
     "The paper's eight claims at this scale: each verdict, the value it rests on (what it "
-    "measures, its estimate and 95 % bootstrap interval), the exact permutation p-value "
-    "of its test, the share of resamples that give the same verdict and in which the value "
-    "is defined, what it rests on when that is one model or depth, and why a verdict is "
-    "indicative only. A dash: the records do not test the claim.", "tbl-verdicts"))
+    "measures, its estimate and 95 % bootstrap interval) and the exact permutation p-value "
+    "of its test. A dash: the records do not test the claim.", "tbl-verdicts"),
+        tables.numbered(
+    basis, "How firm each verdict of the table above is, by claim: the share of "
+    "resamples that give the same verdict and in which the value is defined, what it rests "
+    "on when that is one model or depth, and why a verdict is indicative only.",
+    "tbl-verdicts-basis"))
 
 # %% tags=["hide-input"]
 display(Markdown(f"Of the eight claims, {claims.outcome_counts(verdicts)}. "

@@ -42,16 +42,18 @@ dataset = "cifar10"                 # cifar10 | cifar100
 profile = "cpu"                   # which profile's records to read
 
 # %% tags=["remove-input"]
-from IPython.display import Markdown, display
+from IPython.display import display
 
+from helpers.book.typeset import Markdown  # plain-text maths of the helpers typeset
 from helpers.study import claims, results, theory
 from helpers.book import findings, page, plots, tables
 
 study = page.load_study(results_dir, profile)
 display(Markdown(study.provenance))   # opens with a bold SMOKE_NOTE banner if any
 th, blocks, missing = theory.from_records(study.done, dataset)
-print(f"{len(th) + missing} completed {dataset} run(s) in {results_dir} (profile {profile}); "
-      f"{len(th)} with a gradient-noise measurement; {missing} older record(s) without one skipped")
+display(Markdown(f"{len(th) + missing} completed {dataset} run(s) in `{results_dir}` (profile "
+                 f"`{profile}`); {len(th)} with a gradient-noise measurement; {missing} older "
+                 "record(s) without one skipped."))
 # a non-finite C, or one orders of magnitude from its twins', is named, not plotted
 ok = th[~th["nonphysical"]] if len(th) else th
 display(Markdown(theory.flagged_sentence(th)))
@@ -72,7 +74,8 @@ if len(th):  # every model, with every column, is in the CSV file
                             "over seeds (models flagged as non-physical left out).",
                             "tbl-theory-c", fmt="{:.4g}"),
             plots.csv_link(tables.theory_models(th), f"gradient-noise-{dataset}.csv",
-                           f"Download C, the bound and A_avr of all {len(th)} models as CSV"))
+                           f"Download <i>C</i>, the bound and <i>A</i><sub>avr</sub> of all {len(th)} "
+                           "models as CSV"))
 
 
 # %% [markdown]
@@ -98,10 +101,11 @@ if len(ok):
 # ```
 
 # %% [markdown]
-# ## The 1/|B| law
+# ## The $1/\lvert B\rvert$ law
 #
 # {numref}`fig-theory-law`: for each model, the measured $E\|\nabla L_B - \nabla L_D\|^2$ over random
-# minibatches, divided by that model's $C$ so that all models share one
+# minibatches, divided by that model's $C$ (the median over the models of a depth is
+# drawn, with their range) so that all models share one
 # prediction: $\frac{1}{|B|}\frac{n-|B|}{n-1}$ (dashed; without the finite-sample
 # factor, the dotted line $1/|B|$ of eq. 2). The fitted log-log slope of the raw
 # measurement is steeper than $-1$ because of that factor; corrected for it the
@@ -110,7 +114,7 @@ if len(ok):
 # %% tags=["hide-input"]
 if len(ok):
     plots.show(plots.theory_law(ok, blocks, dataset, study.synthetic), "fig-theory-law")
-    print(theory.law_sentence(theory.law_fit(ok, blocks)))
+    display(Markdown(theory.law_sentence(theory.law_fit(ok, blocks))))
 
 
 # %% [markdown]
@@ -118,7 +122,8 @@ if len(ok):
 # :name: fig-theory-law
 #
 # Variance of minibatch gradients, divided by each model's $C$, against the
-# minibatch size (log-log; error bars: standard error over minibatches). Dashed:
+# minibatch size (log-log): per depth the median over its models, the band their
+# range (one line per model would overlap into a tangle). Dashed:
 # the exact prediction for minibatches drawn without replacement from $n$
 # images; dotted: the $1/|B|$ of eq. 2.
 # ```
@@ -182,7 +187,7 @@ display(Markdown(study.say(claims.claim7(study.done))))
 # tests the association, not the mechanism.
 
 # %% [markdown]
-# ## A live check of the 1/|B| law on a problem with exact numbers
+# ## A live check of the $1/\lvert B\rvert$ law on a problem with exact numbers
 #
 # Linear regression, $L_i(w) = \frac12 (x_i^\top w - y_i)^2$, whose per-example
 # gradient is $(x_i^\top w - y_i)\, x_i$: $n = 512$ examples with 20 features, at a
@@ -198,4 +203,4 @@ display(tables.numbered(demo["table"], "The minibatch gradient variance on linea
                         "$\\frac{C}{|B|}\\frac{n-|B|}{n-1}$ (`predicted`) and the bound "
                         "$C/|B|$ of eq. 2 at $\\alpha = 1$.", "tbl-regression",
                         fmt="{:.4g}"))
-print(theory.regression_sentence(demo))
+display(Markdown(theory.regression_sentence(demo)))

@@ -75,12 +75,18 @@ def executed(executed_nbs):
     return {name: _outputs_text(nb) for name, nb in executed_nbs.items()}
 
 
+def T(text: str) -> str:
+    """A helper's sentence as a page shows it: its plain-text maths typeset."""
+    from helpers.book.typeset import typeset
+    return typeset(text)
+
+
 def test_report_prints_every_verdict_the_helpers_compute(study_dir, executed):
     verdicts = claims.verdicts(page.load_study(study_dir, "paper").records)
     assert len(verdicts) == 8
     for v in verdicts:
         assert f"**Claim {v.claim}.**" in executed["report"]
-        assert f"verdict: **{v.outcome}** ({v.statistic or 'no statistic'})" in executed["report"]
+        assert T(f"verdict: **{v.outcome}** ({v.statistic or 'no statistic'})") in executed["report"]
     assert {v.claim: v.outcome for v in verdicts}[3] == "held"
 
 
@@ -111,17 +117,17 @@ def test_noise_page_prints_the_breakage_split_the_helpers_compute(study_dir, exe
     cells = breakage.cells(page.load_study(study_dir, "paper").records)
     text = breakage.sentence(cells)
     assert "no draw broke the model at any of the" in text  # the hand-made draws are finite
-    assert text in executed["noise"] and "tbl-breakage-split" in executed["noise"]
+    assert T(text) in executed["noise"] and "tbl-breakage-split" in executed["noise"]
     row = tables.breakage_table(cells).iloc[0]
-    page = executed["noise"].replace("\xa0", " ")  # numbered() keeps "±" with its numbers
-    assert f"| {row['broken (%)']} | {row['A_avr']} | {row['A_avr unbroken']} |" in page
+    shown = executed["noise"].replace("\xa0", " ")  # numbered() keeps "±" with its numbers
+    assert f"| {row['broken (%)']} | {row['A_avr']} | {row['A_avr unbroken']} |" in shown
 
 
 def test_baselines_and_optimizers_sentences_match_the_helpers(study_dir, executed):
     means = page.load_study(study_dir, "paper").means
-    assert claims.claim1(means).statistic in executed["baselines"]
-    assert claims.claim5(means).statistic in executed["optimizers"]
-    assert claims.claim8(means).statistic in executed["batchnorm"]
+    assert T(claims.claim1(means).statistic) in executed["baselines"]
+    assert T(claims.claim5(means).statistic) in executed["optimizers"]
+    assert T(claims.claim8(means).statistic) in executed["batchnorm"]
 
 
 def test_smoke_records_get_the_banner(tmp_path):
@@ -223,7 +229,7 @@ def test_pcm_page_reads_sweep_files_and_prints_the_verdicts(study_dir, tmp_path)
                             progress_bar=False)
         return _outputs_text(nbformat.read(out, as_version=4))
 
-    assert "No PCM sweep in this results folder yet" in run(study_dir)
+    assert "No PCM sweep in these results folders yet" in run(study_dir)
     folder = tmp_path / "with-pcm"
     shutil.copytree(study_dir, folder)
     for path in folder.glob("*.json"):
@@ -246,6 +252,6 @@ def test_pcm_page_reads_sweep_files_and_prints_the_verdicts(study_dir, tmp_path)
     runs = pcm_sweeps.with_records(pcm_sweeps.load_sweeps(folder), study.records)
     c3, c8 = pcm_sweeps.verdicts(runs, study.records)
     assert c3.outcome == "held" and c8.outcome == "held"
-    assert c3.statistic in text and c8.statistic in text
+    assert T(c3.statistic) in text and T(c8.statistic) in text
     assert "Claim 3 under the PCM device reading: **held**" in text
-    assert pcm_page.lr_sentence(pcm_sweeps.cell_table(runs)) in text
+    assert T(pcm_page.lr_sentence(pcm_sweeps.cell_table(runs))) in text

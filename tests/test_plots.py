@@ -125,13 +125,20 @@ def test_theory_bound_draws_the_seed_mean_per_depth_in_its_colour():
     plots.plt.close(fig)
 
 
-def test_theory_law_divides_each_model_by_its_C():
+def test_theory_law_divides_each_model_by_its_C_and_draws_the_median_per_depth():
     table, blocks = _theory_table()
+    blocks["20-0.001-1"]["minibatch"][0]["measured"] *= 3      # one model off at |B| = 4
     fig = plots.theory_law(table, blocks, "cifar10")
-    measured = [c for c in fig.axes[0].containers]            # one errorbar per model
-    assert len(measured) == len(table)
-    y = measured[0].lines[0].get_ydata()
-    assert list(y) == pytest.approx([1 / 4, 1 / 16])
+    ax = fig.axes[0]
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    # one line per depth (the median over its 4 models), not one per model
+    median = lines["ResNet20, measured: median of 4 models (band: range)"]
+    assert median.get_gid() == "summary"
+    assert list(median.get_ydata()) == pytest.approx([1 / 4, 1 / 16])
+    band = ax.collections[0].get_paths()[0].vertices[:, 1]      # the range over the models
+    assert band.max() == pytest.approx(3 / 4)
+    assert sum(lab.startswith("ResNet") for lab in lines) == 2
+    assert plots.axis_problems(fig) == []
     plots.plt.close(fig)
 
 
@@ -184,3 +191,75 @@ def test_tradeoff_draws_the_spread_over_seeds_as_error_bars():
         assert len(lows_highs) == 8
         assert all(abs((hi[1] - lo[1]) - 2 * half) < 1e-9 for lo, hi in lows_highs)
     plots.plt.close(fig)
+
+
+def test_one_depth_is_a_category_not_a_point_on_a_continuous_axis():
+    """Fig. 6.1 drew one x value on an axis from 18.00 to 20.00 in steps of 0.25."""
+    bn = pd.DataFrame({"dataset": ["cifar10"] * 2, "depth": [20, 20], "batch_norm": [True, False],
+                       "A_avr": [0.7, 0.8], "A_avr_std": [0.01, np.nan]})
+    fig = plots.batchnorm(bn)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["ResNet20\n(19 BN layers)"]
+    assert plots.axis_problems(fig) == []
+    plots.plt.close(fig)
+    # the same figure with the depth on a continuous axis is refused
+    fig, ax = plots.plt.subplots()
+    ax.errorbar([19, 19], [70, 80], yerr=[1, 1], fmt="o")
+    (problem,) = plots.axis_problems(fig)
+    assert "one x value on a continuous axis from 17.955 to 20.045" in problem
+    # show() makes it a category (one epoch, one LR of a small study) ...
+    plots.one_x_as_category(fig)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["19"]
+    assert plots.axis_problems(fig) == []
+    plots.plt.close(fig)
+    # ... and refuses what it cannot mend
+    fig, ax = plots.plt.subplots()
+    ax.plot([1, 2], [1e-4, 1e28])
+    ax.set_yscale("log")
+    with pytest.raises(ValueError, match="fig-x: panel 1: the y axis spans 3"):
+        plots.show(fig, "fig-x")
+
+
+def test_a_log_axis_may_span_at_most_twelve_decades():
+    fig, ax = plots.plt.subplots()
+    ax.plot([1, 2], [1e-4, 1e8])
+    ax.set_yscale("log")
+    ax.set_ylim(1e-4, 1e8)                       # 12 decades: allowed
+    assert plots.axis_problems(fig) == []
+    ax.set_ylim(1e-4, 1e28)                      # the C = 7.5e36 model's Fig. 8.3: refused
+    (problem,) = plots.axis_problems(fig)
+    assert problem == "panel 1: the y axis spans 32 decades (1e-04 to 1e+28; at most 12)"
+    plots.plt.close(fig)
+
+
+def test_more_than_twelve_lines_need_a_summary():
+    fig, ax = plots.plt.subplots()
+    for i in range(12):
+        ax.plot([1, 2, 3], [i, i + 1, i])
+    ax.axvline(2.5, ls=":")                      # a reference line is no data line
+    assert plots.axis_problems(fig) == []
+    ax.plot([1, 2, 3], [0, 0, 0])
+    assert plots.axis_problems(fig) == ["panel 1: 13 overlapping lines and no summary (at most 12)"]
+    ax.plot([1, 2, 3], [1, 1, 1], gid="summary")
+    assert plots.axis_problems(fig) == []
+    plots.plt.close(fig)
+
+
+def test_the_png_carries_the_description_of_its_axes():
+    import json
+
+    from helpers.ops.bookcheck import png_text
+
+    fig, ax = plots.plt.subplots()
+    ax.plot([0.5, 1.0], [2.0, 3.0])
+    ax.set_title("A")
+    data = plots.png(fig)
+    assert data.startswith(b"\x89PNG")
+    plots.plt.close(fig)
+    import tempfile
+    from pathlib import Path
+    with tempfile.TemporaryDirectory() as d:
+        (Path(d) / "f.png").write_bytes(data)
+        (facts,) = json.loads(png_text(Path(d) / "f.png")[plots.AXES_KEY])
+    assert facts["panel"] == "A" and facts["x_values"] == 2 and facts["lines"] == 1
+    assert facts["x"]["scale"] == "linear" and not facts["x"]["categorical"]

@@ -55,8 +55,8 @@ def test_per_dataset_gives_a_numbered_table_per_dataset():
                       "ours_pct": [91.234, 70.0, 90.0]})
     out = [o.data for o in tables.per_dataset(t, "a0 (%).", "tbl-t2")]
     assert [o.splitlines()[:2] for o in out] == [
-        [":::{table} CIFAR-10: a0 (%).", ":name: tbl-t2-cifar10"],
-        [":::{table} CIFAR-100: a0 (%).", ":name: tbl-t2-cifar100"]]
+        [":::{table} CIFAR-10: $a_0$ (%).", ":name: tbl-t2-cifar10"],   # typeset
+        [":::{table} CIFAR-100: $a_0$ (%).", ":name: tbl-t2-cifar100"]]
     assert "| 0.001 | 91.23 |" in out[0] and "| 0.001 | 90.00 |" in out[0]
     assert "dataset" not in out[0] and "91.234" not in out[0] and "70.00" not in out[0]
 
@@ -167,10 +167,10 @@ def test_breakage_sets_predicted_beside_observed_and_counts_the_draws():
                           "broken_observed": [0.0, 0.4, 1.0, 1.0], "n_draws": [10] * 4})
     table, text = tables.breakage(frame)
     assert list(table.index) == ["0.001", "0.002"]
-    assert list(table.columns) == ["eta = 0.1, predicted", "eta = 0.1, observed",
-                                   "eta = 0.4, predicted", "eta = 0.4, observed"]
-    assert table.loc["0.001", "eta = 0.4, predicted"] == 50.0
-    assert table.loc["0.002", "eta = 0.1, observed"] == 100.0
+    # one column per level, "predicted / observed" in each cell: every level fits the page
+    assert list(table.columns) == ["eta = 0.1", "eta = 0.4"]
+    assert table.loc["0.001", "eta = 0.4"] == "50.0 / 40.0"
+    assert table.loc["0.002", "eta = 0.1"] == "90.0 / 100.0"
     # sd = sqrt(10 (0.5 * 0.5 + 0.9 * 0.1)) = 1.84
     assert text == ("Over 2 models and 40 draws, the BN variances predict 24.0 ± 1.8 broken "
                     "draws (binomial standard deviation); the sweeps saw 24.")
@@ -201,3 +201,54 @@ def test_reading_verdicts_puts_one_claim_per_row_and_one_reading_per_column():
     assert list(t.columns) == ["claim", "b", "a"]        # the paper's reading first
     assert t.set_index("claim").loc["3. lower LR, more resistant"].tolist() == [
         "held", "did not hold"]
+
+
+@pytest.mark.parametrize("plain, typeset", [
+    ("rank correlation of alpha^2 C/|B| with A_avr: rho -0.79",
+     r"rank correlation of $\alpha^2 C/\lvert B\rvert$ with $A_{avr}$: $\rho$ -0.79"),
+    ("A^x >= 0.9 at eta = 0.01; A^0.1", r"$A^x$ >= 0.9 at $\eta$ = 0.01; $A^{0.1}$"),
+    ("||grad L_D||^2 = 2.9e34; a0 = 84 %", r"$\lVert\nabla L_D\rVert^2$ = 2.9e34; $a_0$ = 84 %"),
+    ("the 1/|B| law, per-layer sigma_w", r"the $1/\lvert B\rvert$ law, per-layer $\sigma_w$"),
+    # typeset maths, code and words that only contain a Greek name stay as they are
+    ("$A_{avr}$ and `A_avr`, metadata, beta-free", "$A_{avr}$ and `A_avr`, metadata, beta-free"),
+])
+def test_typeset_writes_the_helpers_plain_maths_as_the_book_does(plain, typeset):
+    from helpers.book.typeset import typeset as t
+    assert t(plain) == typeset
+    assert t(t(plain)) == typeset        # and again, unchanged
+    assert "|" not in t(plain).replace("`A_avr`", "")   # no cell of a table ends early
+
+
+def test_numbered_typesets_headers_and_cells():
+    t = pd.DataFrame({"A_avr unbroken": [0.5], "statistic": ["mean rho = n/a"]})
+    md = tables.numbered(t, "Claim 3 (A_avr falls)", "tbl-x").data
+    assert ":::{table} Claim 3 ($A_{avr}$ falls)" in md
+    assert "| $A_{avr}$ unbroken | statistic |" in md
+    assert "| 0.50 | mean $\\rho$ = n/a |" in md
+
+
+def test_fixed_drops_the_columns_of_one_value_and_says_them():
+    t = pd.DataFrame({"dataset": ["cifar10"] * 2, "depth": [20, 20], "optimizer": ["adam"] * 2,
+                      "batch_norm": [True, False], "lr": [0.001, 0.002]})
+    shown, said = tables.fixed(t)
+    assert list(shown.columns) == ["batch_norm", "lr"]
+    assert said == "CIFAR-10, ResNet20, Adam: "
+    assert tables.fixed(t.assign(seeds=3), ("seeds",))[1] == "3 seeds: "
+    shown, said = tables.fixed(t.assign(depth=[20, 32]), ("depth",))
+    assert "depth" in shown and said == ""
+
+
+def test_by_study_stacks_the_studies_so_that_the_table_stays_narrow():
+    cells = pd.DataFrame({"lr": [0.001], "seeds | CPU": [3], "seeds | GPU": [1],
+                          "a0 | CPU": ["83.00 ± 0.20"], "a0 | GPU": ["84.69 ± –"]})
+    t = tables.by_study(cells)
+    assert list(t.columns) == ["lr", "study", "seeds", "a0"]
+    assert t.values.tolist() == [[0.001, "CPU", 3, "83.00 ± 0.20"], [0.001, "GPU", 1, "84.69 ± –"]]
+
+
+def test_gap_interval_puts_the_interval_in_one_column():
+    gaps = pd.DataFrame({"reading": ["paper (all arrays)"], "gap (pp)": [36.54],
+                         "low (pp)": [2.8], "high (pp)": [70.2], "p (exact)": [0.1]})
+    t = tables.gap_interval(gaps)
+    assert list(t.columns) == ["reading", "gap (pp)", "95 % interval (pp)", "p (exact)"]
+    assert t.iloc[0].tolist() == ["paper (all arrays)", "+36.5", "+2.8 to +70.2", 0.1]

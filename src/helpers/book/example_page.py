@@ -7,7 +7,9 @@ is built). Only its presentation changes: the parameter cells (which hold this
 machine's paths; the run record holds the configuration) are removed from the page,
 code is folded, stderr (progress bars, library log lines) is dropped, machine paths
 in the parameter cells and the papermill metadata are shortened to their last part,
-and a note names the run, its record and its scale.
+and a note names the run, its record and its scale. Outputs are made readable, not
+changed (``readable``): a printed line longer than the page's output box wraps, and
+the plain-text maths of Markdown outputs and table headers is typeset.
 """
 
 from __future__ import annotations
@@ -15,9 +17,17 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import textwrap
 from pathlib import Path
 
 import nbformat
+
+from .typeset import typeset
+
+WRAP = 78   # characters of a printed line that fit the page's output box
+# table headers of the sweep's frame, as a page writes them
+HEADERS = {"eta": "\u03b7", "a_x": "<i>a</i><sup>x</sup>", "A_x": "<i>A</i><sup>x</sup>",
+           "a_x_std": "<i>a</i><sup>x</sup> std", "A_x_std": "<i>A</i><sup>x</sup> std"}
 
 
 def _note(record: dict) -> str:
@@ -44,6 +54,28 @@ def _short(text: str) -> str:
     return re.sub(r"/(?:[\w.-]+/)+([\w.-]+)", r"\1", text)
 
 
+def _wrap(text: str) -> str:
+    return "\n".join(textwrap.fill(line, WRAP, subsequent_indent="  ", break_on_hyphens=False)
+                     if len(line) > WRAP else line for line in text.split("\n"))
+
+
+def readable(nb) -> None:
+    """Outputs made readable in place (and again, unchanged): printed lines wrapped at
+    ``WRAP`` characters, Markdown outputs typeset (``typeset``), table headers of
+    ``HEADERS`` renamed."""
+    for cell in nb.cells:
+        for o in cell.get("outputs", []):
+            if o.get("output_type") == "stream":
+                o["text"] = _wrap("".join(o["text"]))
+            data = o.get("data", {})
+            if "text/markdown" in data:
+                data["text/markdown"] = typeset("".join(data["text/markdown"]))
+            if "text/html" in data:
+                data["text/html"] = re.sub(
+                    r"<th>(\w+)</th>", lambda m: f"<th>{HEADERS.get(m.group(1), m.group(1))}</th>",
+                    "".join(data["text/html"]))
+
+
 def make_page(executed: Path, out: Path, record: dict) -> Path:
     nb = nbformat.read(executed, as_version=4)
     pm = nb.metadata.get("papermill", {})
@@ -64,6 +96,7 @@ def make_page(executed: Path, out: Path, record: dict) -> Path:
             cell.outputs = [o for o in cell.get("outputs", [])
                             if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
         cell.metadata["tags"] = sorted(tags)
+    readable(nb)
     nb.cells.insert(1, nbformat.v4.new_markdown_cell(_note(record)))
     nbformat.write(nb, out)
     return out

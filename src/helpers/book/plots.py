@@ -3,13 +3,24 @@
 Importing this module sets matplotlib's style for the book (``style``): fonts
 legible at page width and a colour-blind-safe palette. Figures are at most
 ``PAGE_WIDTH`` inches wide, so that the book shows them at about their own size.
+
+No figure leaves with an axis that says nothing (``axis_problems``): ``show`` turns one
+x value on a continuous axis into a category, and refuses a log axis over more than
+``MAX_DECADES`` decades or more than ``MAX_LINES`` lines in one panel unless one of
+them is a summary (``gid="summary"``). It writes the description of the axes (``axis_facts``) into the
+PNG, where the book's page check (``helpers.ops.bookcheck``) reads it again.
 """
 
 from __future__ import annotations
 
 import base64
+import io
+import json
 
 import matplotlib as mpl
+import matplotlib.category  # noqa: F401  (mpl.category, mpl.collections, mpl.patches)
+import matplotlib.collections  # noqa: F401
+import matplotlib.patches  # noqa: F401
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -22,6 +33,7 @@ from ..experiment.recipe import DATASETS
 from ..study.results import SMOKE_NOTE, lr_drops
 from ..study.studies import same_lr
 from ..study.theory import without_replacement_variance
+from ..study.words import plural
 
 PAGE_WIDTH = 8.0  # inches: the width of the book's text column at 96 dpi
 
@@ -70,20 +82,117 @@ def lr_marker(lr: float) -> str:
     return "o"
 
 
+# Limits on what a figure's axes may show (``axis_problems``).
+MAX_DECADES = 12    # a log axis spanning more is dominated by one wild value
+MAX_LINES = 12      # more lines in one panel overlap into a tangle
+AXES_KEY = "helpers-axes"   # the PNG text chunk that holds ``axis_facts``
+# ticks placed by hand (set_xticks) or categories (strings): not a continuous axis
+_CATEGORICAL = (mpl.ticker.FixedLocator, mpl.category.StrCategoryLocator)
+
+
+def _xs(ax) -> np.ndarray:
+    """The x values of the data drawn in ``ax`` (lines, scatter points, bars)."""
+    xs = [np.asarray(line.get_xdata(), dtype=float).ravel() for line in ax.get_lines()
+          if line.get_transform() == ax.transData]
+    for c in ax.collections:
+        if isinstance(c, mpl.collections.PathCollection) and len(c.get_offsets()):
+            xs.append(np.asarray(c.get_offsets(), dtype=float)[:, 0])
+    xs += [np.array([r.get_x() + r.get_width() / 2]) for r in ax.patches
+           if isinstance(r, mpl.patches.Rectangle) and r.get_transform() == ax.transData]
+    xs = np.concatenate(xs) if xs else np.array([])
+    return xs[np.isfinite(xs)]
+
+
+def axis_facts(fig) -> list[dict]:
+    """What each visible panel of ``fig`` shows: per axis its scale, limits and whether
+    its ticks are categories; the number of distinct x values, of lines, and whether one
+    line is marked as a summary (``gid="summary"``)."""
+    out = []
+    for i, ax in enumerate(fig.axes):
+        if not ax.get_visible() or not ax.has_data():
+            continue
+        lines = [ln for ln in ax.get_lines() if ln.get_visible()
+                 and ln.get_transform() == ax.transData and len(ln.get_xdata()) >= 2
+                 and ln.get_linestyle() not in ("None", "none", "", " ")]
+        fact = {"panel": ax.get_title() or f"panel {i + 1}",
+                "x_values": int(len(np.unique(np.round(_xs(ax), 12)))),
+                "lines": len(lines), "summary": any(ln.get_gid() == "summary" for ln in lines)}
+        for name, axis, lim in (("x", ax.xaxis, ax.get_xlim()), ("y", ax.yaxis, ax.get_ylim())):
+            fact[name] = {"scale": axis.get_scale(), "lim": [float(v) for v in lim],
+                          "categorical": isinstance(axis.get_major_locator(), _CATEGORICAL)}
+        out.append(fact)
+    return out
+
+
+def axis_problems(facts) -> list[str]:
+    """What says nothing in a figure (a figure, or its ``axis_facts``): one x value on a
+    continuous axis, a log axis over more than ``MAX_DECADES`` decades, more than
+    ``MAX_LINES`` lines in a panel without a summary line."""
+    if not isinstance(facts, list):
+        facts = axis_facts(facts)
+    out = []
+    for f in facts:
+        where = f["panel"]
+        x = f["x"]
+        if f["x_values"] == 1 and x["scale"] == "linear" and not x["categorical"]:
+            out.append(f"{where}: one x value on a continuous axis from {x['lim'][0]:g} to "
+                       f"{x['lim'][1]:g} (make it a category)")
+        for name in ("x", "y"):
+            a = f[name]
+            lo, hi = sorted(a["lim"])
+            if a["scale"] == "log" and lo > 0 and np.log10(hi / lo) > MAX_DECADES:
+                out.append(f"{where}: the {name} axis spans {np.log10(hi / lo):.0f} decades "
+                           f"({lo:.0e} to {hi:.0e}; at most {MAX_DECADES})")
+        if f["lines"] > MAX_LINES and not f["summary"]:
+            out.append(f"{where}: {f['lines']} overlapping lines and no summary "
+                       f"(at most {MAX_LINES})")
+    return out
+
+
+def one_x_as_category(fig) -> None:
+    """A panel whose data have one x value on a continuous axis (one epoch, one LR, one
+    depth) gets that value as its only tick, a category, instead of a numeric range
+    around it."""
+    for ax in fig.axes:
+        xs = np.unique(np.round(_xs(ax), 12))
+        if (ax.get_visible() and len(xs) == 1 and ax.get_xscale() == "linear"
+                and not isinstance(ax.xaxis.get_major_locator(), _CATEGORICAL)):
+            ax.set_xticks([xs[0]], [f"{xs[0]:g}"])
+
+
+def png(fig) -> bytes:
+    """``fig`` as the notebook shows it (its dpi, a tight box), its ``axis_facts`` in the
+    PNG's text chunk ``AXES_KEY``."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=fig.dpi, bbox_inches="tight",
+                facecolor=fig.get_facecolor(), edgecolor=fig.get_edgecolor(),
+                metadata={AXES_KEY: json.dumps(axis_facts(fig))})
+    return buf.getvalue()
+
+
 def show(fig, name: str | None = None) -> None:
     """Show ``fig``; in a book build with ``name``, glue it for a numbered
-    ``{glue:figure}`` instead (myst_nb), so that the page places and captions it."""
+    ``{glue:figure}`` instead (myst_nb), so that the page places and captions it. A
+    panel with one x value shows it as a category (``one_x_as_category``); a figure with
+    an axis that still says nothing (``axis_problems``) is refused: ValueError."""
+    from IPython.display import Image, display
+
+    one_x_as_category(fig)
+    problems = axis_problems(fig)
+    if problems:
+        plt.close(fig)
+        raise ValueError(f"figure {name or ''}: " + "; ".join(problems))
+    image = Image(data=png(fig), format="png")
+    plt.close(fig)
     if name is not None:
         try:
             from myst_nb import glue
         except ImportError:
             name = None
         else:
-            glue(name, fig, display=False)
+            glue(name, image, display=False)
     if name is None:
-        from IPython.display import display
-        display(fig)
-    plt.close(fig)
+        display(image)
 
 
 def stamp(fig, synthetic: bool) -> None:
@@ -340,14 +449,23 @@ def theory_bound(table: pd.DataFrame, dataset: str, synthetic: bool = False):
 
 
 def theory_law(table: pd.DataFrame, blocks: dict, dataset: str, synthetic: bool = False):
-    """Each model's minibatch gradient variance divided by its C against |B| (log-log),
-    beside the exact prediction (n - |B|) / (|B| (n - 1)) for each n and the 1/|B| of
-    eq. 2. ``table``, ``blocks``: ``theory.from_records``."""
+    """The minibatch gradient variance divided by the model's C against |B| (log-log),
+    per depth the median over its models (band: their range; one line per model would
+    overlap into a tangle), beside the exact prediction (n - |B|) / (|B| (n - 1)) for
+    each n and the 1/|B| of eq. 2. ``table``, ``blocks``: ``theory.from_records``."""
     fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 4.2), layout="constrained")
-    for r in table.itertuples():
-        mb = pd.DataFrame(blocks[r.key]["minibatch"])
-        ax.errorbar(mb["B"], mb["measured"] / r.C, yerr=mb["measured_se"] / r.C, marker="o",
-                    ms=4, lw=0.8, capsize=2, color=depth_colour(r.depth), alpha=0.8)
+    for depth, g in table.groupby("depth"):
+        ratio = pd.concat([pd.DataFrame(blocks[r.key]["minibatch"]).assign(
+            ratio=lambda m, C=r.C: m["measured"] / C, key=r.key) for r in g.itertuples()])
+        by_b = ratio.groupby("B")["ratio"]
+        n = ratio["key"].nunique()
+        colour = depth_colour(depth)
+        if n > 1:
+            ax.fill_between(by_b.min().index, by_b.min(), by_b.max(), color=colour,
+                            alpha=0.2, lw=0)
+        ax.plot(by_b.median().index, by_b.median(), "o-", ms=4, color=colour, gid="summary",
+                label=f"ResNet{depth}, measured: median of {plural(n, 'model')}"
+                      + (" (band: range)" if n > 1 else ""))
     for n in sorted(table["n_examples"].unique()):
         B = np.unique(np.concatenate([pd.DataFrame(b["minibatch"])["B"].to_numpy()
                                       for b in blocks.values() if b["n_examples"] == n]))
@@ -355,8 +473,6 @@ def theory_law(table: pd.DataFrame, blocks: dict, dataset: str, synthetic: bool 
                 label=f"(n-|B|)/(|B|(n-1)), n = {n}")
     B_all = np.array(sorted({m["B"] for b in blocks.values() for m in b["minibatch"]}))
     ax.plot(B_all, 1.0 / B_all, "k:", label="1/|B| (eq. 2)")
-    for depth in sorted(table["depth"].unique()):
-        ax.plot([], [], "o-", color=depth_colour(depth), label=f"ResNet{depth} (measured)")
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
     ax.set_xlabel("minibatch size |B| (examples)")
@@ -384,21 +500,27 @@ def theory_resistance(table: pd.DataFrame, dataset: str, synthetic: bool = False
 
 
 def batchnorm(bn: pd.DataFrame, synthetic: bool = False):
-    """A_avr (%) against the BN model's number of BN layers, with and without BN, one
-    panel per dataset (seed mean; error bars: spread over seeds). ``bn``: seed means of
-    the batchnorm study (``tables.batchnorm``)."""
+    """A_avr (%) with and without BN per depth, one category per depth (named with the BN
+    model's number of BN layers: a single depth is one category, not a point on a
+    continuous axis), one panel per dataset (seed mean; error bars: spread over seeds).
+    ``bn``: seed means of the batchnorm study (``tables.batchnorm``)."""
     datasets = sorted(bn["dataset"].unique())
     n = max(1, len(datasets))   # a panel per dataset in the records, none left empty
     fig, axes = plt.subplots(1, n, figsize=(PAGE_WIDTH * (0.6 if n == 1 else 1), 3.6),
                              layout="constrained", squeeze=False)
     for ax, dataset in zip(axes[0], datasets):
         g = bn[bn["dataset"] == dataset]
-        for flag, style in ((True, "o-"), (False, "s--")):
+        depths = sorted(g["depth"].unique())
+        where = {d: i for i, d in enumerate(depths)}
+        for flag, style, shift in ((True, "o-", -0.06), (False, "s--", 0.06)):
             h = g[g["batch_norm"] == flag].sort_values("depth")
-            ax.errorbar(h["depth"].map(bn_layers), 100 * h["A_avr"],
+            ax.errorbar(h["depth"].map(where) + shift, 100 * h["A_avr"],
                         yerr=100 * h["A_avr_std"].fillna(0), fmt=style, capsize=3,
                         label="with BN" if flag else "without BN")
-        ax.set_xlabel("BN layers of the BN model (depth - 1)")
+        ax.set_xticks(range(len(depths)),
+                      [f"ResNet{d}\n({bn_layers(d)} BN layers)" for d in depths])
+        ax.set_xlim(-0.5, len(depths) - 0.5)
+        ax.set_xlabel("depth (BN layers of the model with BN)")
         ax.set_ylabel("average normalized accuracy $A_{avr}$ (%)")
         ax.set_title(recipe.name("dataset", dataset))
         ax.legend()

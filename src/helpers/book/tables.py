@@ -1,6 +1,6 @@
 """The book's tables: frames shaped for a page, and shown numbered and captioned (``numbered``).
 
-Numbers come from the run records (``results.load_study``) and from the helpers that
+Numbers come from the run records (``page.load_study``) and from the helpers that
 compute on them (``claims``, ``stats``, ``paper``, ``theory``); this module only
 selects, pivots, renames and formats. Accuracies are shown in % and differences in
 percentage points (pp).
@@ -14,6 +14,7 @@ import pandas as pd
 from ..experiment import recipe
 from ..study import claims, paper, results, stats, studies
 from ..experiment.noise_model import PAPER, label
+from .typeset import typeset
 
 
 
@@ -34,8 +35,9 @@ def _cell(x, fmt: str, column: str = "") -> str:
         return named.replace("-", "\u2011")
     if isinstance(x, (float, np.floating)):
         return "–" if np.isnan(x) else fmt.format(x)
-    # a mean ± std stays on one line (no-break spaces); a '|' would end the cell
-    return str(x).replace(" ± ", "\u00a0±\u00a0").replace("|", "\\|")
+    # a mean ± std stays on one line (no-break spaces); a '|' would end the cell; the
+    # helpers' plain-text maths (A_avr, rho) typeset
+    return typeset(str(x)).replace(" ± ", "\u00a0±\u00a0").replace("|", "\\|")
 
 
 # column names of the helpers' frames as a table's header says them
@@ -50,7 +52,8 @@ def numbered(frame: pd.DataFrame, caption: str, name: str, precision: int = 2,
     """A table as the book shows it, numbered and captioned ("Table 4.1", linkable as
     {numref}`name`): a MyST ``table`` directive (colon fence) around a Markdown table of
     ``frame``'s columns (not its index; headers as ``HEADERS`` says them, datasets and
-    optimizers as ``recipe.name`` does, a truth value as yes or no). Numbers get ``precision``
+    optimizers as ``recipe.name`` does, a truth value as yes or no; the plain-text maths of
+    caption, headers and cells typeset, ``typeset``). Numbers get ``precision``
     decimals (or ``fmt``, e.g. "{:.4g}"), LRs are as written (0.0005), and an undefined
     value (e.g. a spread over one seed) is a dash. Pages parse Markdown
     output as MyST (``_config.yml``)."""
@@ -66,7 +69,24 @@ def numbered(frame: pd.DataFrame, caption: str, name: str, precision: int = 2,
              "|" + "---|" * len(cols)]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     # a colon fence, since a backtick fence's first line may not hold a backtick
-    return Markdown(f":::{{table}} {caption}\n:name: {name}\n\n" + "\n".join(lines) + "\n:::")
+    return Markdown(f":::{{table}} {typeset(caption)}\n:name: {name}\n\n" + "\n".join(lines)
+                    + "\n:::")
+
+
+def fixed(frame: pd.DataFrame, columns=("dataset", "depth", "optimizer", "batch_norm")
+          ) -> tuple[pd.DataFrame, str]:
+    """``frame`` without those of ``columns`` that hold one value in every row, and those
+    values said for a caption ("CIFAR-10, ResNet20, Adam, with BN: "; "" when none is
+    fixed): a column that repeats one value only widens a table."""
+    said, drop = [], []
+    for c in columns:
+        if c in frame and len(frame) and frame[c].nunique(dropna=False) == 1:
+            v = frame[c].iloc[0]
+            said.append(f"ResNet{v}" if c == "depth" else
+                        ("with BN" if v else "without BN") if c == "batch_norm" else
+                        f"{v} seeds" if c == "seeds" else recipe.name(c, v))
+            drop.append(c)
+    return frame.drop(columns=drop), (", ".join(said) + ": " if said else "")
 
 
 def per_dataset(table: pd.DataFrame, caption: str, name: str) -> list:
@@ -193,6 +213,17 @@ def batchnorm_gaps(records: pd.DataFrame, B: int = stats.B_DEFAULT) -> pd.DataFr
     return pd.DataFrame(rows)
 
 
+def gap_interval(gaps: pd.DataFrame) -> pd.DataFrame:
+    """``batchnorm_gaps`` for a page: the 95 % interval in one column ("+2.8 to +70.2"),
+    not two."""
+    return gaps.drop(columns=["low (pp)", "high (pp)"]).assign(**{
+        "gap (pp)": [f"{v:+.1f}" for v in gaps["gap (pp)"]],
+        "95 % interval (pp)": [f"{lo:+.1f} to {hi:+.1f}" if pd.notna(lo) else "–"
+                               for lo, hi in zip(gaps["low (pp)"], gaps["high (pp)"])]})[
+        [c for c in gaps if c not in ("low (pp)", "high (pp)", "p (exact)")]
+        + ["95 % interval (pp)", "p (exact)"]]
+
+
 def batchnorm_sentence(gaps: pd.DataFrame) -> str:
     """How far A_avr moves without BN, under each reading, with its interval (one
     sentence per dataset and depth of ``batchnorm_gaps``)."""
@@ -278,15 +309,16 @@ def nonfinite_sentence(table: pd.DataFrame | None) -> str:
 
 
 def breakage(frame: pd.DataFrame) -> tuple[pd.DataFrame, str]:
-    """``scripts/bn_breakage.py``'s table per LR and eta: the chance of a broken draw that
-    the BN variances predict beside the share observed in the sweeps (%, seed means), and
-    a sentence comparing the expected and observed counts of broken draws."""
+    """``scripts/bn_breakage.py``'s table per LR (rows) and eta (columns): the chance of a
+    broken draw that the BN variances predict and the share observed in the sweeps (%,
+    seed means) in one cell, "predicted / observed" (a column per eta: every level fits
+    the page), and a sentence comparing the expected and observed counts of broken draws."""
     t = frame.assign(predicted=100 * frame["p_predicted"], observed=100 * frame["broken_observed"])
-    table = t.pivot_table(index="lr", columns="eta", values=["predicted", "observed"]).round(1)
-    table = table[[(kind, eta) for eta in sorted(frame["eta"].unique())
-                   for kind in ("predicted", "observed")]]
-    table.index = pd.Index([f"{lr:g}" for lr in table.index], name="lr")
-    table.columns = [f"eta = {eta:g}, {kind}" for kind, eta in table.columns]
+    m = t.pivot_table(index="lr", columns="eta", values=["predicted", "observed"]).round(1)
+    etas = sorted(frame["eta"].unique())
+    table = pd.DataFrame({f"eta = {eta:g}": [f"{a:.1f} / {b:.1f}" for a, b in
+                                             zip(m[("predicted", eta)], m[("observed", eta)])]
+                          for eta in etas}, index=pd.Index([f"{lr:g}" for lr in m.index], name="lr"))
     p, n = frame["p_predicted"], frame["n_draws"]
     expected, sd = float((p * n).sum()), float(np.sqrt((p * (1 - p) * n).sum()))
     seen = int(round((frame["broken_observed"] * n).sum()))
@@ -330,6 +362,19 @@ def across_studies(records: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.D
     return cells[CELL + order], v.reset_index()
 
 
+def by_study(cells: pd.DataFrame) -> pd.DataFrame:
+    """``across_studies``' cells with one row per LR and study (columns "<what> | <study>"
+    stacked into a ``study`` column), so that the studies' numbers sit one above the other
+    and the table stays as narrow as one study's."""
+    studies_ = list(dict.fromkeys(c.split(" | ", 1)[1] for c in cells if " | " in c))
+    whats = list(dict.fromkeys(c.split(" | ", 1)[0] for c in cells if " | " in c))
+    keys = [c for c in cells if " | " not in c]
+    rows = [{**{k: r[k] for k in keys}, "study": name,
+             **{w: r.get(f"{w} | {name}") for w in whats}}
+            for _, r in cells.iterrows() for name in studies_]
+    return pd.DataFrame(rows, columns=[*keys, "study", *whats])
+
+
 def across_sentence(records: dict[str, pd.DataFrame], verdicts: pd.DataFrame) -> str:
     """``across_studies`` in a sentence: the mean a0 gap between the last study and the
     first over their shared cells (pp, with its range over cells), and under which
@@ -352,7 +397,7 @@ def breakage_table(cell_table: pd.DataFrame) -> pd.DataFrame:
     """``breakage.cells`` for a page: one row per reading (by its label) and cell, in %: seeds, the
     share of broken draws and A_avr (seed mean ± std, ``pm``'s format: a dash for
     one seed), A_avr over the unbroken draws (pooled over the seeds; "–" unless every
-    level has an unbroken draw) and the levels that have one."""
+    level has an unbroken draw) and the levels that have one ("levels unbroken")."""
     t = cell_table
     return pd.DataFrame({
         "reading": [label(r) for r in t["reading"]], "depth": t["depth"],
@@ -361,5 +406,5 @@ def breakage_table(cell_table: pd.DataFrame) -> pd.DataFrame:
         "broken (%)": [pm(m, s) for m, s in zip(t["broken"], t["broken_std"])],
         "A_avr": [pm(m, s) for m, s in zip(t["A_avr"], t["A_avr_std"])],
         "A_avr unbroken": [f"{100 * v:.2f}" if pd.notna(v) else "–" for v in t["A_avr_unbroken"]],
-        "levels with an unbroken draw": [f"{int(a)} of {int(b)}" for a, b in
-                                         zip(t["levels_unbroken"], t["levels"])]})
+        "levels unbroken": [f"{int(a)} of {int(b)}" for a, b in
+                            zip(t["levels_unbroken"], t["levels"])]})
