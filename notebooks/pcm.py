@@ -54,8 +54,10 @@ study = page.load_study(results_dir, profile)
 if retrain_dir == "auto":
     retrain_dir = str(Path(results_dir).with_name(Path(results_dir).name + "-retrain"))
 folders = [results_dir] + ([retrain_dir] if retrain_dir and Path(retrain_dir).is_dir() else [])
-records = pd.concat([study.records] + [results.load_records(f) for f in folders[1:]],
-                    ignore_index=True)
+retrained = [r for r in (results.load_records(f) for f in folders[1:]) if not r.empty]
+retrained = pd.concat(retrained, ignore_index=True) if retrained else study.records.iloc[:0]
+records = pd.concat([retrained, study.records[~study.records["key"].isin(retrained["key"])]],
+                    ignore_index=True)  # a retrained run: the record beside its weights
 runs = pcm_sweeps.with_records(pcm_sweeps.load_sweeps(folders), records)
 display(Markdown(page.provenance(records[records["key"].isin(runs["key"])])
                  if not runs.empty else study.provenance))

@@ -255,3 +255,16 @@ def test_pcm_page_reads_sweep_files_and_prints_the_verdicts(study_dir, tmp_path)
     assert T(c3.statistic) in text and T(c8.statistic) in text
     assert "Claim 3 under the PCM device reading: **held**" in text
     assert T(pcm_page.lr_sentence(pcm_sweeps.cell_table(runs))) in text
+
+
+def test_training_length_page_runs_on_one_length_and_says_nothing_is_paired(study_dir, tmp_path):
+    """The training-length page on records of one length: its tables are empty, its
+    sentence says that no gap can be paired, and it names its records."""
+    out = tmp_path / "length.ipynb"
+    pm.execute_notebook(str(NOTEBOOKS / "length.ipynb"), str(out), cwd=str(NOTEBOOKS),
+                        parameters={"results_dirs": [str(study_dir), str(tmp_path / "none")]},
+                        progress_bar=False)
+    text = _outputs_text(nbformat.read(out, as_version=4))
+    assert "cannot be paired" in text and "tbl-length-gap" in text
+    n = len(list(study_dir.glob("*.json")))
+    assert f"From {n} run records" in text

@@ -75,3 +75,22 @@ def test_the_committed_records_give_the_20_epoch_gap_of_the_headline():
     d = wide[0.0005] - wide[0.0015]
     assert gaps.loc["BN folded", "gap"] == pytest.approx(d.mean())
     assert gaps.loc["BN folded", "n_pairs"] == 3 and np.isfinite(gaps.loc["BN folded", "p"])
+
+
+def test_the_page_table_sentence_and_figure_carry_the_helpers_numbers():
+    from helpers.book import length_page, plots
+
+    r = _records()
+    cells, gaps = tl.length_cells(r), tl.length_gaps(r)
+    table = length_page.display_table(cells)
+    assert len(table) == 4 and list(table["n"]) == [3, 2, 3, 2]  # (lr, epochs) sorted
+    row = table[(table["lr"] == 0.0015) & (table["epochs"] == 60)].iloc[0]
+    assert row["$A_{avr}$ BN folded"] == "82.0 [69.3, 94.7]"     # 0.81, 0.83: t(0.975, 1)
+    text = length_page.sentence(gaps)
+    assert "at 20 epochs (cpu, 3 seed pairs): -6.0 pp with BN folded" in text
+    assert "at 60 epochs (long, 2 seed pairs): -2.0 pp with BN folded" in text
+    assert "p = 0.25" in text and "p = 0.5" in text
+    shown = length_page.display_gaps(gaps)
+    assert set(shown["pairs"]) == {2, 3} and "p" in shown
+    assert plots.axis_problems(plots.axis_facts(length_page.plot(cells))) == []
+    assert "cannot be paired" in length_page.sentence(gaps.iloc[:0])

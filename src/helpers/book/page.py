@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..study import claims
 from ..study.results import SMOKE_NOTE, load_records
-from ..study.words import plural_range
+from ..study.words import plural, plural_range
 
 
 def provenance(df: pd.DataFrame) -> str:
@@ -23,7 +23,7 @@ def provenance(df: pd.DataFrame) -> str:
         return ", ".join(sorted({str(v) for v in df[col].dropna()})) or "n/a"
     seeds = df.groupby(["dataset", "depth", "lr", "optimizer", "batch_norm"])["seed"].nunique()
     commits = sorted({str(c)[:8] for c in df["commit"].dropna()})
-    text = (f"From {len(df)} run records ({int((df['status'] == 'completed').sum())} completed, "
+    text = (f"From {plural(len(df), 'run record')} ({int((df['status'] == 'completed').sum())} completed, "
             f"{int((df['status'] == 'diverged').sum())} diverged): profile {vals('profile')}; "
             f"data {vals('data')}; {plural_range(seeds, 'training seed')} per cell; "
             f"Keras backend {vals('backend')}; device {vals('device')}; "
