@@ -42,22 +42,14 @@ retrain_dir = "auto"
 from IPython.display import display
 
 from helpers.book.typeset import Markdown  # plain-text maths of the helpers typeset
-from pathlib import Path
-
-import pandas as pd
-
 from helpers.book import page, pcm_page, plots, tables
 from helpers.experiment import pcm
 from helpers.study import claims, pcm_sweeps, results
 
 study = page.load_study(results_dir, profile)
-if retrain_dir == "auto":
-    retrain_dir = str(Path(results_dir).with_name(Path(results_dir).name + "-retrain"))
-folders = [results_dir] + ([retrain_dir] if retrain_dir and Path(retrain_dir).is_dir() else [])
-retrained = [r for r in (results.load_records(f) for f in folders[1:]) if not r.empty]
-retrained = pd.concat(retrained, ignore_index=True) if retrained else study.records.iloc[:0]
-records = pd.concat([retrained, study.records[~study.records["key"].isin(retrained["key"])]],
-                    ignore_index=True)  # a retrained run: the record beside its weights
+retrained = page.retrained_records(results_dir, retrain_dir)
+records = page.prefer_retrained(study.records, retrained)
+folders = [results_dir] + [str(page.retrain_folder(results_dir, retrain_dir))] * (not retrained.empty)
 runs = pcm_sweeps.with_records(pcm_sweeps.load_sweeps(folders), records)
 display(Markdown(page.provenance(records[records["key"].isin(runs["key"])])
                  if not runs.empty else study.provenance))

@@ -96,3 +96,28 @@ def load_study(results_dir: str | Path, profile: str | None = None) -> Study:
                  data="; ".join(sorted(df["data"].dropna().unique())) or "unknown data",
                  synthetic=bool(df["synthetic_data"].any()), caveat=caveat,
                  scale=claims.scale(df), provenance=provenance(df) + _banner(done, caveat))
+
+
+def retrain_folder(results_dir: str | Path, retrain_dir: str | None = "auto") -> Path | None:
+    """The folder of a study's retrained models (the same cells trained again with their
+    weights kept): ``<results_dir>-retrain`` beside it for "auto"; None if it is absent."""
+    if not retrain_dir:
+        return None
+    folder = (Path(results_dir).with_name(Path(results_dir).name + "-retrain")
+              if retrain_dir == "auto" else Path(retrain_dir))
+    return folder if folder.is_dir() else None
+
+
+def retrained_records(results_dir: str | Path, retrain_dir: str | None = "auto") -> pd.DataFrame:
+    """The run records of ``retrain_folder`` (empty when there is none)."""
+    folder = retrain_folder(results_dir, retrain_dir)
+    return load_records(folder) if folder is not None else pd.DataFrame()
+
+
+def prefer_retrained(records: pd.DataFrame, retrained: pd.DataFrame) -> pd.DataFrame:
+    """``records`` with each run that was retrained replaced by the retrained record (the
+    one beside its weights, which the re-sweeps read), by key."""
+    if retrained.empty:
+        return records
+    return pd.concat([retrained, records[~records["key"].isin(retrained["key"])]],
+                     ignore_index=True)

@@ -13,6 +13,7 @@ import pandas as pd
 
 from ..experiment import recipe
 from ..study import claims, paper, results, stats, studies
+from ..study.words import plural
 from ..experiment.noise_model import PAPER, label
 from .typeset import typeset
 
@@ -84,6 +85,7 @@ def fixed(frame: pd.DataFrame, columns=("dataset", "depth", "optimizer", "batch_
             v = frame[c].iloc[0]
             said.append(f"ResNet{v}" if c == "depth" else
                         ("with BN" if v else "without BN") if c == "batch_norm" else
+                        plural(int(v), "seed") if c == "seeds" and str(v).isdigit() else
                         f"{v} seeds" if c == "seeds" else recipe.name(c, v))
             drop.append(c)
     return frame.drop(columns=drop), (", ".join(said) + ": " if said else "")
