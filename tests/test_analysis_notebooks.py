@@ -257,14 +257,20 @@ def test_pcm_page_reads_sweep_files_and_prints_the_verdicts(study_dir, tmp_path)
     assert T(pcm_page.lr_sentence(pcm_sweeps.cell_table(runs))) in text
 
 
-def test_training_length_page_runs_on_one_length_and_says_nothing_is_paired(study_dir, tmp_path):
-    """The training-length page on records of one length: its tables are empty, its
-    sentence says that no gap can be paired, and it names its records."""
+def test_training_length_page_prints_the_gap_the_helpers_compute(study_dir, tmp_path):
+    """The training-length page on records of one length (a missing folder skipped):
+    no LR at two lengths, so no cell rows; the paired LR gap of that length as
+    ``study.training_length`` and ``book.length_page`` compute it; its records named."""
+    from helpers.book import length_page
+    from helpers.study import training_length
+
     out = tmp_path / "length.ipynb"
     pm.execute_notebook(str(NOTEBOOKS / "length.ipynb"), str(out), cwd=str(NOTEBOOKS),
                         parameters={"results_dirs": [str(study_dir), str(tmp_path / "none")]},
                         progress_bar=False)
     text = _outputs_text(nbformat.read(out, as_version=4))
-    assert "cannot be paired" in text and "tbl-length-gap" in text
-    n = len(list(study_dir.glob("*.json")))
-    assert f"From {n} run records" in text
+    records = results.load_records(study_dir)
+    assert training_length.length_cells(records).empty
+    gaps = training_length.length_gaps(records)
+    assert len(gaps) >= 1 and T(length_page.sentence(gaps)) in text
+    assert f"From {len(records)} run records" in text and "tbl-length-gap" in text
