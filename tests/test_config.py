@@ -350,9 +350,9 @@ def test_each_run_parameter_is_declared_once_and_the_other_lists_agree():
     from helpers.study import results
 
     fields = {f.name: f for f in dataclasses.fields(TrainConfig)}
-    # the notebook's parameters cell: every parameter, in order, with the declared default
-    source = (Path(__file__).resolve().parents[1] / "notebooks" / "train.py").read_text()
-    cell = source.split('# %% tags=["parameters"]\n', 1)[1].split("# %%", 1)[0]
+    # the notebook's parameters cell is rendered from them: every parameter, in order, with
+    # the declared default (test_the_parameters_cell_is_the_rendered_one: the committed cell)
+    cell = cfg.parameters_cell()
     declared = [(n.targets[0].id, ast.literal_eval(n.value)) for n in ast.parse(cell).body]
     assert declared == [(name, fields[name].default) for name in PARAMETERS]
     # the run key: every field but where files are and how it is computed
@@ -365,3 +365,41 @@ def test_each_run_parameter_is_declared_once_and_the_other_lists_agree():
     assert set(cfg._declared(grid="option")) == {"profile", "results_dir", "data_dir"}
     with pytest.raises(ConfigError, match="the grid sets these itself"):
         grid.plan(cells[:1], "smoke", "/tmp/unused", extra={"seed": 1})
+
+
+def test_the_parameters_cell_is_the_rendered_one():
+    """notebooks/train.py's parameters cell is the one rendered from TrainConfig's
+    declarations, to the character (and train.ipynb follows it: test_paired_notebooks_...)."""
+    from helpers.experiment.config import parameters_cell
+    from helpers.ops import params
+
+    _, cell, _ = params.split(params.TRAIN_PY.read_text())
+    assert cell == params.expected_cell(), (
+        f"the parameters cell of notebooks/train.py is not the declared one: run "
+        f"`{params.COMMAND}` (it rewrites the cell and syncs train.ipynb)")
+    lines = parameters_cell().splitlines()
+    assert lines[0] == 'dataset = "cifar10"        # cifar10 | cifar100'
+    assert 'profile = "paper"          # smoke | fast | cpu | long | paper' in lines
+    assert "batch_size = 32" in lines and 'noise_granularity = "array"  # array | layer' in lines
+
+
+def test_params_command_rewrites_the_cell_and_syncs_the_ipynb(tmp_path, capsys):
+    import shutil
+
+    import nbformat
+
+    from helpers.ops import params
+
+    py = tmp_path / "train.py"
+    shutil.copy(params.TRAIN_PY, py)
+    shutil.copy(params.TRAIN_PY.with_suffix(".ipynb"), py.with_suffix(".ipynb"))
+    head, cell, rest = params.split(py.read_text())
+    py.write_text(head + cell.replace("lr = 0.001 ", "lr = 0.5   ") + rest)
+    assert params.main(["--check", "--notebook", str(py)]) == 1
+    assert params.COMMAND in capsys.readouterr().err
+    assert params.main(["--write", "--notebook", str(py)]) == 0
+    assert py.read_text() == head + cell + rest
+    assert params.main(["--check", "--notebook", str(py)]) == 0
+    nb = nbformat.read(py.with_suffix(".ipynb"), as_version=4)
+    (code,) = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert code.source + "\n\n" == cell

@@ -2,7 +2,9 @@
 
 ``make_config`` checks every parameter before any expensive work starts and
 fills what was left as ``None`` from the profile (``helpers.experiment.profiles``).
-Every error names the parameter and the accepted values. This module does not
+Every error names the parameter and the accepted values. The notebook's parameters
+cell is rendered from the declarations (``parameters_cell``; ``python -m
+helpers.ops.params --write`` writes it). This module does not
 import Keras (``keras_backend`` reads the backend as Keras will), so that
 ``check_parameters`` can stop a bad notebook run, and the grid can plan its runs,
 before TensorFlow loads.
@@ -23,9 +25,9 @@ from pathlib import Path
 import numpy as np
 
 from . import cifar_files, synthetic
-from .noise_model import NoiseModel
+from .noise_model import GRANULARITIES, NoiseModel
 from .profiles import PROFILES
-from .recipe import BATCH_SIZE, DATASETS, ENGINES, OPTIMIZER_SETTINGS
+from .recipe import BATCH_SIZE, DATASETS, ENGINES, N_REPEATS, OPTIMIZER_SETTINGS, PAPER_DEPTHS
 
 
 class ConfigError(ValueError):
@@ -33,7 +35,7 @@ class ConfigError(ValueError):
 
 
 def _param(default, *, key: str | None = "always", grid: str | None = None,
-           notebook: bool = True):
+           notebook: bool = True, comment: str = ""):
     """One run parameter, declared once (a field of ``TrainConfig``); everything else that
     lists parameters is derived from these declarations.
 
@@ -43,34 +45,48 @@ def _param(default, *, key: str | None = "always", grid: str | None = None,
     "cell" (an axis of the grid's cell list, set by its filters) or "option" (set by a
     grid option: --profile, --results-dir, --data-dir), both refused as ``-p``; None: the
     grid passes it as ``-p name value``. ``notebook``: a parameter of the notebook's
-    parameters cell (``PARAMETERS``), else filled from the profile by ``make_config``."""
-    return field(default=default, metadata={"key": key, "grid": grid, "notebook": notebook})
+    parameters cell (``PARAMETERS``), else filled from the profile by ``make_config``.
+    ``comment``: its line's comment in that cell (``parameters_cell``), e.g. the accepted
+    values."""
+    return field(default=default, metadata={"key": key, "grid": grid, "notebook": notebook,
+                                            "comment": comment})
+
+
+def _choices(names) -> str:
+    """``("a", "b")`` -> "a | b": the accepted values as a parameter's comment lists them."""
+    return " | ".join(map(str, names))
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    dataset: str = _param("cifar10", grid="cell")
-    depth: int = _param(20, grid="cell")
-    lr: float = _param(0.001, grid="cell")
-    optimizer: str = _param("adam", grid="cell")
-    epochs: int | None = _param(None)              # None: the profile's
+    dataset: str = _param("cifar10", grid="cell", comment=_choices(DATASETS))
+    depth: int = _param(20, grid="cell",
+                        comment="6n+2: " + ", ".join(map(str, PAPER_DEPTHS)))
+    lr: float = _param(0.001, grid="cell", comment="base learning rate eta of the optimizer")
+    optimizer: str = _param("adam", grid="cell", comment=_choices(OPTIMIZER_SETTINGS))
+    epochs: int | None = _param(None, comment="None: the profile's (paper 200, fast 30, smoke 1)")
     batch_size: int = _param(BATCH_SIZE)
     seed: int = _param(0, grid="cell")
     batch_norm: bool = _param(True, grid="cell")
-    profile: str = _param("paper", grid="option")
-    # folder, .tar.gz, .npz or "download" (the data enter the key by their fingerprint)
-    data_dir: str | None = _param(None, key=None, grid="option")
-    # an ignored folder; the study passes its own
-    results_dir: str = _param("runs", key=None, grid="option")
-    n_repeats: int | None = _param(None)           # noise draws per eta; None: the profile's
-    noise_scope: str = _param("all")
-    noise_granularity: str = _param("array")
-    # also sweep the other noise models (noise_model.ABLATION); the grid sets it per study
-    noise_ablation: bool = _param(False, grid="cell")
-    # auto | fit | fast (JAX); make_config stores fit or fast; the same numbers either way
-    engine: str = _param("auto", key=None)
-    # bfloat16 compute, float32 weights (off until measured)
-    mixed_precision: bool = _param(False)
+    profile: str = _param("paper", grid="option", comment=_choices(PROFILES))
+    # the data enter the key by their fingerprint
+    data_dir: str | None = _param(None, key=None, grid="option",
+                                  comment='folder / .tar.gz / .npz / "download"; '
+                                          "None: $CIFAR_DATA_DIR")
+    # the study passes its own
+    results_dir: str = _param("runs", key=None, grid="option",
+                              comment='where the record goes; "runs" is ignored by git')
+    n_repeats: int | None = _param(None, comment="noisy copies per eta; None: the profile's "
+                                                 f"(paper {N_REPEATS})")
+    noise_scope: str = _param("all", comment="all | trainable | kernels")
+    noise_granularity: str = _param("array", comment=_choices(GRANULARITIES))
+    # the models of noise_model.ABLATION; the grid sets it per study
+    noise_ablation: bool = _param(False, grid="cell", comment="also sweep the other noise "
+                                                              "models (scope, granularity, kind)")
+    # make_config stores fit or fast; the same numbers either way
+    engine: str = _param("auto", key=None, comment=_choices(ENGINES) + " (JAX only)")
+    mixed_precision: bool = _param(False, comment="bfloat16 compute (mixed_bfloat16); "
+                                                  "off until its effect is measured")
 
     # filled from the profile by make_config
     steps_per_epoch: int | None = _param(None, notebook=False)
@@ -101,6 +117,25 @@ KEY_FIELDS = _declared(key="always")
 KEY_FIELDS_IF_SET = _declared(key="if set")
 # What the grid sets itself (its cell axes and options), never through ``-p``.
 GRID_SET = _declared(grid="cell") + _declared(grid="option")
+
+
+# The column where the parameters cell's comments start (a longer line: two spaces after it).
+_COMMENT_COLUMN = 27
+
+
+def parameters_cell() -> str:
+    """The parameters cell of ``notebooks/train.py`` (the lines under its
+    ``# %% tags=["parameters"]``), rendered from the declarations: one line per parameter of
+    ``PARAMETERS``, ``name = default``, and its comment. ``python -m helpers.ops.params
+    --write`` writes it into the notebook (and its ``train.ipynb``)."""
+    lines = []
+    for f in fields(TrainConfig):
+        if f.name in PARAMETERS:
+            value = json.dumps(f.default) if isinstance(f.default, str) else repr(f.default)
+            line = f"{f.name} = {value}"
+            comment = f.metadata["comment"]
+            lines.append(f"{line:<{_COMMENT_COLUMN - 2}}  # {comment}" if comment else line)
+    return "\n".join(lines) + "\n"
 
 
 # Names IPython itself puts in a notebook's namespace.
