@@ -255,3 +255,14 @@ def test_help_dry_run_and_config_checks_load_no_keras(tmp_path, args):
         assert "6 runs planned (6 to do, 0 already recorded)" in proc.stdout
     if "rmsprop" in args:
         assert "optimizers=['rmsprop'] is not accepted" in proc.stderr
+
+
+def test_help_lists_every_declared_profile():
+    """--profile's help is read from the profiles' declaration (long included), not typed."""
+    from helpers.experiment.profiles import PROFILES
+
+    (action,) = [a for a in grid.parser()._actions if "--profile" in a.option_strings]
+    assert action.help == " | ".join(PROFILES)
+    assert "long" in PROFILES
+    text = " ".join(grid.parser().format_help().split())
+    assert "--profile PROFILE " + " | ".join(PROFILES) in text

@@ -960,7 +960,7 @@ def executor_from_args(args) -> Local | Slurm | None:
 def parser() -> argparse.ArgumentParser:
     """The grid's command line: the study's filters, the run options and the executors'."""
     ap = argparse.ArgumentParser(prog="python -m helpers.ops.grid", description=__doc__.split("\n")[0])
-    ap.add_argument("--profile", required=True, help="smoke | fast | cpu | paper")
+    ap.add_argument("--profile", required=True, help=" | ".join(PROFILES))  # every declared profile
     ap.add_argument("--results-dir", default=None, help="default: results/<profile>")
     ap.add_argument("--data-dir", default=None,
                     help="CIFAR folder / .tar.gz / .npz / 'download' (default: $CIFAR_DATA_DIR; "
