@@ -106,3 +106,37 @@ def test_conclusion_reads_the_sweep_and_the_papers_table3(setup):
     chance = cell.conclusion(setup, _data(False), None, _sweep(_sweep_table(a0=0.0), a0=0.0))
     assert "a0 = 0.00 %, near chance (below 2 / K = 20 % for K = 10 classes)" in chance
     assert "nan" not in chance and "A_avr =" not in chance
+
+
+def test_the_record_names_the_environment_taken_as_the_run_started(tmp_path, monkeypatch):
+    """A long run's record names the code that started it: the environment is taken once, in
+    ``prepare``, and that one is written, whatever ``results.environment`` says later (a tree
+    that changed during training)."""
+    calls = []
+
+    def environment():
+        calls.append(1)
+        return {"keras_backend": "tensorflow", "device": "CPU", "cpu_affinity": 1,
+                "python": "3", "platform": "test", "packages": {},
+                "git": {"commit": "started" if len(calls) == 1 else "changed later",
+                        "dirty": False, "code_sha256": f"hash{len(calls)}"}}
+
+    monkeypatch.setattr(results, "environment", environment)
+    setup = cell.prepare(_namespace(tmp_path))
+    assert len(calls) == 1 and setup.environment["git"]["commit"] == "started"
+    environment()  # the tree changes during training
+    saved = []
+    run = SimpleNamespace(status="completed", diverged_at_epoch=None, train_seconds=1.0,
+                          resumed_from_epoch=0, history=[{"epoch": 1, "test_accuracy": 0.8}],
+                          model=SimpleNamespace(save_weights=saved.append))
+    record = cell.write_record(setup, _data(True), run, _sweep(_sweep_table(), 0.8),
+                               cell.Ablation({}, 0.0), None)
+    written = results.read_record(setup.paths.record)
+    assert written["environment"] == record["environment"] == setup.environment
+    assert written["environment"]["git"] == {"commit": "started", "dirty": False,
+                                             "code_sha256": "hash1"}
+    assert saved == [setup.paths.weights]
+    # without an environment given, make_record takes it when it is called (as before)
+    late = results.make_record(setup.config.to_dict(), setup.key, {"synthetic": True}, run,
+                               None, {})
+    assert late["environment"]["git"]["commit"] == "changed later"

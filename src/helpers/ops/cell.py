@@ -32,6 +32,7 @@ class Setup:
     fingerprint: str           # the data's identity (part of the key)
     key: str                   # ``results.run_key``
     paths: training.RunPaths
+    environment: dict          # ``results.environment()`` as the run starts: its record's
 
 
 @dataclass(frozen=True, eq=False)
@@ -64,12 +65,15 @@ class Ablation:
 
 def prepare(namespace: dict) -> Setup:
     """The run of the notebook's parameters (its globals): an unknown name or a bad
-    value stops here, before any work (``config.check_injected``, ``make_config``)."""
+    value stops here, before any work (``config.check_injected``, ``make_config``).
+    The environment (commit, code, versions) is taken here, once: the record names the
+    code that started the run, even if the tree changes during a long one."""
     check_injected(namespace)
     config = make_config(**{name: namespace[name] for name in PARAMETERS})
     fingerprint = data_mod.fingerprint(config.dataset, config.data_dir)
     key = results.run_key(config.to_dict(), fingerprint)
-    return Setup(config, fingerprint, key, training.RunPaths(Path(config.results_dir), key))
+    return Setup(config, fingerprint, key, training.RunPaths(Path(config.results_dir), key),
+                 results.environment())
 
 
 def load_data(setup: Setup) -> data_mod.Prepared:
@@ -152,7 +156,7 @@ def write_record(setup: Setup, data, run, sweep: Sweep, ablation: Ablation,
                                  sweep.table,
                                  {"noise_seconds": sweep.seconds,
                                   "ablation_seconds": ablation.seconds},
-                                 a0=sweep.a0)
+                                 a0=sweep.a0, env=setup.environment)
     record["noise_ablation"] = ablation.blocks or None
     record["theory"] = measured
     results.write_record(setup.paths.record, record)

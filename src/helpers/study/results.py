@@ -206,12 +206,15 @@ def without_machine_paths(record: dict) -> dict:
 
 
 def make_record(config: dict, key: str, data_source: dict, train_result,
-                sweep: pd.DataFrame | None, timings: dict, a0: float | None = None) -> dict:
+                sweep: pd.DataFrame | None, timings: dict, a0: float | None = None,
+                env: dict | None = None) -> dict:
     """Assemble a run record from a ``training.TrainResult`` and the long table of
     ``sweeps.noise_sweep`` (None for a diverged run, which gets no sweep).
 
     ``a0``: the accuracy on the full test set when the sweep ran on a test subset
-    (the sweep's own eta = 0 row, the a0 of its A^x, is then kept as ``noise.a0``)."""
+    (the sweep's own eta = 0 row, the a0 of its A^x, is then kept as ``noise.a0``).
+    ``env``: the ``environment()`` taken when the run started (the code that started a
+    long run, even if the tree changed under it); None: taken now."""
     noise = None
     if sweep is not None:
         noise = noise_block(sweep)
@@ -234,7 +237,7 @@ def make_record(config: dict, key: str, data_source: dict, train_result,
         "history": train_result.history,
         "timings": {"train_seconds": train_result.train_seconds,
                     "resumed_from_epoch": train_result.resumed_from_epoch, **timings},
-        "environment": environment(),
+        "environment": environment() if env is None else env,
     }
 
 
