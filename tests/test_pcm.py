@@ -263,3 +263,22 @@ def test_a_noiseless_device_computes_the_folded_model(resnet8):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
     sweep = pcm.pcm_sweep(model, x, y, times=(1.0,), n_draws=1, noise_model=quiet)
     assert sweep["accuracy"] == [[1.0]] and sweep["settings"]["scales"]["drift_scale"] == 0.0
+
+
+def test_the_page_figure_is_a_placeholder_without_sweeps_and_panels_with_them(tmp_path):
+    from helpers.book import pcm_page, plots
+
+    (ax,) = pcm_page.plot(pcm_sweeps.cell_table(pcm_sweeps.load_sweeps(tmp_path))).axes
+    assert not ax.axison and [t.get_text() for t in ax.texts] == [
+        "no PCM sweep in these records yet"]
+    for s, a_t in enumerate(((0.9, 0.8, 0.7, 0.6), (0.92, 0.84, 0.71, 0.5))):
+        _sweep_file(tmp_path, f"k{s}", 0.8, a_t)
+    records = pd.DataFrame({"key": ["k0", "k1"], "dataset": "cifar10", "depth": 20,
+                            "lr": 0.001, "optimizer": "adam", "batch_norm": True,
+                            "seed": [0, 1], "status": "completed", "near_chance": False})
+    table = pcm_sweeps.cell_table(pcm_sweeps.with_records(pcm_sweeps.load_sweeps(tmp_path),
+                                                          records))
+    fig = pcm_page.plot(table)
+    (ax,) = fig.axes
+    assert ax.get_ylabel() == "$A^t$ (%)" and ax.get_legend() is not None
+    assert plots.axis_problems(plots.axis_facts(fig)) == []

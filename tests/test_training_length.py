@@ -94,3 +94,20 @@ def test_the_page_table_sentence_and_figure_carry_the_helpers_numbers():
     assert set(shown["pairs"]) == {2, 3} and "p" in shown
     assert plots.axis_problems(plots.axis_facts(length_page.plot(cells))) == []
     assert "cannot be paired" in length_page.sentence(gaps.iloc[:0])
+
+
+def test_the_figure_without_lengths_is_the_placeholder_and_with_them_ends_its_panels():
+    """Without an LR trained at two lengths the page shows plots.placeholder's figure; with
+    them, plots.end_panels ends the row: y label on the first panel, legend on the last."""
+    from helpers.book import length_page, plots
+
+    cells = tl.length_cells(_records())
+    empty = length_page.plot(cells.iloc[:0])
+    (ax,) = empty.axes
+    assert not ax.axison and [t.get_text() for t in ax.texts] == [
+        "no LR trained at two lengths in these records yet"]
+    assert [t.get_text() for t in plots.placeholder("nothing yet").axes[0].texts] == ["nothing yet"]
+    axes = length_page.plot(cells, synthetic=True).axes
+    assert axes[0].get_ylabel() == "$A_{avr}$ (%)" and axes[-1].get_legend() is not None
+    assert all(a.get_legend() is None for a in axes[:-1])
+    assert any(plots.SMOKE_NOTE in t.get_text() for t in axes[0].figure.texts)

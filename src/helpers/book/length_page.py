@@ -55,13 +55,9 @@ def plot(cells: pd.DataFrame, synthetic: bool = False):
     reading, one line per LR; error bars: the t-interval over seeds."""
     import matplotlib.pyplot as plt
 
-    plots.style()
     if cells.empty:
-        fig, ax = plt.subplots(figsize=(plots.PAGE_WIDTH, 2.0))
-        ax.text(0.5, 0.5, "no LR trained at two lengths in these records yet",
-                ha="center", va="center")
-        ax.set_axis_off()
-        return fig
+        return plots.placeholder("no LR trained at two lengths in these records yet")
+    plots.style()
     lengths = sorted(cells["epochs"].unique())
     pos = {e: i for i, e in enumerate(lengths)}
     fig, axes = plt.subplots(1, len(claims.READINGS), figsize=(plots.PAGE_WIDTH, 3.0),
@@ -77,11 +73,7 @@ def plot(cells: pd.DataFrame, synthetic: bool = False):
         ax.set_xlim(-0.5, len(lengths) - 0.5)
         ax.set_title(label, fontsize=9)
         ax.set_xlabel("epochs")
-    axes[0][0].set_ylabel("$A_{avr}$ (%)")
-    axes[0][-1].legend(fontsize=7)
-    plots.stamp(fig, synthetic)
-    fig.tight_layout()
-    return fig
+    return plots.end_panels(fig, axes[0], "$A_{avr}$ (%)", synthetic)
 
 
 def sentence(gaps: pd.DataFrame) -> str:

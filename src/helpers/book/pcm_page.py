@@ -33,12 +33,9 @@ def plot(table: pd.DataFrame, synthetic: bool = False):
     bars: the t-interval over seeds."""
     import matplotlib.pyplot as plt
 
-    plots.style()
     if table.empty:     # a page without sweeps still has its (empty, labelled) figure
-        fig, ax = plt.subplots(figsize=(plots.PAGE_WIDTH, 2.0))
-        ax.text(0.5, 0.5, "no PCM sweep in these records yet", ha="center", va="center")
-        ax.set_axis_off()
-        return fig
+        return plots.placeholder("no PCM sweep in these records yet")
+    plots.style()
     panels = sorted(table.groupby(["dataset", "depth", "batch_norm"]).groups)
     fig, axes = plt.subplots(1, len(panels), figsize=(plots.PAGE_WIDTH, 3.2), squeeze=False,
                              sharey=True)
@@ -55,11 +52,7 @@ def plot(table: pd.DataFrame, synthetic: bool = False):
         ax.set_xticks(list(TIMES), [TIME_LABELS[t] for t in TIMES])
         ax.set_title(f"ResNet{depth} {'' if bn else 'no BN '}{ds}", fontsize=9)
         ax.set_xlabel("time after programming")
-    axes[0][0].set_ylabel("$A^t$ (%)")
-    axes[0][-1].legend(fontsize=7)
-    plots.stamp(fig, synthetic)
-    fig.tight_layout()
-    return fig
+    return plots.end_panels(fig, axes[0], "$A^t$ (%)", synthetic)
 
 
 def display_table(table: pd.DataFrame) -> pd.DataFrame:

@@ -602,3 +602,23 @@ def headline(cells: pd.DataFrame, synthetic: bool = False):
         ax2.legend(loc="upper left")
     stamp(fig, synthetic)
     return fig
+
+
+def placeholder(message: str):
+    """A page's figure while its records hold nothing to draw: page-wide, short, empty but
+    for ``message`` ("no PCM sweep in these records yet"), so the page keeps its figure."""
+    style()
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 2.0))
+    ax.text(0.5, 0.5, message, ha="center", va="center")
+    ax.set_axis_off()
+    return fig
+
+
+def end_panels(fig, axes, ylabel: str, synthetic: bool = False):
+    """The end of a row of panels sharing their y axis: ``ylabel`` on the first, the legend
+    on the last, the stamp of a figure of synthetic data (``stamp``), a tight layout."""
+    axes[0].set_ylabel(ylabel)
+    axes[-1].legend(fontsize=7)
+    stamp(fig, synthetic)
+    fig.tight_layout()
+    return fig
