@@ -167,19 +167,14 @@ split_cells = breakage.cells(study.records)
 if split_cells.empty:
     display(Markdown("No completed model above chance holds per-draw noise data."))
 else:
-    split, said = tables.fixed(tables.breakage_table(split_cells), ("depth", "seeds"))
-    display(tables.numbered(
-        split, said + "broken draws and $A_{avr}$ (%) per noise reading and "
+    split, words = tables.breakage_display(
+        split_cells, "broken draws and $A_{avr}$ (%) per noise reading and "
         "cell: the share of draws with any non-finite output and $A_{avr}$ over all draws "
         "(seed mean ± std over the seeds), and $A_{avr}$ over the unbroken draws of all "
         "seeds pooled (a dash unless every noise level has an unbroken draw; the last column "
-        "says how many levels do).", "tbl-breakage-split"),
-        plots.csv_link(breakage.per_eta(study.records), "breakage-split.csv",
-                       "Download the split per run and noise level as CSV"),
-        Markdown(" ".join(breakage.sentence(split_cells, m.name)
-                          for m in (noise_model.PAPER, *noise_model.MECHANISM)
-                          if m.name in set(split_cells["reading"])
-                          or m == noise_model.PAPER)))
+        "says how many levels do).", "tbl-breakage-split")
+    display(split, plots.csv_link(breakage.per_eta(study.records), "breakage-split.csv",
+                                  "Download the split per run and noise level as CSV"), words)
 
 
 # %% [markdown]
@@ -195,15 +190,11 @@ if mech_cells.empty:
     display(Markdown("No retrained model with saved weights in these records yet: the "
                      "mechanism readings wait for one."))
 else:
-    mech, said = tables.fixed(tables.breakage_table(mech_cells), ("depth", "seeds"))
-    display(tables.numbered(
-        mech, said + "the retrained models with saved weights: broken draws and "
+    display(*tables.breakage_display(
+        mech_cells, "the retrained models with saved weights: broken draws and "
         "$A_{avr}$ (%) under the paper's reading, with each noisy BN variance floored "
         "at 1e-6, and with noise on the BN moving means only (columns as in "
-        "{numref}`tbl-breakage-split`).", "tbl-mechanism"),
-        Markdown(" ".join(breakage.sentence(mech_cells, m.name)
-                          for m in (noise_model.PAPER, *noise_model.MECHANISM)
-                          if m.name in set(mech_cells["reading"]))))
+        "{numref}`tbl-breakage-split`).", "tbl-mechanism"))
 
 
 # %% [markdown]

@@ -252,3 +252,42 @@ def test_gap_interval_puts_the_interval_in_one_column():
     t = tables.gap_interval(gaps)
     assert list(t.columns) == ["reading", "gap (pp)", "95 % interval (pp)", "p (exact)"]
     assert t.iloc[0].tolist() == ["paper (all arrays)", "+36.5", "+2.8 to +70.2", 0.1]
+
+
+def _breakage_cells(readings):
+    """A hand-made ``breakage.cells``: ResNet20 Adam with BN at three LRs, two seeds, per
+    reading: the larger the LR, the more draws break."""
+    rows = []
+    for reading in readings:
+        for i, lr in enumerate((0.0005, 0.001, 0.002)):
+            rows.append({"reading": reading, "dataset": "cifar10", "depth": 20,
+                         "optimizer": "adam", "batch_norm": True, "lr": lr, "seeds": 2,
+                         "broken": 0.1 * i, "broken_std": 0.01, "A_avr": 0.8 - 0.1 * i,
+                         "A_avr_std": 0.02, "A_avr_unbroken": 0.85, "levels_unbroken": 6,
+                         "levels": 6, "n": 120, "n_unbroken": 120 - 12 * i})
+    return pd.DataFrame(rows)
+
+
+def test_breakage_display_is_the_numbered_split_and_its_sentences():
+    """One display for the breakage-split and mechanism tables: the numbered table (the
+    depth and the seeds said in the caption) and the sentences under the paper's reading
+    and each mechanism reading present (the paper's always)."""
+    from helpers.experiment.noise_model import FLOORED
+    from helpers.study import breakage
+
+    cells = _breakage_cells([PAPER.name, FLOORED.name])
+    table, words = tables.breakage_display(cells, "the split.", "tbl-split")
+    shown, said = tables.fixed(tables.breakage_table(cells), ("depth", "seeds"))
+    assert said == "ResNet20, 2 seeds: "
+    assert table.data == tables.numbered(shown, "ResNet20, 2 seeds: the split.", "tbl-split").data
+    assert table.data.splitlines()[:2] == [":::{table} ResNet20, 2 seeds: the split.",
+                                           ":name: tbl-split"]
+    expected = " ".join(breakage.sentence(cells, r) for r in (PAPER.name, FLOORED.name))
+    assert "the share of broken draws goes from 0 % at lr = 0.0005 to 20 %" in expected
+    assert words.data == tables.typeset(expected)
+    # a reading the cells do not hold gets no sentence, but the paper's is always said
+    floored = _breakage_cells([FLOORED.name])
+    (_, only) = tables.breakage_display(floored, "c.", "tbl-m")
+    assert only.data.startswith("No record or re-sweep holds draws")
+    assert only.data == tables.typeset(breakage.sentence(floored, PAPER.name) + " "
+                                       + breakage.sentence(floored, FLOORED.name))

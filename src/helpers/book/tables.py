@@ -13,9 +13,10 @@ import pandas as pd
 
 from ..experiment import recipe
 from ..study import claims, paper, results, stats, studies
+from ..study.breakage import sentence as breakage_sentence
 from ..study.words import plural
-from ..experiment.noise_model import PAPER, label
-from .typeset import typeset
+from ..experiment.noise_model import MECHANISM, PAPER, label
+from .typeset import Markdown, typeset
 
 
 
@@ -410,3 +411,15 @@ def breakage_table(cell_table: pd.DataFrame) -> pd.DataFrame:
         "A_avr unbroken": [f"{100 * v:.2f}" if pd.notna(v) else "–" for v in t["A_avr_unbroken"]],
         "levels unbroken": [f"{int(a)} of {int(b)}" for a, b in
                             zip(t["levels_unbroken"], t["levels"])]})
+
+
+def breakage_display(cells: pd.DataFrame, caption: str, name: str):
+    """A page's display of ``breakage.cells``: the numbered table (``breakage_table``, the
+    columns that hold one value (depth, seeds) said at the head of ``caption``) and what
+    the split says (``breakage.sentence``) under the paper's reading and each mechanism
+    reading (``noise_model.MECHANISM``) that the cells hold, as Markdown (its maths typeset)."""
+    table, said = fixed(breakage_table(cells), ("depth", "seeds"))
+    held = set(cells["reading"])
+    return (numbered(table, said + caption, name),
+            Markdown(" ".join(breakage_sentence(cells, m.name) for m in (PAPER, *MECHANISM)
+                              if m == PAPER or m.name in held)))
