@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from . import cifar_files, synthetic
-from .noise_model import GRANULARITIES, NoiseModel
+from .noise_model import GRANULARITIES, SCOPES, NoiseModel
 from .profiles import PROFILES
 from .recipe import BATCH_SIZE, DATASETS, ENGINES, N_REPEATS, OPTIMIZER_SETTINGS, PAPER_DEPTHS
 
@@ -64,7 +64,8 @@ class TrainConfig:
                         comment="6n+2: " + ", ".join(map(str, PAPER_DEPTHS)))
     lr: float = _param(0.001, grid="cell", comment="base learning rate eta of the optimizer")
     optimizer: str = _param("adam", grid="cell", comment=_choices(OPTIMIZER_SETTINGS))
-    epochs: int | None = _param(None, comment="None: the profile's (paper 200, fast 30, smoke 1)")
+    epochs: int | None = _param(None, comment="None: the profile's (" + ", ".join(
+        f"{name} {p.epochs}" for name, p in PROFILES.items()) + ")")
     batch_size: int = _param(BATCH_SIZE)
     seed: int = _param(0, grid="cell")
     batch_norm: bool = _param(True, grid="cell")
@@ -78,7 +79,7 @@ class TrainConfig:
                               comment='where the record goes; "runs" is ignored by git')
     n_repeats: int | None = _param(None, comment="noisy copies per eta; None: the profile's "
                                                  f"(paper {N_REPEATS})")
-    noise_scope: str = _param("all", comment="all | trainable | kernels")
+    noise_scope: str = _param("all", comment=_choices(SCOPES))
     noise_granularity: str = _param("array", comment=_choices(GRANULARITIES))
     # the models of noise_model.ABLATION; the grid sets it per study
     noise_ablation: bool = _param(False, grid="cell", comment="also sweep the other noise "
