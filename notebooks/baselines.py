@@ -40,9 +40,10 @@ display(Markdown(study.provenance))
 # %% [markdown]
 # ## Table II, ours beside the paper's
 #
-# {numref}`tbl-table2-cifar10` sets our baseline accuracy beside the paper's
-# Table II. The interval is a Student-t interval over the training seeds; our LRs
-# outside the paper's range have no paper value.
+# {numref}`tbl-table2-cifar10` (and one table per other dataset in the records)
+# sets our baseline accuracy beside the paper's Table II. The interval is a Student-t
+# interval over the training seeds; our LRs outside the paper's range have no paper
+# value, and a cell with fewer than three seeds is labelled indicative only.
 
 # %% tags=["hide-input"]
 t2 = paper.with_intervals(stats.cell_intervals(study.records, metrics=("baseline_accuracy",)),
@@ -55,7 +56,7 @@ display(*tables.per_dataset(
 
 
 # %% tags=["hide-input"]
-display(Markdown(paper.offset_sentence(t2, "$a_0$") + f" Scale: {study.scale}. "
+display(Markdown(paper.offset_sentences(t2, "$a_0$") + f" Scale: {study.scale}. "
                  + study.say(claims.claim1(study.means))))
 
 

@@ -51,9 +51,9 @@ cells, verdicts = tables.across_studies(records)
 # three main noise readings (defined on the {doc}`../method` page).
 
 # %% tags=["hide-input"]
+shown, said = tables.fixed(tables.by_study(cells))
 display(tables.numbered(
-    tables.by_study(cells.drop(columns=["dataset", "depth", "optimizer", "batch_norm"])),
-    f"ResNet20 with BN, Adam, CIFAR-10 (JPEG copy): $a_0$ and $A_{{avr}}$ (%) per LR in the "
+    shown, said + f"$a_0$ and $A_{{avr}}$ (%) per LR in the "
     f"CPU study ({cpu.scale}) and the GPU study ({gpu.scale}), one row per LR and study; "
     "seed mean ± std over the `seeds` (a dash: one seed).", "tbl-across"))
 plots.show(plots.across_studies(records, synthetic=cpu.synthetic or gpu.synthetic), "fig-across")

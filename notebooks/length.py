@@ -42,7 +42,8 @@ from IPython.display import display
 
 from helpers.book import length_page, page, plots, tables
 from helpers.book.typeset import Markdown
-from helpers.study import results, training_length
+from helpers.experiment import recipe
+from helpers.study import claims, results, training_length
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")   # a retrain's duplicate is averaged, not dropped
@@ -63,7 +64,8 @@ synthetic = bool(records["synthetic_data"].any())
 # %% tags=["hide-input"]
 display(tables.numbered(
     length_page.display_table(cells),
-    "ResNet20 with BN, Adam, CIFAR-10 (JPEG copy): $a_0$ and $A_{avr}$ (%) per learning "
+    f"{claims.model_name(recipe.REFERENCE_DATASET, recipe.REFERENCE_DEPTH)}, with BN, Adam: "
+    "$a_0$ and $A_{avr}$ (%) per learning "
     "rate and training length, seed mean and 95 % t-interval over the n training seeds "
     "(no interval with one seed). The profiles differ in more than their length: `fast` "
     "ran on a GPU with 5 draws per noise level on all 10,000 test images, `cpu` and "

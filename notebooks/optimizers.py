@@ -54,8 +54,10 @@ a0, aavr = tables.optimizers(study.means)
 ci = stats.cell_intervals(study.records, metrics=("baseline_accuracy", "A_avr"))
 for name, metric in (("figure3_a0", "$a_0$"), ("figure3_aavr", "$A_{avr}$")):
     fig3 = paper.with_intervals(ci, name)
-    display(tables.numbered(fig3, f"{metric} (%) per optimizer, ResNet20 on CIFAR-10 at "
-                            "lr = 0.00075: our seed mean, spread, seeds, 95 % t-interval "
+    o = studies.STUDIES["optimizers"]   # the one model and LR of the paper's Figure 3
+    display(tables.numbered(fig3, f"{metric} (%) per optimizer, "
+                            f"{claims.model_name(o.datasets[0], o.depths[0])} at "
+                            f"lr = {o.lrs[0]:g}: our seed mean, spread, seeds, 95 % t-interval "
                             "over seeds, and the paper's value read off its Figure 3.",
                             f"tbl-{name.replace('_', '-')}"),
             Markdown(paper.offset_sentence(fig3, metric)))

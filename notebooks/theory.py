@@ -38,17 +38,19 @@
 
 # %% tags=["parameters", "remove-cell"]
 results_dir = "../results/cpu"   # a folder of run records
-dataset = "cifar10"                 # cifar10 | cifar100
+dataset = None                      # cifar10 | cifar100; None: the reference dataset
 profile = "cpu"                   # which profile's records to read
 
 # %% tags=["remove-input"]
 from IPython.display import display
 
 from helpers.book.typeset import Markdown  # plain-text maths of the helpers typeset
+from helpers.experiment import recipe
 from helpers.study import claims, results, theory
 from helpers.book import findings, page, plots, tables
 
 study = page.load_study(results_dir, profile)
+dataset = dataset or recipe.REFERENCE_DATASET
 display(Markdown(study.provenance))   # opens with a bold SMOKE_NOTE banner if any
 th, blocks, missing = theory.from_records(study.done, dataset)
 display(Markdown(f"{len(th) + missing} completed {dataset} run(s) in `{results_dir}` (profile "

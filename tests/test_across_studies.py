@@ -1,19 +1,22 @@
 """tables.across_studies: two studies compared on the cells both ran, from the committed
-CPU (results/cpu) and GPU (results/gpu-fast) records."""
+CPU (results/cpu: CIFAR-10 and CIFAR-100 records) and GPU (results/gpu-fast: CIFAR-10)
+records."""
 
 import json
 from pathlib import Path
 
 import pytest
 from helpers.book import page
+from helpers.experiment import recipe
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _a0(folder, profile, lr):
+def _a0(folder, profile, lr, dataset=recipe.REFERENCE_DATASET, depth=recipe.REFERENCE_DEPTH):
     recs = [json.loads(p.read_text()) for p in (ROOT / "results" / folder).glob("*.json")]
     return [r["baseline_accuracy"] for r in recs
             if r["config"]["profile"] == profile and r["config"]["batch_norm"]
+            and r["config"]["dataset"] == dataset and r["config"]["depth"] == depth
             and r["config"]["optimizer"] == "adam" and abs(r["config"]["lr"] - lr) < 1e-12
             and r["status"] == "completed"]
 
@@ -29,6 +32,9 @@ def test_only_shared_cells_each_studys_numbers_and_claim3_per_reading():
     cells, verdicts = tables.across_studies({"CPU": cpu, "GPU": gpu})
     gpu_lrs = sorted(set(gpu["lr"]))
     assert sorted(cells["lr"]) == gpu_lrs          # the CPU's 0.00025, 0.003 and no-BN: out
+    # ... and its CIFAR-100 cells, which the GPU study did not run
+    assert set(cpu["dataset"]) == set(recipe.DATASETS)
+    assert set(cells["dataset"]) == set(gpu["dataset"]) == {recipe.REFERENCE_DATASET}
     assert cells["batch_norm"].all()
     row = cells[(cells["lr"] - 0.001).abs() < 1e-12].iloc[0]
     g, c = np.array(_a0("gpu-fast", "fast", 0.001)), np.array(_a0("cpu", "cpu", 0.001))
@@ -38,7 +44,8 @@ def test_only_shared_cells_each_studys_numbers_and_claim3_per_reading():
     assert list(cells.columns[5:9]) == ["seeds | CPU", "seeds | GPU", "a0 | CPU", "a0 | GPU"]
     assert list(verdicts["reading"]) == list(claims.READINGS)
     # the CPU side is claim 3 on the shared cells only, as across_readings gives it
-    shared = cpu[cpu["lr"].isin(gpu_lrs) & cpu["batch_norm"].astype(bool)]
+    shared = cpu[cpu["lr"].isin(gpu_lrs) & cpu["batch_norm"].astype(bool)
+                 & cpu["dataset"].isin(set(gpu["dataset"]))]
     expect = claims.across_readings(shared, claims=(3,)).set_index("reading")["verdict"]
     assert list(verdicts["CPU"]) == [expect[r] for r in claims.READINGS]
 

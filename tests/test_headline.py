@@ -39,7 +39,8 @@ def test_cells_are_seed_means_with_t_intervals_of_the_committed_records():
     assert set(cells["reading"]) == set(claims.READINGS) and (cells["n"] == 3).all()
     one = cells[(cells["reading"] == "BN folded") & np.isclose(cells["lr"], 0.001)].iloc[0]
     runs = claims.under_reading(claims.completed(study.records), FOLDED)
-    runs = runs[np.isclose(runs["lr"], 0.001) & runs["batch_norm"].astype(bool)]
+    runs = runs[np.isclose(runs["lr"], 0.001) & runs["batch_norm"].astype(bool)
+                & (runs["dataset"] == "cifar10") & (runs["depth"] == 20)]   # the reference model
     mean, lo, hi, n = stats.t_interval(runs["A_avr"])
     assert (one["A_avr"], one["low"], one["high"], one["n"]) == pytest.approx((mean, lo, hi, n))
     assert ((cells["broken_low"] >= 0) & (cells["broken_high"] <= 1)).all()  # clipped shares

@@ -6,17 +6,23 @@ import numpy as np
 import pandas as pd
 
 from ..experiment.pcm import TIME_LABELS, TIMES
-from ..study.claims import UNTESTED
+from ..experiment import recipe
+from ..study.claims import UNTESTED, model_name
 from . import plots
 
+
 def lr_sentence(table: pd.DataFrame) -> str:
-    """How A^t of ResNet20 (BN, Adam, CIFAR-10 where present) goes with the LR at the first
-    and last times, from ``cell_table``: one sentence of numbers."""
+    """How A^t of one Adam model with BN (the reference model, ``recipe.REFERENCE_DATASET``
+    and ``REFERENCE_DEPTH``, where it has two LRs swept, else the first that has) goes with
+    the LR at the first and last times, from ``cell_table``: one sentence of numbers."""
     t = table[table["batch_norm"].astype(bool) & (table["optimizer"] == "adam")].dropna(
         subset=["A_t_pct"])
-    if t.empty or t["lr"].nunique() < 2:
+    n_lrs = t.groupby(["dataset", "depth"])["lr"].nunique()
+    models = sorted(n_lrs.index[n_lrs >= 2])
+    if not models:
         return "Too few learning rates with a PCM sweep to compare them."
-    ds, depth = sorted(t.groupby(["dataset", "depth"]).groups)[0]
+    reference = (recipe.REFERENCE_DATASET, recipe.REFERENCE_DEPTH)
+    ds, depth = reference if reference in models else models[0]
     t = t[(t["dataset"] == ds) & (t["depth"] == depth)]
     lo, hi = t["lr"].min(), t["lr"].max()
     parts = []
@@ -24,8 +30,7 @@ def lr_sentence(table: pd.DataFrame) -> str:
         at = t[t["t_s"] == ts].set_index("lr")["A_t_pct"]
         parts.append(f"{at[lo]:.1f} % (lr = {lo:g}) against {at[hi]:.1f} % (lr = {hi:g}) "
                      f"at t = {TIME_LABELS.get(ts, f'{ts:g} s')}")
-    return (f"ResNet{depth} on {ds.upper().replace('CIFAR', 'CIFAR-')}: $A^t$ = "
-            + "; ".join(parts) + ".")
+    return f"{model_name(ds, depth)}: $A^t$ = " + "; ".join(parts) + "."
 
 
 def plot(table: pd.DataFrame, synthetic: bool = False):
@@ -50,7 +55,8 @@ def plot(table: pd.DataFrame, synthetic: bool = False):
                         label=f"lr {lr:g}" + ("" if opt == "adam" else f" ({opt})"))
         ax.set_xscale("log")
         ax.set_xticks(list(TIMES), [TIME_LABELS[t] for t in TIMES])
-        ax.set_title(f"ResNet{depth} {'' if bn else 'no BN '}{ds}", fontsize=9)
+        ax.set_title(f"ResNet{depth} {'' if bn else 'no BN '}{recipe.name('dataset', ds)}",
+                     fontsize=9)
         ax.set_xlabel("time after programming")
     return plots.end_panels(fig, axes[0], "$A^t$ (%)", synthetic)
 
@@ -61,7 +67,8 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
     if table.empty:
         return pd.DataFrame(columns=["model", "lr", "n"])
     t = table.assign(
-        model=lambda f: [f"ResNet{d} {ds}{'' if bn else ' no BN'}{'' if o == 'adam' else ' ' + o}"
+        model=lambda f: [f"ResNet{d} {recipe.name('dataset', ds)}{'' if bn else ' no BN'}"
+                         f"{'' if o == 'adam' else ' ' + recipe.name('optimizer', o)}"
                          for ds, d, bn, o in zip(f["dataset"], f["depth"], f["batch_norm"],
                                                  f["optimizer"])],
         value=lambda f: [None if np.isnan(m) else   # None: a dash (a run near chance)

@@ -27,11 +27,11 @@ import pandas as pd
 
 from ..experiment import recipe
 from ..study import paper as paper_mod
-from ..study.claims import READINGS, bn_layers, under_reading
+from ..study.claims import READINGS, bn_layers, seeds_note, under_reading
 from ..study.paper import PAPER_LRS
 from ..experiment.recipe import DATASETS
 from ..study.results import SMOKE_NOTE, lr_drops
-from ..study.studies import same_lr
+from ..study.studies import STUDIES, same_lr
 from ..study.theory import without_replacement_variance
 from ..study.words import plural
 
@@ -225,10 +225,26 @@ def training_curves(history: list[dict], title: str = "", synthetic: bool = Fals
 
 
 def test_curves(hist: pd.DataFrame, synthetic: bool = False):
-    """Test accuracy (%) against the epoch, one line per LR (seed mean; band: range over
-    seeds), models with BN solid and without BN dashed; dotted lines where the LR drops.
-    ``hist``: ``results.histories``."""
-    fig, ax = plt.subplots(figsize=(PAGE_WIDTH * 0.75, 3.8), layout="constrained")
+    """Test accuracy (%) against the epoch, one panel per model (dataset, depth), one line
+    per LR (seed mean; band: range over seeds), models with BN solid and without BN
+    dashed; dotted lines where the LR drops. ``hist``: ``results.histories``."""
+    models = sorted(hist.groupby(["dataset", "depth"]).groups) if len(hist) else [None]
+    fig, axes = plt.subplots(1, len(models), figsize=(PAGE_WIDTH * (0.75 if len(models) == 1
+                                                                    else 1), 3.8),
+                             sharey=True, layout="constrained", squeeze=False)
+    for ax, model in zip(axes[0], models):
+        h = hist if model is None else hist[(hist["dataset"] == model[0])
+                                            & (hist["depth"] == model[1])]
+        _test_curves(ax, h)
+        if len(models) > 1:
+            ax.set_title(f"{recipe.name('dataset', model[0])}, ResNet{model[1]}")
+    axes[0][0].set_ylabel("test accuracy (%)")
+    stamp(fig, synthetic)
+    return fig
+
+
+def _test_curves(ax, hist: pd.DataFrame) -> None:
+    """``test_curves``' lines of one model in ``ax``."""
     for (bn, lr), g in hist.groupby(["batch_norm", "lr"]):
         acc = 100 * g.pivot_table(index="epoch", columns="seed", values="test_accuracy")
         n = acc.shape[1]
@@ -243,10 +259,7 @@ def test_curves(hist: pd.DataFrame, synthetic: bool = False):
         ax.axvline(e + 0.5, color="grey", ls=":", lw=1)
     ax.set_xlabel("epoch")
     ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
-    ax.set_ylabel("test accuracy (%)")
     ax.legend(fontsize=8, ncol=2, loc="lower right")
-    stamp(fig, synthetic)
-    return fig
 
 
 def noise_curve(summary: pd.DataFrame, lr: float, title: str = "", synthetic: bool = False,
@@ -279,8 +292,9 @@ def _lr_label(lr: float) -> str:
 def noise_panels(df: pd.DataFrame, datasets=DATASETS, paper_in_text: pd.DataFrame | None = None,
                  synthetic: bool = False):
     """Fig. 1 (CIFAR-10) and 2 (CIFAR-100): normalized accuracy (%) against eta (%), one
-    panel per (dataset, depth) the records hold, one line per LR (seed mean; error bars:
-    std over seeds where there are several). ``datasets``: one name or several."""
+    panel per (dataset, depth) the records hold, titled with the seeds of its cells
+    (``claims.seeds_note``: "1 seed, indicative only"), one line per LR (seed mean; error
+    bars: std over seeds where there are several). ``datasets``: one name or several."""
     datasets = (datasets,) if isinstance(datasets, str) else tuple(datasets)
     etas = sorted(float(c[2:]) for c in df if c.startswith("A_") and c[2:].replace(".", "").isdigit())
     d = df[df["dataset"].isin(datasets) & (df["optimizer"] == "adam") & df["batch_norm"]]
@@ -310,7 +324,9 @@ def noise_panels(df: pd.DataFrame, datasets=DATASETS, paper_in_text: pd.DataFram
             for lr, g in pt.groupby("lr"):
                 ax.plot(g["noise_form_factor_pct"], g["normalized_accuracy_pct"], "x",
                         color=lr_colour(lr), ms=8, mew=2)
-        ax.set_title(f"{recipe.name('dataset', ds)}, ResNet{depth}")
+        runs = d[(d["dataset"] == ds) & (d["depth"] == depth)]
+        seeds = f" ({seeds_note(runs.groupby('lr')['seed'].nunique())})" if "seed" in d else ""
+        ax.set_title(f"{recipe.name('dataset', ds)}, ResNet{depth}{seeds}")
     for i, ax in enumerate(axes[:len(panels)]):
         if i % ncols == 0:
             ax.set_ylabel("normalized accuracy $A^x$ (%)")
@@ -336,12 +352,24 @@ def _spread(means: pd.DataFrame, metric: str):
     return 100 * means[col].fillna(0) if col in means else None
 
 
-def tradeoff(means: pd.DataFrame, panels=(("cifar10", 20), ("cifar100", 20)),
-             front: dict | None = None, synthetic: bool = False, paper: bool = True):
+def _adam_bn_models(means: pd.DataFrame) -> list[tuple]:
+    """The (dataset, depth) of the Adam models with BN in ``means``, datasets in
+    ``recipe.DATASETS``' order."""
+    m = means[(means["optimizer"] == "adam") & means["batch_norm"].astype(bool)]
+    return sorted(set(zip(m["dataset"], m["depth"])),
+                  key=lambda k: (DATASETS.index(k[0]) if k[0] in DATASETS else len(DATASETS), k[1]))
+
+
+def tradeoff(means: pd.DataFrame, panels=None, front: dict | None = None,
+             synthetic: bool = False, paper: bool = True):
     """Fig. 4: baseline accuracy a0 (%) and normalized accuracy at eta = 10 % (%) against
-    the LR, one panel per (dataset, depth), ours with error bars of their spread over
-    seeds; LRs on the Pareto front of (a0, A^0.1) are ringed; the paper's points (Table II, and A^0.1 from its Sec. III-3) are drawn hollow.
+    the LR, one panel per (dataset, depth) of ``panels`` (default: every Adam model with BN
+    in ``means``), titled with the seeds of its cells (``claims.seeds_note``), ours with
+    error bars of their spread over seeds; LRs on the Pareto front of (a0, A^0.1) are
+    ringed; the paper's points (Table II, and A^0.1 from its Sec. III-3) are drawn hollow.
     One legend for all panels, below them, where it cannot hide data."""
+    panels = (_adam_bn_models(means) if panels is None else list(panels)) or [
+        (recipe.REFERENCE_DATASET, recipe.REFERENCE_DEPTH)]   # an empty panel says so
     fig, axes = plt.subplots(1, len(panels), figsize=(PAGE_WIDTH, 4.2),
                              layout="constrained", squeeze=False)
     blue, orange = OKABE_ITO["blue"], OKABE_ITO["vermillion"]
@@ -371,7 +399,8 @@ def tradeoff(means: pd.DataFrame, panels=(("cifar10", 20), ("cifar100", 20)),
             f = front[(dataset, depth)]
             ax.plot(1000 * f["lr"], 100 * f["baseline_accuracy"], "o", ms=13, mfc="none",
                     color="black", label="our Pareto front")
-        ax.set_title(f"ResNet{depth}, {recipe.name('dataset', dataset)}")
+        ax.set_title(f"ResNet{depth}, {recipe.name('dataset', dataset)}"
+                     + (f" ({seeds_note(m['n_seeds'])})" if "n_seeds" in m and len(m) else ""))
         for a in (ax, ax2):
             for h, lab in zip(*a.get_legend_handles_labels()):
                 handles.setdefault(lab, h)
@@ -535,25 +564,31 @@ def optimizers(a0: pd.DataFrame, aavr: pd.DataFrame, synthetic: bool = False):
     paired_bars(a0, "optimizer", "ours_pct", "paper_pct", "baseline accuracy $a_0$ (%)", ax1)
     paired_bars(aavr, "optimizer", "ours_pct", "paper_pct",
                 "average normalized accuracy $A_{avr}$ (%)", ax2, colour="tab:orange")
-    fig.suptitle("ResNet20, CIFAR-10, lr = 0.00075: ours (seed mean) and the paper's Figure 3")
+    o = STUDIES["optimizers"]   # the one model and LR of the paper's Figure 3
+    fig.suptitle(f"ResNet{o.depths[0]}, {recipe.name('dataset', o.datasets[0])}, lr = "
+                 f"{o.lrs[0]:g}: ours (seed mean) and the paper's Figure 3")
     stamp(fig, synthetic)
     return fig
 
 
 def across_studies(records: dict, synthetic: bool = False):
     """A_avr (%) against the LR under each noise reading of ``claims.READINGS`` (one
-    panel each), one line per study (name -> records, BN models with Adam; seed mean,
+    panel each), one line per study and model (name -> records, BN models with Adam; seed mean,
     error bars: spread over seeds, none with one seed): does a study on other hardware,
     backend or schedule tell the same story?"""
     fig, axes = plt.subplots(1, len(READINGS), figsize=(PAGE_WIDTH, 3.4), sharey=True,
                              layout="constrained", squeeze=False)
+    models = sorted({k for r in records.values() for k in _adam_bn_models(r)})
     for ax, (title, reading) in zip(axes[0], READINGS.items()):
         for (name, r), fmt in zip(records.items(), ("o-", "s--", "D:", "^-.")):
             r = under_reading(r[r["batch_norm"].astype(bool) & (r["optimizer"] == "adam")],
                               reading)
-            g = r.groupby("lr")["A_avr"]
-            ax.errorbar(1e3 * g.mean().index, 100 * g.mean(), yerr=100 * g.std(ddof=1).fillna(0),
-                        fmt=fmt, capsize=3, label=name)
+            for (ds, depth), m in r.groupby(["dataset", "depth"]):   # a line per model
+                g = m.groupby("lr")["A_avr"]
+                ax.errorbar(1e3 * g.mean().index, 100 * g.mean(),
+                            yerr=100 * g.std(ddof=1).fillna(0), fmt=fmt, capsize=3,
+                            label=name if len(models) < 2 else
+                            f"{name}: ResNet{depth}, {recipe.name('dataset', ds)}")
         ax.set_title(title)
         ax.set_xlabel("learning rate (x 1e-3)")
     axes[0][0].set_ylabel("average normalized accuracy $A_{avr}$ (%)")

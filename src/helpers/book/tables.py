@@ -95,9 +95,26 @@ def fixed(frame: pd.DataFrame, columns=("dataset", "depth", "optimizer", "batch_
 def per_dataset(table: pd.DataFrame, caption: str, name: str) -> list:
     """``numbered`` tables, one per dataset of a table with a ``dataset`` column (e.g.
     ``paper.with_intervals``: Table II, Table III), ready for ``display(*...)``; each
-    caption starts with its dataset and each name ends with it."""
-    return [numbered(t.drop(columns="dataset"), f"{recipe.name('dataset', dataset)}: {caption}",
+    caption starts with its dataset and each name ends with it, and says which rows are
+    indicative only (``few_seeds``)."""
+    return [numbered(t.drop(columns="dataset"),
+                     f"{recipe.name('dataset', dataset)}: {caption}{few_seeds(t)}",
                      f"{name}-{dataset}") for dataset, t in table.groupby("dataset")]
+
+
+def few_seeds(table: pd.DataFrame, column: str = "n") -> str:
+    """What a caption adds when rows of ``table`` (seeds per row in ``column``) rest on
+    fewer than ``claims.MIN_SEEDS`` training seeds: " Indicative only: 1 training seed per
+    row ..." ("" when none does)."""
+    if column not in table or not len(table):
+        return ""
+    n = table[column].astype(int)
+    few = n[n < claims.MIN_SEEDS]
+    if few.empty:
+        return ""
+    rows = "every row" if len(few) == len(n) else f"{plural(len(few), 'row')} of {len(n)}"
+    return (f" *Indicative only: {claims.plural_range(few, 'training seed')} in {rows} "
+            f"(a verdict needs >= {claims.MIN_SEEDS}).*")
 
 
 def paired_pp(paired: pd.DataFrame) -> pd.DataFrame:
@@ -304,7 +321,11 @@ def nonfinite_sentence(table: pd.DataFrame | None) -> str:
     broken = worst[worst > 0]
     if broken.empty:
         return "No noisy model gave a non-finite output."
-    parts = [f"{'ResNet' + str(depth)} {'with' if bn else 'without'} BN at lr = {lr:g} "
+    several = table.index.get_level_values("dataset").nunique() > 1
+
+    def model(ds, depth):
+        return claims.model_name(ds, depth) if several else f"ResNet{depth}"
+    parts = [f"{model(ds, depth)} {'with' if bn else 'without'} BN at lr = {lr:g} "
              f"({table.loc[(ds, depth, bn, lr)].idxmax()}: {broken[(ds, depth, bn, lr)]:.0f} %)"
              for ds, depth, bn, lr in broken.index]
     return (f"{len(broken)} of {len(table)} models had non-finite outputs (the level where "
@@ -312,16 +333,21 @@ def nonfinite_sentence(table: pd.DataFrame | None) -> str:
 
 
 def breakage(frame: pd.DataFrame) -> tuple[pd.DataFrame, str]:
-    """``scripts/bn_breakage.py``'s table per LR (rows) and eta (columns): the chance of a
-    broken draw that the BN variances predict and the share observed in the sweeps (%,
-    seed means) in one cell, "predicted / observed" (a column per eta: every level fits
-    the page), and a sentence comparing the expected and observed counts of broken draws."""
+    """``scripts/bn_breakage.py``'s table per model (dataset, depth, where the file has
+    them) and LR (rows) and eta (columns): the chance of a broken draw that the BN
+    variances predict and the share observed in the sweeps (%, seed means) in one cell,
+    "predicted / observed" (a column per eta: every level fits the page), and a sentence
+    comparing the expected and observed counts of broken draws."""
     t = frame.assign(predicted=100 * frame["p_predicted"], observed=100 * frame["broken_observed"])
-    m = t.pivot_table(index="lr", columns="eta", values=["predicted", "observed"]).round(1)
+    keys = [c for c in ("dataset", "depth") if c in t] + ["lr"]
+    m = t.pivot_table(index=keys, columns="eta", values=["predicted", "observed"]).round(1)
     etas = sorted(frame["eta"].unique())
+    index = m.index.to_frame(index=False).assign(lr=lambda f: [f"{lr:g}" for lr in f["lr"]])
     table = pd.DataFrame({f"eta = {eta:g}": [f"{a:.1f} / {b:.1f}" for a, b in
                                              zip(m[("predicted", eta)], m[("observed", eta)])]
-                          for eta in etas}, index=pd.Index([f"{lr:g}" for lr in m.index], name="lr"))
+                          for eta in etas},
+                         index=pd.MultiIndex.from_frame(index) if len(keys) > 1 else
+                         pd.Index(index["lr"], name="lr"))
     p, n = frame["p_predicted"], frame["n_draws"]
     expected, sd = float((p * n).sum()), float(np.sqrt((p * (1 - p) * n).sum()))
     seen = int(round((frame["broken_observed"] * n).sum()))
@@ -397,13 +423,14 @@ def across_sentence(records: dict[str, pd.DataFrame], verdicts: pd.DataFrame) ->
 
 
 def breakage_table(cell_table: pd.DataFrame) -> pd.DataFrame:
-    """``breakage.cells`` for a page: one row per reading (by its label) and cell, in %: seeds, the
+    """``breakage.cells`` for a page: one row per reading (by its label) and cell (dataset,
+    depth, BN, LR), in %: seeds, the
     share of broken draws and A_avr (seed mean ± std, ``pm``'s format: a dash for
     one seed), A_avr over the unbroken draws (pooled over the seeds; "–" unless every
     level has an unbroken draw) and the levels that have one ("levels unbroken")."""
     t = cell_table
     return pd.DataFrame({
-        "reading": [label(r) for r in t["reading"]], "depth": t["depth"],
+        "reading": [label(r) for r in t["reading"]], "dataset": t["dataset"], "depth": t["depth"],
         "BN": t["batch_norm"].map({True: "yes", False: "no"}), "lr": [f"{v:g}" for v in t["lr"]],
         "seeds": t["seeds"],
         "broken (%)": [pm(m, s) for m, s in zip(t["broken"], t["broken_std"])],
@@ -415,10 +442,10 @@ def breakage_table(cell_table: pd.DataFrame) -> pd.DataFrame:
 
 def breakage_display(cells: pd.DataFrame, caption: str, name: str):
     """A page's display of ``breakage.cells``: the numbered table (``breakage_table``, the
-    columns that hold one value (depth, seeds) said at the head of ``caption``) and what
+    columns that hold one value (dataset, depth, seeds) said at the head of ``caption``) and what
     the split says (``breakage.sentence``) under the paper's reading and each mechanism
     reading (``noise_model.MECHANISM``) that the cells hold, as Markdown (its maths typeset)."""
-    table, said = fixed(breakage_table(cells), ("depth", "seeds"))
+    table, said = fixed(breakage_table(cells), ("dataset", "depth", "seeds"))
     held = set(cells["reading"])
     return (numbered(table, said + caption, name),
             Markdown(" ".join(breakage_sentence(cells, m.name) for m in (PAPER, *MECHANISM)

@@ -33,6 +33,7 @@ import tarfile
 import time
 from pathlib import Path
 
+from ..experiment import recipe
 from ..study.words import plural
 from . import grid, run_cell
 
@@ -73,7 +74,8 @@ def study_plan(profile: str, results_dir: Path, data_dir, seeds, extra: dict | N
     (a cell of two studies, e.g. BN at lr 0.001, runs with the first)."""
     out = []
     for seed in seeds:
-        cells = grid.study_cells(studies=STUDY_ORDER, datasets=("cifar10",), seeds=(seed,))
+        cells = grid.study_cells(studies=STUDY_ORDER, datasets=(recipe.REFERENCE_DATASET,),
+                                 seeds=(seed,))
         grid.plan(cells, profile, str(results_dir), data_dir, extra)
         first = [(min(STUDY_ORDER.index(s) for s in c.studies), i) for i, c in enumerate(cells)]
         out += [(STUDY_ORDER[k], cells[i]) for k, i in sorted(first)]

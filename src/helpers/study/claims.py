@@ -46,8 +46,14 @@ ALPHA = 0.05                 # claims 3 and 7: a trend counts when its exact two
 SWEET_SPOT = (0.0005, 0.001)  # claim 4, the reference model (ResNet20 on CIFAR-10)
 # claim 6: the dataset with the most classes against the one with the fewest
 _FEW, _MANY = recipe.BY_CLASSES[0], recipe.BY_CLASSES[-1]
-_REFERENCE = (f"ResNet{recipe.REFERENCE_DEPTH} on "
-              f"{recipe.name('dataset', recipe.REFERENCE_DATASET)}")
+
+
+def model_name(dataset: str, depth: int) -> str:
+    """One model as the pages name it: "ResNet20 on CIFAR-10" (``recipe.name``)."""
+    return f"ResNet{depth} on {recipe.name('dataset', dataset)}"
+
+
+_REFERENCE = model_name(recipe.REFERENCE_DATASET, recipe.REFERENCE_DEPTH)
 SETTLED = 0.9                # a verdict is settled when >= 90 % of bootstrap resamples give it
 
 
@@ -286,14 +292,14 @@ def claim3(runs):
     permuted = ("LR labels permuted within each seed" if "seed" in runs
                 else "LR labels permuted over the cell means")
     per_model = "; ".join(
-        f"ResNet{r.depth} on {recipe.name('dataset', r.dataset)}: rho {_signed(r.rho)}, "
+        f"{model_name(r.dataset, r.depth)}: rho {_signed(r.rho)}, "
         f"p = {_p(r.p)}" for r in s.itertuples())
     broken = ""
     for r in s.itertuples():
         if r.broken_by_lr is None:
             continue
         shares = ", ".join(f"{v:.2f}" for v in r.broken_by_lr.to_numpy())
-        broken += (f"; ResNet{r.depth}: share of draws that broke the model (non-finite "
+        broken += (f"; {model_name(r.dataset, r.depth)}: share of draws that broke the model (non-finite "
                    f"outputs) per LR {shares}, rho(LR, share) {_signed(r.rho_broken)}, p = "
                    f"{_p(r.p_broken)}")
         if r.rho_broken > 0 and r.p_broken < ALPHA:
@@ -354,8 +360,12 @@ def front_uncertainty(runs: pd.DataFrame, dataset=recipe.REFERENCE_DATASET,
 
 
 def sweet_spot_text(front: dict) -> str:
-    """One line per model of ``{(dataset, depth): sweet_spot(...)}``: its Pareto-optimal LRs."""
-    return "\n".join(f"ResNet{d} on {recipe.name('dataset', ds)}: Pareto-optimal LRs "
+    """One line per model of ``{(dataset, depth): sweet_spot(...)}``: its Pareto-optimal LRs,
+    and the seeds of its cells where they are too few for a verdict (``seeds_note``)."""
+    def few(f):
+        n = f["n_seeds"] if "n_seeds" in f else []
+        return f" ({seeds_note(n)})" if len(n) and min(n) < MIN_SEEDS else ""
+    return "\n".join(f"{model_name(ds, d)}{few(f)}: Pareto-optimal LRs "
                      + (", ".join(f"{lr:g}" for lr in sorted(f["lr"]))
                         or "none (not run at this scale)")
                      for (ds, d), f in front.items())
@@ -493,6 +503,8 @@ def claim7(runs):
     if cells.empty:
         return Verdict(7, STATEMENTS[7], "argued from eq. 1-3, not measured",
                        "not testable here: no run with a measured C" + left_out, "", "no data")
+    used = _used(cells, 7)   # a run neither test can use (one seed, one LR) is not counted
+    cells = used if len(used) else cells
     groups = cells[CELL].astype(str).agg("|".join, axis=1)
     within = within_rank_test(cells["C"], cells["A_avr"], groups)
     bound = noise_power_bound(cells["lr"], cells["C"], cells["batch_size"]) \
@@ -566,17 +578,33 @@ def claim8(m):
 
 
 def caveat(df: pd.DataFrame) -> str:
-    """Why verdicts from these records are indicative only ("" when they are verdicts)."""
+    """Why verdicts from these records are indicative only ("" when they are verdicts):
+    synthetic data, or cells with fewer than ``MIN_SEEDS`` training seeds (when only some
+    cells have so few, how many and of which models, e.g. one CIFAR-100 cell beside
+    CIFAR-10 cells with 3 seeds)."""
     df = completed(df)
     if df.empty:
         return ""
     reasons = []
     if df["synthetic_data"].any():
         reasons.append("smoke results on synthetic data, not a reproduction")
-    n = int(cell_means(df)["n_seeds"].min())
-    if n < MIN_SEEDS:
-        reasons.append(f"{plural(n, 'training seed')} per cell; a verdict needs >= {MIN_SEEDS}")
+    m = cell_means(df)
+    few = m[m["n_seeds"] < MIN_SEEDS]
+    if len(few) == len(m):
+        reasons.append(f"{plural(int(m['n_seeds'].min()), 'training seed')} per cell; a "
+                       f"verdict needs >= {MIN_SEEDS}")
+    elif len(few):
+        models = dict.fromkeys(model_name(d, n) for d, n in zip(few["dataset"], few["depth"]))
+        reasons.append(f"{plural_range(few['n_seeds'], 'training seed')} in {len(few)} of its "
+                       f"{len(m)} cells ({and_list(models)}); a verdict needs >= {MIN_SEEDS}")
     return "; ".join(reasons)
+
+
+def seeds_note(seeds) -> str:
+    """The training seeds of some cells for a figure or a line of text: "3 seeds", or
+    "1 seed, indicative only" when a cell has fewer than ``MIN_SEEDS``."""
+    seeds = [int(n) for n in seeds]
+    return plural_range(seeds, "seed") + (", indicative only" if min(seeds) < MIN_SEEDS else "")
 
 
 def scale(df: pd.DataFrame) -> str:
@@ -600,9 +628,57 @@ CLAIM_STUDIES = {1: ("lr",), 2: ("lr",), 3: ("lr",), 4: ("lr", "lr_outside"),
 
 
 def claim_records(df: pd.DataFrame, claim: int) -> pd.DataFrame:
-    """The records of the studies claim ``claim`` rests on (all of ``df`` if it has none)."""
+    """The records claim ``claim`` rests on: those of its studies (``CLAIM_STUDIES``) that
+    its verdict can use (``_used``: e.g. a model with one LR adds nothing to claim 1, and
+    claim 6 compares only the (depth, LR) cells run on both datasets); all of its studies'
+    records when it can use none, all of ``df`` if it has none. A verdict's caveat, scale
+    and ``rests_on`` are those of these records, so that a cell a verdict does not use
+    (a one-seed CIFAR-100 cell beside a CIFAR-10 trend) does not qualify it."""
     rows = select(df, *CLAIM_STUDIES[claim]) if not df.empty else df
-    return rows if not rows.empty else df
+    if rows.empty:
+        return df
+    used = _used(rows, claim)
+    return used if not used.empty else rows
+
+
+_MODEL = ["dataset", "depth"]
+
+
+def _in(rows: pd.DataFrame, columns: list, keys) -> pd.Series:
+    """Which rows' ``columns`` (LRs rounded) are one of ``keys``."""
+    def key(frame):
+        return pd.MultiIndex.from_frame(frame[columns].assign(
+            **({"lr": frame["lr"].round(12)} if "lr" in columns else {})))
+    return pd.Series(key(rows).isin(keys), index=rows.index)
+
+
+def _used(rows: pd.DataFrame, claim: int) -> pd.DataFrame:
+    """The rows of a claim's studies that its statistic uses (see ``claim_records``)."""
+    done = completed(rows) if "status" in rows else rows
+    if claim in (1, 3):   # the models with 2 (claim 1) or 3 (claim 3) LRs measured
+        metric, need = ("baseline_accuracy", 2) if claim == 1 else ("A_avr", 3)
+        n = done.dropna(subset=[metric]).groupby(_MODEL)["lr"].nunique()
+        return rows[_in(rows, _MODEL, n.index[n >= need])]
+    if claim == 4:        # the reference model only
+        return rows[(rows["dataset"] == recipe.REFERENCE_DATASET)
+                    & (rows["depth"] == recipe.REFERENCE_DEPTH)]
+    if claim == 6:        # the (depth, LR) cells run on both datasets compared
+        both = done[done["dataset"].isin([_FEW, _MANY])].dropna(subset=["A_avr"])
+        n = both.assign(lr=both["lr"].round(12)).groupby(["depth", "lr"])["dataset"].nunique()
+        return rows[_in(rows, ["depth", "lr"], n.index[n == 2])]
+    if claim == 7:        # cells with 2 seeds (within an LR), or 3 LRs of one model and seed
+        if "C" not in done:
+            return rows.iloc[:0]
+        c = done.dropna(subset=["C", "A_avr"])
+        per_seed = _MODEL + ["optimizer", "batch_norm", "seed"]
+        keep = (c.groupby(CELL)["seed"].transform("nunique") >= 2) | (
+            c.groupby(per_seed)["lr"].transform("nunique") >= 3)
+        return rows[_in(rows, CELL, pd.MultiIndex.from_frame(
+            c.loc[keep, CELL].assign(lr=c.loc[keep, "lr"].round(12))))]
+    if claim == 8:        # the models trained both with and without BN
+        n = done.groupby(_MODEL)["batch_norm"].nunique()
+        return rows[_in(rows, _MODEL, n.index[n == 2])]
+    return rows
 
 
 def claim_caveat(df: pd.DataFrame, claim: int) -> str:
@@ -636,8 +712,7 @@ def rests_on(runs: pd.DataFrame) -> str:
         return ""
     models = runs[["dataset", "depth"]].drop_duplicates()
     if len(models) == 1:
-        return (f"one model (ResNet{models['depth'].iloc[0]} on "
-                f"{recipe.name('dataset', models['dataset'].iloc[0])})")
+        return f"one model ({model_name(models['dataset'].iloc[0], models['depth'].iloc[0])})"
     if models["depth"].nunique() == 1:
         return f"one depth (ResNet{models['depth'].iloc[0]})"
     return ""

@@ -17,6 +17,16 @@ COLUMNS = ["reading", "lr", "n", "A_avr", "low", "high", "broken", "broken_low",
            "broken_high"]
 
 
+def reference_runs(records: pd.DataFrame, dataset: str = REFERENCE_DATASET,
+                   depth: int = REFERENCE_DEPTH) -> pd.DataFrame:
+    """The records of one model (by default the reference model, ResNet20 on the first
+    dataset): what the front page's figure and sentence are about, whatever other
+    datasets or depths the folder holds (``claims.scale`` of these says their scale)."""
+    if records.empty:
+        return records
+    return records[(records["dataset"] == dataset) & (records["depth"] == depth)]
+
+
 def headline_cells(records: pd.DataFrame, dataset: str = REFERENCE_DATASET,
                    depth: int = REFERENCE_DEPTH,
                    level: float = stats.LEVEL) -> pd.DataFrame:
@@ -24,9 +34,8 @@ def headline_cells(records: pd.DataFrame, dataset: str = REFERENCE_DATASET,
     (dataset, depth), Adam: A_avr and the share of broken draws, seed mean and t-interval
     (``stats.t_interval``; no interval with one seed; the share's interval clipped to
     [0, 1]), n the number of seeds."""
-    runs = claims.completed(records)
-    runs = runs[(runs["dataset"] == dataset) & (runs["depth"] == depth)
-                & runs["batch_norm"].astype(bool) & (runs["optimizer"] == "adam")]
+    runs = claims.completed(reference_runs(records, dataset, depth))
+    runs = runs[runs["batch_norm"].astype(bool) & (runs["optimizer"] == "adam")]
     rows = []
     for label, reading in claims.READINGS.items():
         r = claims.under_reading(runs, reading)

@@ -17,7 +17,7 @@ TABLES = {
     "figure3": "figure3_optimizers.csv",
     "in_text": "normalized_accuracy_in_text.csv",
 }
-from ..experiment.recipe import PAPER_DEPTHS, PAPER_LRS  # noqa: F401  (re-exported)
+from ..experiment.recipe import PAPER_DEPTHS, PAPER_LRS, name  # noqa: F401  (re-exported)
 from .studies import select  # noqa: F401  (re-exported)
 
 
@@ -114,5 +114,17 @@ def offset_sentence(t: pd.DataFrame, metric: str) -> str:
     else:
         where = (f"In the {len(d)} cells that both have, our {metric} lies between "
                  f"{d.min():+.1f} and {d.max():+.1f} pp from the paper's (median {d.median():+.1f} pp)")
+    if inside.empty:
+        return where + "; no cell has an interval to hold the paper's value (one seed each)."
     return (where + f"; the paper's value is inside our 95 % interval in {int(inside.sum())} "
             f"of the {len(inside)} cell{'' if len(inside) == 1 else 's'} with an interval.")
+
+
+def offset_sentences(t: pd.DataFrame, metric: str) -> str:
+    """``offset_sentence`` for each dataset of ``t`` (``with_intervals``), each led by the
+    dataset's name when ``t`` holds several: the paper's numbers differ by dataset, and one
+    dataset's offset says nothing of another's."""
+    if "dataset" not in t or t["dataset"].nunique() < 2:
+        return offset_sentence(t, metric)
+    return " ".join(f"{name('dataset', ds)}: {offset_sentence(g, metric)}"
+                    for ds, g in t.groupby("dataset"))

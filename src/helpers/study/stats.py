@@ -34,6 +34,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import zlib
 
 import numpy as np
 import pandas as pd
@@ -53,34 +54,43 @@ def resample(df: pd.DataFrame, rng: np.random.Generator, readings=None) -> pd.Da
 
     The shared draw is a list of uniforms u_j; a cell with seeds s_1 < ... < s_n takes
     s_k with k = floor(u_j n) for j < n, and labels it seed j (duplicates of one seed
-    count as separate draws of the seed)."""
+    count as separate draws of the seed). Each cell's noise draws come from a stream of
+    its own (``rng``'s draw and the cell's name), so that a cell's resample does not
+    change when other cells (another dataset) join the records."""
     if df.empty:
         return df.copy()
     u = rng.random(int(df.groupby(CELL, dropna=False)["seed"].nunique().max()))
+    base = int(rng.integers(2 ** 63))
     parts = []
-    for _, cell in df.groupby(CELL, dropna=False, sort=False):
-        seeds = np.array(sorted(cell["seed"].unique()))
+    for cell, runs in df.groupby(CELL, dropna=False, sort=False):
+        cell_rng = np.random.default_rng([base, zlib.crc32("|".join(map(str, cell)).encode())])
+        seeds = np.array(sorted(runs["seed"].unique()))
         for j, k in enumerate((u[:len(seeds)] * len(seeds)).astype(int)):
-            part = cell[cell["seed"] == seeds[k]].copy()
+            part = runs[runs["seed"] == seeds[k]].copy()
             part["seed"] = j
+            _redraw(part, cell_rng)
             parts.append(part)
-    out = pd.concat(parts, ignore_index=True)
-    for i in out.index:
-        draws = out.at[i, "draws"] if "draws" in out else None
+    return pd.concat(parts, ignore_index=True)
+
+
+def _redraw(runs: pd.DataFrame, rng: np.random.Generator) -> None:
+    """In place: each run's A^x and A_avr (every reading in its ``draws``) recomputed from
+    its noise draws resampled within each eta."""
+    for i in runs.index:
+        draws = runs.at[i, "draws"] if "draws" in runs else None
         if not isinstance(draws, dict):
             continue
         for reading, (etas, acc, a0) in draws.items():
             if a0 is None or not a0 > 0:
                 continue
             a_x = _resampled_a_x(acc, a0, 1, rng)[0]
-            col = "A_avr" if reading == out.at[i, "reading"] else f"A_avr|{reading}"
-            if col in out:
-                out.at[i, col] = float(a_x.mean())
-            if reading == out.at[i, "reading"]:
+            col = "A_avr" if reading == runs.at[i, "reading"] else f"A_avr|{reading}"
+            if col in runs:
+                runs.at[i, col] = float(a_x.mean())
+            if reading == runs.at[i, "reading"]:
                 for e, v in zip(etas, a_x):
-                    if f"A_{e:g}" in out:
-                        out.at[i, f"A_{e:g}"] = float(v)
-    return out
+                    if f"A_{e:g}" in runs:
+                        runs.at[i, f"A_{e:g}"] = float(v)
 
 
 def percentile_interval(values, level: float = LEVEL) -> tuple[float, float]:

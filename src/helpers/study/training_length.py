@@ -1,4 +1,5 @@
-"""Does the LR effect survive longer training? The same cells (ResNet20 with BN, Adam)
+"""Does the LR effect survive longer training? The same cells (the reference model,
+``recipe.REFERENCE_DATASET`` and ``REFERENCE_DEPTH``, with BN, Adam)
 trained for different numbers of epochs (20: ``cpu``, 30: ``fast``, 60: ``long``, 200:
 ``paper``), set side by side: a0 and A_avr under each main noise reading, each the seed
 mean with its Student-t interval, and within each length the paired LR gap
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..experiment.recipe import REFERENCE_DATASET, REFERENCE_DEPTH
 from . import claims, stats
 
 COLUMNS = ["reading", "epochs", "profile", "lr", "n", "a0", "a0_low", "a0_high",
@@ -28,7 +30,8 @@ def _bn_adam(records: pd.DataFrame, dataset: str, depth: int) -> pd.DataFrame:
                 & runs["batch_norm"].astype(bool) & (runs["optimizer"] == "adam")]
 
 
-def length_cells(records: pd.DataFrame, lrs=None, dataset: str = "cifar10", depth: int = 20,
+def length_cells(records: pd.DataFrame, lrs=None, dataset: str = REFERENCE_DATASET,
+                 depth: int = REFERENCE_DEPTH,
                  level: float = stats.LEVEL) -> pd.DataFrame:
     """Per reading (``claims.READINGS``' labels), training length and LR (``lrs``, or all
     LRs trained at more than one length): a0 and A_avr (fractions), seed means with
@@ -55,7 +58,7 @@ def length_cells(records: pd.DataFrame, lrs=None, dataset: str = "cifar10", dept
 
 
 def length_gaps(records: pd.DataFrame, lr_low: float = 0.0005, lr_high: float = 0.0015,
-                dataset: str = "cifar10", depth: int = 20,
+                dataset: str = REFERENCE_DATASET, depth: int = REFERENCE_DEPTH,
                 level: float = stats.LEVEL) -> pd.DataFrame:
     """Per reading and training length: the paired gap A_avr(lr_low) - A_avr(lr_high)
     over the seeds that trained both LRs, its t-interval and its exact sign-flip p-value
