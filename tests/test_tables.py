@@ -270,17 +270,17 @@ def _breakage_cells(readings):
 
 def test_breakage_display_is_the_numbered_split_and_its_sentences():
     """One display for the breakage-split and mechanism tables: the numbered table (the
-    depth and the seeds said in the caption) and the sentences under the paper's reading
+    dataset, depth and seeds said in the caption) and the sentences under the paper's reading
     and each mechanism reading present (the paper's always)."""
     from helpers.experiment.noise_model import FLOORED
     from helpers.study import breakage
 
     cells = _breakage_cells([PAPER.name, FLOORED.name])
     table, words = tables.breakage_display(cells, "the split.", "tbl-split")
-    shown, said = tables.fixed(tables.breakage_table(cells), ("depth", "seeds"))
-    assert said == "ResNet20, 2 seeds: "
-    assert table.data == tables.numbered(shown, "ResNet20, 2 seeds: the split.", "tbl-split").data
-    assert table.data.splitlines()[:2] == [":::{table} ResNet20, 2 seeds: the split.",
+    shown, said = tables.fixed(tables.breakage_table(cells), ("dataset", "depth", "seeds"))
+    assert said == "CIFAR-10, ResNet20, 2 seeds: "
+    assert table.data == tables.numbered(shown, said + "the split.", "tbl-split").data
+    assert table.data.splitlines()[:2] == [":::{table} CIFAR-10, ResNet20, 2 seeds: the split.",
                                            ":name: tbl-split"]
     expected = " ".join(breakage.sentence(cells, r) for r in (PAPER.name, FLOORED.name))
     assert "the share of broken draws goes from 0 % at lr = 0.0005 to 20 %" in expected
