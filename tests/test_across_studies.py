@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _a0(folder, profile, lr, dataset=recipe.REFERENCE_DATASET, depth=recipe.REFERENCE_DEPTH):
     recs = [json.loads(p.read_text()) for p in (ROOT / "results" / folder).glob("*.json")]
+    recs = [r for r in recs if "record_version" in r]   # not the sweep files beside them
     return [r["baseline_accuracy"] for r in recs
             if r["config"]["profile"] == profile and r["config"]["batch_norm"]
             and r["config"]["dataset"] == dataset and r["config"]["depth"] == depth
