@@ -80,7 +80,9 @@ display(tables.numbered(
     pcm_page.display_table(table),
     "Normalized accuracy $A^t$ (%) on the PCM device at each time after programming: "
     "seed mean of each run's mean over its chips, and the 95 % t-interval over the "
-    "training seeds (n: the number of seeds; no interval with one seed).", "tbl-pcm",
+    "training seeds (n: the number of seeds). A cell of one seed has no interval over "
+    "training; its ± is the standard deviation over the programmed chips, the device's "
+    "chip-to-chip spread.", "tbl-pcm",
     fmt="{:g}"))
 if not runs.empty:
     display(Markdown(pcm_page.lr_sentence(table)))

@@ -98,6 +98,32 @@ def test_a_retrain_of_one_seed_is_one_seed_and_bfloat16_models_stay_out(tmp_path
     assert np.isnan(year["low_pct"])
 
 
+def test_a_one_seed_cell_shows_its_chip_spread_and_a_seeded_cell_its_interval(tmp_path):
+    """One seed: no interval over training, so the table gives the standard deviation of
+    a^t / a0 over the chips (by hand: chips at 0.9 and 0.7 of a0 -> std 0.1414); three
+    seeds: the t-interval, no chip spread."""
+    from helpers.book import pcm_page
+
+    sweep = _sweep_file(tmp_path, "one", 0.8, (0.8, 0.8, 0.8, 0.8))
+    s = json.loads(sweep.read_text())
+    s["accuracy"] = [[0.8 * 0.9, 0.8 * 0.7]] * 4
+    sweep.write_text(json.dumps(s))
+    for seed in range(3):
+        _sweep_file(tmp_path, f"k{seed}", 0.8, (0.9 - 0.01 * seed,) * 4)
+    records = pd.DataFrame({"key": ["one", "k0", "k1", "k2"], "dataset": "cifar10",
+                            "depth": 20, "lr": [0.0005, 0.001, 0.001, 0.001],
+                            "optimizer": "adam", "batch_norm": True, "seed": [0, 0, 1, 2],
+                            "status": "completed", "near_chance": False})
+    runs = pcm_sweeps.with_records(pcm_sweeps.load_sweeps(tmp_path), records)
+    one = runs[runs["key"] == "one"]
+    assert one["A_t_chip_std"].to_numpy() == pytest.approx([math.sqrt(0.02)] * 4)
+    table = pcm_sweeps.cell_table(runs)
+    shown = pcm_page.display_table(table).set_index("lr")
+    assert shown.loc[0.0005, "1 s"] == f"80.0 ± {100 * math.sqrt(0.02):.1f}" == "80.0 ± 14.1"
+    assert shown.loc[0.001, "1 s"].startswith("89.0 [") and "±" not in shown.loc[0.001, "1 s"]
+    assert list(shown["n"]) == [1, 3]
+
+
 def test_a_near_chance_run_gets_no_a_t(tmp_path):
     _sweep_file(tmp_path, "k0", 0.1, (1.0, 1.0, 1.0, 1.0))
     records = pd.DataFrame({"key": ["k0"], "dataset": "cifar10", "depth": 20, "lr": 0.001,

@@ -61,9 +61,21 @@ def plot(table: pd.DataFrame, synthetic: bool = False):
     return plots.end_panels(fig, axes[0], "$A^t$ (%)", synthetic)
 
 
+def _value(mean, low, high, chip_std) -> str | None:
+    """One cell's A^t (%) as the PCM table shows it: "mean [low, high]" with an interval
+    over seeds; with one seed "mean ± s", s the chip-to-chip standard deviation; None (a
+    dash) for a run near chance."""
+    if np.isnan(mean):
+        return None
+    if not np.isnan(low):
+        return f"{mean:.1f} [{low:.1f}, {high:.1f}]"
+    return f"{mean:.1f}" + ("" if np.isnan(chip_std) else f" ± {chip_std:.1f}")
+
+
 def display_table(table: pd.DataFrame) -> pd.DataFrame:
     """``cell_table`` for a page: one row per cell, one column per time, "mean [low, high]"
-    (%) and the number of seeds n."""
+    (%) over seeds, or "mean ± chip std" for a one-seed cell (``_value``), and the number
+    of seeds n."""
     if table.empty:
         return pd.DataFrame(columns=["model", "lr", "n"])
     t = table.assign(
@@ -71,9 +83,9 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
                          f"{'' if o == 'adam' else ' ' + recipe.name('optimizer', o)}"
                          for ds, d, bn, o in zip(f["dataset"], f["depth"], f["batch_norm"],
                                                  f["optimizer"])],
-        value=lambda f: [None if np.isnan(m) else   # None: a dash (a run near chance)
-                         f"{m:.1f}" + ("" if np.isnan(lo) else f" [{lo:.1f}, {hi:.1f}]")
-                         for m, lo, hi in zip(f["A_t_pct"], f["low_pct"], f["high_pct"])],
+        value=lambda f: [_value(m, lo, hi, c) for m, lo, hi, c in zip(
+            f["A_t_pct"], f["low_pct"], f["high_pct"],
+            f["chip_std_pct"] if "chip_std_pct" in f else [np.nan] * len(f))],
         t=lambda f: f["t_s"].map(lambda s: TIME_LABELS.get(s, f"{s:g} s")))
     wide = t.set_index(["model", "lr", "t"])["value"].unstack("t")
     wide = wide[[TIME_LABELS.get(s, f"{s:g} s") for s in sorted(t["t_s"].unique())]]

@@ -15,20 +15,25 @@ from . import claims, stats
 def load_sweeps(folder) -> pd.DataFrame:
     """One row per run and time of every ``*.pcm.json`` under ``folder`` (or under each
     of a list of folders): key, t_s,
-    A_t (mean over draws), a0, n_draws, n_test, alpha (mean) and the settings' g_max,
-    compensation and aihwkit version. Empty (with those columns) when there is none."""
+    A_t (mean over draws), A_t_chip_std (the standard deviation of a^t / a0 over the draws,
+    each a programmed chip: the device's chip-to-chip spread, not a training one), a0,
+    n_draws, n_test, alpha (mean) and the settings' g_max, compensation and aihwkit
+    version. Empty (with those columns) when there is none."""
     folders = [folder] if isinstance(folder, (str, Path)) else list(folder)
     rows = []
     for path in sorted(p for f in folders for p in Path(f).rglob(f"*{SUFFIX}")):
         s = json.loads(path.read_text())
         for i, t in enumerate(s["times_s"]):
-            rows.append({"key": s["key"], "t_s": float(t), "A_t": s["A_t"][i], "a0": s["a0"],
+            chips = np.asarray(s["accuracy"][i], float) / s["a0"]
+            rows.append({"key": s["key"], "t_s": float(t), "A_t": s["A_t"][i],
+                         "A_t_chip_std": float(chips.std(ddof=1)) if len(chips) > 1 else np.nan,
+                         "a0": s["a0"],
                          "a_t": float(np.mean(s["accuracy"][i])), "n_draws": s["n_draws"],
                          "n_test": s["n_test"], "alpha": float(np.mean(s["alpha"][i])),
                          "g_max_uS": s["settings"]["g_max_uS"],
                          "drift_compensation": s["settings"]["drift_compensation"],
                          "bias": s["settings"]["bias"], "aihwkit": s["settings"]["aihwkit"]})
-    return pd.DataFrame(rows, columns=["key", "t_s", "A_t", "a0", "a_t", "n_draws", "n_test",
+    return pd.DataFrame(rows, columns=["key", "t_s", "A_t", "A_t_chip_std", "a0", "a_t", "n_draws", "n_test",
                                        "alpha", "g_max_uS", "drift_compensation", "bias",
                                        "aihwkit"])
 
@@ -42,7 +47,7 @@ def with_records(sweeps: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
     if "mixed_precision" in records:   # one precision per cell: float32, the study's
         records = records[~records["mixed_precision"].fillna(False).astype(bool)]
     out = sweeps.merge(records[[c for c in cols if c in records]], on="key", how="inner")
-    out.loc[out["near_chance"].astype(bool), "A_t"] = np.nan
+    out.loc[out["near_chance"].astype(bool), ["A_t", "A_t_chip_std"]] = np.nan
     return out
 
 
@@ -51,17 +56,22 @@ CELL = ["dataset", "depth", "optimizer", "batch_norm", "lr"]
 
 def cell_table(runs: pd.DataFrame, level: float = stats.LEVEL) -> pd.DataFrame:
     """Per cell and time: the seed mean of A^t (%), its t-interval over the seeds
-    (``stats.t_interval``; none with one seed) and the number of seeds n. Two models of
-    one seed (a retrain) are averaged into one value: they are not two seeds."""
-    cols = [*CELL, "t_s", "A_t_pct", "low_pct", "high_pct", "n_seeds"]
+    (``stats.t_interval``; none with one seed), the number of seeds n and the mean over
+    its models of the chip-to-chip standard deviation (``chip_std_pct``: what one seed
+    can say of the device's spread). Two models of one seed (a retrain) are averaged into
+    one value: they are not two seeds."""
+    cols = [*CELL, "t_s", "A_t_pct", "low_pct", "high_pct", "n_seeds", "chip_std_pct"]
     if runs.empty:
         return pd.DataFrame(columns=cols)
-    per_seed = runs.groupby([*CELL, "t_s", "seed"])["A_t"].mean().reset_index()
+    if "A_t_chip_std" not in runs:
+        runs = runs.assign(A_t_chip_std=np.nan)
+    per_seed = runs.groupby([*CELL, "t_s", "seed"])[["A_t", "A_t_chip_std"]].mean().reset_index()
     rows = []
     for cell, g in per_seed.groupby([*CELL, "t_s"]):
         mean, lo, hi, n = stats.t_interval(100 * g["A_t"].to_numpy(float), level)
         rows.append({**dict(zip([*CELL, "t_s"], cell)), "A_t_pct": mean, "low_pct": lo,
-                     "high_pct": hi, "n_seeds": n})
+                     "high_pct": hi, "n_seeds": n,
+                     "chip_std_pct": 100 * g["A_t_chip_std"].mean()})
     return pd.DataFrame(rows, columns=cols)
 
 
