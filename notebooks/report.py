@@ -84,7 +84,8 @@ display(Markdown(f"Of the eight claims, {claims.outcome_counts(verdicts)}. "
                  + claims.settled_sentence(table)))
 for v in verdicts:
     display(Markdown(f"**Claim {v.claim}.** {v.statement}\n\n- paper: {v.paper or 'n/a'}\n"
-                     f"- ours: {v.ours or 'n/a'}\n- verdict: **{v.outcome}** ({v.statistic or 'no statistic'})"))
+                     f"- ours: {v.ours or 'n/a'}\n- verdict: **{v.outcome}** ({v.statistic or 'no statistic'})"
+                     + (f"\n- *indicative only: {v.indicative}*" if v.indicative else "")))
 
 
 # %% [markdown]
