@@ -209,6 +209,8 @@ def test_reading_verdicts_puts_one_claim_per_row_and_one_reading_per_column():
     ("A^x >= 0.9 at eta = 0.01; A^0.1", r"$A^x$ >= 0.9 at $\eta$ = 0.01; $A^{0.1}$"),
     ("||grad L_D||^2 = 2.9e34; a0 = 84 %", r"$\lVert\nabla L_D\rVert^2$ = 2.9e34; $a_0$ = 84 %"),
     ("the 1/|B| law, per-layer sigma_w", r"the $1/\lvert B\rvert$ law, per-layer $\sigma_w$"),
+    ("chance-corrected, (a^x - 1/K)/(a0 - 1/K) with K = 10; a^x alone",
+     r"chance-corrected, $(a^x - 1/K)/(a_0 - 1/K)$ with K = 10; $a^x$ alone"),
     # typeset maths, code and words that only contain a Greek name stay as they are
     ("$A_{avr}$ and `A_avr`, metadata, beta-free", "$A_{avr}$ and `A_avr`, metadata, beta-free"),
 ])
@@ -276,12 +278,13 @@ def test_breakage_display_is_the_numbered_split_and_its_sentences():
     from helpers.study import breakage
 
     cells = _breakage_cells([PAPER.name, FLOORED.name])
-    table, words = tables.breakage_display(cells, "the split.", "tbl-split")
+    (table,), words = tables.breakage_display(cells, "the split.", "tbl-split")
     shown, said = tables.fixed(tables.breakage_table(cells), ("dataset", "depth", "seeds"))
     assert said == "CIFAR-10, ResNet20, 2 seeds: "
-    assert table.data == tables.numbered(shown, said + "the split.", "tbl-split").data
-    assert table.data.splitlines()[:2] == [":::{table} CIFAR-10, ResNet20, 2 seeds: the split.",
-                                           ":name: tbl-split"]
+    note = " *Indicative only: 2 training seeds in every row (a verdict needs >= 3).*"
+    assert table.data == tables.numbered(shown, said + "the split." + note, "tbl-split").data
+    assert table.data.splitlines()[:2] == [
+        ":::{table} CIFAR-10, ResNet20, 2 seeds: the split." + note, ":name: tbl-split"]
     expected = " ".join(breakage.sentence(cells, r) for r in (PAPER.name, FLOORED.name))
     assert "the share of broken draws goes from 0 % at lr = 0.0005 to 20 %" in expected
     assert words.data == tables.typeset(expected)
@@ -291,3 +294,18 @@ def test_breakage_display_is_the_numbered_split_and_its_sentences():
     assert only.data.startswith("No record or re-sweep holds draws")
     assert only.data == tables.typeset(breakage.sentence(floored, PAPER.name) + " "
                                        + breakage.sentence(floored, FLOORED.name))
+
+
+def test_breakage_display_gives_each_dataset_its_own_table_reference_first():
+    """Two datasets: one table each, so that each fits the column (the dataset, depth and
+    seeds in its caption, one-seed rows marked indicative only); the reference dataset's
+    table keeps the name, the other's ends with its dataset."""
+    ten = _breakage_cells([PAPER.name])
+    hundred = ten.assign(dataset="cifar100", seeds=1)
+    shown, _ = tables.breakage_display(pd.concat([hundred, ten]), "the split.", "tbl-split")
+    assert [t.data.splitlines()[:2] for t in shown] == [
+        [":::{table} CIFAR-10, ResNet20, 2 seeds: the split. *Indicative only: 2 training "
+         "seeds in every row (a verdict needs >= 3).*", ":name: tbl-split"],
+        [":::{table} CIFAR-100, ResNet20, 1 seed: the split. *Indicative only: 1 training "
+         "seed in every row (a verdict needs >= 3).*", ":name: tbl-split-cifar100"]]
+    assert all("| dataset |" not in t.data and "| seeds |" not in t.data for t in shown)

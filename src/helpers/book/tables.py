@@ -441,12 +441,21 @@ def breakage_table(cell_table: pd.DataFrame) -> pd.DataFrame:
 
 
 def breakage_display(cells: pd.DataFrame, caption: str, name: str):
-    """A page's display of ``breakage.cells``: the numbered table (``breakage_table``, the
-    columns that hold one value (dataset, depth, seeds) said at the head of ``caption``) and what
-    the split says (``breakage.sentence``) under the paper's reading and each mechanism
-    reading (``noise_model.MECHANISM``) that the cells hold, as Markdown (its maths typeset)."""
-    table, said = fixed(breakage_table(cells), ("dataset", "depth", "seeds"))
+    """A page's display of ``breakage.cells``: one numbered table per dataset
+    (``breakage_table``; the columns that hold one value, dataset, depth and seeds, said
+    at the head of ``caption``, and one-seed rows marked indicative only), so that each
+    fits the text column; the first (the reference dataset where present) is named
+    ``name``, another ``name-<dataset>``. Returns the tables and what the split says
+    (``breakage.sentence``) under the paper's reading and each mechanism reading
+    (``noise_model.MECHANISM``) that the cells hold, as Markdown (its maths typeset)."""
+    order = sorted(cells["dataset"].unique(), key=lambda d: (
+        d != recipe.REFERENCE_DATASET, recipe.DATASETS.index(d) if d in recipe.DATASETS else 99))
+    shown = []
+    for ds in order:
+        rows = breakage_table(cells[cells["dataset"] == ds])
+        table, said = fixed(rows, ("dataset", "depth", "seeds"))
+        shown.append(numbered(table, said + caption + few_seeds(rows, "seeds"),
+                              name if ds == order[0] else f"{name}-{ds}"))
     held = set(cells["reading"])
-    return (numbered(table, said + caption, name),
-            Markdown(" ".join(breakage_sentence(cells, m.name) for m in (PAPER, *MECHANISM)
-                              if m == PAPER or m.name in held)))
+    return shown, Markdown(" ".join(breakage_sentence(cells, m.name) for m in (PAPER, *MECHANISM)
+                                    if m == PAPER or m.name in held))

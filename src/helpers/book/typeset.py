@@ -12,6 +12,7 @@ import re
 
 # (plain form, typeset form), tried in this order: the longer forms first
 RULES = [
+    (r"\(a\^x\s*-\s*1/K\)\s*/\s*\(a0\s*-\s*1/K\)", r"$(a^x - 1/K)/(a_0 - 1/K)$"),
     (r"alpha\^2\s*C\s*/\s*\|B\|", r"$\\alpha^2 C/\\lvert B\\rvert$"),
     (r"\|\|?grad L_D\|\|?\^2", r"$\\lVert\\nabla L_D\\rVert^2$"),
     (r"\(n\s*-\s*\|B\|\)\s*/\s*\(\|B\|\s*\(n\s*-\s*1\)\)",
@@ -23,6 +24,7 @@ RULES = [
     (r"\bA\^x\b", r"$A^x$"),
     (r"\bA_x\b", r"$A^x$"),
     (r"\ba_x\b", r"$a^x$"),
+    (r"(?<![\w$])a\^x\b", r"$a^x$"),
     (r"\ba0\b", r"$a_0$"),
     (r"\bsigma_w\b", r"$\\sigma_w$"),
     (r"\brho\b", r"$\\rho$"),
