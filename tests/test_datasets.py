@@ -168,7 +168,7 @@ def test_one_seed_cells_are_labelled_wherever_they_are_shown(folders):
     assert sentences.startswith("CIFAR-10: In the 6 cells") and "CIFAR-100: In the" in sentences
     fig = plots.noise_panels(mixed.done, recipe.DATASETS)
     assert [ax.get_title() for ax in fig.axes if ax.get_visible()] == [
-        "CIFAR-10, ResNet20 (3 seeds)", "CIFAR-100, ResNet20 (1 seed, indicative only)"]
+        "ResNet20 on CIFAR-10 (3 seeds)", "ResNet20 on CIFAR-100 (1 seed, indicative only)"]
     plots.plt.close(fig)
     front = {(ds, DEPTH): claims.sweet_spot(mixed.means, ds, DEPTH) for ds in (REF, OTHER)}
     text = claims.sweet_spot_text(front).splitlines()
@@ -176,8 +176,23 @@ def test_one_seed_cells_are_labelled_wherever_they_are_shown(folders):
     assert text[1].startswith("ResNet20 on CIFAR-100 (1 seed, indicative only): Pareto")
     fig = plots.tradeoff(mixed.means, paper=False)
     assert [ax.get_title() for ax in fig.axes if ax.get_title()] == [
-        "ResNet20, CIFAR-10 (3 seeds)", "ResNet20, CIFAR-100 (1 seed, indicative only)"]
+        "ResNet20 on CIFAR-10 (3 seeds)", "ResNet20 on CIFAR-100 (1 seed, indicative only)"]
     plots.plt.close(fig)
     split = tables.breakage_table(breakage.cells(mixed.records))
     assert set(split.loc[split["dataset"] == OTHER, "seeds"]) == {1}
     assert "CIFAR-100 (1 seed, indicative only)" in findings.limitations(mixed)
+
+
+def test_one_helper_selects_a_model_and_orders_the_datasets():
+    """``studies.model_rows`` keeps the rows of one (dataset, depth), the reference model by
+    default; ``studies.dataset_order`` puts the reference dataset first, then the paper's
+    order, then any other by name; ``studies.model_name`` is the one spelling of a model."""
+    from helpers.study import studies
+    df = pd.DataFrame({"dataset": ["cifar100", "cifar10", "cifar10", "mine"],
+                       "depth": [20, 56, 20, 20], "x": [1, 2, 3, 4]})
+    assert studies.model_rows(df)["x"].tolist() == [3]
+    assert studies.model_rows(df, "cifar100", 20)["x"].tolist() == [1]
+    assert studies.model_rows(df.iloc[:0]).empty
+    assert studies.dataset_order(["mine", "cifar100", "cifar10", "cifar10"]) == [
+        "cifar10", "cifar100", "mine"]
+    assert studies.model_name("cifar100", 56) == "ResNet56 on CIFAR-100"

@@ -74,12 +74,12 @@ def test_noise_panels_show_one_panel_per_dataset_and_depth_in_the_records():
     df = _grid_frame()
     one = df[(df["dataset"] == "cifar10") & (df["depth"] == 20)]
     fig = plots.noise_panels(one, ("cifar10", "cifar100"))
-    assert [ax.get_title() for ax in fig.axes if ax.get_visible()] == ["CIFAR-10, ResNet20"]
+    assert [ax.get_title() for ax in fig.axes if ax.get_visible()] == ["ResNet20 on CIFAR-10"]
     plots.plt.close(fig)
     both = df[df["depth"].isin([20, 56])]
     fig = plots.noise_panels(both)
     assert [ax.get_title() for ax in fig.axes if ax.get_visible()] == [
-        "CIFAR-10, ResNet20", "CIFAR-10, ResNet56", "CIFAR-100, ResNet20", "CIFAR-100, ResNet56"]
+        "ResNet20 on CIFAR-10", "ResNet56 on CIFAR-10", "ResNet20 on CIFAR-100", "ResNet56 on CIFAR-100"]
     plots.plt.close(fig)
     fig = plots.noise_panels(one, "cifar100")
     assert [t.get_text() for t in fig.axes[0].texts] == ["no CIFAR-100 records"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..experiment import recipe
-from ..study import claims, paper, stats, studies
+from ..study import claims, paper, studies
 from . import tables
 from ..study.results import compute
 from .page import Study
@@ -19,16 +19,11 @@ from .page import Study
 REFERENCE = (recipe.REFERENCE_DATASET, recipe.REFERENCE_DEPTH)
 
 
-def _model(frame: pd.DataFrame, dataset: str, depth: int) -> pd.DataFrame:
-    """The rows of ``frame`` of one model (dataset, depth)."""
-    return frame[(frame["dataset"] == dataset) & (frame["depth"] == depth)]
-
-
 def _lr_cells(means: pd.DataFrame, dataset: str = REFERENCE[0],
               depth: int = REFERENCE[1]) -> pd.DataFrame:
     """The LR study's cells of one model (the reference model, ResNet20 on the first
     dataset: the one model every profile trains) at the paper's LRs, sorted by LR."""
-    m = _model(studies.select(means, "lr"), dataset, depth)
+    m = studies.model_rows(studies.select(means, "lr"), dataset, depth)
     return m[m["lr"].isin(recipe.PAPER_LRS)].sort_values("lr")
 
 
@@ -38,19 +33,18 @@ def baseline_sentence(study: Study) -> str:
     m, model = _lr_cells(study.means), claims.model_name(*REFERENCE)
     if m.empty:
         return f"No {model} was trained at the paper's learning rates."
-    t2 = paper.with_intervals(stats.cell_intervals(study.records,
-                                                   metrics=("baseline_accuracy",)), "table2")
     v = claims.claim1(study.means)
     return (f"**Baseline accuracy.** {model} reaches $a_0$ = "
             f"{100 * m['baseline_accuracy'].min():.1f} to {100 * m['baseline_accuracy'].max():.1f} % "
             f"over the paper's {len(m)} learning rates (claim 1, \"$a_0$ barely depends on the "
-            f"LR\": **{v.outcome}**). " + paper.offset_sentence(_model(t2, *REFERENCE), "$a_0$"))
+            f"LR\": **{v.outcome}**). "
+            + paper.offset_sentence(studies.model_rows(study.table2, *REFERENCE), "$a_0$"))
 
 
-def _reference_trend(runs: pd.DataFrame) -> str:
+def _reference_trend(trends: pd.DataFrame) -> str:
     """The reference model's rank correlation of A_avr with the LR and its exact p
-    (``claims.lr_trends``), as a sentence says it; "" when it has no trend test."""
-    t = _model(claims.lr_trends(runs), *REFERENCE)
+    (a row of ``claims.lr_trends``), as a sentence says it; "" when it has no trend test."""
+    t = studies.model_rows(trends, *REFERENCE)
     if t.empty or pd.isna(t["p"].iloc[0]):
         return ""
     return f", rho {t['rho'].iloc[0]:+.2f}, exact p = {claims._p(t['p'].iloc[0])}"
@@ -66,12 +60,13 @@ def noise_sentence(study: Study) -> str:
         m = _lr_cells(claims.cell_means(runs)).dropna(subset=["A_avr"])
         if len(m) < 2:
             continue
-        outcome = claims.claim3(runs).outcome
+        trends = claims.lr_trends(runs)
+        outcome = claims.claim3(runs, trends).outcome
         ends = (m["lr"].iloc[0], m["lr"].iloc[-1])
         outcomes.add(outcome)
         parts.append(f"{100 * m['A_avr'].iloc[0]:.1f} to {100 * m['A_avr'].iloc[-1]:.1f} % "
                      f"{claims.READING_PHRASES.get(label, label)} (claim 3: **{outcome}**"
-                     f"{_reference_trend(runs)})")
+                     f"{_reference_trend(trends)})")
     if ends is None:
         return f"No noise sweep of {model} at the paper's learning rates."
     return (f"**Noise resistance against the learning rate.** From lr = {ends[0]:g} to "
@@ -89,7 +84,7 @@ def breakage_sentence(study: Study) -> str:
     if nf is None:
         return ""
     t = nf.reset_index()
-    t = _model(t, *REFERENCE)
+    t = studies.model_rows(t, *REFERENCE)
     t = t[t["batch_norm"].astype(bool) & t["lr"].isin(recipe.PAPER_LRS)].sort_values("lr")
     col = "eta = 0.1"
     if len(t) < 2 or col not in t:
@@ -130,9 +125,7 @@ def _length_gap(study: Study) -> str:
     """How far our a0 lies below the paper's Table II, per dataset ("" unless every cell
     with a paper value lies below it): "7.4 to 8.1 pp on CIFAR-10 and 10.6 pp on CIFAR-100
     (1 seed, indicative only)"."""
-    t2 = paper.with_intervals(stats.cell_intervals(study.records,
-                                                   metrics=("baseline_accuracy",)), "table2")
-    t2 = t2.dropna(subset=["ours_pct", "paper_pct"])
+    t2 = study.table2.dropna(subset=["ours_pct", "paper_pct"])
     gap = t2["ours_pct"] - t2["paper_pct"]
     if not len(gap) or not (gap < 0).all():
         return ""

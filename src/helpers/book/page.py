@@ -6,11 +6,12 @@ only. Every analysis page opens with ``load_study``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
 
-from ..study import claims
+from ..study import claims, paper, stats
 from ..study.results import SMOKE_NOTE, load_records
 from ..study.words import plural, plural_range
 
@@ -60,6 +61,13 @@ class Study:
         why = ("" if verdict.outcome in claims.UNTESTED
                else claims.claim_caveat(self.records, verdict.claim))
         return claims.sentence(verdict, self.note if why and why == self.caveat else why)
+
+    @cached_property
+    def table2(self) -> pd.DataFrame:
+        """Our a0 per cell beside the paper's Table II (``paper.with_intervals`` of
+        ``stats.cell_intervals``): computed once, for every sentence that needs it."""
+        return paper.with_intervals(stats.cell_intervals(self.records,
+                                                         metrics=("baseline_accuracy",)), "table2")
 
 
 def _banner(done: pd.DataFrame, caveat: str) -> str:

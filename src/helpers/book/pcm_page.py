@@ -7,7 +7,9 @@ import pandas as pd
 
 from ..experiment.pcm import TIME_LABELS, TIMES
 from ..experiment import recipe
-from ..study.claims import UNTESTED, model_name
+from ..study import studies
+from ..study.claims import UNTESTED
+from ..study.studies import model_name
 from . import plots
 
 
@@ -23,7 +25,7 @@ def lr_sentence(table: pd.DataFrame) -> str:
         return "Too few learning rates with a PCM sweep to compare them."
     reference = (recipe.REFERENCE_DATASET, recipe.REFERENCE_DEPTH)
     ds, depth = reference if reference in models else models[0]
-    t = t[(t["dataset"] == ds) & (t["depth"] == depth)]
+    t = studies.model_rows(t, ds, depth)
     lo, hi = t["lr"].min(), t["lr"].max()
     parts = []
     for ts in (t["t_s"].min(), t["t_s"].max()):

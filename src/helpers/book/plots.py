@@ -31,7 +31,7 @@ from ..study.claims import READINGS, bn_layers, seeds_note, under_reading
 from ..study.paper import PAPER_LRS
 from ..experiment.recipe import DATASETS
 from ..study.results import SMOKE_NOTE, lr_drops
-from ..study.studies import STUDIES, same_lr
+from ..study.studies import STUDIES, dataset_order, model_name, model_rows, same_lr
 from ..study.theory import without_replacement_variance
 from ..study.words import plural
 
@@ -233,11 +233,10 @@ def test_curves(hist: pd.DataFrame, synthetic: bool = False):
                                                                     else 1), 3.8),
                              sharey=True, layout="constrained", squeeze=False)
     for ax, model in zip(axes[0], models):
-        h = hist if model is None else hist[(hist["dataset"] == model[0])
-                                            & (hist["depth"] == model[1])]
+        h = hist if model is None else model_rows(hist, *model)
         _test_curves(ax, h)
         if len(models) > 1:
-            ax.set_title(f"{recipe.name('dataset', model[0])}, ResNet{model[1]}")
+            ax.set_title(model_name(*model))
     axes[0][0].set_ylabel("test accuracy (%)")
     stamp(fig, synthetic)
     return fig
@@ -298,7 +297,7 @@ def noise_panels(df: pd.DataFrame, datasets=DATASETS, paper_in_text: pd.DataFram
     datasets = (datasets,) if isinstance(datasets, str) else tuple(datasets)
     etas = sorted(float(c[2:]) for c in df if c.startswith("A_") and c[2:].replace(".", "").isdigit())
     d = df[df["dataset"].isin(datasets) & (df["optimizer"] == "adam") & df["batch_norm"]]
-    panels = [(ds, depth) for ds in datasets
+    panels = [(ds, depth) for ds in dataset_order(datasets)
               for depth in sorted(d.loc[d["dataset"] == ds, "depth"].unique())]
     ncols = 2 if len(panels) > 1 else 1
     nrows = max(1, -(-len(panels) // ncols))
@@ -313,20 +312,20 @@ def noise_panels(df: pd.DataFrame, datasets=DATASETS, paper_in_text: pd.DataFram
         axes[0].text(0.5, 0.5, f"no {' or '.join(recipe.name('dataset', ds) for ds in datasets)} records",
                      ha="center", va="center", transform=axes[0].transAxes)
     for ax, (ds, depth) in zip(axes, panels):
-        for lr, g in d[(d["dataset"] == ds) & (d["depth"] == depth)].groupby("lr"):
+        runs = model_rows(d, ds, depth)
+        for lr, g in runs.groupby("lr"):
             cols = [f"A_{e:g}" for e in etas]
             mean = np.concatenate([[100.0], 100 * g[cols].mean().to_numpy()])
             std = np.concatenate([[0.0], 100 * g[cols].std(ddof=1).fillna(0).to_numpy()])
             ax.errorbar([0] + [100 * e for e in etas], mean, yerr=std, marker=lr_marker(lr),
                         ms=4, lw=1.3, capsize=2, color=lr_colour(lr), label=_lr_label(lr))
         if paper_in_text is not None:
-            pt = paper_in_text[(paper_in_text["dataset"] == ds) & (paper_in_text["depth"] == depth)]
+            pt = model_rows(paper_in_text, ds, depth)
             for lr, g in pt.groupby("lr"):
                 ax.plot(g["noise_form_factor_pct"], g["normalized_accuracy_pct"], "x",
                         color=lr_colour(lr), ms=8, mew=2)
-        runs = d[(d["dataset"] == ds) & (d["depth"] == depth)]
         seeds = f" ({seeds_note(runs.groupby('lr')['seed'].nunique())})" if "seed" in d else ""
-        ax.set_title(f"{recipe.name('dataset', ds)}, ResNet{depth}{seeds}")
+        ax.set_title(f"{model_name(ds, depth)}{seeds}")
     for i, ax in enumerate(axes[:len(panels)]):
         if i % ncols == 0:
             ax.set_ylabel("normalized accuracy $A^x$ (%)")
@@ -353,11 +352,11 @@ def _spread(means: pd.DataFrame, metric: str):
 
 
 def _adam_bn_models(means: pd.DataFrame) -> list[tuple]:
-    """The (dataset, depth) of the Adam models with BN in ``means``, datasets in
-    ``recipe.DATASETS``' order."""
+    """The (dataset, depth) of the Adam models with BN in ``means``, datasets in the
+    pages' order (``studies.dataset_order``), then by depth."""
     m = means[(means["optimizer"] == "adam") & means["batch_norm"].astype(bool)]
-    return sorted(set(zip(m["dataset"], m["depth"])),
-                  key=lambda k: (DATASETS.index(k[0]) if k[0] in DATASETS else len(DATASETS), k[1]))
+    order = dataset_order(m["dataset"].unique())
+    return sorted(set(zip(m["dataset"], m["depth"])), key=lambda k: (order.index(k[0]), k[1]))
 
 
 def tradeoff(means: pd.DataFrame, panels=None, front: dict | None = None,
@@ -375,8 +374,8 @@ def tradeoff(means: pd.DataFrame, panels=None, front: dict | None = None,
     blue, orange = OKABE_ITO["blue"], OKABE_ITO["vermillion"]
     handles = {}
     for ax, (dataset, depth) in zip(axes[0], panels):
-        m = means[(means["dataset"] == dataset) & (means["depth"] == depth)
-                  & (means["optimizer"] == "adam") & means["batch_norm"]].sort_values("lr")
+        m = model_rows(means, dataset, depth)
+        m = m[(m["optimizer"] == "adam") & m["batch_norm"]].sort_values("lr")
         ax.errorbar(1000 * m["lr"], 100 * m["baseline_accuracy"],
                     yerr=_spread(m, "baseline_accuracy"), fmt="o-", capsize=3,
                     color=blue, label="ours: $a_0$")
@@ -399,7 +398,7 @@ def tradeoff(means: pd.DataFrame, panels=None, front: dict | None = None,
             f = front[(dataset, depth)]
             ax.plot(1000 * f["lr"], 100 * f["baseline_accuracy"], "o", ms=13, mfc="none",
                     color="black", label="our Pareto front")
-        ax.set_title(f"ResNet{depth}, {recipe.name('dataset', dataset)}"
+        ax.set_title(model_name(dataset, depth)
                      + (f" ({seeds_note(m['n_seeds'])})" if "n_seeds" in m and len(m) else ""))
         for a in (ax, ax2):
             for h, lab in zip(*a.get_legend_handles_labels()):
@@ -533,7 +532,7 @@ def batchnorm(bn: pd.DataFrame, synthetic: bool = False):
     model's number of BN layers: a single depth is one category, not a point on a
     continuous axis), one panel per dataset (seed mean; error bars: spread over seeds).
     ``bn``: seed means of the batchnorm study (``tables.batchnorm``)."""
-    datasets = sorted(bn["dataset"].unique())
+    datasets = dataset_order(bn["dataset"].unique())
     n = max(1, len(datasets))   # a panel per dataset in the records, none left empty
     fig, axes = plt.subplots(1, n, figsize=(PAGE_WIDTH * (0.6 if n == 1 else 1), 3.6),
                              layout="constrained", squeeze=False)
@@ -565,7 +564,7 @@ def optimizers(a0: pd.DataFrame, aavr: pd.DataFrame, synthetic: bool = False):
     paired_bars(aavr, "optimizer", "ours_pct", "paper_pct",
                 "average normalized accuracy $A_{avr}$ (%)", ax2, colour="tab:orange")
     o = STUDIES["optimizers"]   # the one model and LR of the paper's Figure 3
-    fig.suptitle(f"ResNet{o.depths[0]}, {recipe.name('dataset', o.datasets[0])}, lr = "
+    fig.suptitle(f"{model_name(o.datasets[0], o.depths[0])}, lr = "
                  f"{o.lrs[0]:g}: ours (seed mean) and the paper's Figure 3")
     stamp(fig, synthetic)
     return fig
@@ -588,7 +587,7 @@ def across_studies(records: dict, synthetic: bool = False):
                 ax.errorbar(1e3 * g.mean().index, 100 * g.mean(),
                             yerr=100 * g.std(ddof=1).fillna(0), fmt=fmt, capsize=3,
                             label=name if len(models) < 2 else
-                            f"{name}: ResNet{depth}, {recipe.name('dataset', ds)}")
+                            f"{name}: {model_name(ds, depth)}")
         ax.set_title(title)
         ax.set_xlabel("learning rate (x 1e-3)")
     axes[0][0].set_ylabel("average normalized accuracy $A_{avr}$ (%)")

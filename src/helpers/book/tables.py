@@ -448,8 +448,7 @@ def breakage_display(cells: pd.DataFrame, caption: str, name: str):
     ``name``, another ``name-<dataset>``. Returns the tables and what the split says
     (``breakage.sentence``) under the paper's reading and each mechanism reading
     (``noise_model.MECHANISM``) that the cells hold, as Markdown (its maths typeset)."""
-    order = sorted(cells["dataset"].unique(), key=lambda d: (
-        d != recipe.REFERENCE_DATASET, recipe.DATASETS.index(d) if d in recipe.DATASETS else 99))
+    order = studies.dataset_order(cells["dataset"].unique())
     shown = []
     for ds in order:
         rows = breakage_table(cells[cells["dataset"] == ds])

@@ -33,7 +33,8 @@ from .paper import table
 from .stats import (percentile_interval, permutation_p, resample, t_interval, trend_test,
                     within_rank_test)
 from .theory import noise_power_bound, nonphysical
-from .studies import ADAPTIVE, CELL, LR_TOLERANCE, SGD_FAMILY, select
+from .studies import (ADAPTIVE, CELL, LR_TOLERANCE, SGD_FAMILY,  # noqa: F401  (claims.model_name)
+                      model_name, model_rows, select)
 from .words import and_list, plural, plural_range  # noqa: F401  (claims.plural: re-exported)
 
 MIN_SEEDS = 3
@@ -46,11 +47,6 @@ ALPHA = 0.05                 # claims 3 and 7: a trend counts when its exact two
 SWEET_SPOT = (0.0005, 0.001)  # claim 4, the reference model (ResNet20 on CIFAR-10)
 # claim 6: the dataset with the most classes against the one with the fewest
 _FEW, _MANY = recipe.BY_CLASSES[0], recipe.BY_CLASSES[-1]
-
-
-def model_name(dataset: str, depth: int) -> str:
-    """One model as the pages name it: "ResNet20 on CIFAR-10" (``recipe.name``)."""
-    return f"ResNet{depth} on {recipe.name('dataset', dataset)}"
 
 
 _REFERENCE = model_name(recipe.REFERENCE_DATASET, recipe.REFERENCE_DEPTH)
@@ -271,12 +267,13 @@ def _p(p) -> str:
     return "n/a" if p is None or not np.isfinite(p) else f"{p:.3f}" if p >= 0.001 else f"{p:.1e}"
 
 
-def claim3(runs):
-    """Per model, an exact permutation test of the trend of A_avr with the LR (``lr_trends``);
+def claim3(runs, trends: pd.DataFrame | None = None):
+    """Per model, an exact permutation test of the trend of A_avr with the LR (``lr_trends``
+    of ``runs``, or ``trends`` where the caller has computed it);
     the claim's first half holds when it falls significantly (p < ALPHA) for >= 75 % of
     the models. Where draws broke the model, the share of broken draws per LR is given:
     there A_avr mostly measures how often the model breaks."""
-    s = lr_trends(runs)
+    s = lr_trends(runs) if trends is None else trends
     p = _slopes(table("table3").assign(A_avr=lambda t: t["avg_normalized_accuracy_pct"] / 100))
     if s.empty:
         return Verdict(3, STATEMENTS[3], "", "", "", "no data")
@@ -323,8 +320,7 @@ def claim3(runs):
 def sweet_spot(m, dataset=recipe.REFERENCE_DATASET, depth=recipe.REFERENCE_DEPTH):
     """Pareto front of (a0, A^0.1) over the LRs of one model (the paper's and those outside
     its range): the LRs no other LR beats on both (seed means)."""
-    cells = select(m, "lr", "lr_outside")
-    cells = cells[(cells["dataset"] == dataset) & (cells["depth"] == depth)].dropna(
+    cells = model_rows(select(m, "lr", "lr_outside"), dataset, depth).dropna(
         subset=["baseline_accuracy", "A_0.1"])
     return pareto_front(cells, "baseline_accuracy", "A_0.1")
 
@@ -338,8 +334,7 @@ def front_uncertainty(runs: pd.DataFrame, dataset=recipe.REFERENCE_DATASET,
     so that an a0 gap smaller than the seed spread decides nothing. Without a ``seed``
     column (cell means) the plausible front is the point front."""
     cols = ["baseline_accuracy", "A_0.1"]
-    cells = select(runs, "lr", "lr_outside")
-    cells = cells[(cells["dataset"] == dataset) & (cells["depth"] == depth)].dropna(subset=cols)
+    cells = model_rows(select(runs, "lr", "lr_outside"), dataset, depth).dropna(subset=cols)
     means = cells.groupby("lr")[cols].mean().reset_index()
     front = set(pareto_front(means, *cols)["lr"])
     beaten = {lr: [] for lr in means["lr"]}
@@ -380,9 +375,7 @@ def claim4(runs):
     lrs = sorted(f.loc[f["on_front"], "lr"])
     plaus = sorted(f.loc[f["plausible"], "lr"])
     inside = [SWEET_SPOT[0] - LR_TOLERANCE <= lr <= SWEET_SPOT[1] + LR_TOLERANCE for lr in plaus]
-    cells = select(runs, "lr_outside")
-    cells = cells[(cells["dataset"] == recipe.REFERENCE_DATASET)
-                  & (cells["depth"] == recipe.REFERENCE_DEPTH)]
+    cells = model_rows(select(runs, "lr_outside"))
     outside = sorted(cells["lr"].unique())
     frac = sum(inside) / len(plaus) if plaus else float("nan")
     if not plaus:
@@ -559,7 +552,7 @@ def claim8(m):
     ps = []
     if runs is not None:
         for ds, depth in zip(diff["dataset"], diff["depth"]):
-            g = runs[(runs["dataset"] == ds) & (runs["depth"] == depth)]
+            g = model_rows(runs, ds, depth)
             ps.append(permutation_p(g.loc[~g["batch_norm"].astype(bool), "A_avr"],
                                     g.loc[g["batch_norm"].astype(bool), "A_avr"]))
     p_text = ("; exact permutation p of the gap per model (seeds with and without BN "
@@ -660,8 +653,7 @@ def _used(rows: pd.DataFrame, claim: int) -> pd.DataFrame:
         n = done.dropna(subset=[metric]).groupby(_MODEL)["lr"].nunique()
         return rows[_in(rows, _MODEL, n.index[n >= need])]
     if claim == 4:        # the reference model only
-        return rows[(rows["dataset"] == recipe.REFERENCE_DATASET)
-                    & (rows["depth"] == recipe.REFERENCE_DEPTH)]
+        return model_rows(rows)
     if claim == 6:        # the (depth, LR) cells run on both datasets compared
         both = done[done["dataset"].isin([_FEW, _MANY])].dropna(subset=["A_avr"])
         n = both.assign(lr=both["lr"].round(12)).groupby(["depth", "lr"])["dataset"].nunique()

@@ -12,6 +12,7 @@ import pandas as pd
 
 from ..experiment.recipe import REFERENCE_DATASET, REFERENCE_DEPTH
 from . import claims, stats
+from .studies import model_rows
 
 COLUMNS = ["reading", "lr", "n", "A_avr", "low", "high", "broken", "broken_low",
            "broken_high"]
@@ -22,9 +23,7 @@ def reference_runs(records: pd.DataFrame, dataset: str = REFERENCE_DATASET,
     """The records of one model (by default the reference model, ResNet20 on the first
     dataset): what the front page's figure and sentence are about, whatever other
     datasets or depths the folder holds (``claims.scale`` of these says their scale)."""
-    if records.empty:
-        return records
-    return records[(records["dataset"] == dataset) & (records["depth"] == depth)]
+    return model_rows(records, dataset, depth)
 
 
 def headline_cells(records: pd.DataFrame, dataset: str = REFERENCE_DATASET,
@@ -58,7 +57,7 @@ def headline_trends(records: pd.DataFrame, dataset: str = REFERENCE_DATASET,
     rows = []
     for label, reading in claims.READINGS.items():
         t = claims.lr_trends(claims.completed(claims.under_reading(records, reading)))
-        t = t[(t["dataset"] == dataset) & (t["depth"] == depth)]
+        t = model_rows(t, dataset, depth)
         if len(t):
             r = t.iloc[0]
             rows.append({"reading": label, "rho": r["rho"], "p": r["p"],

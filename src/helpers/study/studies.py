@@ -30,6 +30,7 @@ import pandas as pd
 # recipe.PAPER_OPTIMIZERS lists it.
 from ..experiment.recipe import (DATASETS, OPTIMIZER_LR, PAPER_DEPTHS, PAPER_LRS,  # noqa: F401
                                  PAPER_OPTIMIZERS, REFERENCE_DATASET, REFERENCE_DEPTH)
+from ..experiment.recipe import name as recipe_name
 
 ADAPTIVE = ("adam", "nadam", "adamax")
 SGD_FAMILY = ("sgd", "sgd_momentum", "sgd_nesterov")
@@ -107,3 +108,25 @@ def select(df: pd.DataFrame, *names: str) -> pd.DataFrame:
     for n in names:
         mask |= STUDIES[n].mask(df)
     return df[mask]
+
+
+def model_rows(df: pd.DataFrame, dataset: str = REFERENCE_DATASET,
+               depth: int = REFERENCE_DEPTH) -> pd.DataFrame:
+    """The rows of ``df`` (records, cell means, or any table with ``dataset`` and ``depth``
+    columns) of one model: by default the reference model, the one every profile trains."""
+    if df.empty:
+        return df
+    return df[(df["dataset"] == dataset) & (df["depth"] == depth)]
+
+
+def model_name(dataset: str, depth: int) -> str:
+    """One model as every page, title and sentence names it: "ResNet20 on CIFAR-10"."""
+    return f"ResNet{depth} on {recipe_name('dataset', dataset)}"
+
+
+def dataset_order(datasets) -> list:
+    """``datasets`` in the order the pages show them: the reference dataset first, then
+    the paper's order (``recipe.DATASETS``), then any other by name."""
+    return sorted(set(datasets), key=lambda d: (d != REFERENCE_DATASET,
+                                                DATASETS.index(d) if d in DATASETS else
+                                                len(DATASETS), str(d)))

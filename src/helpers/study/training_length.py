@@ -15,6 +15,7 @@ import pandas as pd
 
 from ..experiment.recipe import REFERENCE_DATASET, REFERENCE_DEPTH
 from . import claims, stats
+from .studies import model_rows
 
 COLUMNS = ["reading", "epochs", "profile", "lr", "n", "a0", "a0_low", "a0_high",
            "A_avr", "low", "high"]
@@ -26,8 +27,8 @@ def _bn_adam(records: pd.DataFrame, dataset: str, depth: int) -> pd.DataFrame:
     runs = claims.completed(records)
     if runs.empty:
         return runs
-    return runs[(runs["dataset"] == dataset) & (runs["depth"] == depth)
-                & runs["batch_norm"].astype(bool) & (runs["optimizer"] == "adam")]
+    runs = model_rows(runs, dataset, depth)
+    return runs[runs["batch_norm"].astype(bool) & (runs["optimizer"] == "adam")]
 
 
 def length_cells(records: pd.DataFrame, lrs=None, dataset: str = REFERENCE_DATASET,
