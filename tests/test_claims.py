@@ -398,7 +398,9 @@ def test_an_untested_claim_has_no_stability_and_shows_dashes():
     assert shown.loc[5, "value [95 % bootstrap]"] == "–" and shown.loc[5, "same verdict"] == "–"
     assert shown.loc[1, "same verdict"] == "100\u00a0%" and shown.loc[1, "defined"] == "100\u00a0%"
     lo, hi = st.set_index("claim").loc[1, ["ci_low", "ci_high"]]
-    assert shown.loc[1, "value [95 % bootstrap]"].endswith(f"[{lo:.3g}, {hi:.3g}]")
+    # two seeds are indicative only: an interval at one value is shown as none
+    assert shown.loc[1, "value [95 % bootstrap]"].endswith(
+        f"[{lo:.3g}, {hi:.3g}]" if f"{lo:.3g}" != f"{hi:.3g}" else "(no interval: too few seeds)")
     assert "nan" not in shown.to_string()
     # each value says what it is, in the unit of its statistic (claim 1: pp, as "max range")
     assert shown.loc[1, "measure"] == "largest range of a0 over the LRs (pp)"
@@ -531,3 +533,16 @@ def test_claim8_gives_each_gap_its_exact_permutation_p():
     assert "exact permutation p of the gap per model" in v.statistic
     assert v.statistic.count("0.100") == 8
     assert np.isnan(claims.claim8(claims.cell_means(_paperlike())).p_value)   # means: no p
+
+
+def test_a_degenerate_interval_on_an_indicative_verdict_is_shown_as_none():
+    """A one-seed cell cannot vary under resampling: where every resample puts an
+    indicative verdict's value at one number, the table says there is no interval
+    instead of printing [x, x]; a verdict on enough seeds keeps its interval as is."""
+    table = pd.DataFrame({"claim": [1, 4], "verdict": ["held", "held"],
+                          "p_value": [np.nan, 0.02], "rests on": ["–", "–"],
+                          "indicative only": ["1 seed per cell (CIFAR-100)", "no"],
+                          "value": [1.62, 0.5], "ci_low": [1.62, 0.5], "ci_high": [1.62, 0.5],
+                          "same_verdict": [1.0, 1.0], "defined": [1.0, 1.0]})
+    shown = claims.display_table(table)["value [95 % bootstrap]"].tolist()
+    assert shown == ["1.62 (no interval: too few seeds)", "0.5 [0.5, 0.5]"]

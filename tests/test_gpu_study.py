@@ -222,3 +222,11 @@ def test_the_script_refuses_a_bad_worker_count(tmp_path):
     finally:
         import shutil
         shutil.rmtree(root / "results/.test-gpu-study-bad", ignore_errors=True)
+
+
+def test_an_unknown_profile_is_a_clear_error_that_lists_the_profiles(capsys):
+    with pytest.raises(SystemExit) as e:
+        gpu_study.main(["check", "--profile", "huge"])
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert "--profile 'huge' is not accepted; accepted: smoke, fast, cpu, long, paper" in err

@@ -34,6 +34,7 @@ import time
 from pathlib import Path
 
 from ..experiment import recipe
+from ..experiment.profiles import PROFILES
 from ..study.words import plural
 from . import grid, run_cell
 
@@ -149,7 +150,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m helpers.ops.gpu_study", description=__doc__.split("\n")[0])
     ap.add_argument("command", choices=("check", "run", "summary", "pack"))
     ap.add_argument("--allow-cpu", action="store_true", help="run on the CPU (a dry proof)")
-    ap.add_argument("--profile", default="fast")
+    ap.add_argument("--profile", default="fast",
+                    help=" | ".join(PROFILES) + " (default: fast)")  # every declared profile
     ap.add_argument("--data", default=None, help="CIFAR-10 (folder, .tar.gz, .npz, JPEG pack)")
     ap.add_argument("--results-dir", default=None, help="default: results/gpu-<profile>")
     ap.add_argument("--seeds", nargs="+", type=int, default=[0])
@@ -168,6 +170,8 @@ def main(argv=None) -> int:
                     help="pack: the archive's paths are relative to it (default: the repository)")
     ap.add_argument("--cache-dir", default=None, help="JAX compilation cache (default .jax-cache)")
     args = ap.parse_args(argv)
+    if args.profile not in PROFILES:
+        ap.error(f"--profile {args.profile!r} is not accepted; accepted: {', '.join(PROFILES)}")
     if args.max_failures < 0:
         ap.error(f"--max-failures must be 0 (never stop) or more, not {args.max_failures}")
     if args.cells is not None and args.cells < 1:

@@ -846,16 +846,26 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
     value is (``VALUES``), the value with its 95 % bootstrap interval in one column, the
     exact permutation p-value of the test behind it, the bootstrap shares in %, what the
     verdict rests on when that is one model or depth, and a dash where a claim is not
-    tested (no value). The statements and statistics are given below it."""
+    tested (no value). An interval that every resample puts at one value on a verdict
+    that is indicative only (it rests on one-seed cells, which a resample cannot vary)
+    is no interval, and says so. The statements and statistics are given below it."""
     def num(x, fmt):
         return "–" if pd.isna(x) else fmt.format(x)
+
+    def value(v, lo, hi, weak):
+        if pd.isna(v):
+            return "–"
+        if weak not in ("no", "", None) and pd.notna(lo) and pd.notna(hi) and \
+                f"{lo:.3g}" == f"{hi:.3g}":
+            return f"{v:.3g} (no interval: too few seeds)"
+        return f"{v:.3g} [{num(lo, '{:.3g}')}, {num(hi, '{:.3g}')}]"
     return pd.DataFrame({
         "claim": [f"{c}. {NAMES[c]}" for c in table["claim"]],
         "verdict": table["verdict"],
         "measure": [VALUES[c] for c in table["claim"]],
         "value [95 % bootstrap]": [
-            "–" if pd.isna(v) else f"{v:.3g} [{num(lo, '{:.3g}')}, {num(hi, '{:.3g}')}]"
-            for v, lo, hi in zip(table["value"], table["ci_low"], table["ci_high"])],
+            value(*x) for x in zip(table["value"], table["ci_low"], table["ci_high"],
+                                   table["indicative only"])],
         "p (exact)": [num(p, "{:.3g}") for p in table["p_value"]],
         # "100 %", as the book writes percentages (a no-break space: it never wraps)
         "same verdict": [num(100 * x, "{:.0f}\u00a0%") for x in table["same_verdict"]],
