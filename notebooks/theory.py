@@ -8,7 +8,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -40,6 +40,7 @@
 results_dir = "../results/cpu"   # a folder of run records
 dataset = None                      # cifar10 | cifar100; None: the reference dataset
 profile = "cpu"                   # which profile's records to read
+retrain_dir = "auto"              # models trained again: <results_dir>-retrain, or a folder, or None
 
 # %% tags=["remove-input"]
 from IPython.display import display
@@ -58,7 +59,9 @@ display(Markdown(f"{len(th) + missing} completed {dataset} run(s) in `{results_d
                  "record(s) without one skipped."))
 # a non-finite C, or one orders of magnitude from its twins', is named, not plotted
 ok = th[~th["nonphysical"]] if len(th) else th
-display(Markdown(theory.flagged_sentence(th)))
+again = theory.from_records(claims.completed(page.retrained_records(results_dir, retrain_dir)),
+                            dataset)[0]
+display(Markdown(theory.flagged_sentence(th, again)))
 
 
 # %% [markdown]

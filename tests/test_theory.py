@@ -354,6 +354,14 @@ def test_flagged_sentence_names_the_model_and_its_twins():
         "3 models): ResNet20 without BN, lr 0.001, seed 2: C = 7.48e+36, ||grad L_D||^2 = "
         "2.93e+34 (its twins: C = 443 to 534).")
     assert theory.flagged_sentence(t.assign(nonphysical=False)).startswith("No measured C is")
+    # the same model trained again: its C is said beside the flagged one
+    t["key"] = ["k0", "k1", "k2"]
+    again = pd.DataFrame({"key": ["k2"], "C": [672.1], "grad_mean_sq_norm": [46.46],
+                          "nonphysical": [False]})
+    assert theory.flagged_sentence(t, again).endswith(
+        "(its twins: C = 443 to 534); trained again with the same configuration and data: "
+        "C = 672, ||grad L_D||^2 = 46.5.")
+    assert theory.flagged_sentence(t, again.assign(key="other")) == theory.flagged_sentence(t)
 
 
 def test_per_example_gradients_of_a_bfloat16_model_with_l2(rng):

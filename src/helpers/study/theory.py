@@ -330,10 +330,12 @@ def from_records(runs: pd.DataFrame, dataset: str) -> tuple[pd.DataFrame, dict, 
     return table, blocks, len(runs) - len(table)
 
 
-def flagged_sentence(table: pd.DataFrame) -> str:
+def flagged_sentence(table: pd.DataFrame, retrained: pd.DataFrame | None = None) -> str:
     """The models ``from_records`` flags as non-physical (``nonphysical``), named with their
     C beside their twins', or that none is; they are left out of the figures and
-    correlations of the page."""
+    correlations of the page. Where ``retrained`` (``from_records`` of the same cells
+    trained again, same key) holds a flagged model, its C is given too: whether the value
+    comes back when the model is trained again."""
     if table.empty or "nonphysical" not in table or not table["nonphysical"].any():
         return "No measured C is non-physical (none is non-finite or more than " \
                f"{NONPHYSICAL_DECADES} orders of magnitude from its twins')."
@@ -345,9 +347,19 @@ def flagged_sentence(table: pd.DataFrame) -> str:
         parts.append(f"ResNet{r.depth} {'with' if r.batch_norm else 'without'} BN, lr {r.lr:g}, "
                      f"seed {r.seed}: C = {r.C:.3g}, ||grad L_D||^2 = {r.grad_mean_sq_norm:.3g}"
                      + (f" (its twins: C = {twins.min():.3g} to {twins.max():.3g})" if len(twins)
-                        else ""))
+                        else "") + _retrained_c(getattr(r, "key", None), retrained))
     return (f"Flagged as non-physical and left out of the figures and rank correlations "
             f"below ({len(parts)} of {len(table)} models): " + "; ".join(parts) + ".")
+
+
+def _retrained_c(key: str, retrained: pd.DataFrame | None) -> str:
+    """", trained again (same key): C = 672, ..." for a flagged model, "" when not retrained."""
+    if retrained is None or retrained.empty or key not in set(retrained["key"]):
+        return ""
+    r = retrained[retrained["key"] == key].iloc[0]
+    return (f"; trained again with the same configuration and data: C = {r['C']:.3g}, "
+            f"||grad L_D||^2 = {r['grad_mean_sq_norm']:.3g}"
+            + (", again non-physical" if r.get("nonphysical", False) else ""))
 
 
 def law_fit(table: pd.DataFrame, blocks: dict) -> dict:
