@@ -229,8 +229,12 @@ def test_curves(hist: pd.DataFrame, synthetic: bool = False):
     per LR (seed mean; band: range over seeds), models with BN solid and without BN
     dashed; dotted lines where the LR drops. ``hist``: ``results.histories``."""
     models = sorted(hist.groupby(["dataset", "depth"]).groups) if len(hist) else [None]
+    # each panel's legend sits below it, where it hides no line: room for its rows
+    lines = max((g.groupby(["batch_norm", "lr"]).ngroups
+                 for _, g in hist.groupby(["dataset", "depth"])), default=1) if len(hist) else 1
     fig, axes = plt.subplots(1, len(models), figsize=(PAGE_WIDTH * (0.75 if len(models) == 1
-                                                                    else 1), 3.8),
+                                                                    else 1),
+                                                      3.0 + 0.2 * -(-lines // 2)),
                              sharey=True, layout="constrained", squeeze=False)
     for ax, model in zip(axes[0], models):
         h = hist if model is None else model_rows(hist, *model)
@@ -258,7 +262,9 @@ def _test_curves(ax, hist: pd.DataFrame) -> None:
         ax.axvline(e + 0.5, color="grey", ls=":", lw=1)
     ax.set_xlabel("epoch")
     ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
-    ax.legend(fontsize=8, ncol=2, loc="lower right")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.2),
+                  frameon=False)
 
 
 def noise_curve(summary: pd.DataFrame, lr: float, title: str = "", synthetic: bool = False,
