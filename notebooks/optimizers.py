@@ -8,7 +8,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -32,7 +32,7 @@ profile = "cpu"
 from IPython.display import display
 
 from helpers.book.typeset import Markdown  # plain-text maths of the helpers typeset
-from helpers.study import claims, paper, results, stats, studies
+from helpers.study import claims, paper, results, stats, studies, training_length
 from helpers.book import page, plots, tables
 
 study = page.load_study(results_dir, profile)
@@ -77,4 +77,6 @@ plots.show(plots.optimizers(a0, aavr, study.synthetic), "fig-optimizers")
 # ```
 
 # %% tags=["hide-input"]
-display(Markdown(study.say(claims.claim5(study.means))))
+display(Markdown(study.say(claims.claim5(study.means))),
+        Markdown(tables.convergence_sentence(
+            training_length.convergence(results.histories(study.done)))))

@@ -111,3 +111,41 @@ def test_the_figure_without_lengths_is_the_placeholder_and_with_them_ends_its_pa
     assert axes[0].get_ylabel() == "$A_{avr}$ (%)" and axes[-1].get_legend() is not None
     assert all(a.get_legend() is None for a in axes[:-1])
     assert any(plots.SMOKE_NOTE in t.get_text() for t in axes[0].figure.texts)
+
+
+def _optimizer_history(final_train):
+    """Two seeds of the optimizers study's cells, 3 epochs each, ending at the given
+    training accuracies (per optimizer)."""
+    rows = []
+    for opt, acc in final_train.items():
+        for seed in (0, 1):
+            for epoch in (1, 2, 3):
+                rows.append({"dataset": "cifar10", "depth": 20, "lr": 0.00075,
+                             "optimizer": opt, "batch_norm": True, "seed": seed,
+                             "epoch": epoch, "epoch_lr": 0.00075, "loss": 1.0 / epoch,
+                             "accuracy": acc * epoch / 3 + 0.01 * seed,
+                             "test_accuracy": 0.5})
+    return pd.DataFrame(rows)
+
+
+def test_convergence_flags_an_optimizer_far_below_adams_training_accuracy():
+    from helpers.book import tables
+    from helpers.study import training_length
+    hist = _optimizer_history({"adam": 0.9, "sgd": 0.6, "nadam": 0.85})
+    c = training_length.convergence(hist).set_index("optimizer")
+    assert c.loc["sgd", "train_accuracy"] == pytest.approx(0.605)   # last epoch, seed mean
+    assert c.loc["sgd", "gap_pp"] == pytest.approx(30.0)
+    assert c["far"].to_dict() == {"adam": False, "nadam": False, "sgd": True}
+    assert c.loc["adam", "epochs"] == 3 and c.loc["adam", "n"] == 2
+    s = tables.convergence_sentence(c.reset_index())
+    assert s.startswith("**Far from converged after 3 epochs:** SGD (60.5 %), against Adam's "
+                        "90.5 % final training accuracy (more than 10 pp below).")
+    near = training_length.convergence(_optimizer_history({"adam": 0.9, "sgd": 0.85}))
+    assert tables.convergence_sentence(near) == (
+        "After 3 epochs every optimizer's final training accuracy lies within 10 pp of "
+        "Adam's (90.5 %).")
+    # an LR-grid cell is not in the optimizers study: nothing to say
+    other = _optimizer_history({"adam": 0.9}).assign(lr=0.001)
+    assert training_length.convergence(other).empty
+    alone = training_length.convergence(_optimizer_history({"adam": 0.9}))
+    assert len(alone) == 1 and tables.convergence_sentence(alone) == ""

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..experiment import recipe
-from ..study import claims, paper, results, stats, studies
+from ..study import claims, paper, results, stats, studies, training_length
 from ..study.breakage import sentence as breakage_sentence
 from ..study.words import plural
 from ..experiment.noise_model import MECHANISM, PAPER, label
@@ -292,6 +292,27 @@ def optimizers(means: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(a0, A_avr): the optimizers at lr = 0.00075 beside the paper's Figure 3, in %,
     for its figure."""
     return paper.beside(means, "figure3_a0"), paper.beside(means, "figure3_aavr")
+
+
+def convergence_sentence(conv: pd.DataFrame) -> str:
+    """What ``training_length.convergence`` says, as a sentence: which optimizers are far
+    from converged after the profile's epochs (their final training accuracy against
+    Adam's), or that none is; "" without Adam and another optimizer to compare."""
+    if len(conv) < 2 or conv["gap_pp"].isna().all():
+        return ""
+    ref = conv.loc[conv["optimizer"] == "adam"].iloc[0]
+    far = conv[conv["far"]]
+    epochs = claims.and_list(sorted(int(e) for e in conv["epochs"].unique()), "or")
+    if far.empty:
+        return (f"After {epochs} epochs every optimizer's final training accuracy lies within "
+                f"{training_length.FAR_PP:g} pp of Adam's ({100 * ref['train_accuracy']:.1f} %).")
+    names = claims.and_list(f"{recipe.name('optimizer', r.optimizer)} "
+                            f"({100 * r.train_accuracy:.1f} %)" for r in far.itertuples())
+    return (f"**Far from converged after {epochs} epochs:** {names}, against Adam's "
+            f"{100 * ref['train_accuracy']:.1f} % final training accuracy (more than "
+            f"{training_length.FAR_PP:g} pp below). Their $a_0$ and $A_{{avr}}$ describe models "
+            "that have not fitted their training data yet, so the comparison with the "
+            "adaptive optimizers mixes the optimizer with the training length.")
 
 
 def theory_c(table: pd.DataFrame) -> pd.DataFrame:

@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..experiment.recipe import REFERENCE_DATASET, REFERENCE_DEPTH
 from . import claims, stats
-from .studies import model_rows
+from .studies import model_rows, select
 
 COLUMNS = ["reading", "epochs", "profile", "lr", "n", "a0", "a0_low", "a0_high",
            "A_avr", "low", "high"]
@@ -82,3 +82,31 @@ def length_gaps(records: pd.DataFrame, lr_low: float = 0.0005, lr_high: float = 
                          "lr_low": lr_low, "lr_high": lr_high, "n_pairs": n, "gap": gap,
                          "gap_low": lo, "gap_high": hi, "p": p})
     return pd.DataFrame(rows, columns=GAP_COLUMNS)
+
+
+FAR_PP = 10.0   # "far from converged": final training accuracy this far (pp) below the reference's
+CONVERGENCE_COLUMNS = ["optimizer", "n", "epochs", "train_accuracy", "test_accuracy", "loss",
+                       "gap_pp", "far"]
+
+
+def convergence(hist: pd.DataFrame, study: str = "optimizers", reference: str = "adam",
+                far_pp: float = FAR_PP) -> pd.DataFrame:
+    """Per optimizer of ``study``'s cells in ``hist`` (``results.histories``): the seed
+    means at the last epoch of training accuracy, test accuracy and loss (fractions), the
+    gap of the training accuracy below ``reference``'s in pp, and whether it is *far from
+    converged*: more than ``far_pp`` below. A model that has not fitted its training data
+    in the profile's epochs is compared at a different stage, and its a0 and A_avr say so
+    much about the epochs as about the optimizer."""
+    h = select(hist, study) if len(hist) else hist
+    if h.empty:
+        return pd.DataFrame(columns=CONVERGENCE_COLUMNS)
+    last = h[h["epoch"] == h.groupby(["optimizer", "seed"])["epoch"].transform("max")]
+    g = last.groupby("optimizer")
+    out = pd.DataFrame({"n": g["seed"].nunique(), "epochs": g["epoch"].max(),
+                        "train_accuracy": g["accuracy"].mean(),
+                        "test_accuracy": g["test_accuracy"].mean(),
+                        "loss": g["loss"].mean()}).reset_index()
+    ref = out.loc[out["optimizer"] == reference, "train_accuracy"]
+    out["gap_pp"] = 100 * (ref.iloc[0] - out["train_accuracy"]) if len(ref) else float("nan")
+    out["far"] = out["gap_pp"] > far_pp
+    return out[CONVERGENCE_COLUMNS]
