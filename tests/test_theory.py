@@ -376,3 +376,50 @@ def test_per_example_gradients_of_a_bfloat16_model_with_l2(rng):
     g = theory.per_example_gradients(model, x, rng.integers(0, 10, size=4))
     assert g.shape == (4, sum(int(np.prod(v.shape)) for v in model.trainable_variables))
     assert g.dtype == np.float32 and np.isfinite(g).all() and (np.abs(g).sum(axis=1) > 0).all()
+
+
+def test_parallel_map_sentence_counts_the_models_measured_ten_at_a_time():
+    t = pd.DataFrame({"parallel_map": [True, True, False]})
+    s = theory.parallel_map_sentence(t)
+    assert s.startswith("2 of 3 models had $C$ measured by code that ran TensorFlow's "
+                        "per-example gradient map 10 examples at a time.")
+    assert theory.parallel_map_sentence(t.assign(parallel_map=False)) == ""
+    assert theory.parallel_map_sentence(pd.DataFrame()) == ""
+
+
+def test_from_records_marks_c_measured_by_the_parallel_map(tmp_path, rng):
+    """A TensorFlow measurement by code of a PARALLEL_MAP_COMMITS commit is marked; one by
+    any other commit is not."""
+    _fake_record(tmp_path, 8, 0.0005, 0.9, rng.normal(size=(32, 10)))
+    _fake_record(tmp_path, 14, 0.001, 0.8, rng.normal(size=(32, 10)))
+    runs = page.load_study(tmp_path, "smoke").done.sort_values("depth")
+    backend = json.loads(Path(runs["path"].iloc[0]).read_text())["theory"].get("backend")
+    runs["commit"] = [theory.PARALLEL_MAP_COMMITS[1] + "d38713a54", "24c3fec169"]
+    table = theory.from_records(runs, "cifar10")[0].sort_values("depth")
+    assert table["parallel_map"].tolist() == [backend == "tensorflow", False]
+
+
+def test_the_parallel_map_commits_predate_the_fix_and_no_other_record_does():
+    """Against git, where the history is at hand: every listed commit lacks the fix
+    (TF_MAP_PARALLEL = 1), and every other commit of a committed TensorFlow measurement
+    of C has it."""
+    import shutil
+    if shutil.which("git") is None or subprocess.run(
+            ["git", "-C", str(ROOT), "cat-file", "-e", theory.MAP_FIX_COMMIT],
+            capture_output=True).returncode:
+        pytest.skip("no git history here")
+
+    def has_fix(commit):
+        return subprocess.run(["git", "-C", str(ROOT), "merge-base", "--is-ancestor",
+                               theory.MAP_FIX_COMMIT, commit], capture_output=True).returncode == 0
+    commits = set()
+    for p in (ROOT / "results").rglob("*.json"):
+        try:
+            r = json.loads(p.read_text())
+        except ValueError:
+            continue
+        if isinstance(r, dict) and (r.get("theory") or {}).get("backend") == "tensorflow":
+            commits.add(((r.get("environment") or {}).get("git") or {}).get("commit") or "")
+    assert commits, "no committed record with a TensorFlow measurement of C"
+    for c in sorted(commits):
+        assert (c[:10] in theory.PARALLEL_MAP_COMMITS) == (not has_fix(c)), c

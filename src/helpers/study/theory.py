@@ -48,8 +48,18 @@ _CHUNK = 32  # examples per vectorised gradient call
 
 # Concurrent iterations of the TensorFlow per-example map. With TensorFlow's default
 # (10) the CPU build segfaulted in 5 of 108 fresh processes, with 1 in none of 107, at
-# the same speed (benchmarks/per_example_crash.py; benchmarks/RESULTS.md).
+# the same speed (benchmarks/per_example_crash.py; benchmarks/RESULTS.md). It also
+# corrupts values without crashing: on one model's committed weights, 10 at a time gave
+# another C in 4 of 8 repeats (two of them ~1e60), 1 at a time the same C every time
+# (benchmarks/c_repeatability.py).
 TF_MAP_PARALLEL = 1
+# The code commits of committed records whose TensorFlow measurement of C still ran the
+# map 10 examples at a time (their code predates TF_MAP_PARALLEL = 1, commit aab1068;
+# tests/test_theory.py checks the list against git where the history is at hand). Their
+# C may be off, a little or by many orders of magnitude, with nothing in the record to
+# show it; only the grossly wrong ones are caught by ``nonphysical``.
+PARALLEL_MAP_COMMITS = ("4de61349ed", "823e4d8d38", "bc65e60bf5")
+MAP_FIX_COMMIT = "aab1068"
 
 
 def settings(profile: str) -> dict:
@@ -320,7 +330,9 @@ def from_records(runs: pd.DataFrame, dataset: str) -> tuple[pd.DataFrame, dict, 
                      "C": th["C"], "grad_mean_sq_norm": th["grad_mean_sq_norm"],
                      "n_examples": th["n_examples"], "slope": th["slope"],
                      "slope_fpc_corrected": th["slope_fpc_corrected"],
-                     "A_avr": r.A_avr, "baseline_accuracy": r.baseline_accuracy})
+                     "A_avr": r.A_avr, "baseline_accuracy": r.baseline_accuracy,
+                     "parallel_map": th.get("backend") == "tensorflow"
+                     and str(getattr(r, "commit", "") or "")[:10] in PARALLEL_MAP_COMMITS})
     table = pd.DataFrame(rows)
     if len(table):
         table["bound"] = noise_power_bound(table["lr"], table["C"], table["batch_size"])
@@ -350,6 +362,21 @@ def flagged_sentence(table: pd.DataFrame, retrained: pd.DataFrame | None = None)
                         else "") + _retrained_c(getattr(r, "key", None), retrained))
     return (f"Flagged as non-physical and left out of the figures and rank correlations "
             f"below ({len(parts)} of {len(table)} models): " + "; ".join(parts) + ".")
+
+
+def parallel_map_sentence(table: pd.DataFrame) -> str:
+    """How many of the models' C were measured with the per-example map 10 examples at a
+    time (``PARALLEL_MAP_COMMITS``), which can corrupt a value silently; "" for none."""
+    if table.empty or "parallel_map" not in table or not table["parallel_map"].any():
+        return ""
+    k = int(table["parallel_map"].sum())
+    return (f"{k} of {len(table)} models had $C$ measured by code that ran TensorFlow's "
+            "per-example gradient map 10 examples at a time. Measured that way on one model's "
+            "saved weights, $C$ changed from one repeat to the next, by a little or by many "
+            "orders of magnitude, while one example at a time gave the same value every time "
+            "(`benchmarks/c_repeatability.py`; the code now runs one at a time). Those $C$ "
+            "values may be off without being flagged; models trained again since were measured "
+            "one example at a time.")
 
 
 def _retrained_c(key: str, retrained: pd.DataFrame | None) -> str:
