@@ -61,7 +61,8 @@ display(Markdown(f"{len(th) + missing} completed {dataset} run(s) in `{results_d
 ok = th[~th["nonphysical"]] if len(th) else th
 again = theory.from_records(claims.completed(page.retrained_records(results_dir, retrain_dir)),
                             dataset)[0]
-display(Markdown(theory.flagged_sentence(th, again) + " " + theory.parallel_map_sentence(th)))
+display(Markdown(" ".join(s for s in (theory.flagged_sentence(th, again),
+                                       theory.parallel_map_sentence(th)) if s)))
 
 
 # %% [markdown]
