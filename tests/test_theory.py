@@ -423,3 +423,11 @@ def test_the_parallel_map_commits_predate_the_fix_and_no_other_record_does():
     assert commits, "no committed record with a TensorFlow measurement of C"
     for c in sorted(commits):
         assert (c[:10] in theory.PARALLEL_MAP_COMMITS) == (not has_fix(c)), c
+
+
+def test_parallel_map_marks_runs_by_commit_and_backend():
+    runs = pd.DataFrame({"commit": [theory.PARALLEL_MAP_COMMITS[0] + "abc", "24c3fec169",
+                                    theory.PARALLEL_MAP_COMMITS[0], None],
+                         "backend": ["tensorflow", "tensorflow", "jax", "tensorflow"]})
+    assert theory.parallel_map(runs).tolist() == [True, False, False, False]
+    assert theory.parallel_map(runs.drop(columns="commit")).tolist() == [False] * 4

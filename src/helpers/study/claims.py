@@ -32,7 +32,7 @@ from ..experiment.noise_model import VERDICT_READINGS
 from .paper import table
 from .stats import (percentile_interval, permutation_p, resample, t_interval, trend_test,
                     within_rank_test)
-from .theory import noise_power_bound, nonphysical
+from .theory import noise_power_bound, nonphysical, parallel_map
 from .studies import (ADAPTIVE, CELL, LR_TOLERANCE, SGD_FAMILY,  # noqa: F401  (claims.model_name)
                       model_name, model_rows, select)
 from .words import and_list, plural, plural_range  # noqa: F401  (claims.plural: re-exported)
@@ -498,6 +498,9 @@ def claim7(runs):
                        "not testable here: no run with a measured C" + left_out, "", "no data")
     used = _used(cells, 7)   # a run neither test can use (one seed, one LR) is not counted
     cells = used if len(used) else cells
+    racy = int(parallel_map(cells).sum())
+    left_out += (f"; C of {racy} of these {len(cells)} runs was measured with the per-example "
+                 "map 10 examples at a time, which can corrupt it (theory page)" if racy else "")
     groups = cells[CELL].astype(str).agg("|".join, axis=1)
     within = within_rank_test(cells["C"], cells["A_avr"], groups)
     bound = noise_power_bound(cells["lr"], cells["C"], cells["batch_size"]) \

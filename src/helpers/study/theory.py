@@ -332,7 +332,7 @@ def from_records(runs: pd.DataFrame, dataset: str) -> tuple[pd.DataFrame, dict, 
                      "slope_fpc_corrected": th["slope_fpc_corrected"],
                      "A_avr": r.A_avr, "baseline_accuracy": r.baseline_accuracy,
                      "parallel_map": th.get("backend") == "tensorflow"
-                     and str(getattr(r, "commit", "") or "")[:10] in PARALLEL_MAP_COMMITS})
+                     and str(getattr(r, "commit", None) or "")[:10] in PARALLEL_MAP_COMMITS})
     table = pd.DataFrame(rows)
     if len(table):
         table["bound"] = noise_power_bound(table["lr"], table["C"], table["batch_size"])
@@ -362,6 +362,16 @@ def flagged_sentence(table: pd.DataFrame, retrained: pd.DataFrame | None = None)
                         else "") + _retrained_c(getattr(r, "key", None), retrained))
     return (f"Flagged as non-physical and left out of the figures and rank correlations "
             f"below ({len(parts)} of {len(table)} models): " + "; ".join(parts) + ".")
+
+
+def parallel_map(runs: pd.DataFrame) -> pd.Series:
+    """Which runs (``results.load_records`` rows, with ``commit`` and ``backend``) had C
+    measured by TensorFlow with the per-example map 10 examples at a time
+    (``PARALLEL_MAP_COMMITS``)."""
+    if runs.empty or "commit" not in runs:
+        return pd.Series(False, index=runs.index)
+    tf = runs["backend"] == "tensorflow" if "backend" in runs else True
+    return runs["commit"].fillna("").astype(str).str[:10].isin(PARALLEL_MAP_COMMITS) & tf
 
 
 def parallel_map_sentence(table: pd.DataFrame) -> str:
