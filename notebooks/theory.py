@@ -38,7 +38,7 @@
 
 # %% tags=["parameters", "remove-cell"]
 results_dir = "../results/cpu"   # a folder of run records
-dataset = None                      # cifar10 | cifar100; None: the reference dataset
+dataset = None                      # cifar10 | cifar100; None: every dataset's C table, the reference's figures
 profile = "cpu"                   # which profile's records to read
 retrain_dir = "auto"              # models trained again: <results_dir>-retrain, or a folder, or None
 
@@ -47,10 +47,14 @@ from IPython.display import display
 
 from helpers.book.typeset import Markdown  # plain-text maths of the helpers typeset
 from helpers.experiment import recipe
-from helpers.study import claims, results, theory
+import pandas as pd
+
+from helpers.study import claims, results, studies, theory
 from helpers.book import findings, page, plots, tables
 
 study = page.load_study(results_dir, profile)
+datasets = [dataset] if dataset else (studies.dataset_order(study.done["dataset"].unique())
+                                      if len(study.done) else [recipe.REFERENCE_DATASET])
 dataset = dataset or recipe.REFERENCE_DATASET
 display(Markdown(study.provenance))   # opens with a bold SMOKE_NOTE banner if any
 th, blocks, missing = theory.from_records(study.done, dataset)
@@ -74,14 +78,16 @@ display(Markdown(" ".join(s for s in (theory.flagged_sentence(th, again),
 # training the schedule lowers $\alpha$ and $C$ changes as the model fits.
 
 # %% tags=["hide-input"]
-if len(th):  # every model, with every column, is in the CSV file
-    display(tables.numbered(tables.theory_c(ok).reset_index(),
-                            "$C$ (eq. 3) of the Adam models with BN per LR and depth, median "
+# the table and the CSV file: every dataset of the records; the figures below: `dataset`
+every = pd.concat([theory.from_records(study.done, ds)[0] for ds in datasets])
+if len(every):  # every model, with every column, is in the CSV file
+    display(tables.numbered(tables.theory_c(every[~every["nonphysical"]]).reset_index(),
+                            "$C$ (eq. 3) of the Adam models with BN per LR and model, median "
                             "over seeds (models flagged as non-physical left out).",
                             "tbl-theory-c", fmt="{:.4g}"),
-            plots.csv_link(tables.theory_models(th), f"gradient-noise-{dataset}.csv",
-                           f"Download <i>C</i>, the bound and <i>A</i><sub>avr</sub> of all {len(th)} "
-                           "models as CSV"))
+            plots.csv_link(tables.theory_models(every), "gradient-noise.csv",
+                           f"Download <i>C</i>, the bound and <i>A</i><sub>avr</sub> of all "
+                           f"{len(every)} models as CSV"))
 
 
 # %% [markdown]

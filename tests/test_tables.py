@@ -142,6 +142,13 @@ def test_theory_tables_pivot_c_and_rename_for_the_csv():
     assert tables.theory_c(wild).loc["0.001", "ResNet20"] == 4.0  # median of 2, 4, 1e36
     csv = tables.theory_models(th)
     assert "alpha2_C_over_B" in csv and "grad_L_D_sq_norm" in csv and len(csv) == 4
+    # two datasets: a column per model, the reference dataset first; the CSV names the dataset
+    two = pd.concat([th.assign(dataset="cifar100", C=th["C"] * 10), th.assign(dataset="cifar10")])
+    c2 = tables.theory_c(two)
+    assert list(c2.columns) == ["ResNet20 on CIFAR-10", "ResNet32 on CIFAR-10",
+                                "ResNet20 on CIFAR-100", "ResNet32 on CIFAR-100"]
+    assert c2.loc["0.001"].tolist() == [3.0, 5.0, 30.0, 50.0]
+    assert tables.theory_models(two).columns[0] == "dataset"
 
 
 def test_nonfinite_is_per_lr_in_percent_and_its_sentence_names_the_broken_models():
