@@ -546,3 +546,13 @@ def test_a_degenerate_interval_on_an_indicative_verdict_is_shown_as_none():
                           "same_verdict": [1.0, 1.0], "defined": [1.0, 1.0]})
     shown = claims.display_table(table)["value [95 % bootstrap]"].tolist()
     assert shown == ["1.62 (no interval: too few seeds)", "0.5 [0.5, 0.5]"]
+
+
+def test_a_trend_test_that_cannot_be_significant_says_so():
+    """One seed and 3 LRs: 3! = 6 relabellings, the smallest two-sided p is 2/6; claim 3
+    names such a model's test as unable to reach p < 0.05, and not a 3-seed one."""
+    assert claims.smallest_p(3, 1) == pytest.approx(1 / 3)
+    assert claims.smallest_p(6, 3) == pytest.approx(2 / 720 ** 3)
+    assert claims._unreachable(3, 1) == (" (cannot reach p < 0.05 with 1 seed and 3 LRs: the "
+                                         "smallest attainable p is 0.333)")
+    assert claims._unreachable(4, 2) == ""   # 2 / 24^2 = 0.0035

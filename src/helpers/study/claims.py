@@ -267,6 +267,23 @@ def _p(p) -> str:
     return "n/a" if p is None or not np.isfinite(p) else f"{p:.3f}" if p >= 0.001 else f"{p:.1e}"
 
 
+def smallest_p(n_lrs: int, n_seeds: int) -> float:
+    """The smallest two-sided p an exact within-seed permutation test of a trend over
+    ``n_lrs`` LRs and ``n_seeds`` seeds can give: 2 / (n_lrs!)^n_seeds (capped at 1)."""
+    import math
+    return min(1.0, 2.0 / math.factorial(int(n_lrs)) ** int(n_seeds))
+
+
+def _unreachable(n_lrs, n_seeds) -> str:
+    """" (cannot reach p < 0.05 with 1 seed and 3 LRs: ...)" for a test without the
+    power to be significant, "" otherwise."""
+    if pd.isna(n_lrs) or pd.isna(n_seeds):
+        return ""
+    p = smallest_p(n_lrs, n_seeds)
+    return (f" (cannot reach p < {ALPHA} with {plural(int(n_seeds), 'seed')} and "
+            f"{int(n_lrs)} LRs: the smallest attainable p is {_p(p)})" if p >= ALPHA else "")
+
+
 def claim3(runs, trends: pd.DataFrame | None = None):
     """Per model, an exact permutation test of the trend of A_avr with the LR (``lr_trends``
     of ``runs``, or ``trends`` where the caller has computed it);
@@ -290,7 +307,7 @@ def claim3(runs, trends: pd.DataFrame | None = None):
                 else "LR labels permuted over the cell means")
     per_model = "; ".join(
         f"{model_name(r.dataset, r.depth)}: rho {_signed(r.rho)}, "
-        f"p = {_p(r.p)}" for r in s.itertuples())
+        f"p = {_p(r.p)}" + _unreachable(r.n_lrs, r.n_seeds) for r in s.itertuples())
     broken = ""
     for r in s.itertuples():
         if r.broken_by_lr is None:
