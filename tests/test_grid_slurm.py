@@ -17,6 +17,7 @@ import os
 import shutil
 import statistics
 import subprocess
+import time
 import sys
 from pathlib import Path
 
@@ -62,9 +63,17 @@ def smoke_epoch_seconds(folder: Path) -> float:
 
 
 def slurm_state(job_id: str) -> str:
-    out = subprocess.run(["squeue", "--noheader", "--states=all", "--format=%T",
-                          f"--jobs={job_id}"], capture_output=True, text=True)
-    return out.stdout.strip()
+    """A job's final state: while Slurm still cleans up after it (COMPLETING, which a job
+    ended by its time limit passes through on its way to TIMEOUT), ask again, for at most
+    a minute."""
+    for _ in range(60):
+        out = subprocess.run(["squeue", "--noheader", "--states=all", "--format=%T",
+                              f"--jobs={job_id}"], capture_output=True, text=True)
+        state = out.stdout.strip()
+        if state != "COMPLETING":
+            return state
+        time.sleep(1)
+    return state
 
 
 def test_a_task_killed_by_its_time_limit_is_resumed_by_the_next_call(tmp_path):
