@@ -57,7 +57,9 @@ datasets = [dataset] if dataset else (studies.dataset_order(study.done["dataset"
                                       if len(study.done) else [recipe.REFERENCE_DATASET])
 dataset = dataset or recipe.REFERENCE_DATASET
 display(Markdown(study.provenance))   # opens with a bold SMOKE_NOTE banner if any
-th, blocks, missing = theory.from_records(study.done, dataset)
+# each dataset's records read once: the reference's for the figures, all for the table
+measured = {ds: theory.from_records(study.done, ds) for ds in dict.fromkeys([*datasets, dataset])}
+th, blocks, missing = measured[dataset]
 display(Markdown(f"{len(th) + missing} completed {dataset} run(s) in `{results_dir}` (profile "
                  f"`{profile}`); {len(th)} with a gradient-noise measurement; {missing} older "
                  "record(s) without one skipped."))
@@ -79,7 +81,7 @@ display(Markdown(" ".join(s for s in (theory.flagged_sentence(th, again),
 
 # %% tags=["hide-input"]
 # the table and the CSV file: every dataset of the records; the figures below: `dataset`
-every = pd.concat([theory.from_records(study.done, ds)[0] for ds in datasets])
+every = pd.concat([measured[ds][0] for ds in datasets])
 if len(every):  # every model, with every column, is in the CSV file
     display(tables.numbered(tables.theory_c(every[~every["nonphysical"]]).reset_index(),
                             "$C$ (eq. 3) of the Adam models with BN per LR and model, median "

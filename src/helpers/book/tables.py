@@ -320,15 +320,14 @@ def theory_c(table: pd.DataFrame) -> pd.DataFrame:
     the Adam models with BN; with several datasets, a column per model ("ResNet20 on
     CIFAR-100"), the reference dataset first. ``table``: ``theory.from_records``."""
     g = table[(table["optimizer"] == "adam") & table["batch_norm"].astype(bool)]
-    several = "dataset" in g and g["dataset"].nunique() > 1
-    if not several:
-        c = g.pivot_table(index="lr", columns="depth", values="C", aggfunc="median")
-        c.columns = [f"ResNet{d}" for d in c.columns]
-        return _lr_index(c)
+    if "dataset" not in g:
+        g = g.assign(dataset=recipe.REFERENCE_DATASET)
     c = g.pivot_table(index="lr", columns=["dataset", "depth"], values="C", aggfunc="median")
     order = studies.dataset_order(g["dataset"].unique())
-    c = c[sorted(c.columns, key=lambda k: (order.index(k[0]), k[1]))]
-    c.columns = [studies.model_name(*k) for k in c.columns]
+    keys = sorted(c.columns, key=lambda k: (order.index(k[0]), k[1]))
+    several = len(order) > 1
+    c = c[keys]
+    c.columns = [studies.model_name(*k) if several else f"ResNet{k[1]}" for k in keys]
     return _lr_index(c)
 
 
@@ -336,8 +335,9 @@ def theory_models(table: pd.DataFrame) -> pd.DataFrame:
     """Every model's C, ||grad L_D||^2, eq. 2 bound and A_avr (the page's CSV file), with
     whether its C is flagged as non-physical (``theory.nonphysical``)."""
     return table.sort_values(["optimizer", "batch_norm", "depth", "lr", "seed"])[
-        (["dataset"] if "dataset" in table else []) + ["depth", "lr", "optimizer", "batch_norm", "batch_size", "seed", "n_examples", "C",
-         "grad_mean_sq_norm", "bound", "A_avr"]
+        (["dataset"] if "dataset" in table else [])
+        + ["depth", "lr", "optimizer", "batch_norm", "batch_size", "seed", "n_examples", "C",
+           "grad_mean_sq_norm", "bound", "A_avr"]
         + (["nonphysical"] if "nonphysical" in table else [])].rename(
         columns={"grad_mean_sq_norm": "grad_L_D_sq_norm", "bound": "alpha2_C_over_B"})
 

@@ -22,6 +22,7 @@ fixed before any real run and never tuned to a result (``ALPHA`` and
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -270,7 +271,6 @@ def _p(p) -> str:
 def smallest_p(n_lrs: int, n_seeds: int) -> float:
     """The smallest two-sided p an exact within-seed permutation test of a trend over
     ``n_lrs`` LRs and ``n_seeds`` seeds can give: 2 / (n_lrs!)^n_seeds (capped at 1)."""
-    import math
     return min(1.0, 2.0 / math.factorial(int(n_lrs)) ** int(n_seeds))
 
 

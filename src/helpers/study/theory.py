@@ -331,6 +331,7 @@ def from_records(runs: pd.DataFrame, dataset: str) -> tuple[pd.DataFrame, dict, 
                      "n_examples": th["n_examples"], "slope": th["slope"],
                      "slope_fpc_corrected": th["slope_fpc_corrected"],
                      "A_avr": r.A_avr, "baseline_accuracy": r.baseline_accuracy,
+                     # the backend that measured C (the block's), not the run's Keras backend
                      "parallel_map": th.get("backend") == "tensorflow"
                      and str(getattr(r, "commit", None) or "")[:10] in PARALLEL_MAP_COMMITS})
     table = pd.DataFrame(rows)
