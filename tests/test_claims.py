@@ -556,3 +556,33 @@ def test_a_trend_test_that_cannot_be_significant_says_so():
     assert claims._unreachable(3, 1) == (" (cannot reach p < 0.05 with 1 seed and 3 LRs: the "
                                          "smallest attainable p is 0.333)")
     assert claims._unreachable(4, 2) == ""   # 2 / 24^2 = 0.0035
+
+
+def test_claim3_counts_only_the_models_whose_test_can_decide():
+    """ResNet20 on CIFAR-10 with 3 seeds falls significantly; CIFAR-100 with 1 seed and 3 LRs
+    rises, but its exact test cannot reach p < 0.05 (smallest p 0.33): it is named with its
+    direction and not counted, so the fraction is 1 of 1, not 1 of 2."""
+    df = _paperlike()
+    df = df[df["depth"] == 20].copy()
+    c100 = df["dataset"] == "cifar100"
+    lrs = sorted(PAPER_LRS)[:3]
+    df = df[~c100 | ((df["seed"] == 0) & df["lr"].isin(lrs) & df["batch_norm"].astype(bool)
+                     & (df["optimizer"] == "adam"))].copy()
+    c100 = df["dataset"] == "cifar100"
+    df.loc[c100, "A_avr"] = 0.5 + df.loc[c100, "lr"] * 100                # rises with the LR
+    v = _by_claim(df)[3]
+    assert v.outcome == "held (one depth)"
+    assert "= 1.00 of the 1 model whose test can reach it" in v.statistic
+    assert "not counted: ResNet20 on CIFAR-100 (rises, rho +1.00)" in v.statistic
+    assert "smallest attainable p is 0.333" in v.ours
+    assert v.p_value < 0.05 and v.value < 0          # the counted model's test, not the other
+
+
+def test_claim3_is_not_tested_when_no_model_can_reach_significance():
+    df = _paperlike(seeds=(0,))
+    lrs = sorted(PAPER_LRS)[:3]
+    df = df[df["lr"].isin(lrs)]
+    v = _by_claim(df)[3]
+    assert v.outcome == claims.NOT_TESTED
+    assert "no model's trend test can reach p < 0.05" in v.statistic
+    assert "ResNet20 on CIFAR-10 (falls, rho -1.00)" in v.ours.replace("−", "-")
