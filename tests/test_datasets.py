@@ -168,7 +168,7 @@ def test_one_seed_cells_are_labelled_wherever_they_are_shown(folders):
     assert sentences.startswith("CIFAR-10: In the 6 cells") and "CIFAR-100: In the" in sentences
     fig = plots.noise_panels(mixed.done, recipe.DATASETS)
     assert [ax.get_title() for ax in fig.axes if ax.get_visible()] == [
-        "ResNet20 on CIFAR-10 (3 seeds)", "ResNet20 on CIFAR-100 (1 seed, indicative only)"]
+        "ResNet20 on CIFAR-10\n(3 seeds)", "ResNet20 on CIFAR-100\n(1 seed, indicative only)"]
     plots.plt.close(fig)
     front = {(ds, DEPTH): claims.sweet_spot(mixed.means, ds, DEPTH) for ds in (REF, OTHER)}
     text = claims.sweet_spot_text(front).splitlines()
@@ -176,7 +176,7 @@ def test_one_seed_cells_are_labelled_wherever_they_are_shown(folders):
     assert text[1].startswith("ResNet20 on CIFAR-100 (1 seed, indicative only): Pareto")
     fig = plots.tradeoff(mixed.means, paper=False)
     assert [ax.get_title() for ax in fig.axes if ax.get_title()] == [
-        "ResNet20 on CIFAR-10 (3 seeds)", "ResNet20 on CIFAR-100 (1 seed, indicative only)"]
+        "ResNet20 on CIFAR-10\n(3 seeds)", "ResNet20 on CIFAR-100\n(1 seed, indicative only)"]
     plots.plt.close(fig)
     split = tables.breakage_table(breakage.cells(mixed.records))
     assert set(split.loc[split["dataset"] == OTHER, "seeds"]) == {1}

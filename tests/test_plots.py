@@ -174,11 +174,28 @@ def test_test_curves_draw_the_seed_mean_per_lr_and_mark_the_lr_drop():
     fig = plots.test_curves(_history())
     ax = fig.axes[0]
     lines = {line.get_label(): line for line in ax.get_lines() if not line.get_label().startswith("_")}
-    assert set(lines) == {"lr = 0.0005 (2 seeds)", "lr = 0.001 (2 seeds)"}
-    assert lines["lr = 0.001 (2 seeds)"].get_ydata()[0] == pytest.approx(100 * (0.55 + 0.005))
-    assert to_hex(lines["lr = 0.001 (2 seeds)"].get_color()) == to_hex(plots.lr_colour(0.001))
+    assert set(lines) == {"lr = 0.0005", "lr = 0.001"}
+    assert ax.get_title() == "ResNet20 on CIFAR-10\n(2 seeds)"
+    assert lines["lr = 0.001"].get_ydata()[0] == pytest.approx(100 * (0.55 + 0.005))
+    assert to_hex(lines["lr = 0.001"].get_color()) == to_hex(plots.lr_colour(0.001))
     drops = [line.get_xdata()[0] for line in ax.get_lines() if line.get_linestyle() == ":"]
     assert drops == [pytest.approx(3.5)]
+    plots.plt.close(fig)
+
+
+def test_test_curves_share_one_legend_across_models():
+    """Two models, the second with one seed and a no-BN line: one legend for the figure,
+    each LR once, no-BN first; each panel's title gives its seeds."""
+    other = _history(seeds=(0,)).assign(depth=56)
+    nobn = _history(lrs=(0.001,), seeds=(0,)).assign(depth=56, batch_norm=False)
+    fig = plots.test_curves(pd.concat([_history(), other, nobn]))
+    assert [ax.get_title() for ax in fig.axes] == ["ResNet20 on CIFAR-10\n(2 seeds)",
+                                                   "ResNet56 on CIFAR-10\n(1 seed)"]
+    assert all(ax.get_legend() is None for ax in fig.axes)
+    (legend,) = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == ["lr = 0.001, no BN", "lr = 0.0005",
+                                                          "lr = 0.001"]
+    plots.plt.close(fig)
 
 
 def test_tradeoff_draws_the_spread_over_seeds_as_error_bars():

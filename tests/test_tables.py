@@ -127,6 +127,13 @@ def test_batchnorm_gaps_read_each_reading_and_the_no_bn_sweep_for_all():
     assert ("40.0 pp higher under the paper's reading, which puts noise on the BN statistics "
             "too (95 % interval +40.0 to +40.0)") in sentence
     assert "trainable" not in sentence and "nan" not in sentence
+    # one seed on each side: no Welch interval, and the sentence says so instead of "nan"
+    one = tables.batchnorm_gaps(pd.DataFrame([r for r in rows if r["seed"] == 0]), B=50)
+    sentence = tables.batchnorm_sentence(one)
+    assert sentence.startswith("ResNet20 on CIFAR-10: $a_0$ is 80.00 % with BN and 80.00 % without")
+    assert "nan" not in sentence and "95 % interval" not in sentence
+    assert sentence.endswith("No interval: 1 / 1 seeds with / without BN (Welch's interval "
+                             "needs two on each side).")
 
 
 def test_theory_tables_pivot_c_and_rename_for_the_csv():

@@ -31,9 +31,9 @@ from ..study.claims import READINGS, bn_layers, seeds_note, under_reading
 from ..study.paper import PAPER_LRS
 from ..experiment.recipe import DATASETS
 from ..study.results import SMOKE_NOTE, lr_drops
-from ..study.studies import STUDIES, dataset_order, model_name, model_rows, same_lr
+from ..study.studies import STUDIES, dataset_order, model_name, model_rows, models, same_lr
 from ..study.theory import without_replacement_variance
-from ..study.words import plural
+from ..study.words import plural, plural_range
 
 PAGE_WIDTH = 8.0  # inches: the width of the book's text column at 96 dpi
 
@@ -225,23 +225,27 @@ def training_curves(history: list[dict], title: str = "", synthetic: bool = Fals
 
 
 def test_curves(hist: pd.DataFrame, synthetic: bool = False):
-    """Test accuracy (%) against the epoch, one panel per model (dataset, depth), one line
-    per LR (seed mean; band: range over seeds), models with BN solid and without BN
-    dashed; dotted lines where the LR drops. ``hist``: ``results.histories``."""
+    """Test accuracy (%) against the epoch, one panel per model (dataset, depth) titled with
+    its seeds, one line per LR (seed mean; band: range over seeds), models with BN solid
+    and without BN dashed; dotted lines where the LR drops. One legend below the panels:
+    an LR has one colour and marker in every panel. ``hist``: ``results.histories``."""
     models = sorted(hist.groupby(["dataset", "depth"]).groups) if len(hist) else [None]
-    # each panel's legend sits below it, where it hides no line: room for its rows
-    lines = max((g.groupby(["batch_norm", "lr"]).ngroups
-                 for _, g in hist.groupby(["dataset", "depth"])), default=1) if len(hist) else 1
     fig, axes = plt.subplots(1, len(models), figsize=(PAGE_WIDTH * (0.75 if len(models) == 1
-                                                                    else 1),
-                                                      3.0 + 0.2 * -(-lines // 2)),
+                                                                    else 1), 3.6),
                              sharey=True, layout="constrained", squeeze=False)
+    legend = {}
     for ax, model in zip(axes[0], models):
         h = hist if model is None else model_rows(hist, *model)
         _test_curves(ax, h)
-        if len(models) > 1:
-            ax.set_title(model_name(*model))
+        seeds = h.groupby(["batch_norm", "lr"])["seed"].nunique() if len(h) else [0]
+        ax.set_title(("" if model is None else model_name(*model) + "\n")
+                     + f"({plural_range(seeds, 'seed')})")
+        legend.update(zip(*reversed(ax.get_legend_handles_labels())))
     axes[0][0].set_ylabel("test accuracy (%)")
+    if legend:
+        order = sorted(legend, key=lambda k: (", no BN" not in k, float(k.split()[2].strip(","))))
+        fig.legend([legend[k] for k in order], order, loc="outside lower center",
+                   ncol=min(4, len(order)), fontsize=8, frameon=False)
     stamp(fig, synthetic)
     return fig
 
@@ -250,21 +254,15 @@ def _test_curves(ax, hist: pd.DataFrame) -> None:
     """``test_curves``' lines of one model in ``ax``."""
     for (bn, lr), g in hist.groupby(["batch_norm", "lr"]):
         acc = 100 * g.pivot_table(index="epoch", columns="seed", values="test_accuracy")
-        n = acc.shape[1]
-        label = (f"lr = {lr:g}" + ("" if bn else ", no BN")
-                 + f" ({n} seed{'s' if n > 1 else ''})")
         ax.plot(acc.index, acc.mean(axis=1), color=lr_colour(lr), marker=lr_marker(lr),
-                markersize=4, ls="-" if bn else "--", label=label)
-        if n > 1:
+                markersize=4, ls="-" if bn else "--", label=f"lr = {lr:g}" + ("" if bn else ", no BN"))
+        if acc.shape[1] > 1:
             ax.fill_between(acc.index, acc.min(axis=1), acc.max(axis=1), color=lr_colour(lr),
                             alpha=0.15, lw=0)
     for e in lr_drops(hist):   # between the last epoch at one LR and the first at the next
         ax.axvline(e + 0.5, color="grey", ls=":", lw=1)
     ax.set_xlabel("epoch")
-    ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=8, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.2),
-                  frameon=False)
+    ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(nbins=4, integer=True))
 
 
 def noise_curve(summary: pd.DataFrame, lr: float, title: str = "", synthetic: bool = False,
@@ -331,12 +329,13 @@ def noise_panels(df: pd.DataFrame, datasets=DATASETS, paper_in_text: pd.DataFram
                 ax.plot(g["noise_form_factor_pct"], g["normalized_accuracy_pct"], "x",
                         color=lr_colour(lr), ms=8, mew=2)
         seeds = f" ({seeds_note(runs.groupby('lr')['seed'].nunique())})" if "seed" in d else ""
-        ax.set_title(f"{model_name(ds, depth)}{seeds}")
+        ax.set_title(f"{model_name(ds, depth)}" + (f"\n{seeds.strip()}" if seeds and len(panels) > 1 else seeds))
     for i, ax in enumerate(axes[:len(panels)]):
         if i % ncols == 0:
             ax.set_ylabel("normalized accuracy $A^x$ (%)")
-        if i >= len(panels) - ncols:
+        if i >= len(panels) - ncols:   # no panel below: this one carries the x axis
             ax.set_xlabel(r"noise form factor $\eta$ (%)")
+            ax.xaxis.set_tick_params(labelbottom=True)
     from matplotlib.lines import Line2D
     lrs = sorted(d["lr"].unique())
     handles = [Line2D([], [], color=lr_colour(lr), marker=lr_marker(lr), ms=5,
@@ -360,9 +359,7 @@ def _spread(means: pd.DataFrame, metric: str):
 def _adam_bn_models(means: pd.DataFrame) -> list[tuple]:
     """The (dataset, depth) of the Adam models with BN in ``means``, datasets in the
     pages' order (``studies.dataset_order``), then by depth."""
-    m = means[(means["optimizer"] == "adam") & means["batch_norm"].astype(bool)]
-    order = dataset_order(m["dataset"].unique())
-    return sorted(set(zip(m["dataset"], m["depth"])), key=lambda k: (order.index(k[0]), k[1]))
+    return models(means[(means["optimizer"] == "adam") & means["batch_norm"].astype(bool)])
 
 
 def tradeoff(means: pd.DataFrame, panels=None, front: dict | None = None,
@@ -375,11 +372,15 @@ def tradeoff(means: pd.DataFrame, panels=None, front: dict | None = None,
     One legend for all panels, below them, where it cannot hide data."""
     panels = (_adam_bn_models(means) if panels is None else list(panels)) or [
         (recipe.REFERENCE_DATASET, recipe.REFERENCE_DEPTH)]   # an empty panel says so
-    fig, axes = plt.subplots(1, len(panels), figsize=(PAGE_WIDTH, 4.2),
+    ncols = min(2, len(panels))
+    nrows = -(-len(panels) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(PAGE_WIDTH, 0.6 + 3.6 * nrows),
                              layout="constrained", squeeze=False)
+    for ax in axes.ravel()[len(panels):]:
+        ax.set_visible(False)
     blue, orange = OKABE_ITO["blue"], OKABE_ITO["vermillion"]
     handles = {}
-    for ax, (dataset, depth) in zip(axes[0], panels):
+    for ax, (dataset, depth) in zip(axes.ravel(), panels):
         m = model_rows(means, dataset, depth)
         m = m[(m["optimizer"] == "adam") & m["batch_norm"]].sort_values("lr")
         ax.errorbar(1000 * m["lr"], 100 * m["baseline_accuracy"],
@@ -405,7 +406,7 @@ def tradeoff(means: pd.DataFrame, panels=None, front: dict | None = None,
             ax.plot(1000 * f["lr"], 100 * f["baseline_accuracy"], "o", ms=13, mfc="none",
                     color="black", label="our Pareto front")
         ax.set_title(model_name(dataset, depth)
-                     + (f" ({seeds_note(m['n_seeds'])})" if "n_seeds" in m and len(m) else ""))
+                     + (f"\n({seeds_note(m['n_seeds'])})" if "n_seeds" in m and len(m) else ""))
         for a in (ax, ax2):
             for h, lab in zip(*a.get_legend_handles_labels()):
                 handles.setdefault(lab, h)

@@ -253,16 +253,19 @@ def batchnorm_sentence(gaps: pd.DataFrame) -> str:
     for (ds, depth), g in gaps.dropna(subset=["gap (pp)"]).groupby(["dataset", "depth"]):
         said = [claims.READING_PHRASES.get(r, f"under the {r} reading") for r in g["reading"]]
         parts = [f"{abs(r['gap (pp)']):.1f} pp {'higher' if r['gap (pp)'] > 0 else 'lower'} "
-                 f"{how} (95 % interval {r['low (pp)']:+.1f} to {r['high (pp)']:+.1f})"
+                 f"{how}" + (f" (95 % interval {r['low (pp)']:+.1f} to {r['high (pp)']:+.1f})"
+                             if pd.notna(r["low (pp)"]) else "")
                  for how, (_, r) in zip(said, g.iterrows())]
         excl = [how for how, (_, r) in zip(said, g.iterrows())
                 if r["low (pp)"] <= 0 <= r["high (pp)"]]
         first = g.iloc[0]
-        out.append(f"ResNet{depth} on {recipe.name('dataset', ds)}: $a_0$ is "
-                   f"{first['a0 with BN']} % with BN and {first['a0 without BN']} % without. "
-                   "Without BN, $A_{avr}$ is " + "; ".join(parts) + "."
+        a0 = [first[c].removesuffix(" ± –") for c in ("a0 with BN", "a0 without BN")]
+        out.append(f"{studies.model_name(ds, depth)}: $a_0$ is {a0[0]} % with BN and {a0[1]} % "
+                   "without. Without BN, $A_{avr}$ is " + "; ".join(parts) + "."
                    + (f" The interval includes 0 {claims.and_list(excl)}." if excl else
-                      " No interval includes 0."))
+                      " No interval includes 0." if g["low (pp)"].notna().any() else
+                      f" No interval: {first['seeds with / without BN']} seeds with / without "
+                      "BN (Welch's interval needs two on each side)."))
     return " ".join(out)
 
 

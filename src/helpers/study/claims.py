@@ -650,10 +650,11 @@ def scale(df: pd.DataFrame) -> str:
     if df.empty:
         return "no completed run"
     seeds = cell_means(df)["n_seeds"]
-    depths = ", ".join(f"ResNet{d}" for d in sorted(df["depth"].unique()))
-    data = "; ".join(sorted(df["data"].dropna().unique())) or "unknown data"
+    models = "; ".join(
+        and_list(f"ResNet{d}" for d in sorted(g["depth"].unique())) + f" on {data}"
+        for data, g in df.assign(data=df["data"].fillna("unknown data")).groupby("data"))
     epochs = ", ".join(str(e) for e in sorted(df["epochs"].unique()))
-    return (f"{depths} on {data}, {epochs} epochs, {plural_range(seeds, 'seed')} per cell, profile "
+    return (f"{models}, {epochs} epochs, {plural_range(seeds, 'seed')} per cell, profile "
             f"{', '.join(sorted(df['profile'].unique()))} (the paper: 200 epochs, one run per cell)")
 
 

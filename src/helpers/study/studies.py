@@ -119,6 +119,15 @@ def model_rows(df: pd.DataFrame, dataset: str = REFERENCE_DATASET,
     return df[(df["dataset"] == dataset) & (df["depth"] == depth)]
 
 
+def models(df: pd.DataFrame) -> list[tuple]:
+    """The (dataset, depth) of the models in ``df``, in the pages' order: datasets as
+    ``dataset_order``, then by depth."""
+    if df.empty:
+        return []
+    order = dataset_order(df["dataset"].unique())
+    return sorted(set(zip(df["dataset"], df["depth"])), key=lambda k: (order.index(k[0]), k[1]))
+
+
 def model_name(dataset: str, depth: int) -> str:
     """One model as every page, title and sentence names it: "ResNet20 on CIFAR-10"."""
     return f"ResNet{depth} on {recipe_name('dataset', dataset)}"
