@@ -50,6 +50,7 @@ from helpers.experiment import recipe
 import pandas as pd
 
 from helpers.study import claims, results, studies, theory
+from helpers.study.words import plural
 from helpers.book import findings, page, plots, tables
 
 study = page.load_study(results_dir, profile)
@@ -60,9 +61,10 @@ display(Markdown(study.provenance))   # opens with a bold SMOKE_NOTE banner if a
 # each dataset's records read once: the reference's for the figures, all for the table
 measured = {ds: theory.from_records(study.done, ds) for ds in dict.fromkeys([*datasets, dataset])}
 th, blocks, missing = measured[dataset]
-display(Markdown(f"{len(th) + missing} completed {dataset} run(s) in `{results_dir}` (profile "
-                 f"`{profile}`); {len(th)} with a gradient-noise measurement; {missing} older "
-                 "record(s) without one skipped."))
+display(Markdown(f"{plural(len(th) + missing, 'completed run')} on "
+                 f"{recipe.name('dataset', dataset)} in `{results_dir}` (profile `{profile}`); "
+                 f"{len(th)} with a gradient-noise measurement; "
+                 f"{plural(missing, 'older record')} without one skipped."))
 # a non-finite C, or one orders of magnitude from its twins', is named, not plotted
 ok = th[~th["nonphysical"]] if len(th) else th
 again = theory.from_records(claims.completed(page.retrained_records(results_dir, retrain_dir)),

@@ -526,6 +526,12 @@ def theory_resistance(table: pd.DataFrame, dataset: str, synthetic: bool = False
         ax.scatter(g["bound"], 100 * g["A_avr"], color=depth_colour(depth), s=40,
                    label=f"ResNet{depth}")
     ax.set_xscale("log")
+    # labels at 1, 2 and 5 of each decade only: matplotlib's minor labels (2, 3, 4, 6 x
+    # 10^-5) ran into each other on this axis
+    ax.xaxis.set_major_locator(mpl.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(mpl.ticker.LogFormatterSciNotation(
+        labelOnlyBase=False, minor_thresholds=(np.inf, np.inf)))
+    ax.xaxis.set_minor_formatter(mpl.ticker.NullFormatter())
     ax.set_xlabel(r"$\alpha^2 C / |B|$ at the base LR (squared SGD step norm)")
     ax.set_ylabel("average normalized accuracy $A_{avr}$ (%)")
     fig.legend(*ax.get_legend_handles_labels(), loc="outside right center")
