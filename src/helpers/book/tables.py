@@ -14,6 +14,7 @@ import pandas as pd
 from ..experiment import recipe
 from ..study import claims, paper, results, stats, studies, training_length
 from ..study.breakage import sentence as breakage_sentence
+from ..study.studies import ROW_ORDER
 from ..study.words import plural
 from ..experiment.noise_model import MECHANISM, PAPER, label
 from .typeset import Markdown, typeset
@@ -388,18 +389,17 @@ def breakage(frame: pd.DataFrame) -> tuple[pd.DataFrame, str]:
                    f"standard deviation); the sweeps saw {seen}.")
 
 
-CELL = ["dataset", "depth", "optimizer", "batch_norm", "lr"]
 
 
 def shared_cells(records: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """Each study's records (name -> records) on the cells (``CELL``) that all of them
+    """Each study's records (name -> records) on the cells (``studies.ROW_ORDER``) that all of them
     ran; a ValueError naming ``records`` when they share none."""
-    keys = [set(map(tuple, r[CELL].itertuples(index=False))) for r in records.values()]
+    keys = [set(map(tuple, r[ROW_ORDER].itertuples(index=False))) for r in records.values()]
     common = set.intersection(*keys)
     if not common:
         raise ValueError(f"records: the studies {list(records)} share no cell "
-                         f"({', '.join(CELL)})")
-    return {name: r[[k in common for k in r[CELL].itertuples(index=False)]]
+                         f"({', '.join(ROW_ORDER)})")
+    return {name: r[[k in common for k in r[ROW_ORDER].itertuples(index=False)]]
             for name, r in records.items()}
 
 
@@ -413,14 +413,14 @@ def across_studies(records: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.D
     cells, verdicts = None, []
     for name, r in shared_cells(records).items():
         t = cell_readings(r)
-        t = t[CELL + [c for c in shown if c in t]].rename(
+        t = t[ROW_ORDER + [c for c in shown if c in t]].rename(
             columns={c: f"{c} | {name}" for c in shown})
-        cells = t if cells is None else cells.merge(t, on=CELL)
+        cells = t if cells is None else cells.merge(t, on=ROW_ORDER)
         verdicts.append(claims.across_readings(r, claims=(3,)).assign(study=name))
     order = [f"{c} | {n}" for c in shown for n in records if f"{c} | {n}" in cells]
     v = pd.concat(verdicts).pivot(index="reading", columns="study", values="verdict")
     v = v.loc[[r for r in claims.READINGS if r in v.index], list(records)]
-    return cells[CELL + order], v.reset_index()
+    return cells[ROW_ORDER + order], v.reset_index()
 
 
 def by_study(cells: pd.DataFrame) -> pd.DataFrame:
@@ -441,7 +441,7 @@ def across_sentence(records: dict[str, pd.DataFrame], verdicts: pd.DataFrame) ->
     first over their shared cells (pp, with its range over cells), and under which
     readings claim 3 comes out the same in all of them."""
     (first, a), *_, (last, b) = shared_cells(records).items()
-    ma, mb = (r.groupby(CELL)["baseline_accuracy"].mean() for r in (a, b))
+    ma, mb = (r.groupby(ROW_ORDER)["baseline_accuracy"].mean() for r in (a, b))
     gap = 100 * (mb - ma).dropna()
     same = [r for r, row in verdicts.set_index("reading").iterrows() if row.nunique() == 1]
     differ = [r for r in verdicts["reading"] if r not in same]

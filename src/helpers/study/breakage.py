@@ -20,11 +20,11 @@ import numpy as np
 import pandas as pd
 
 from . import claims, results
+from .studies import ROW_ORDER
 from ..experiment import recipe
 from ..experiment.noise_model import PAPER, READINGS, NoiseModel
 
 SWEEP_VERSION = 1
-CELL = ["dataset", "depth", "optimizer", "batch_norm", "lr"]
 
 
 def sweep_path(record_path: str | Path, reading: NoiseModel) -> Path:
@@ -114,15 +114,15 @@ def _blocks(records: pd.DataFrame):
 def runs(records: pd.DataFrame) -> pd.DataFrame:
     """One row per (reading, run) of ``_blocks``: the run's cell, seed and key, the
     reading, and ``summary``'s numbers."""
-    rows = [{**{c: run[c] for c in [*CELL, "seed"]}, "key": run["key"], "reading": name,
+    rows = [{**{c: run[c] for c in [*ROW_ORDER, "seed"]}, "key": run["key"], "reading": name,
              **summary(split(b["draws"]))} for run, name, b in _blocks(records)]
-    return pd.DataFrame(rows, columns=[*CELL, "seed", "key", "reading", "broken", "A_avr",
+    return pd.DataFrame(rows, columns=[*ROW_ORDER, "seed", "key", "reading", "broken", "A_avr",
                                        "A_avr_unbroken", "etas_unbroken", "etas"])
 
 
 def per_eta(records: pd.DataFrame) -> pd.DataFrame:
     """``split`` of every (reading, run) of ``_blocks``, one row per noise level (a CSV)."""
-    return pd.DataFrame([{**{c: run[c] for c in [*CELL, "seed"]}, "reading": name, **r}
+    return pd.DataFrame([{**{c: run[c] for c in [*ROW_ORDER, "seed"]}, "reading": name, **r}
                          for run, name, b in _blocks(records)
                          for r in split(b["draws"]).to_dict(orient="records")])
 
@@ -135,11 +135,11 @@ def cells(records: pd.DataFrame) -> pd.DataFrame:
     levels, NaN unless every level has an unbroken draw), with the number of levels that
     have one and the unbroken draws in all."""
     pe = per_eta(records)
-    cols = ["reading", *CELL, "seeds", "broken", "broken_std", "A_avr", "A_avr_std",
+    cols = ["reading", *ROW_ORDER, "seeds", "broken", "broken_std", "A_avr", "A_avr_std",
             "A_avr_unbroken", "levels_unbroken", "levels", "n", "n_unbroken"]
     if pe.empty:
         return pd.DataFrame(columns=cols)
-    keys = ["reading", *CELL]
+    keys = ["reading", *ROW_ORDER]
     by_run = pe.assign(nb=pe["broken"] * pe["n"]).groupby([*keys, "seed"], sort=False).agg(
         nb=("nb", "sum"), n=("n", "sum"), n_unbroken=("n_unbroken", "sum"), A_avr=("A_x", "mean"))
     by_run["broken"] = by_run["nb"] / by_run["n"]
@@ -157,7 +157,7 @@ def cells(records: pd.DataFrame) -> pd.DataFrame:
     out = out.reset_index()
     order = {name: i for i, name in enumerate(READINGS)}  # the ablation's, then the mechanism's
     out = out.assign(_o=out["reading"].map(lambda r: order.get(r, len(order))))
-    return out.sort_values(["_o", *CELL], kind="stable").reset_index(drop=True)[cols]
+    return out.sort_values(["_o", *ROW_ORDER], kind="stable").reset_index(drop=True)[cols]
 
 
 def spearman_exact(x, y, n_random: int = 20_000) -> tuple[float, float]:

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from ..experiment.pcm import SUFFIX, TIME_LABELS
 from . import claims, stats
+from .studies import ROW_ORDER
 
 def load_sweeps(folder) -> pd.DataFrame:
     """One row per run and time of every ``*.pcm.json`` under ``folder`` (or under each
@@ -51,7 +52,6 @@ def with_records(sweeps: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-CELL = ["dataset", "depth", "optimizer", "batch_norm", "lr"]
 
 
 def cell_table(runs: pd.DataFrame, level: float = stats.LEVEL) -> pd.DataFrame:
@@ -60,16 +60,16 @@ def cell_table(runs: pd.DataFrame, level: float = stats.LEVEL) -> pd.DataFrame:
     its models of the chip-to-chip standard deviation (``chip_std_pct``: what one seed
     can say of the device's spread). Two models of one seed (a retrain) are averaged into
     one value: they are not two seeds."""
-    cols = [*CELL, "t_s", "A_t_pct", "low_pct", "high_pct", "n_seeds", "chip_std_pct"]
+    cols = [*ROW_ORDER, "t_s", "A_t_pct", "low_pct", "high_pct", "n_seeds", "chip_std_pct"]
     if runs.empty:
         return pd.DataFrame(columns=cols)
     if "A_t_chip_std" not in runs:
         runs = runs.assign(A_t_chip_std=np.nan)
-    per_seed = runs.groupby([*CELL, "t_s", "seed"])[["A_t", "A_t_chip_std"]].mean().reset_index()
+    per_seed = runs.groupby([*ROW_ORDER, "t_s", "seed"])[["A_t", "A_t_chip_std"]].mean().reset_index()
     rows = []
-    for cell, g in per_seed.groupby([*CELL, "t_s"]):
+    for cell, g in per_seed.groupby([*ROW_ORDER, "t_s"]):
         mean, lo, hi, n = stats.t_interval(100 * g["A_t"].to_numpy(float), level)
-        rows.append({**dict(zip([*CELL, "t_s"], cell)), "A_t_pct": mean, "low_pct": lo,
+        rows.append({**dict(zip([*ROW_ORDER, "t_s"], cell)), "A_t_pct": mean, "low_pct": lo,
                      "high_pct": hi, "n_seeds": n,
                      "chip_std_pct": 100 * g["A_t_chip_std"].mean()})
     return pd.DataFrame(rows, columns=cols)

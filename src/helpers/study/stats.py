@@ -40,9 +40,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from .studies import REFERENCE_LR, same_lr
+from .studies import CELL, REFERENCE_LR, same_lr
 
-CELL = ["dataset", "depth", "lr", "optimizer", "batch_norm"]
 B_DEFAULT = 1000
 LEVEL = 0.95
 

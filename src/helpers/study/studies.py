@@ -41,6 +41,9 @@ LR_TOLERANCE = 1e-12
 # what one grid cell is (a model, trained with one or more seeds): the columns of
 # ``StudyDesign.cells``' tuples, as the records and the tables of cell means name them
 CELL = ["dataset", "depth", "lr", "optimizer", "batch_norm"]
+# the same columns in the pages' row order: each model's optimizers and BN variants, each
+# over its LRs (tables of cells sort and show them in this order)
+ROW_ORDER = ["dataset", "depth", "optimizer", "batch_norm", "lr"]
 
 
 def same_lr(a, b):
