@@ -71,3 +71,32 @@ def test_the_figure_has_both_panels_and_the_smoke_stamp():
     assert len(ax1.containers) == 3                 # one error-bar series per reading
     assert len(ax2.containers) == 1                 # only the paper's reading breaks
     assert any(results.SMOKE_NOTE in t.get_text() for t in fig.texts)
+
+
+def test_across_models_pools_a_one_seed_model_into_a_joint_test():
+    """A second model with one seed and 3 LRs cannot be tested alone (smallest p 0.33);
+    pooled with the first, within each (model, seed), the joint test is the exact
+    stratified one: rho the mean of the 4 strata, p from their convolved null."""
+    first = _records(paper_slope=-0.3, folded_slope=0.1, noise=0.0002)
+    second = _records(paper_slope=0.3, folded_slope=0.1, seeds=(0,), noise=0.0002)
+    second = second[second["lr"].isin(sorted(PAPER_LRS)[:3])].assign(dataset="cifar100")
+    table = headline.across_models(pd.concat([first, second], ignore_index=True)).set_index("reading")
+    folded = table.loc["BN folded"]
+    assert (folded["n_models"], folded["n_strata"]) == (2, 4)
+    both = pd.concat([first, second], ignore_index=True)
+    runs = claims.under_reading(both, FOLDED)
+    t = stats.trend_test(runs["lr"], runs["A_avr"],
+                         runs["dataset"] + runs["seed"].astype(str))
+    assert (folded["rho"], folded["p"]) == pytest.approx((t["rho"], t["p"]))
+    assert folded["rho"] == pytest.approx(1.0) and folded["p"] < 1e-4
+    models = folded["models"].set_index("dataset")
+    assert models.loc["cifar100", "p"] == pytest.approx(1 / 3)      # 2 of the 3! orders
+    paper = table.loc["paper (all arrays)"]
+    assert paper["rho"] == pytest.approx((3 * -1.0 + 1.0) / 4)        # falls in 3, rises in 1
+    text = findings.models_sentence(table.reset_index())
+    assert text.startswith("Pooled over the 2 models of the learning-rate grid and their 4 "
+                           "(model, seed) pairs")
+    assert "rises with BN folded into the convolutions ($\\rho$ +1.00, exact p = " in text
+    assert "ResNet20 on CIFAR-10 (3 seeds) $\\rho$ -1.00 / " in text
+    assert "ResNet20 on CIFAR-100 (1 seed, 3 LRs: its own test cannot reach p < 0.05) $\\rho$ +1.00 / " in text
+    assert findings.models_sentence(headline.across_models(first)) == ""

@@ -212,6 +212,33 @@ def headline_sentence(cells: pd.DataFrame, trends: pd.DataFrame, scale: str) -> 
             + broken)
 
 
+def models_sentence(table: pd.DataFrame) -> str:
+    """``headline.across_models`` in words: per reading, the pooled trend over every model
+    of the LR grid with its exact p; then per model its rho under each reading, with its
+    own p where its test can reach p < ALPHA (``claims.smallest_p``) and why not where it
+    cannot. "" when the records hold one model."""
+    if table.empty or table["n_models"].max() < 2:
+        return ""
+    pooled = claims.and_list(
+        f"{_trend_words(r.rho, r.p)} {claims.READING_PHRASES.get(r.reading, r.reading)} "
+        f"($\\rho$ {r.rho:+.2f}, exact p = {claims._p(r.p)})" for r in table.itertuples())
+    per = pd.concat([r.models.assign(reading=r.reading) for r in table.itertuples()])
+    each = []
+    for (ds, depth), g in per.groupby(["dataset", "depth"], sort=False):
+        m = g.iloc[0]
+        testable = claims.smallest_p(m.n_lrs, m.n_seeds) < claims.ALPHA
+        each.append(f"{studies.model_name(ds, depth)} ({claims.plural(int(m.n_seeds), 'seed')}"
+                    + ("" if testable else f", {int(m.n_lrs)} LRs: its own test cannot reach "
+                       f"p < {claims.ALPHA}") + ") $\\rho$ "
+                    + " / ".join(f"{x:+.2f}" for x in g["rho"])
+                    + (" (p = " + " / ".join(claims._p(x) for x in g["p"]) + ")" if testable else ""))
+    readings = " / ".join(table["reading"])
+    return (f"Pooled over the {table['n_models'].max()} models of the learning-rate grid and "
+            f"their {table['n_strata'].max()} (model, seed) pairs ($\\rho$ within each pair, "
+            "averaged; the learning rates permuted within each pair), $A_{avr}$ " + pooled
+            + f". Per model, under the readings {readings}: " + "; ".join(each) + ".")
+
+
 def bound_sentence(table: pd.DataFrame) -> str:
     """What the bound adds to the LR: rank correlations, over the models of ``table``
     (``theory.from_records``, with A_avr), of the bound with the LR, of C with the LR, and of

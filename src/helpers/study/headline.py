@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..experiment.recipe import REFERENCE_DATASET, REFERENCE_DEPTH
 from . import claims, stats
-from .studies import model_rows
+from .studies import model_rows, select
 
 COLUMNS = ["reading", "lr", "n", "A_avr", "low", "high", "broken", "broken_low",
            "broken_high"]
@@ -65,3 +65,25 @@ def headline_trends(records: pd.DataFrame, dataset: str = REFERENCE_DATASET,
                          "rho_broken": r["rho_broken"], "p_broken": r["p_broken"]})
     return pd.DataFrame(rows, columns=["reading", "rho", "p", "n_seeds", "n_lrs",
                                        "rho_broken", "p_broken"])
+
+
+def across_models(records: pd.DataFrame) -> pd.DataFrame:
+    """Per reading: the trend of A_avr with the LR in every model of the LR grid (Adam,
+    BN; ``claims.lr_trends``), and one exact permutation test pooled over all of them:
+    Spearman rho within each (model, seed), averaged, with the LR labels permuted within
+    each (model, seed) only (``stats.trend_test``). Pooling lets models trained with too
+    few seeds for a test of their own (1 seed and 3 LRs: p >= 0.33) add to a joint one.
+    Columns: reading, models (``lr_trends``' rows), rho, p, n_models, n_strata."""
+    rows = []
+    for label, reading in claims.READINGS.items():
+        runs = claims.completed(claims.under_reading(records, reading))
+        per_model = claims.lr_trends(runs)
+        grid = select(runs, "lr").dropna(subset=["A_avr"])
+        grid = grid[grid.groupby(["dataset", "depth"])["lr"].transform("nunique") >= 3]
+        strata = (grid["dataset"] + "|" + grid["depth"].astype(str) + "|"
+                  + grid["seed"].astype(str)) if "seed" in grid else None
+        t = stats.trend_test(grid["lr"], grid["A_avr"], strata) if len(grid) else {
+            "rho": float("nan"), "p": float("nan"), "k": 0}
+        rows.append({"reading": label, "models": per_model, "rho": t["rho"], "p": t["p"],
+                     "n_models": len(per_model), "n_strata": t["k"]})
+    return pd.DataFrame(rows, columns=["reading", "models", "rho", "p", "n_models", "n_strata"])
