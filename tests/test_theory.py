@@ -261,7 +261,7 @@ def test_theory_notebook_reads_records_and_defers_to_claim7(tmp_path, rng):
     text = "\n".join(str(o.get("text", "")) + "".join(str(v) for v in o.get("data", {}).values())
                      for c in nb.cells for o in c.get("outputs", []))
     assert "SMOKE RUN on synthetic data" in text
-    assert "5 with a gradient-noise measurement; 1 older record(s) without one skipped" in text
+    assert "5 with a gradient-noise measurement; 1 older record without one skipped" in text
     # the wild twin is named, and left out of the figures and correlations
     assert "Flagged as non-physical and left out of the figures and rank correlations below " \
            "(1 of 5 models): ResNet8 with BN, lr 0.0005, seed 1: C = " in text

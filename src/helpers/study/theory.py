@@ -332,8 +332,8 @@ def from_records(runs: pd.DataFrame, dataset: str) -> tuple[pd.DataFrame, dict, 
                      "slope_fpc_corrected": th["slope_fpc_corrected"],
                      "A_avr": r.A_avr, "baseline_accuracy": r.baseline_accuracy,
                      # the backend that measured C (the block's), not the run's Keras backend
-                     "parallel_map": th.get("backend") == "tensorflow"
-                     and str(getattr(r, "commit", None) or "")[:10] in PARALLEL_MAP_COMMITS})
+                     "parallel_map": measured_in_parallel(getattr(r, "commit", None),
+                                                          th.get("backend"))})
     table = pd.DataFrame(rows)
     if len(table):
         table["bound"] = noise_power_bound(table["lr"], table["C"], table["batch_size"])
@@ -365,14 +365,21 @@ def flagged_sentence(table: pd.DataFrame, retrained: pd.DataFrame | None = None)
             f"below ({len(parts)} of {len(table)} models): " + "; ".join(parts) + ".")
 
 
+def measured_in_parallel(commit, backend) -> bool:
+    """Was C measured by TensorFlow with the per-example map 10 examples at a time: code
+    of one of ``PARALLEL_MAP_COMMITS`` on the TensorFlow backend."""
+    return backend == "tensorflow" and str(commit or "")[:10] in PARALLEL_MAP_COMMITS
+
+
 def parallel_map(runs: pd.DataFrame) -> pd.Series:
-    """Which runs (``results.load_records`` rows, with ``commit`` and ``backend``) had C
-    measured by TensorFlow with the per-example map 10 examples at a time
-    (``PARALLEL_MAP_COMMITS``)."""
+    """``measured_in_parallel`` for each run (``results.load_records`` rows, with
+    ``commit`` and the run's ``backend``; without that column, TensorFlow: the only
+    backend those commits measured C with)."""
     if runs.empty or "commit" not in runs:
         return pd.Series(False, index=runs.index)
-    tf = runs["backend"] == "tensorflow" if "backend" in runs else True
-    return runs["commit"].fillna("").astype(str).str[:10].isin(PARALLEL_MAP_COMMITS) & tf
+    backends = runs["backend"] if "backend" in runs else ["tensorflow"] * len(runs)
+    return pd.Series([measured_in_parallel(c, b) for c, b in zip(runs["commit"], backends)],
+                     index=runs.index, dtype=bool)
 
 
 def parallel_map_sentence(table: pd.DataFrame) -> str:
