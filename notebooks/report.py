@@ -8,7 +8,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -100,7 +100,7 @@ for v in verdicts:
 # %% tags=["hide-input"]
 readings = claims.across_readings(study.records)
 display(tables.numbered(tables.reading_verdicts(readings),
-                        "Claims 3, 6, 7 and 8 under each noise reading.", "tbl-report-readings"),
+                        "Claims 3, 5, 6, 7 and 8 under each noise reading.", "tbl-report-readings"),
         Markdown(claims.readings_sentence(readings, study.note)))
 
 

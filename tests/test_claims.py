@@ -272,6 +272,22 @@ def test_readings_sentence_names_what_survives():
                       "verdict": ["held", "held", "held", "did not hold"]})
     assert claims.readings_sentence(r) == ("Claim 3 comes out the same under every noise "
                                            "reading; claim 8 depends on the reading.")
+    # a claim no reading tests does not "come out the same": it is named apart
+    idle = pd.DataFrame({"claim": [5, 5], "reading": ["a", "b"],
+                         "verdict": [claims.NOT_TESTED, "no data"]})
+    assert claims.readings_sentence(pd.concat([r, idle])) == (
+        "Claim 3 comes out the same under every noise reading; claim 8 depends on the "
+        "reading; claim 5 is not tested under any.")
+
+
+def test_claim5_under_a_reading_compares_only_the_optimizers_swept_under_it():
+    """Under a reading swept for Adam alone (the other optimizers' A_avr missing), claim 5
+    has no SGD to compare with: no verdict, rather than one from Adam against nothing."""
+    df = _paperlike()
+    df["A_avr|folded/array/additive"] = np.where(df["optimizer"] == "adam", df["A_avr"], np.nan)
+    r = claims.across_readings(df, claims=(5,)).set_index("reading")
+    assert r.loc["paper (all arrays)", "verdict"] == "held"
+    assert r.loc["BN folded", "verdict"] in claims.UNTESTED
 
 
 def test_claim8_at_one_depth_says_the_layer_part_is_not_tested():

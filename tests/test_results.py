@@ -439,3 +439,28 @@ def test_the_migration_reduces_paths_to_names_and_keeps_every_other_field(tmp_pa
         {k: v for k, v in old.items() if k not in ("config", "data")}
     assert (tmp_path / "clean.json").stat().st_mtime_ns == before
     assert migrate.migrate(tmp_path) == []                      # once is enough
+
+
+def test_a_resweep_of_an_ablation_reading_fills_the_row_as_if_trained_with_it(tmp_path, config):
+    """A record trained without the ablation (the optimizers study) gets its trainable and
+    folded readings later from sweep files beside it (``resweep``): ``load_records`` reads
+    them into ``A_avr|<reading>``, ``broken|<reading>`` and the draws, as it reads a
+    record's own ablation; a mechanism reading's sweep file stays out of the row, and a
+    reading the record swept itself is taken from the record."""
+    from helpers.experiment.noise_model import BN_MEANS, FOLDED_BN, TRAINABLE
+    folder = tmp_path / "results"
+    path = results.write_record(folder / "a.json", _record(config, "key-a", SWEEP_A))
+    for reading, sweep in ((TRAINABLE, SWEEP_B), (BN_MEANS, SWEEP_B)):
+        results.write_record(results.sweep_path(path, reading), {
+            "sweep_version": 1, "key": "key-a", "reading": {"name": reading.name},
+            "noise": results.noise_block(sweep)})
+    row = results.load_records(folder).iloc[0]
+    assert row[f"A_avr|{TRAINABLE.name}"] == pytest.approx(0.75)      # SWEEP_B's
+    assert f"broken|{TRAINABLE.name}" in row      # None here: these draws lack "nonfinite"
+    assert set(row["draws"]) == {row["reading"], TRAINABLE.name}
+    assert f"A_avr|{BN_MEANS.name}" not in row and f"A_avr|{FOLDED_BN.name}" not in row
+    # the record's own ablation block wins over a sweep file of the same reading
+    rec = results.read_record(path)
+    rec["noise_ablation"] = {TRAINABLE.name: results.noise_block(SWEEP_A)}
+    results.write_record(path, rec)
+    assert results.load_records(folder).iloc[0][f"A_avr|{TRAINABLE.name}"] == pytest.approx(0.7)

@@ -47,7 +47,7 @@ def swept(trained, tmp_path_factory):
 
 
 def _sweep(record, reading):
-    return json.loads(breakage.sweep_path(record, reading).read_text())
+    return json.loads(results.sweep_path(record, reading).read_text())
 
 
 def test_a_resweep_of_saved_weights_gives_the_numbers_of_its_own_record(swept):
@@ -90,7 +90,7 @@ def test_a_resweep_skips_what_exists_and_load_sees_every_reading(swept):
     again = resweep.resweep([record], ["mechanism", PAPER.name], progress=False,
                             say=lambda s: None)
     assert again == []
-    blocks = breakage.sweep_blocks(record)
+    blocks = results.sweep_blocks(record)
     assert set(blocks) == {m.name for m in (*OWN, FLOORED, BN_MEANS)}
     runs = breakage.runs(results.load_records(record.parent))
     # a smoke model is near chance: left out of the split, as of every A^x table

@@ -8,7 +8,7 @@ loads the same data (the record names it by file name and fingerprint: ``--data-
 the file or the folder holding it; a smoke record on synthetic data needs none) and
 sweeps each reading with the record's seed, N, noise levels and test subset. Each
 sweep is written to its own file beside the record, ``<key>.sweep-<reading>.json``
-(``breakage.sweep_path``), with the breakage split (``breakage.block``): adding a
+(``results.sweep_path``), with the breakage split (``breakage.block``): adding a
 reading never rewrites a training record. A sweep file that exists is skipped
 (resumable). Every check (the readings, every weights file, the data's fingerprint,
 the record's key rebuilt from its config) is made before the first sweep.
@@ -70,7 +70,7 @@ def record_paths(paths) -> list[Path]:
             raise FileNotFoundError(f"records: {p} does not exist (give record files "
                                     "<key>.json or folders of them)")
         found = [f for f in (sorted(p.glob("*.json")) if p.is_dir() else [p])
-                 if not breakage.is_sweep_file(f) and _is_record(f)]
+                 if not results.is_sweep_file(f) and _is_record(f)]
         if not found:
             raise FileNotFoundError(f"records: {p} holds no training record (a JSON file "
                                     "with a record_version)")
@@ -99,7 +99,7 @@ def _needs_bn(reading) -> bool:
 
 
 def _sweep_path(record_path: Path, reading) -> Path:
-    return pcm.sweep_path(record_path) if reading == PCM else breakage.sweep_path(record_path, reading)
+    return pcm.sweep_path(record_path) if reading == PCM else results.sweep_path(record_path, reading)
 
 
 def weights_path(record_path: Path) -> Path:
@@ -232,7 +232,7 @@ def sweep_record(job: Job, config, environment: dict, progress: bool = True,
             "noise": block,
             "environment": environment,
         }
-        written.append(results.write_record(breakage.sweep_path(job.record_path, reading), out))
+        written.append(results.write_record(results.sweep_path(job.record_path, reading), out))
         if bar is not None:
             bar.update(1)
     return written

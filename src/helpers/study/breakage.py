@@ -27,17 +27,6 @@ from ..experiment.noise_model import PAPER, READINGS, NoiseModel
 SWEEP_VERSION = 1
 
 
-def sweep_path(record_path: str | Path, reading: NoiseModel) -> Path:
-    """Where the re-sweep of ``reading`` over a record's weights lives: beside the record,
-    ``<key>.sweep-<slug>.json`` (a training record is never rewritten)."""
-    record_path = Path(record_path)
-    return record_path.with_name(f"{record_path.name[:-len('.json')]}.sweep-{reading.slug}.json")
-
-
-def is_sweep_file(path: str | Path) -> bool:
-    return ".sweep-" in Path(path).name
-
-
 def split(draws: pd.DataFrame) -> pd.DataFrame:
     """Per noise level of a sweep's long table (eta, repeat, accuracy, nonfinite; the
     eta = 0 row is a0): draws ``n`` and ``n_unbroken``, ``broken`` (share with any
@@ -89,24 +78,13 @@ def record_blocks(record: dict) -> dict:
     return blocks
 
 
-def sweep_blocks(record_path: str | Path) -> dict:
-    """reading name -> noise block of every re-sweep file beside a record."""
-    record_path = Path(record_path)
-    stem = record_path.name[:-len(".json")]
-    out = {}
-    for path in sorted(record_path.parent.glob(f"{stem}.sweep-*.json")):
-        s = json.loads(path.read_text())
-        out[s["reading"]["name"]] = s["noise"]
-    return out
-
-
 def _blocks(records: pd.DataFrame):
     """(run row, reading name, noise block) of every completed run of ``records`` that is
     not near chance (its A^x means nothing, ``results.near_chance``): the record's own
     blocks, and the re-sweep files beside it for the readings the record lacks."""
     done = records[(records["status"] == "completed") & ~records["near_chance"].astype(bool)]
     for _, run in done.iterrows():
-        blocks = {**sweep_blocks(run["path"]), **record_blocks(results.read_record(run["path"]))}
+        blocks = {**results.sweep_blocks(run["path"]), **record_blocks(results.read_record(run["path"]))}
         for name, b in blocks.items():
             yield run, name, b
 

@@ -28,7 +28,7 @@ import pandas as pd
 
 from ..experiment.config import KEY_FIELDS, KEY_FIELDS_IF_SET
 from ..experiment.metrics import average_normalized_accuracy, baseline, summarize_sweep
-from ..experiment.noise_model import NoiseModel
+from ..experiment.noise_model import ABLATION, NoiseModel
 from ..experiment.recipe import NUM_CLASSES
 from .studies import CELL
 from .words import plural
@@ -271,6 +271,31 @@ def broken_share(block: dict) -> float | None:
     return float(np.mean([d["nonfinite"] > 0 for d in noisy])) if noisy else None
 
 
+ABLATION_NAMES = {m.name for m in ABLATION}   # readings a training record may have swept
+
+
+def sweep_path(record_path: str | Path, reading: NoiseModel) -> Path:
+    """Where the re-sweep of ``reading`` over a record's weights lives: beside the record,
+    ``<key>.sweep-<slug>.json`` (a training record is never rewritten)."""
+    record_path = Path(record_path)
+    return record_path.with_name(f"{record_path.name[:-len('.json')]}.sweep-{reading.slug}.json")
+
+
+def is_sweep_file(path: str | Path) -> bool:
+    return ".sweep-" in Path(path).name
+
+
+def sweep_blocks(record_path: str | Path) -> dict:
+    """reading name -> noise block of every re-sweep file beside a record."""
+    record_path = Path(record_path)
+    stem = record_path.name[:-len(".json")]
+    out = {}
+    for path in sorted(record_path.parent.glob(f"{stem}.sweep-*.json")):
+        s = json.loads(path.read_text())
+        out[s["reading"]["name"]] = s["noise"]
+    return out
+
+
 def _record_row(rec: dict, path: Path) -> dict:
     cfg = rec["config"]
     data = rec.get("data") or {}
@@ -303,12 +328,17 @@ def _record_row(rec: dict, path: Path) -> dict:
     # the share of noisy draws that broke the model (any non-finite output: a negative
     # noisy BN variance makes every image's output NaN); None where draws are not kept
     row["broken"] = broken_share(noise)
-    for name, block in (rec.get("noise_ablation") or {}).items():
+    # the ablation readings: swept in training, or re-swept later over the saved weights
+    # (a sweep file beside the record, ``sweep_blocks``; the record's own block wins)
+    ablation = {name: b for name, b in sweep_blocks(path).items()
+                if name in ABLATION_NAMES and name != row["reading"]}
+    ablation.update(rec.get("noise_ablation") or {})
+    for name, block in ablation.items():
         row[f"broken|{name}"] = broken_share(block)
     draws = {}
     if noise.get("draws"):
         draws[row["reading"]] = _draw_arrays(noise, a0n)
-    for name, block in (rec.get("noise_ablation") or {}).items():
+    for name, block in ablation.items():
         row[f"A_avr|{name}"] = block["A_avr"]
         if block.get("draws"):
             draws[name] = _draw_arrays(block, a0n)
