@@ -353,7 +353,8 @@ def _record_row(rec: dict, path: Path) -> dict:
 
 def load_records(folder: str | Path, dedupe: bool = True) -> pd.DataFrame:
     """One row per record in ``folder`` (recursively): config, status, a0, A_avr, A^x per
-    eta, the ablation readings (``A_avr|<reading>``), the nonfinite fraction per eta, the
+    eta, the ablation readings (``A_avr|<reading>``: swept in training, or re-swept over the
+    saved weights into a sweep file beside the record), the nonfinite fraction per eta, the
     chance-corrected ``A_avr_cc`` and the raw noise draws (``draws``, for the bootstrap).
 
     With ``dedupe`` only the newest record of each run is kept (``deduplicate``)."""
