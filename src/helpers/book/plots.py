@@ -547,7 +547,7 @@ def batchnorm(bn: pd.DataFrame, synthetic: bool = False):
     ``bn``: seed means of the batchnorm study (``tables.batchnorm``)."""
     datasets = dataset_order(bn["dataset"].unique())
     n = max(1, len(datasets))   # a panel per dataset in the records, none left empty
-    fig, axes = plt.subplots(1, n, figsize=(PAGE_WIDTH * (0.6 if n == 1 else 1), 3.6),
+    fig, axes = plt.subplots(1, n, figsize=(PAGE_WIDTH * (0.6 if n == 1 else 1), 4.2),
                              layout="constrained", squeeze=False)
     for ax, dataset in zip(axes[0], datasets):
         g = bn[bn["dataset"] == dataset]
@@ -564,7 +564,8 @@ def batchnorm(bn: pd.DataFrame, synthetic: bool = False):
         ax.set_xlabel("depth (BN layers of the model with BN)")
         ax.set_ylabel("average normalized accuracy $A_{avr}$ (%)")
         ax.set_title(recipe.name("dataset", dataset))
-        ax.legend()
+    if datasets:   # one legend below the panels, where it hides no point
+        fig.legend(*axes[0][0].get_legend_handles_labels(), loc="outside lower center", ncols=2)
     stamp(fig, synthetic)
     return fig
 
