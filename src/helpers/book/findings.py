@@ -215,7 +215,7 @@ def headline_sentence(cells: pd.DataFrame, trends: pd.DataFrame, scale: str) -> 
 def models_sentence(table: pd.DataFrame) -> str:
     """``headline.across_models`` in words: per reading, the pooled trend over every model
     of the LR grid with its exact p; then per model its rho under each reading, with its
-    own p where its test can reach p < ALPHA (``claims.smallest_p``) and why not where it
+    own p where its test can reach p < ALPHA (``claims.can_decide``) and why not where it
     cannot. "" when the records hold one model."""
     if table.empty or table["n_models"].max() < 2:
         return ""
@@ -226,7 +226,7 @@ def models_sentence(table: pd.DataFrame) -> str:
     each = []
     for (ds, depth), g in per.groupby(["dataset", "depth"], sort=False):
         m = g.iloc[0]
-        testable = claims.smallest_p(m.n_lrs, m.n_seeds) < claims.ALPHA
+        testable = claims.can_decide(m.n_lrs, m.n_seeds)
         each.append(f"{studies.model_name(ds, depth)} ({claims.plural(int(m.n_seeds), 'seed')}"
                     + ("" if testable else f", {int(m.n_lrs)} LRs: its own test cannot reach "
                        f"p < {claims.ALPHA}") + ") $\\rho$ "

@@ -284,11 +284,16 @@ def _unreachable(n_lrs, n_seeds) -> str:
             f"{int(n_lrs)} LRs: the smallest attainable p is {_p(p)})" if p >= ALPHA else "")
 
 
+def can_decide(n_lrs, n_seeds) -> bool:
+    """Can an exact trend test over ``n_lrs`` LRs and ``n_seeds`` seeds reach p < ALPHA at
+    all (``smallest_p``)? Unknown counts are taken as yes."""
+    return bool(pd.isna(n_lrs) or pd.isna(n_seeds) or smallest_p(n_lrs, n_seeds) < ALPHA)
+
+
 def _testable(trends: pd.DataFrame) -> pd.Series:
-    """Per model (a row of ``lr_trends``): can its exact trend test reach p < ALPHA at all?"""
-    return pd.Series([smallest_p(n, k) < ALPHA if pd.notna(n) and pd.notna(k) else True
-                      for n, k in zip(trends["n_lrs"], trends["n_seeds"])], index=trends.index,
-                     dtype=bool)
+    """Per model (a row of ``lr_trends``): ``can_decide``."""
+    return pd.Series([can_decide(n, k) for n, k in zip(trends["n_lrs"], trends["n_seeds"])],
+                     index=trends.index, dtype=bool)
 
 
 def _untestable_models(trends: pd.DataFrame) -> str:
