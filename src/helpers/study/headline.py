@@ -50,14 +50,16 @@ def headline_cells(records: pd.DataFrame, dataset: str = REFERENCE_DATASET,
 
 
 def headline_trends(records: pd.DataFrame, dataset: str = REFERENCE_DATASET,
-                    depth: int = REFERENCE_DEPTH) -> pd.DataFrame:
+                    depth: int = REFERENCE_DEPTH,
+                    pooled: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per reading: Spearman rho(LR, A_avr) within seeds, its exact two-sided permutation
     p-value, the number of seeds and LRs, and the same test of the share of broken draws
-    (``claims.lr_trends`` under that reading)."""
+    (``claims.lr_trends`` under that reading), for one model. ``pooled``, the
+    ``across_models`` table of the same records, is reused rather than recomputed."""
+    pooled = across_models(records) if pooled is None else pooled
     rows = []
-    for label, reading in claims.READINGS.items():
-        t = claims.lr_trends(claims.completed(claims.under_reading(records, reading)))
-        t = model_rows(t, dataset, depth)
+    for label, per_model in zip(pooled["reading"], pooled["models"]):
+        t = model_rows(per_model, dataset, depth)
         if len(t):
             r = t.iloc[0]
             rows.append({"reading": label, "rho": r["rho"], "p": r["p"],
@@ -79,7 +81,8 @@ def across_models(records: pd.DataFrame) -> pd.DataFrame:
         runs = claims.completed(claims.under_reading(records, reading))
         per_model = claims.lr_trends(runs)
         grid = select(runs, "lr").dropna(subset=["A_avr"])
-        grid = grid[grid.groupby(["dataset", "depth"])["lr"].transform("nunique") >= 3]
+        grid = grid[grid.groupby(["dataset", "depth"])["lr"].transform("nunique")
+                    >= claims.MIN_TREND_LRS]
         strata = (grid["dataset"] + "|" + grid["depth"].astype(str) + "|"
                   + grid["seed"].astype(str)) if "seed" in grid else None
         t = stats.trend_test(grid["lr"], grid["A_avr"], strata) if len(grid) else {
