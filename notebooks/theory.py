@@ -38,7 +38,7 @@
 
 # %% tags=["parameters", "remove-cell"]
 results_dir = "../results/cpu"   # a folder of run records
-dataset = None                      # cifar10 | cifar100; None: every dataset's C table, the reference's figures
+dataset = None                      # cifar10 | cifar100; None: every dataset of the records
 profile = "cpu"                   # which profile's records to read
 retrain_dir = "auto"              # models trained again: <results_dir>-retrain, or a folder, or None
 
@@ -56,19 +56,21 @@ from helpers.book import findings, page, plots, tables
 study = page.load_study(results_dir, profile)
 datasets = [dataset] if dataset else (studies.dataset_order(study.done["dataset"].unique())
                                       if len(study.done) else [recipe.REFERENCE_DATASET])
-dataset = dataset or recipe.REFERENCE_DATASET
 display(Markdown(study.provenance))   # opens with a bold SMOKE_NOTE banner if any
-# each dataset's records read once: the reference's for the figures, all for the table
-measured = {ds: theory.from_records(study.done, ds) for ds in dict.fromkeys([*datasets, dataset])}
-th, blocks, missing = measured[dataset]
-display(Markdown(f"{plural(len(th) + missing, 'completed run')} on "
-                 f"{recipe.name('dataset', dataset)} in `{results_dir}` (profile `{profile}`); "
-                 f"{len(th)} with a gradient-noise measurement; "
-                 f"{plural(missing, 'older record')} without one skipped."))
+# each dataset's records read once; the table, the figures and the sentences show them all
+measured = {ds: theory.from_records(study.done, ds) for ds in datasets}
+th = pd.concat([t for t, _, _ in measured.values() if len(t)] or [pd.DataFrame()])
+blocks = {k: b for _, bs, _ in measured.values() for k, b in bs.items()}
+display(Markdown("; ".join(
+    f"{plural(len(t) + missing, 'completed run')} on {recipe.name('dataset', ds)}, "
+    f"{len(t)} with a gradient-noise measurement"
+    + (f" ({plural(missing, 'older record')} without one skipped)" if missing else "")
+    for ds, (t, _, missing) in measured.items()) + f" (`{results_dir}`, profile `{profile}`)."))
 # a non-finite C, or one orders of magnitude from its twins', is named, not plotted
 ok = th[~th["nonphysical"]] if len(th) else th
-again = theory.from_records(claims.completed(page.retrained_records(results_dir, retrain_dir)),
-                            dataset)[0]
+retrained = claims.completed(page.retrained_records(results_dir, retrain_dir))
+again = pd.concat([t for t in (theory.from_records(retrained, ds)[0] for ds in datasets)
+                   if len(t)] or [pd.DataFrame()])
 display(Markdown(" ".join(s for s in (theory.flagged_sentence(th, again),
                                        theory.parallel_map_sentence(th)) if s)))
 
@@ -82,28 +84,27 @@ display(Markdown(" ".join(s for s in (theory.flagged_sentence(th, again),
 # training the schedule lowers $\alpha$ and $C$ changes as the model fits.
 
 # %% tags=["hide-input"]
-# the table and the CSV file: every dataset of the records; the figures below: `dataset`
-every = pd.concat([measured[ds][0] for ds in datasets])
-if len(every):  # every model, with every column, is in the CSV file
-    display(tables.numbered(tables.theory_c(every[~every["nonphysical"]]).reset_index(),
+if len(th):  # every model, with every column, is in the CSV file
+    display(tables.numbered(tables.theory_c(ok).reset_index(),
                             "$C$ (eq. 3) of the Adam models with BN per LR and model, median "
                             "over seeds (models flagged as non-physical left out).",
                             "tbl-theory-c", fmt="{:.4g}"),
-            plots.csv_link(tables.theory_models(every), "gradient-noise.csv",
+            plots.csv_link(tables.theory_models(th), "gradient-noise.csv",
                            f"Download <i>C</i>, the bound and <i>A</i><sub>avr</sub> of all "
-                           f"{len(every)} models as CSV"))
+                           f"{len(th)} models as CSV"))
 
 
 # %% [markdown]
 # ## The bound against the learning rate
 #
-# {numref}`fig-theory-bound`: one line per depth (Adam with BN, the paper's grid);
+# {numref}`fig-theory-bound`: one line per model (Adam with BN, the paper's grid; colour:
+# depth, line style: dataset);
 # marker colours are the book's fixed colours per LR. Left: $C$; right: $\alpha^2 C/|B|$. If $C$ did not
 # depend on the LR, the right panel would grow as $\alpha^2$.
 
 # %% tags=["hide-input"]
 if len(ok):
-    plots.show(plots.theory_bound(ok, dataset, study.synthetic), "fig-theory-bound")
+    plots.show(plots.theory_bound(ok, study.synthetic), "fig-theory-bound")
 
 
 # %% [markdown]
@@ -111,8 +112,8 @@ if len(ok):
 # :name: fig-theory-bound
 #
 # Left: the gradient-noise constant $C$ (eq. 3) of each trained model (Adam, BN)
-# against its base learning rate, one line per depth, markers in the colour of
-# the learning rate; right: the bound $\alpha^2 C/|B|$ of eq. 2. Both axes of
+# against its base learning rate, one line per model (colour: depth; line style and
+# marker shape: dataset), markers filled in the colour of the learning rate; right: the bound $\alpha^2 C/|B|$ of eq. 2. Both axes of
 # values are logarithmic.
 # ```
 
@@ -129,7 +130,7 @@ if len(ok):
 
 # %% tags=["hide-input"]
 if len(ok):
-    plots.show(plots.theory_law(ok, blocks, dataset, study.synthetic), "fig-theory-law")
+    plots.show(plots.theory_law(ok, blocks, study.synthetic), "fig-theory-law")
     display(Markdown(theory.law_sentence(theory.law_fit(ok, blocks))))
 
 
@@ -138,7 +139,8 @@ if len(ok):
 # :name: fig-theory-law
 #
 # Variance of minibatch gradients, divided by each model's $C$, against the
-# minibatch size (log-log): per depth the median over its models, the band their
+# minibatch size (log-log): per model (dataset and depth) the median over its trained
+# models, the band their
 # range (one line per model would overlap into a tangle). Dashed:
 # the exact prediction for minibatches drawn without replacement from $n$
 # images; dotted: the $1/|B|$ of eq. 2.
@@ -156,7 +158,7 @@ if len(ok):
 # %% tags=["hide-input"]
 both = ok.dropna(subset=["bound", "A_avr"]) if len(ok) else ok
 if len(both):
-    plots.show(plots.theory_resistance(both, dataset, study.synthetic), "fig-theory-resistance")
+    plots.show(plots.theory_resistance(both, study.synthetic), "fig-theory-resistance")
 display(Markdown((findings.bound_sentence(both) if len(both) else
                   "No model with both a gradient-noise measurement and a noise sweep.")
                  + (f" **{plots.SMOKE_NOTE}: this says nothing about the paper.**"
@@ -168,7 +170,8 @@ display(Markdown((findings.bound_sentence(both) if len(both) else
 # :name: fig-theory-resistance
 #
 # Each trained model's average normalized accuracy $A_{avr}$ against its bound
-# $\alpha^2 C/|B|$ at the base learning rate (logarithmic axis), one colour per depth.
+# $\alpha^2 C/|B|$ at the base learning rate (logarithmic axis); colour: depth, marker:
+# dataset.
 # ```
 
 # %% [markdown]

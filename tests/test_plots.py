@@ -102,7 +102,8 @@ def _theory_table():
         for lr in (0.0005, 0.001):
             for seed in (0, 1):
                 C = 100 * depth * lr * (1 + seed)
-                rows.append({"key": f"{depth}-{lr}-{seed}", "depth": depth, "lr": lr,
+                rows.append({"key": f"{depth}-{lr}-{seed}", "dataset": "cifar10",
+                             "depth": depth, "lr": lr,
                              "optimizer": "adam", "batch_norm": True, "batch_size": 32,
                              "seed": seed, "n_examples": 64, "C": C, "bound": lr ** 2 * C / 32,
                              "A_avr": 0.9 - lr * 100})
@@ -115,7 +116,7 @@ def _theory_table():
 
 def test_theory_bound_draws_the_seed_mean_per_depth_in_its_colour():
     table, _ = _theory_table()
-    fig = plots.theory_bound(table, "cifar10")
+    fig = plots.theory_bound(table)
     left, right = fig.axes[:2]
     lines = {to_hex(line.get_color()): line for line in left.get_lines()}
     line20 = lines[to_hex(plots.depth_colour(20))]
@@ -128,11 +129,11 @@ def test_theory_bound_draws_the_seed_mean_per_depth_in_its_colour():
 def test_theory_law_divides_each_model_by_its_C_and_draws_the_median_per_depth():
     table, blocks = _theory_table()
     blocks["20-0.001-1"]["minibatch"][0]["measured"] *= 3      # one model off at |B| = 4
-    fig = plots.theory_law(table, blocks, "cifar10")
+    fig = plots.theory_law(table, blocks)
     ax = fig.axes[0]
     lines = {line.get_label(): line for line in ax.get_lines()}
     # one line per depth (the median over its 4 models), not one per model
-    median = lines["ResNet20, measured: median of 4 models (band: range)"]
+    median = lines["ResNet20 on CIFAR-10, measured: median of 4 models (band: range)"]
     assert median.get_gid() == "summary"
     assert list(median.get_ydata()) == pytest.approx([1 / 4, 1 / 16])
     band = ax.collections[0].get_paths()[0].vertices[:, 1]      # the range over the models
@@ -140,6 +141,33 @@ def test_theory_law_divides_each_model_by_its_C_and_draws_the_median_per_depth()
     assert sum(lab.startswith("ResNet") for lab in lines) == 2
     assert plots.axis_problems(fig) == []
     plots.plt.close(fig)
+
+
+def test_theory_figures_draw_each_dataset_in_its_own_style():
+    """A second dataset's models get lines of their own (same depth colour, another line
+    style and marker), named by model, and the title no longer names one dataset."""
+    table, blocks = _theory_table()
+    other = table.assign(dataset="cifar100", key=table["key"] + "-100", C=table["C"] * 10,
+                         bound=table["bound"] * 10)
+    blocks.update({k + "-100": b for k, b in blocks.items()})
+    both = pd.concat([table, other], ignore_index=True)
+    fig = plots.theory_bound(both)
+    lines = {line.get_label(): line for line in fig.axes[0].get_lines()}
+    ten, hundred = lines["ResNet20 on CIFAR-10"], lines["ResNet20 on CIFAR-100"]
+    assert to_hex(ten.get_color()) == to_hex(hundred.get_color()) == to_hex(plots.depth_colour(20))
+    assert ten.get_linestyle() != hundred.get_linestyle()
+    assert list(hundred.get_ydata()) == pytest.approx([10 * 100 * 20 * lr * 1.5 for lr in (0.0005, 0.001)])
+    assert fig._suptitle.get_text() == "gradient-noise constant and the eq. 2 bound"
+    plots.plt.close(fig)
+    fig = plots.theory_law(both, blocks)
+    assert sum(lab.startswith("ResNet") for lab in
+               (line.get_label() for line in fig.axes[0].get_lines())) == 4
+    plots.plt.close(fig)
+    fig = plots.theory_resistance(both)
+    markers = {c.get_label(): c.get_paths()[0] for c in fig.axes[0].collections}
+    assert len(markers) == 4
+    assert plots.theory_resistance(table).axes[0].get_title().startswith("CIFAR-10")
+    plots.plt.close("all")
 
 
 def test_batchnorm_and_optimizer_figures_show_percent():

@@ -261,7 +261,7 @@ def test_theory_notebook_reads_records_and_defers_to_claim7(tmp_path, rng):
     text = "\n".join(str(o.get("text", "")) + "".join(str(v) for v in o.get("data", {}).values())
                      for c in nb.cells for o in c.get("outputs", []))
     assert "SMOKE RUN on synthetic data" in text
-    assert "5 with a gradient-noise measurement; 1 older record without one skipped" in text
+    assert "6 completed runs on CIFAR-10, 5 with a gradient-noise measurement (1 older record without one skipped)" in text
     # the wild twin is named, and left out of the figures and correlations
     assert "Flagged as non-physical and left out of the figures and rank correlations below " \
            "(1 of 5 models): ResNet8 with BN, lr 0.0005, seed 1: C = " in text
@@ -324,6 +324,22 @@ def test_bound_sentence_gives_the_rank_correlations_and_reads_them():
     t["bound"] = [3.0, 1.0, 4.0, 2.0]        # a bound unrelated to the LR (rank rho 0)
     assert "with the LR is +0.00" in findings.bound_sentence(t) and "more than the LR in disguise" in findings.bound_sentence(t)
     assert findings.bound_sentence(t.iloc[:2]).endswith("too few for a rank correlation.")
+
+
+def test_bound_sentence_speaks_per_dataset_when_there_are_several():
+    """A_avr of CIFAR-10 and CIFAR-100 models are not on one scale: one rank correlation
+    each, named by dataset, and the pointer to claim 7 once."""
+    lr = np.array([0.0005, 0.001, 0.002, 0.004])
+    t = pd.DataFrame({"lr": lr, "C": [400.0, 300.0, 200.0, 100.0], "A_avr": [0.9, 0.8, 0.7, 0.6]})
+    t["bound"] = lr ** 2 * t["C"] / 32
+    both = pd.concat([t.assign(dataset="cifar10"),
+                      t.assign(dataset="cifar100", A_avr=t["A_avr"][::-1].to_numpy())])
+    text = findings.bound_sentence(both)
+    assert text.startswith("CIFAR-10: Over 4 models,")
+    assert "CIFAR-100: Over 4 models" in text
+    assert "bound's with A_avr is -1.00" in text and "bound's with A_avr is +1.00" in text
+    assert text.count("Claim 7 (below)") == 1
+    assert findings.bound_sentence(t.iloc[:2]) == "2 models with a bound and a noise sweep: too few for a rank correlation."
 
 
 def test_nonphysical_flags_a_c_orders_of_magnitude_from_its_twins():

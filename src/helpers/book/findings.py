@@ -242,10 +242,26 @@ def models_sentence(table: pd.DataFrame) -> str:
 def bound_sentence(table: pd.DataFrame) -> str:
     """What the bound adds to the LR: rank correlations, over the models of ``table``
     (``theory.from_records``, with A_avr), of the bound with the LR, of C with the LR, and of
-    the bound with A_avr."""
+    the bound with A_avr; per dataset where ``table`` holds several (A_avr is not
+    comparable across datasets)."""
+    if "dataset" in table and table["dataset"].nunique() > 1:
+        parts = [f"{recipe.name('dataset', ds)}: " + _bound_words(table[table["dataset"] == ds])
+                 for ds in studies.dataset_order(table["dataset"].unique())]
+    else:
+        parts = [_bound_words(table)]
+    enough = any(not p.endswith(_TOO_FEW) for p in parts)
+    return " ".join(parts) + (" Claim 7 (below) asks whether C explains what the LR does not, "
+                              "within each LR." if enough else "")
+
+
+_TOO_FEW = "too few for a rank correlation."
+
+
+def _bound_words(table: pd.DataFrame) -> str:
+    """``bound_sentence`` of one dataset's models."""
     t = table.dropna(subset=["bound", "A_avr"])
     if len(t) < 3:
-        return f"{claims.plural(len(t), 'model')} with a bound and a noise sweep: too few for a rank correlation."
+        return f"{claims.plural(len(t), 'model')} with a bound and a noise sweep: {_TOO_FEW}"
 
     def rho(a, b):
         return claims._spearman(t[a], t[b])
@@ -254,6 +270,5 @@ def bound_sentence(table: pd.DataFrame) -> str:
     return (f"Over {len(t)} models, the bound's rank correlation with the LR is "
             f"{rho('lr', 'bound'):+.2f}, C's is {rho('lr', 'C'):+.2f}, and the bound's with "
             f"A_avr is {rho('bound', 'A_avr'):+.2f}. "
-            + ("Across LRs the bound thus mostly follows the LR, which claim 3 already tests"
-               if follows else "The bound is thus more than the LR in disguise")
-            + "; claim 7 (below) asks whether C explains what the LR does not, within each LR.")
+            + ("Across LRs the bound thus mostly follows the LR, which claim 3 already tests."
+               if follows else "The bound is thus more than the LR in disguise."))

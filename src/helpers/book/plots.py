@@ -458,18 +458,40 @@ def _adam_bn(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[(frame["optimizer"] == "adam") & frame["batch_norm"].astype(bool)]
 
 
-def theory_bound(table: pd.DataFrame, dataset: str, synthetic: bool = False):
+# One line style and marker per dataset in the mechanism figures (the depth keeps its colour)
+DATASET_STYLES = (("-", "o"), ("--", "s"), (":", "^"))
+
+
+def _model_styles(table: pd.DataFrame) -> dict:
+    """Per model (dataset, depth) of ``table``, in the pages' order: its label
+    (``model_name``), colour (its depth's), line style and marker (its dataset's)."""
+    order = dataset_order(table["dataset"].unique()) if len(table) else []
+    return {(ds, d): {"label": model_name(ds, d), "color": depth_colour(d),
+                      "ls": DATASET_STYLES[order.index(ds) % len(DATASET_STYLES)][0],
+                      "marker": DATASET_STYLES[order.index(ds) % len(DATASET_STYLES)][1]}
+            for ds, d in models(table)}
+
+
+def _datasets_title(table: pd.DataFrame, what: str) -> str:
+    """"CIFAR-10: what" for one dataset, "what" for several (each line names its own)."""
+    datasets = table["dataset"].unique() if len(table) else []
+    return f"{recipe.name('dataset', datasets[0])}: {what}" if len(datasets) == 1 else what
+
+
+def theory_bound(table: pd.DataFrame, synthetic: bool = False):
     """C (left) and the eq. 2 bound alpha^2 C / |B| (right) against the base LR, one
-    line per depth (Adam with BN, seed mean), markers in the colour of the LR.
-    ``table``: ``theory.from_records``."""
+    line per model (Adam with BN, seed mean; colour: depth, line style: dataset),
+    markers in the colour of the LR. ``table``: ``theory.from_records`` of one or more
+    datasets."""
     grid = _adam_bn(table)
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(PAGE_WIDTH, 3.6), layout="constrained")
-    for depth, g in grid.groupby("depth"):
-        g = g.groupby("lr", as_index=False)[["C", "bound"]].mean()
+    for (ds, depth), style in _model_styles(grid).items():
+        g = model_rows(grid, ds, depth).groupby("lr", as_index=False)[["C", "bound"]].mean()
         for ax, col in ((ax1, "C"), (ax2, "bound")):
-            ax.plot(1000 * g["lr"], g[col], "-", color=depth_colour(depth), label=f"ResNet{depth}")
+            ax.plot(1000 * g["lr"], g[col], ls=style["ls"], color=style["color"],
+                    label=style["label"])
             ax.scatter(1000 * g["lr"], g[col], c=[lr_colour(lr) for lr in g["lr"]],
-                       edgecolors=depth_colour(depth), s=45, zorder=3)
+                       marker=style["marker"], edgecolors=style["color"], s=45, zorder=3)
     ax1.set_ylabel(r"$C = E\|\nabla L_i - \nabla L_D\|^2$")
     ax2.set_ylabel(r"$\alpha^2 C / |B|$")
     for ax in (ax1, ax2):
@@ -478,53 +500,62 @@ def theory_bound(table: pd.DataFrame, dataset: str, synthetic: bool = False):
     lr_marks = [plt.Line2D([], [], ls="none", marker="o", color=lr_colour(lr), label=_lr_label(lr))
                 for lr in sorted(grid["lr"].unique())]
     fig.legend(handles=ax1.get_legend_handles_labels()[0] + lr_marks, loc="outside right center")
-    fig.suptitle(f"{recipe.name('dataset', dataset)}: gradient-noise constant and the eq. 2 bound")
+    fig.suptitle(_datasets_title(grid, "gradient-noise constant and the eq. 2 bound"))
     stamp(fig, synthetic)
     return fig
 
 
-def theory_law(table: pd.DataFrame, blocks: dict, dataset: str, synthetic: bool = False):
+def theory_law(table: pd.DataFrame, blocks: dict, synthetic: bool = False):
     """The minibatch gradient variance divided by the model's C against |B| (log-log),
-    per depth the median over its models (band: their range; one line per model would
-    overlap into a tangle), beside the exact prediction (n - |B|) / (|B| (n - 1)) for
-    each n and the 1/|B| of eq. 2. ``table``, ``blocks``: ``theory.from_records``."""
+    per model (dataset, depth) the median over its trained models (band: their range;
+    one line per trained model would overlap into a tangle), beside the exact prediction
+    (n - |B|) / (|B| (n - 1)) for each n and the 1/|B| of eq. 2. ``table``, ``blocks``:
+    ``theory.from_records`` of one or more datasets (blocks merged)."""
     fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 4.2), layout="constrained")
-    for depth, g in table.groupby("depth"):
+    for (ds, depth), style in _model_styles(table).items():
+        g = model_rows(table, ds, depth)
         ratio = pd.concat([pd.DataFrame(blocks[r.key]["minibatch"]).assign(
             ratio=lambda m, C=r.C: m["measured"] / C, key=r.key) for r in g.itertuples()])
         by_b = ratio.groupby("B")["ratio"]
         n = ratio["key"].nunique()
-        colour = depth_colour(depth)
         if n > 1:
-            ax.fill_between(by_b.min().index, by_b.min(), by_b.max(), color=colour,
+            ax.fill_between(by_b.min().index, by_b.min(), by_b.max(), color=style["color"],
                             alpha=0.2, lw=0)
-        ax.plot(by_b.median().index, by_b.median(), "o-", ms=4, color=colour, gid="summary",
-                label=f"ResNet{depth}, measured: median of {plural(n, 'model')}"
+        ax.plot(by_b.median().index, by_b.median(), marker=style["marker"], ls=style["ls"],
+                ms=4, color=style["color"], gid="summary",
+                label=f"{style['label']}, measured: median of {plural(n, 'model')}"
                       + (" (band: range)" if n > 1 else ""))
+    keys = set(table["key"])
+    used = [b for k, b in blocks.items() if k in keys]
     for n in sorted(table["n_examples"].unique()):
         B = np.unique(np.concatenate([pd.DataFrame(b["minibatch"])["B"].to_numpy()
-                                      for b in blocks.values() if b["n_examples"] == n]))
+                                      for b in used if b["n_examples"] == n]))
         ax.plot(B, without_replacement_variance(1.0, B, n), "k--",
                 label=f"(n-|B|)/(|B|(n-1)), n = {n}")
-    B_all = np.array(sorted({m["B"] for b in blocks.values() for m in b["minibatch"]}))
+    B_all = np.array(sorted({m["B"] for b in used for m in b["minibatch"]}))
     ax.plot(B_all, 1.0 / B_all, "k:", label="1/|B| (eq. 2)")
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
     ax.set_xlabel("minibatch size |B| (examples)")
     ax.set_ylabel(r"$E\|\nabla L_B - \nabla L_D\|^2 / C$ (dimensionless)")
-    fig.legend(*ax.get_legend_handles_labels(), loc="outside right center")
+    # below the axes: the per-model labels are long, and a legend at the side squeezed them
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=2,
+               fontsize="small")
     ax.grid(alpha=0.3, which="both")
-    ax.set_title(f"{recipe.name('dataset', dataset)}: minibatch gradient variance")
+    ax.set_title(_datasets_title(table, "minibatch gradient variance"))
     stamp(fig, synthetic)
     return fig
 
 
-def theory_resistance(table: pd.DataFrame, dataset: str, synthetic: bool = False):
-    """A_avr (%) of each model against its eq. 2 bound (log axis), one colour per depth."""
+def theory_resistance(table: pd.DataFrame, synthetic: bool = False):
+    """A_avr (%) of each model against its eq. 2 bound (log axis); colour: depth,
+    marker: dataset."""
     fig, ax = plt.subplots(figsize=(6.4, 4.0), layout="constrained")
-    for depth, g in table.dropna(subset=["bound", "A_avr"]).groupby("depth"):
-        ax.scatter(g["bound"], 100 * g["A_avr"], color=depth_colour(depth), s=40,
-                   label=f"ResNet{depth}")
+    t = table.dropna(subset=["bound", "A_avr"])
+    for (ds, depth), style in _model_styles(t).items():
+        g = model_rows(t, ds, depth)
+        ax.scatter(g["bound"], 100 * g["A_avr"], color=style["color"], marker=style["marker"],
+                   s=40, label=style["label"])
     ax.set_xscale("log")
     # labels at 1, 2 and 5 of each decade only: matplotlib's minor labels (2, 3, 4, 6 x
     # 10^-5) ran into each other on this axis
@@ -535,7 +566,7 @@ def theory_resistance(table: pd.DataFrame, dataset: str, synthetic: bool = False
     ax.set_xlabel(r"$\alpha^2 C / |B|$ at the base LR (squared SGD step norm)")
     ax.set_ylabel("average normalized accuracy $A_{avr}$ (%)")
     fig.legend(*ax.get_legend_handles_labels(), loc="outside right center")
-    ax.set_title(f"{recipe.name('dataset', dataset)}: the eq. 2 bound and noise resistance")
+    ax.set_title(_datasets_title(t, "the eq. 2 bound and noise resistance"))
     stamp(fig, synthetic)
     return fig
 

@@ -36,6 +36,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..experiment import recipe
+
 # How much to measure per profile (the smoke profile must stay ~1-2 s on a CPU).
 SETTINGS = {
     "smoke": {"n_examples": 64, "batch_sizes": (4, 8, 16, 32), "n_batches": 200},
@@ -353,11 +355,14 @@ def flagged_sentence(table: pd.DataFrame, retrained: pd.DataFrame | None = None)
         return "No measured C is non-physical (none is non-finite or more than " \
                f"{NONPHYSICAL_DECADES} orders of magnitude from its twins')."
     parts = []
+    several = "dataset" in table and table["dataset"].nunique() > 1   # then each is named
     for r in table[table["nonphysical"]].itertuples():
         twins = table[(table["depth"] == r.depth) & (table["lr"] == r.lr)
                       & (table["optimizer"] == r.optimizer) & (table["batch_norm"] == r.batch_norm)
+                      & ((table["dataset"] == r.dataset) if "dataset" in table else True)
                       & ~table["nonphysical"]]["C"]
-        parts.append(f"ResNet{r.depth} {'with' if r.batch_norm else 'without'} BN, lr {r.lr:g}, "
+        where = f" on {recipe.name('dataset', r.dataset)}" if several else ""
+        parts.append(f"ResNet{r.depth}{where} {'with' if r.batch_norm else 'without'} BN, lr {r.lr:g}, "
                      f"seed {r.seed}: C = {r.C:.3g}, ||grad L_D||^2 = {r.grad_mean_sq_norm:.3g}"
                      + (f" (its twins: C = {twins.min():.3g} to {twins.max():.3g})" if len(twins)
                         else "") + _retrained_c(getattr(r, "key", None), retrained))
