@@ -8,7 +8,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -50,7 +50,7 @@ with warnings.catch_warnings():
     frames = [results.load_records(d) for d in results_dirs if Path(d).is_dir()]
 records = pd.concat([f for f in frames if not f.empty], ignore_index=True)
 display(Markdown(page.provenance(records)))
-cells = training_length.length_cells(records)
+cells = training_length.length_cells(records, always=(lr_low, lr_high))
 gaps = training_length.length_gaps(records, lr_low, lr_high)
 synthetic = bool(records["synthetic_data"].any())
 
@@ -58,7 +58,8 @@ synthetic = bool(records["synthetic_data"].any())
 # ## The cells at each length
 #
 # {numref}`tbl-length` gives $a_0$ and $A_{avr}$ under the three main noise
-# readings for every learning rate trained at more than one length, and
+# readings for every learning rate trained at more than one length and for the
+# two compared below, and
 # {numref}`fig-length` draws $A_{avr}$ against the number of epochs.
 
 # %% tags=["hide-input"]
@@ -95,3 +96,4 @@ display(tables.numbered(
     "per reading and training length: mean over the seed pairs, 95 % t-interval and exact "
     "two-sided sign-flip p-value.", "tbl-length-gap"))
 display(Markdown(length_page.sentence(gaps)))
+display(Markdown(length_page.across_lengths_sentence(cells, lr_low, lr_high)))

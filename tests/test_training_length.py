@@ -96,6 +96,29 @@ def test_the_page_table_sentence_and_figure_carry_the_helpers_numbers():
     assert "cannot be paired" in length_page.sentence(gaps.iloc[:0])
 
 
+def test_the_compared_pair_is_shown_and_the_longer_smaller_lr_is_set_against_the_larger():
+    """``always`` keeps an LR trained at one length (the page's pair); the sentence sets the
+    smaller LR at its longest against the larger at its shortest, under BN folded first,
+    and says whether the longer training closed the gap."""
+    from helpers.book import length_page
+
+    r = _records()
+    r = r[~((r["epochs"] == 60) & (r["lr"] == 0.0015))]      # the larger LR at 20 epochs only
+    assert set(tl.length_cells(r)["lr"]) == {0.0005}
+    cells = tl.length_cells(r, always=(0.0005, 0.0015))
+    assert set(cells["lr"]) == {0.0005, 0.0015}
+    text = length_page.across_lengths_sentence(cells, 0.0005, 0.0015)
+    # 0.0005 at 60 epochs: 0.80 folded (2 seeds); 0.0015 at 20: 0.76 (0.75, 0.76, 0.77)
+    assert text.startswith("lr = 0.0005 at its longest training (60 epochs, 2 seeds")
+    assert "80.0 against 76.0 % with BN folded" in text
+    assert "3 times the training the smaller LR reaches the larger one's resistance" in text
+    assert text.endswith("(indicative: fewer than 3 seeds).")
+    worse = cells.assign(A_avr=np.where(cells["epochs"] == 60, 0.70, cells["A_avr"]))
+    assert "undertraining alone does not explain" in length_page.across_lengths_sentence(
+        worse, 0.0005, 0.0015)
+    assert length_page.across_lengths_sentence(cells[cells["epochs"] == 20], 0.0005, 0.0015) == ""
+
+
 def test_the_figure_without_lengths_is_the_placeholder_and_with_them_ends_its_panels():
     """Without an LR trained at two lengths the page shows plots.placeholder's figure; with
     them, plots.end_panels ends the row: y label on the first panel, legend on the last."""

@@ -97,3 +97,33 @@ def sentence(gaps: pd.DataFrame) -> str:
     lo, hi = gaps["lr_low"].iloc[0], gaps["lr_high"].iloc[0]
     return (f"$A_{{avr}}$(lr = {lo:g}) − $A_{{avr}}$(lr = {hi:g}), paired within seed, "
             + "; ".join(parts) + ". A negative gap: the larger LR resists better.")
+
+
+def across_lengths_sentence(cells: pd.DataFrame, lr_low: float, lr_high: float) -> str:
+    """Has longer training closed the LR gap? ``lr_low`` at its longest training against
+    ``lr_high`` at its shortest, with BN folded and trainable only (``length_cells``): if
+    the smaller LR only looked less resistant because it was less trained, its longest
+    run should reach the larger LR's shortest. The verdict follows the folded reading
+    (the headline's). "" when either LR is missing or the smaller LR was not trained
+    longer than the larger."""
+    lo, hi = cells[cells["lr"] == lr_low], cells[cells["lr"] == lr_high]
+    if lo.empty or hi.empty or lo["epochs"].max() <= hi["epochs"].min():
+        return ""
+    a = lo[lo["epochs"] == lo["epochs"].max()].set_index("reading")
+    b = hi[hi["epochs"] == hi["epochs"].min()].set_index("reading")
+    readings = [r for r in ("BN folded", "trainable only") if r in a.index and r in b.index]
+    if not readings:
+        return ""
+    said = ", ".join(f"{100 * a.loc[r, 'A_avr']:.1f} against {100 * b.loc[r, 'A_avr']:.1f} % "
+                     f"{claims.READING_PHRASES[r]}" for r in readings)
+    closed = a.loc[readings[0], "A_avr"] >= b.loc[readings[0], "A_avr"]
+    ra, rb = a.iloc[0], b.iloc[0]
+    return (f"lr = {lr_low:g} at its longest training ({ra['epochs']} epochs, "
+            f"{plural(int(ra['n']), 'seed')}, $a_0$ {100 * ra['a0']:.1f} %) against lr = "
+            f"{lr_high:g} at its shortest ({rb['epochs']} epochs, "
+            f"{plural(int(rb['n']), 'seed')}, $a_0$ {100 * rb['a0']:.1f} %): $A_{{avr}}$ "
+            f"{said}. With {ra['epochs'] / rb['epochs']:g} times the training the smaller LR "
+            + ("reaches the larger one's resistance, so the LR effect may be one of training "
+               "length" if closed else "still resists less than the larger one trained "
+               "shorter: undertraining alone does not explain the LR effect")
+            + ("" if int(ra["n"]) >= 3 else " (indicative: fewer than 3 seeds)") + ".")

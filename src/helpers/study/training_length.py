@@ -33,17 +33,18 @@ def _bn_adam(records: pd.DataFrame, dataset: str, depth: int) -> pd.DataFrame:
 
 def length_cells(records: pd.DataFrame, lrs=None, dataset: str = REFERENCE_DATASET,
                  depth: int = REFERENCE_DEPTH,
-                 level: float = stats.LEVEL) -> pd.DataFrame:
+                 level: float = stats.LEVEL, always=()) -> pd.DataFrame:
     """Per reading (``claims.READINGS``' labels), training length and LR (``lrs``, or all
-    LRs trained at more than one length): a0 and A_avr (fractions), seed means with
-    t-intervals (NaN bounds with one seed), n the number of seeds. Repeats of one seed
-    (a retrain) are averaged into one value, so that they never count as more seeds."""
+    LRs trained at more than one length and those of ``always``, e.g. the pair a page
+    compares): a0 and A_avr (fractions), seed means with t-intervals (NaN bounds with
+    one seed), n the number of seeds. Repeats of one seed (a retrain) are averaged into
+    one value, so that they never count as more seeds."""
     runs = _bn_adam(records, dataset, depth)
     if runs.empty:
         return pd.DataFrame(columns=COLUMNS)
     if lrs is None:
         per_lr = runs.groupby("lr")["epochs"].nunique()
-        lrs = per_lr[per_lr > 1].index
+        lrs = sorted(set(per_lr[per_lr > 1].index) | set(always))
     runs = runs[runs["lr"].isin(list(lrs))]
     rows = []
     for label, reading in claims.READINGS.items():
