@@ -34,21 +34,14 @@ lr_low = 0.0005      # the pair of LRs whose paired gap is compared across lengt
 lr_high = 0.0015
 
 # %% tags=["remove-input"]
-import warnings
-from pathlib import Path
-
-import pandas as pd
 from IPython.display import display
 
 from helpers.book import length_page, page, plots, tables
 from helpers.book.typeset import Markdown
 from helpers.experiment import recipe
-from helpers.study import claims, results, training_length
+from helpers.study import claims, training_length
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")   # a retrain's duplicate is averaged, not dropped
-    frames = [results.load_records(d) for d in results_dirs if Path(d).is_dir()]
-records = pd.concat([f for f in frames if not f.empty], ignore_index=True)
+records = length_page.load(results_dirs)
 display(Markdown(page.provenance(records)))
 cells = training_length.length_cells(records, always=(lr_low, lr_high))
 gaps = training_length.length_gaps(records, lr_low, lr_high)

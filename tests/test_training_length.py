@@ -172,3 +172,13 @@ def test_convergence_flags_an_optimizer_far_below_adams_training_accuracy():
     assert training_length.convergence(other).empty
     alone = training_length.convergence(_optimizer_history({"adam": 0.9}))
     assert len(alone) == 1 and tables.convergence_sentence(alone) == ""
+
+
+def test_load_reads_the_folders_that_exist_and_skips_the_others(tmp_path):
+    from helpers.book import length_page
+
+    assert length_page.load([str(tmp_path / "none")]).empty
+    both = length_page.load(["results/cpu", str(tmp_path / "none"), "results/cpu-long"])
+    alone = length_page.load(["results/cpu"])
+    assert len(both) > len(alone) and set(both["profile"]) >= {"cpu", "long"}
+    assert set(length_page.load(["results/cpu-long"])["epochs"]) == {60}

@@ -4,12 +4,29 @@ epochs, side by side."""
 
 from __future__ import annotations
 
+import warnings
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
-from ..study import claims
+from ..study import claims, results
 from ..study.words import plural
 from . import plots
+
+
+# one folder per training length, relative to the book's pages; a missing folder is skipped
+LENGTH_DIRS = ("../results/cpu", "../results/gpu-fast", "../results/cpu-long",
+               "../results/gpu-paper")
+
+
+def load(results_dirs=LENGTH_DIRS) -> pd.DataFrame:
+    """The records of every folder of ``results_dirs`` that exists, in one frame."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")   # a retrain's duplicate is averaged, not dropped
+        frames = [results.load_records(d) for d in results_dirs if Path(d).is_dir()]
+    frames = [f for f in frames if not f.empty]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def _value(mean, lo, hi, digits=1) -> str | None:
