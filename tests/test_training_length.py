@@ -182,3 +182,14 @@ def test_load_reads_the_folders_that_exist_and_skips_the_others(tmp_path):
     alone = length_page.load(["results/cpu"])
     assert len(both) > len(alone) and set(both["profile"]) >= {"cpu", "long"}
     assert set(length_page.load(["results/cpu-long"])["epochs"]) == {60}
+
+
+def test_the_front_page_line_sets_the_pair_across_lengths_or_says_there_is_none():
+    from helpers.book import length_page
+
+    both = length_page.load(["results/cpu", "results/cpu-long"])
+    line = length_page.front_sentence(both)
+    assert line.startswith("Training length: lr = 0.0005 at its longest training (60 epochs")
+    assert "lr = 0.0015 at its shortest (20 epochs" in line
+    assert length_page.front_sentence(length_page.load(["results/cpu"])) == (
+        "Training length: no record yet trains the smaller learning rate longer than the larger.")

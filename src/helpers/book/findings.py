@@ -244,24 +244,25 @@ def bound_sentence(table: pd.DataFrame) -> str:
     (``theory.from_records``, with A_avr), of the bound with the LR, of C with the LR, and of
     the bound with A_avr; per dataset where ``table`` holds several (A_avr is not
     comparable across datasets)."""
-    if "dataset" in table and table["dataset"].nunique() > 1:
-        parts = [f"{recipe.name('dataset', ds)}: " + _bound_words(table[table["dataset"] == ds])
-                 for ds in studies.dataset_order(table["dataset"].unique())]
-    else:
-        parts = [_bound_words(table)]
-    enough = any(not p.endswith(_TOO_FEW) for p in parts)
-    return " ".join(parts) + (" Claim 7 (below) asks whether C explains what the LR does not, "
-                              "within each LR." if enough else "")
+    several = "dataset" in table and table["dataset"].nunique() > 1
+    groups = ([(f"{recipe.name('dataset', ds)}: ", table[table["dataset"] == ds])
+               for ds in studies.dataset_order(table["dataset"].unique())] if several
+              else [("", table)])
+    tested = any(len(g.dropna(subset=["bound", "A_avr"])) >= _MIN_MODELS for _, g in groups)
+    return " ".join(name + _bound_words(g) for name, g in groups) + (
+        " Claim 7 (below) asks whether C explains what the LR does not, within each LR."
+        if tested else "")
 
 
-_TOO_FEW = "too few for a rank correlation."
+_MIN_MODELS = 3   # models a rank correlation of the bound needs
 
 
 def _bound_words(table: pd.DataFrame) -> str:
     """``bound_sentence`` of one dataset's models."""
     t = table.dropna(subset=["bound", "A_avr"])
-    if len(t) < 3:
-        return f"{claims.plural(len(t), 'model')} with a bound and a noise sweep: {_TOO_FEW}"
+    if len(t) < _MIN_MODELS:
+        return (f"{claims.plural(len(t), 'model')} with a bound and a noise sweep: too few "
+                "for a rank correlation.")
 
     def rho(a, b):
         return claims._spearman(t[a], t[b])

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..study import claims, results
+from ..study import claims, results, training_length
 from ..study.words import plural
 from . import plots
 
@@ -144,3 +144,14 @@ def across_lengths_sentence(cells: pd.DataFrame, lr_low: float, lr_high: float) 
                "length" if closed else "still resists less than the larger one trained "
                "shorter: undertraining alone does not explain the LR effect")
             + ("" if int(ra["n"]) >= 3 else " (indicative: fewer than 3 seeds)") + ".")
+
+
+def front_sentence(records: pd.DataFrame | None = None,
+                   lr_pair=training_length.LR_PAIR) -> str:
+    """The front page's line on training length: ``across_lengths_sentence`` of the
+    compared pair over ``records`` (by default every length folder, ``load``)."""
+    records = load() if records is None else records
+    cells = training_length.length_cells(records, always=lr_pair)
+    return "Training length: " + (across_lengths_sentence(cells, *lr_pair) or
+                                  "no record yet trains the smaller learning rate longer "
+                                  "than the larger.")

@@ -466,9 +466,9 @@ def _model_styles(table: pd.DataFrame) -> dict:
     """Per model (dataset, depth) of ``table``, in the pages' order: its label
     (``model_name``), colour (its depth's), line style and marker (its dataset's)."""
     order = dataset_order(table["dataset"].unique()) if len(table) else []
+    style = {ds: DATASET_STYLES[i % len(DATASET_STYLES)] for i, ds in enumerate(order)}
     return {(ds, d): {"label": model_name(ds, d), "color": depth_colour(d),
-                      "ls": DATASET_STYLES[order.index(ds) % len(DATASET_STYLES)][0],
-                      "marker": DATASET_STYLES[order.index(ds) % len(DATASET_STYLES)][1]}
+                      "ls": style[ds][0], "marker": style[ds][1]}
             for ds, d in models(table)}
 
 

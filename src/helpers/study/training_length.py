@@ -59,7 +59,10 @@ def length_cells(records: pd.DataFrame, lrs=None, dataset: str = REFERENCE_DATAS
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def length_gaps(records: pd.DataFrame, lr_low: float = 0.0005, lr_high: float = 0.0015,
+LR_PAIR = (0.0005, 0.0015)   # the paper's lowest and highest LR: the pair compared across lengths
+
+
+def length_gaps(records: pd.DataFrame, lr_low: float = LR_PAIR[0], lr_high: float = LR_PAIR[1],
                 dataset: str = REFERENCE_DATASET, depth: int = REFERENCE_DEPTH,
                 level: float = stats.LEVEL) -> pd.DataFrame:
     """Per reading and training length: the paired gap A_avr(lr_low) - A_avr(lr_high)
