@@ -189,7 +189,10 @@ def test_the_front_page_line_sets_the_pair_across_lengths_or_says_there_is_none(
 
     both = length_page.load(["results/cpu", "results/cpu-long"])
     line = length_page.front_sentence(both)
-    assert line.startswith("Training length: lr = 0.0005 at its longest training (60 epochs")
+    assert line.startswith("Training length (ResNet20 on CIFAR-10, BN, Adam): lr = 0.0005 at "
+                           "its longest training (60 epochs")
     assert "lr = 0.0015 at its shortest (20 epochs" in line
+    # where the two cells come from: their records only (not the 30-epoch GPU record)
+    assert "From 4 run records" in line and "profile cpu, long;" in line and "device CPU" in line
     assert length_page.front_sentence(length_page.load(["results/cpu"])) == (
         "Training length: no record yet trains the smaller learning rate longer than the larger.")

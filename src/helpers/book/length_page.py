@@ -10,9 +10,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..experiment import recipe
 from ..study import claims, results, training_length
 from ..study.words import plural
-from . import plots
+from . import page, plots
 
 
 # one folder per training length, relative to the book's pages; a missing folder is skipped
@@ -152,6 +153,14 @@ def front_sentence(records: pd.DataFrame | None = None,
     compared pair over ``records`` (by default every length folder, ``load``)."""
     records = load() if records is None else records
     cells = training_length.length_cells(records, always=lr_pair)
-    return "Training length: " + (across_lengths_sentence(cells, *lr_pair) or
-                                  "no record yet trains the smaller learning rate longer "
-                                  "than the larger.")
+    said = across_lengths_sentence(cells, *lr_pair)
+    if not said:
+        return ("Training length: no record yet trains the smaller learning rate longer "
+                "than the larger.")
+    runs = training_length.model_runs(records)   # the two cells the sentence reads
+    low, high = (runs[runs["lr"] == lr] for lr in lr_pair)
+    used = pd.concat([low[low["epochs"] == low["epochs"].max()],
+                      high[high["epochs"] == high["epochs"].min()]])
+    return (f"Training length "
+            f"({claims.model_name(recipe.REFERENCE_DATASET, recipe.REFERENCE_DEPTH)}, BN, "
+            f"Adam): {said} {page.provenance(used)}")

@@ -23,7 +23,10 @@ GAP_COLUMNS = ["reading", "epochs", "profile", "lr_low", "lr_high", "n_pairs", "
                "gap_low", "gap_high", "p"]
 
 
-def _bn_adam(records: pd.DataFrame, dataset: str, depth: int) -> pd.DataFrame:
+def model_runs(records: pd.DataFrame, dataset: str = REFERENCE_DATASET,
+               depth: int = REFERENCE_DEPTH) -> pd.DataFrame:
+    """The completed runs this comparison reads: one model (by default the reference),
+    with BN, Adam."""
     runs = claims.completed(records)
     if runs.empty:
         return runs
@@ -39,7 +42,7 @@ def length_cells(records: pd.DataFrame, lrs=None, dataset: str = REFERENCE_DATAS
     compares): a0 and A_avr (fractions), seed means with t-intervals (NaN bounds with
     one seed), n the number of seeds. Repeats of one seed (a retrain) are averaged into
     one value, so that they never count as more seeds."""
-    runs = _bn_adam(records, dataset, depth)
+    runs = model_runs(records, dataset, depth)
     if runs.empty:
         return pd.DataFrame(columns=COLUMNS)
     if lrs is None:
@@ -69,7 +72,7 @@ def length_gaps(records: pd.DataFrame, lr_low: float = LR_PAIR[0], lr_high: floa
     over the seeds that trained both LRs, its t-interval and its exact sign-flip p-value
     (``stats.sign_flip_p``; NaN below two pairs). A negative gap: the larger LR resists
     better."""
-    runs = _bn_adam(records, dataset, depth)
+    runs = model_runs(records, dataset, depth)
     rows = []
     if runs.empty:
         return pd.DataFrame(columns=GAP_COLUMNS)
