@@ -77,7 +77,7 @@ plots.show(plots.optimizers(a0, aavr, study.synthetic), "fig-optimizers")
 # ```
 
 # %% tags=["hide-input"]
-display(Markdown(study.say(claims.claim5(study.means))),
+display(Markdown(study.say(claims.claim5(study.done))),
         Markdown(tables.convergence_sentence(
             training_length.convergence(results.histories(study.done)))))
 

@@ -47,7 +47,6 @@ from IPython.display import display
 
 from helpers.book.typeset import Markdown  # plain-text maths of the helpers typeset
 from helpers.experiment import recipe
-import pandas as pd
 
 from helpers.study import claims, results, studies, theory
 from helpers.study.words import plural
@@ -59,7 +58,7 @@ datasets = [dataset] if dataset else (studies.dataset_order(study.done["dataset"
 display(Markdown(study.provenance))   # opens with a bold SMOKE_NOTE banner if any
 # each dataset's records read once; the table, the figures and the sentences show them all
 measured = {ds: theory.from_records(study.done, ds) for ds in datasets}
-th = pd.concat([t for t, _, _ in measured.values() if len(t)] or [pd.DataFrame()])
+th = theory.stacked(t for t, _, _ in measured.values())
 blocks = {k: b for _, bs, _ in measured.values() for k, b in bs.items()}
 display(Markdown("; ".join(
     f"{plural(len(t) + missing, 'completed run')} on {recipe.name('dataset', ds)}, "
@@ -69,8 +68,7 @@ display(Markdown("; ".join(
 # a non-finite C, or one orders of magnitude from its twins', is named, not plotted
 ok = th[~th["nonphysical"]] if len(th) else th
 retrained = claims.completed(page.retrained_records(results_dir, retrain_dir))
-again = pd.concat([t for t in (theory.from_records(retrained, ds)[0] for ds in datasets)
-                   if len(t)] or [pd.DataFrame()])
+again = theory.stacked(theory.from_records(retrained, ds)[0] for ds in datasets)
 display(Markdown(" ".join(s for s in (theory.flagged_sentence(th, again),
                                        theory.parallel_map_sentence(th)) if s)))
 

@@ -133,6 +133,33 @@ def test_claim5_partly_when_sgd_momentum_is_more_resistant():
     assert v.outcome == "partly"
 
 
+def test_claim5_a_margin_within_the_seed_spread_does_not_count():
+    """Adaptive optimizers ahead by 0.1 pp of a0, with a0 varying by 1 pp from seed to seed
+    in the LR grid: the point margin is positive, its 95 % interval is not above 0, so only
+    the A_avr margin counts (partly); with the a0 lead ten times the spread, both count."""
+    df = _paperlike()
+    grid = (df["optimizer"] == "adam") & (df["dataset"] == "cifar10") & (df["depth"] == 20)
+    df.loc[grid, "baseline_accuracy"] += 0.01 * (df.loc[grid, "seed"] - 1)
+    df.loc[df["optimizer"] == "sgd_momentum", "baseline_accuracy"] = 0.899   # nadam, adamax: 0.9
+    v = claims.claim5(df)
+    assert v.outcome == "partly" and v.value == pytest.approx(0.1)
+    m = claims.optimizer_margins(df)["baseline_accuracy"]
+    assert (m["worst_adaptive"], m["best_sgd"]) == ("nadam", "sgd_momentum")
+    assert m["low"] < 0 < m["margin"] and m["dof"] == 2 * 13   # 8 LRs and 5 optimizers, 3 seeds each
+    assert "95 % interval" in v.ours and "pooled seed spread" in v.ours
+    df.loc[df["optimizer"] == "sgd_momentum", "baseline_accuracy"] = 0.8
+    assert claims.claim5(df).outcome == "held"
+    df.loc[df["optimizer"] == "sgd_momentum", "A_avr"] = 0.95                 # SGD more resistant
+    df.loc[df["optimizer"] == "sgd_momentum", "baseline_accuracy"] = 0.95     # and more accurate
+    assert claims.claim5(df).outcome == "did not hold"
+
+
+def test_claim5_with_one_seed_everywhere_falls_back_to_the_point_margins():
+    v = claims.claim5(_paperlike(seeds=(0,)))
+    assert v.outcome == "held" and "no interval: no cell of the model has two seeds" in v.ours
+    assert "both must be > 0" in v.statistic
+
+
 def test_claim6_and_8_reverse():
     df = _paperlike()
     df.loc[df["dataset"] == "cifar100", "A_avr"] += 0.5

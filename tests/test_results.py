@@ -357,8 +357,8 @@ def test_a_verdict_sentence_gives_the_caveat_of_its_own_cells(tmp_path):
             "environment": {"keras_backend": "jax", "device": "cpu", "git": {"commit": None}}})
     study = page.load_study(tmp_path, "cpu")
     assert study.caveat == "1 training seed per cell; a verdict needs >= 3"
-    held = {c: dataclasses.replace(f(study.means), outcome="held")
-            for c, f in ((1, claims.claim1), (5, claims.claim5))}
+    held = {c: dataclasses.replace(f(rows), outcome="held")
+            for c, f, rows in ((1, claims.claim1, study.means), (5, claims.claim5, study.done))}
     said = study.say(held[1])
     assert said.endswith("*Indicative only: 2 training seeds per cell; a verdict needs >= 3.*")
     assert "see the top" in study.say(held[5])

@@ -121,6 +121,36 @@ def t_interval(values, level: float = LEVEL) -> tuple[float, float, float, int]:
     return mean, mean - half, mean + half, n
 
 
+def pooled_spread(groups) -> tuple[float, int]:
+    """(sd, dof): the pooled within-group standard deviation of several groups of seeds
+    (one group per cell) and its degrees of freedom, sum(n_i - 1) over the groups with two
+    or more values; (NaN, 0) when none has two. It lends a spread to a cell with one seed,
+    assuming every cell of a model varies as much from seed to seed as its others do."""
+    ss, dof = 0.0, 0
+    for g in groups:
+        v = np.asarray(g, float)
+        v = v[np.isfinite(v)]
+        if len(v) >= 2:
+            ss += float(((v - v.mean()) ** 2).sum())
+            dof += len(v) - 1
+    return (math.sqrt(ss / dof) if dof else float("nan")), dof
+
+
+def pooled_difference(a, b, sd: float, dof: int, level: float = LEVEL) -> tuple[float, float, float]:
+    """(mean(a) - mean(b), lo, hi): the t-interval of a difference of two cells' seed means
+    whose spread is the pooled ``sd`` with ``dof`` degrees of freedom (``pooled_spread``),
+    so that cells of one seed each still get an interval; NaN bounds without a spread."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    if not len(a) or not len(b):
+        return float("nan"), float("nan"), float("nan")
+    d = float(a.mean() - b.mean())
+    if not dof or not np.isfinite(sd):
+        return d, float("nan"), float("nan")
+    half = _t_quantile((1 + level) / 2, dof) * sd * math.sqrt(1 / len(a) + 1 / len(b))
+    return d, d - half, d + half
+
+
 def welch_interval(a, b, level: float = LEVEL) -> tuple[float, float, float]:
     """(mean(a) - mean(b), lo, hi): Welch's t-interval of a difference of two independent
     groups of seeds; NaN bounds when a group has fewer than two values."""

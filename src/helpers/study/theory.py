@@ -315,6 +315,12 @@ def nonphysical(table: pd.DataFrame, column: str = "C",
     return (bad | ((logv - ref).abs() > decades)).astype(bool)
 
 
+def stacked(tables) -> pd.DataFrame:
+    """``from_records``' tables of several datasets as one (an empty frame when no
+    dataset has a model with a gradient-noise measurement)."""
+    return pd.concat([t for t in tables if len(t)] or [pd.DataFrame()])
+
+
 def from_records(runs: pd.DataFrame, dataset: str) -> tuple[pd.DataFrame, dict, int]:
     """(table, blocks, missing) for the completed ``runs`` of ``dataset`` (rows of
     ``results.load_records``): one table row per model with a ``record["theory"]``
