@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import h5py
+
 import keras
 import numpy as np
 import pytest
@@ -11,7 +13,7 @@ from helpers.experiment.config import make_config
 from helpers.experiment.augmentation import epoch_plan, shift_flip
 from helpers.experiment.data import Prepared
 from helpers.experiment.trainers import FitTrainer
-from helpers.experiment.training import RunPaths, build_model, load_data, train
+from helpers.experiment.training import RunPaths, build_model, load_data, save_weights, train
 
 
 def _setup(tmp_path, **overrides):
@@ -46,6 +48,26 @@ def test_same_seed_same_initial_weights_and_different_seed_differs(tmp_path):
     c = _weights(build_model(make_config(profile="smoke", seed=1), 10))
     assert all(np.array_equal(x, y) for x, y in zip(a, b))
     assert not all(np.array_equal(x, y) for x, y in zip(a, c))
+
+
+def test_saved_weights_hold_the_model_without_the_optimizer_state(tmp_path):
+    """A model after a training step (Adam has its moments): the weights file has no
+    optimizer group, is smaller than Keras' own, and loads into a fresh model that then
+    predicts exactly as the trained one."""
+    config = make_config(profile="smoke")
+    model = build_model(config, 10)
+    x = np.random.default_rng(0).normal(size=(8, 32, 32, 3)).astype(np.float32)
+    model.train_on_batch(x, np.arange(8))
+    model.save_weights(tmp_path / "keras.weights.h5")
+    save_weights(model, tmp_path / "ours.weights.h5")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keras.weights.h5", "ours.weights.h5"]
+    with h5py.File(tmp_path / "keras.weights.h5") as f, h5py.File(tmp_path / "ours.weights.h5") as g:
+        assert "optimizer" in f and "optimizer" not in g and set(g) == set(f) - {"optimizer"}
+    ours, theirs = ((tmp_path / n).stat().st_size for n in ("ours.weights.h5", "keras.weights.h5"))
+    assert ours < 0.5 * theirs
+    fresh = build_model(make_config(profile="smoke", seed=1), 10)
+    fresh.load_weights(tmp_path / "ours.weights.h5")
+    np.testing.assert_array_equal(fresh.predict(x, verbose=0), model.predict(x, verbose=0))
 
 
 def _fit_arrays(seed, epoch, n=16):

@@ -102,6 +102,33 @@ def _atomic_write_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def drop_optimizer_state(src: Path, dst: Path | None = None) -> Path:
+    """Keras' ``.weights.h5`` file ``src`` without its optimizer group, written to ``dst``
+    (default: ``src`` itself, replaced atomically). ``load_weights`` gives the same model
+    from it; Adam's two moment arrays per weight, two thirds of the file, are gone (a
+    ResNet20: 1.3 MB instead of 3.5). Resuming training reads the checkpoint instead."""
+    import h5py   # a Keras dependency
+    src, dst = Path(src), Path(dst or src)
+    tmp = dst.with_name(f".{dst.name}.tmp")
+    with h5py.File(src, "r") as f, h5py.File(tmp, "w") as g:
+        g.attrs.update(dict(f.attrs))
+        for name in f:
+            if name != "optimizer":
+                f.copy(f[name], g, name=name)
+    os.replace(tmp, dst)
+    return dst
+
+
+def save_weights(model: keras.Model, path: Path) -> None:
+    """The trained model's weights, ``<key>.weights.h5``, without the optimizer's state
+    (``drop_optimizer_state``): what a noise reading or a user's own device model reads."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name[:-len('.weights.h5')]}.tmp.weights.h5")  # Keras wants the suffix
+    model.save_weights(tmp)
+    drop_optimizer_state(tmp, path)
+    tmp.unlink()
+
+
 def save_checkpoint(model: keras.Model, state: dict, folder: Path) -> None:
     """Model + optimizer state and the run state, each replaced atomically."""
     folder.mkdir(parents=True, exist_ok=True)

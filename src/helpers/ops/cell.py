@@ -150,7 +150,7 @@ def gradient_noise_text(setup: Setup, measured: dict) -> str:
 def write_record(setup: Setup, data, run, sweep: Sweep, ablation: Ablation,
                  measured: dict | None) -> dict:
     """Save the weights beside the record, then write the run record (atomically)."""
-    run.model.save_weights(setup.paths.weights)
+    training.save_weights(run.model, setup.paths.weights)
     record = results.make_record(setup.config.to_dict(), setup.key,
                                  {**data.source, "fingerprint": setup.fingerprint}, run,
                                  sweep.table,
