@@ -248,22 +248,21 @@ ablation = tables.ablation(study.done)
 if ablation is None:
     display(Markdown("No record holds ablation sweeps (run the grid: the LR-grid cells run them)."))
 else:
-    cells, full, n_models = ablation
+    cells, full, _ = ablation
     readings = claims.across_readings(study.records)
-    shown, said = tables.fixed(cells.drop(columns=["optimizer", "batch_norm"]), ("dataset", "depth"))
+    shown = cells.drop(columns=["optimizer", "batch_norm"])
     main = [f"A_avr {noise_model.label(r)}" for r in claims.READINGS.values()]
     main = [c for c in main if c in shown]
     others = [c for c in shown if c.startswith("A_avr") and c not in main]
     keys = [c for c in shown if not c.startswith("A_avr") and c != "a0"]
-    display(tables.numbered(shown[keys + ["a0"] + main],
-                            said + f"$a_0$ and $A_{{avr}}$ (%) of the {len(cells)} cells of the LR "
-                            f"grid ({claims.plural(n_models, 'model')}, Adam with BN) under the "
-                            "three main noise readings: seed mean ± std over the `seeds` (a "
-                            "dash: one seed). The readings are defined on the {doc}`../method` "
-                            "page.", "tbl-ablation"),
-            *([tables.numbered(shown[keys + others], said + "$A_{avr}$ (%) of the same cells "
-                               "under the other noise readings (seed mean ± std).",
-                               "tbl-ablation-other")] if others else []),
+    display(*tables.per_model(shown[keys + ["a0"] + main],
+                              f"$a_0$ and $A_{{avr}}$ (%) of the cells of the LR grid (Adam with "
+                              "BN) under the three main noise readings: seed mean ± std over the "
+                              "`seeds` (a dash: one seed). The readings are defined on the "
+                              "{doc}`../method` page.", "tbl-ablation"),
+            *(tables.per_model(shown[keys + others], "$A_{avr}$ (%) of the same cells under "
+                               "the other noise readings (seed mean ± std).",
+                               "tbl-ablation-other") if others else []),
             plots.csv_link(full, "noise-ablation.csv", f"Download the seed means ({len(full)} "
                            f"rows: dataset, depth, LR; {full.shape[1] - 3} readings, "
                            "<i>A</i><sub>avr</sub> in %) as CSV"),

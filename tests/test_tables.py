@@ -310,16 +310,20 @@ def test_breakage_display_is_the_numbered_split_and_its_sentences():
                                        + breakage.sentence(floored, FLOORED.name))
 
 
-def test_breakage_display_gives_each_dataset_its_own_table_reference_first():
-    """Two datasets: one table each, so that each fits the column (the dataset, depth and
-    seeds in its caption, one-seed rows marked indicative only); the reference dataset's
-    table keeps the name, the other's ends with its dataset."""
+def test_breakage_display_gives_each_model_its_own_table_reference_first():
+    """Two datasets and two depths: one table per model, so that each fits the column
+    (the dataset, depth and seeds in its caption, one-seed rows marked indicative only);
+    the reference model's table keeps the name, the others end with their model."""
     ten = _breakage_cells([PAPER.name])
     hundred = ten.assign(dataset="cifar100", seeds=1)
-    shown, _ = tables.breakage_display(pd.concat([hundred, ten]), "the split.", "tbl-split")
+    deep = ten.assign(depth=56, seeds=1)
+    shown, _ = tables.breakage_display(pd.concat([hundred, deep, ten]), "the split.", "tbl-split")
     assert [t.data.splitlines()[:2] for t in shown] == [
         [":::{table} CIFAR-10, ResNet20, 2 seeds: the split. *Indicative only: 2 training "
          "seeds in every row (a verdict needs >= 3).*", ":name: tbl-split"],
+        [":::{table} CIFAR-10, ResNet56, 1 seed: the split. *Indicative only: 1 training "
+         "seed in every row (a verdict needs >= 3).*", ":name: tbl-split-cifar10-resnet56"],
         [":::{table} CIFAR-100, ResNet20, 1 seed: the split. *Indicative only: 1 training "
-         "seed in every row (a verdict needs >= 3).*", ":name: tbl-split-cifar100"]]
+         "seed in every row (a verdict needs >= 3).*", ":name: tbl-split-cifar100-resnet20"]]
+    assert all("| depth |" not in t.data for t in shown)
     assert all("| dataset |" not in t.data and "| seeds |" not in t.data for t in shown)

@@ -103,6 +103,26 @@ def per_dataset(table: pd.DataFrame, caption: str, name: str) -> list:
                      f"{name}-{dataset}") for dataset, t in table.groupby("dataset")]
 
 
+def per_model(table: pd.DataFrame, caption: str, name: str, fixed_too=(),
+              seeds: str | None = None, **kw) -> list:
+    """``numbered`` tables, one per model (dataset and depth) of ``table``, so that each
+    fits the text column: the model (and any of ``fixed_too`` that holds one value) said
+    at the head of its caption (``fixed``), and, with a ``seeds`` column named, which rows
+    are indicative only (``few_seeds``); the first model (the reference dataset first,
+    then by depth) is named ``name``, another ``name-<dataset>-resnet<depth>``."""
+    models = table[["dataset", "depth"]].drop_duplicates()
+    order = {d: i for i, d in enumerate(studies.dataset_order(models["dataset"].unique()))}
+    models = sorted(models.itertuples(index=False), key=lambda m: (order[m.dataset], m.depth))
+    shown = []
+    for i, m in enumerate(models):
+        rows = table[(table["dataset"] == m.dataset) & (table["depth"] == m.depth)]
+        t, said = fixed(rows, ("dataset", "depth", *fixed_too))
+        shown.append(numbered(t, said + caption + (few_seeds(rows, seeds) if seeds else ""),
+                              name if i == 0 else
+                              f"{name}-{m.dataset}-resnet{m.depth}", **kw))
+    return shown
+
+
 def few_seeds(table: pd.DataFrame, column: str = "n") -> str:
     """What a caption adds when rows of ``table`` (seeds per row in ``column``) rest on
     fewer than ``claims.MIN_SEEDS`` training seeds: " Indicative only: 1 training seed per
@@ -473,20 +493,13 @@ def breakage_table(cell_table: pd.DataFrame) -> pd.DataFrame:
 
 
 def breakage_display(cells: pd.DataFrame, caption: str, name: str):
-    """A page's display of ``breakage.cells``: one numbered table per dataset
-    (``breakage_table``; the columns that hold one value, dataset, depth and seeds, said
-    at the head of ``caption``, and one-seed rows marked indicative only), so that each
-    fits the text column; the first (the reference dataset where present) is named
-    ``name``, another ``name-<dataset>``. Returns the tables and what the split says
+    """A page's display of ``breakage.cells``: one numbered table per model
+    (``breakage_table``, ``per_model``; seeds said at the head of ``caption`` where they
+    hold one value, one-seed rows marked indicative only), so that each fits the text
+    column; the first (the reference model) is named ``name``. Returns the tables and what the split says
     (``breakage.sentence``) under the paper's reading and each mechanism reading
     (``noise_model.MECHANISM``) that the cells hold, as Markdown (its maths typeset)."""
-    order = studies.dataset_order(cells["dataset"].unique())
-    shown = []
-    for ds in order:
-        rows = breakage_table(cells[cells["dataset"] == ds])
-        table, said = fixed(rows, ("dataset", "depth", "seeds"))
-        shown.append(numbered(table, said + caption + few_seeds(rows, "seeds"),
-                              name if ds == order[0] else f"{name}-{ds}"))
+    shown = per_model(breakage_table(cells), caption, name, fixed_too=("seeds",), seeds="seeds")
     held = set(cells["reading"])
     return shown, Markdown(" ".join(breakage_sentence(cells, m.name) for m in (PAPER, *MECHANISM)
                                     if m == PAPER or m.name in held))
