@@ -248,7 +248,7 @@ ablation = tables.ablation(study.done)
 if ablation is None:
     display(Markdown("No record holds ablation sweeps (run the grid: the LR-grid cells run them)."))
 else:
-    cells, full, _ = ablation
+    cells, full = ablation
     readings = claims.across_readings(study.records)
     shown = cells.drop(columns=["optimizer", "batch_norm"])
     main = [f"A_avr {noise_model.label(r)}" for r in claims.READINGS.values()]

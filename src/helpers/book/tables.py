@@ -176,10 +176,10 @@ def cell_readings(runs: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
-def ablation(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, int] | None:
+def ablation(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame] | None:
     """A_avr per noise reading over the runs that swept every reading (``noise_ablation``):
     (``cell_readings`` of those runs, the seed means in % per dataset, depth and LR for a
-    CSV file, the number of models); None when fewer than two readings were measured."""
+    CSV file); None when fewer than two readings were measured."""
     cols = {PAPER.name: "A_avr",
             **{c.split("|", 1)[1]: c for c in runs if c.startswith("A_avr|")}}
     have = {name: c for name, c in cols.items() if c in runs and runs[c].notna().any()}
@@ -189,8 +189,7 @@ def ablation(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, int] | Non
     m = swept.groupby(["dataset", "depth", "lr"])[list(have.values())].mean()
     m.columns = list(have)
     full = (100 * m).round(2).reset_index()
-    n_models = len(m.reset_index()[["dataset", "depth"]].drop_duplicates())
-    return cell_readings(swept), full, n_models
+    return cell_readings(swept), full
 
 
 def reading_verdicts(readings: pd.DataFrame) -> pd.DataFrame:
