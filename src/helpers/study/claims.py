@@ -498,10 +498,9 @@ def claim5(runs):
     verdict is indicative through its one-seed caveat."""
     runs = completed(runs) if "status" in runs else runs
     p = table("figure3").set_index("optimizer")
-    theirs = (p.loc[p.index.intersection(ADAPTIVE), "baseline_accuracy_pct"].min()
-              - p.loc[p.index.intersection(SGD_FAMILY), "baseline_accuracy_pct"].max(),
-              p.loc[p.index.intersection(ADAPTIVE), "avg_normalized_accuracy_pct"].min()
-              - p.loc[p.index.intersection(SGD_FAMILY), "avg_normalized_accuracy_pct"].max())
+    theirs = [p.loc[p.index.intersection(ADAPTIVE), c].min()
+              - p.loc[p.index.intersection(SGD_FAMILY), c].max()
+              for c in ("baseline_accuracy_pct", "avg_normalized_accuracy_pct")]
     ours = optimizer_margins(runs) if not runs.empty else None
     if ours is None:
         ran = set(select(runs, "optimizers")["optimizer"]) if not runs.empty else set()
