@@ -323,3 +323,81 @@ def test_every_sweep_names_the_code_as_the_command_started(trained, tmp_path, mo
     assert len(written) == len(readings) and len(calls) == 1
     for path in written:
         assert json.loads(path.read_text())["environment"] == {"git": {"commit": "call-1"}}
+
+
+def test_a_reading_of_your_own_sweeps_into_its_own_folder_and_keeps_its_kind(
+        trained, tmp_path, monkeypatch):
+    """A kind a user registers (here: no noise at all, so every draw must score a0) and a
+    combination no study sweeps, given by name: both written to ``out_dir``, the
+    records' folder untouched; the user's kind is kept by its source."""
+    from helpers.experiment import noise_model
+
+    def unchanged(a, sigma, eta, rng):
+        return a.copy()
+
+    monkeypatch.setitem(noise_model.KINDS, "unchanged", unchanged)
+    folder = tmp_path / "records"
+    folder.mkdir()
+    for f in trained.parent.glob(f"{trained.stem}*"):
+        if f.is_file() and not results.is_sweep_file(f):
+            shutil.copy(f, folder / f.name)
+    before = sorted(p.name for p in folder.iterdir())
+    out, mine = tmp_path / "mine", NoiseModel(scope="trainable", kind="unchanged")
+    written = resweep.resweep([folder], [mine, "kernels/layer/multiplicative"], out_dir=out,
+                              progress=False, say=lambda s: None)
+    assert sorted(p.name for p in folder.iterdir()) == before
+    assert len(written) == 2 and {p.parent for p in written} == {out}
+    rec = results.read_record(trained)
+    s = json.loads(results.sweep_path(out / trained.name, mine).read_text())
+    assert s["reading"]["name"] == "trainable/array/unchanged"
+    assert [d["accuracy"] for d in s["noise"]["draws"]] == \
+        [rec["noise"]["a0"]] * (1 + 6 * rec["config"]["n_repeats"])
+    assert s["noise"]["A_avr"] == pytest.approx(1.0)
+    assert s["reading"]["kind"]["function"].endswith("unchanged")
+    assert "return a.copy()" in s["reading"]["kind"]["source"]
+    other = json.loads(results.sweep_path(
+        out / trained.name, NoiseModel("kernels", "layer", "multiplicative")).read_text())
+    assert "kind" not in other["reading"]             # a kind of this package: its code is named
+    assert other["noise"]["a0"] == rec["noise"]["a0"]
+    assert resweep.resweep([folder], [mine], out_dir=out, progress=False,
+                           say=lambda s: None) == []  # resumable in out_dir too
+    # a kind nobody registered, or a file as out_dir: refused before any sweep
+    with pytest.raises(ValueError, match=r"'trainable/array/nope' \(kind='nope'.*unchanged"):
+        resweep.parse_readings(["trainable/array/nope"])
+    (tmp_path / "a_file").write_text("")
+    with pytest.raises(ValueError, match="out_dir=.*a_file.*is a file"):
+        resweep.resweep([folder], [mine], out_dir=tmp_path / "a_file", progress=False)
+    assert resweep.main([str(folder), "--reading", "trainable/array/nope", "--no-progress"]) == 2
+
+
+def test_the_your_noise_page_runs_as_written(trained, tmp_path, monkeypatch, capsys):
+    """The Python of book/your_noise.md, run as a script as written, on a smoke record
+    (the record and the data are its only changes): it writes the stuck-at-zero sweep
+    to my-sweeps/, which keeps the function's source, and prints its numbers."""
+    import re
+    import runpy
+    from pathlib import Path
+
+    from helpers.experiment import noise_model
+
+    page = (Path(__file__).parents[1] / "book" / "your_noise.md").read_text()
+    code = "\n".join(re.findall(r"```python\n(.*?)```", page, re.S))
+    code, n = re.subn(r"^records = .*$", f"records = [{str(trained)!r}]", code, flags=re.M)
+    code, m = re.subn(r"^data_dir = .*$", "data_dir = None", code, flags=re.M)
+    assert n == m == 1
+    script = tmp_path / "your_noise_example.py"
+    script.write_text(code)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(noise_model.KINDS, "stuck_at_zero", None)   # removed afterwards
+    ns = runpy.run_path(str(script))
+    (path,) = map(Path, ns["written"])
+    assert path.parent == Path("my-sweeps") and (tmp_path / path).exists()
+    assert not list(trained.parent.glob("*stuck_at_zero*"))
+    s = json.loads(path.read_text())
+    rec = results.read_record(trained)
+    assert s["reading"]["name"] == "folded/array/stuck_at_zero"
+    assert "np.where(rng.random(w.shape) < eta, 0, w)" in s["reading"]["kind"]["source"]
+    assert s["noise"]["a0"] == rec["noise"]["a0"]
+    assert len(s["noise"]["draws"]) == 1 + 6 * rec["config"]["n_repeats"]
+    out = capsys.readouterr().out
+    assert f"folded/array/stuck_at_zero A_avr = {s['noise']['A_avr']}" in out

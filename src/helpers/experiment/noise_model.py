@@ -12,6 +12,7 @@ This module needs numpy only; ``helpers.experiment.noise`` applies a model to a 
 
 from __future__ import annotations
 
+import inspect
 import math
 from dataclasses import dataclass
 
@@ -40,6 +41,22 @@ def multiplicative(a: np.ndarray, sigma: float, eta: float,
 # The kinds of noise: name -> f(array, sigma_w, eta, rng) -> noisy array. A new kind is
 # one entry here; NoiseModel accepts every name registered when it is made.
 KINDS = {"additive": additive, "multiplicative": multiplicative}
+_OWN_KINDS = dict(KINDS)   # this package's kinds; any other entry is a user's
+
+
+def kind_provenance(kind: str) -> dict | None:
+    """None for a kind of this package; for a kind a user registered in ``KINDS``, its
+    function's module, name and source (None where Python cannot read it), so that a
+    sweep file says which noise it drew."""
+    f = KINDS[kind]
+    if _OWN_KINDS.get(kind) is f:
+        return None
+    try:
+        source = inspect.getsource(f)
+    except (OSError, TypeError):
+        source = None
+    return {"module": getattr(f, "__module__", None),
+            "function": getattr(f, "__qualname__", repr(f)), "source": source}
 
 
 @dataclass(frozen=True)

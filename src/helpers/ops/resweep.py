@@ -7,17 +7,20 @@ record's config and its weights (``<key>.weights.h5`` beside it), rebuilds the m
 loads the same data (the record names it by file name and fingerprint: ``--data-dir`` is
 the file or the folder holding it; a smoke record on synthetic data needs none) and
 sweeps each reading with the record's seed, N, noise levels and test subset. Each
-sweep is written to its own file beside the record, ``<key>.sweep-<reading>.json``
-(``results.sweep_path``), with the breakage split (``breakage.block``): adding a
-reading never rewrites a training record. A sweep file that exists is skipped
-(resumable). Every check (the readings, every weights file, the data's fingerprint,
-the record's key rebuilt from its config) is made before the first sweep.
+sweep is written to its own file beside the record (or in ``--out-dir``),
+``<key>.sweep-<reading>.json`` (``results.sweep_path``), with the breakage split
+(``breakage.block``): adding a reading never rewrites a training record. A sweep file
+that exists is skipped (resumable). Every check (the readings, every weights file, the
+data's fingerprint, the record's key rebuilt from its config) is made before the first
+sweep.
 
-``--reading`` takes a name of ``noise_model.READINGS`` ("all/array/additive", ...), a
-group: "mechanism" (``noise_model.MECHANISM``), "ablation", "every", or "pcm": the
-phase-change-memory device of ``helpers.experiment.pcm`` (aihwkit, the analog extra),
-written to ``<key>.pcm.json``. A reading that puts
-noise on, or clips, BN statistics alone is skipped for a model without BN.
+``--reading`` takes a name of ``noise_model.READINGS`` ("all/array/additive", ...), any
+other "scope/granularity/kind[/varfloor=<floor>]" (a reading of your own; in Python a
+``NoiseModel``, with a kind you registered in ``noise_model.KINDS``, whose source the
+sweep file then keeps), a group: "mechanism" (``noise_model.MECHANISM``), "ablation",
+"every", or "pcm": the phase-change-memory device of ``helpers.experiment.pcm``
+(aihwkit, the analog extra), written to ``<key>.pcm.json``. A reading that puts noise
+on, or clips, BN statistics alone is skipped for a model without BN.
 """
 
 from __future__ import annotations
@@ -36,7 +39,8 @@ from ..experiment import pcm
 from ..experiment.config import PARAMETERS, make_config
 from ..experiment.progress import progress_bar
 from ..study import breakage, results
-from ..experiment.noise_model import ABLATION, MECHANISM, READINGS, NoiseModel
+from ..experiment.noise_model import (ABLATION, GRANULARITIES, KINDS, MECHANISM, READINGS,
+                                      SCOPES, NoiseModel, kind_provenance)
 
 GROUPS = {"mechanism": MECHANISM, "ablation": ABLATION, "every": tuple(READINGS.values())}
 # the phase-change-memory device reading (helpers.experiment.pcm, the analog extra):
@@ -44,19 +48,43 @@ GROUPS = {"mechanism": MECHANISM, "ablation": ABLATION, "every": tuple(READINGS.
 PCM = pcm.READING
 
 
+def accepted_readings() -> str:
+    """What ``--reading`` accepts, as an error message says it."""
+    return (", ".join(map(repr, [*READINGS, *GROUPS, PCM])) + ", or a reading of your own: "
+            "'scope/granularity/kind' (optionally '/varfloor=<floor>') with scope in "
+            + "|".join(SCOPES) + ", granularity in " + "|".join(GRANULARITIES)
+            + ", kind a name of noise_model.KINDS (" + "|".join(KINDS) + ")")
+
+
+def _readings_of(name) -> tuple:
+    if isinstance(name, NoiseModel):
+        return (name,)
+    if name in GROUPS:
+        return GROUPS[name]
+    if name == PCM or name in READINGS:
+        return (READINGS.get(name, name),)
+    if not isinstance(name, str):
+        raise ValueError("not a name")
+    return (NoiseModel.from_name(name),)   # ValueError: what is wrong with it
+
+
 def parse_readings(names) -> tuple[NoiseModel, ...]:
-    """The readings called ``names`` (names of ``READINGS`` or of ``GROUPS``), in order,
-    each once; a ValueError naming the unknown ones and every accepted name."""
-    names = [names] if isinstance(names, str) else list(names)
-    unknown = [n for n in names if n not in READINGS and n not in GROUPS and n != PCM]
-    if unknown or not names:
-        raise ValueError(f"reading={', '.join(map(repr, unknown)) or 'none'} is not accepted; "
-                         f"accepted: {', '.join(map(repr, [*READINGS, *GROUPS, PCM]))}")
-    out = []
+    """The readings called ``names``, in order, each once: names of ``READINGS``, groups
+    of ``GROUPS``, "pcm", ``NoiseModel`` values, or any name ``NoiseModel.from_name``
+    reads (a reading of your own, e.g. "trainable/layer/multiplicative", or a kind you
+    registered in ``KINDS``); a ValueError naming each name not accepted, and why."""
+    names = [names] if isinstance(names, (str, NoiseModel)) else list(names)
+    out, bad = [], []
     for n in names:
-        for m in GROUPS.get(n, (READINGS.get(n, n),)):
-            if m not in out:
-                out.append(m)
+        try:
+            found = _readings_of(n)
+        except ValueError as e:
+            bad.append(f"{n!r} ({e})")
+            continue
+        out += [m for m in found if m not in out]
+    if bad or not names:
+        raise ValueError(f"reading={', '.join(bad) or 'none'} is not accepted; "
+                         f"accepted: {accepted_readings()}")
     return tuple(out)
 
 
@@ -88,10 +116,12 @@ def _is_record(path: Path) -> bool:
 
 @dataclass(frozen=True)
 class Job:
-    """One record to re-sweep: its files and the readings it still lacks."""
+    """One record to re-sweep: its files, the readings it still lacks, and ``target``:
+    the record's path in the folder its sweep files go to (the record itself by default)."""
     record_path: Path
     weights: Path
     readings: tuple
+    target: Path
 
 
 def _needs_bn(reading) -> bool:
@@ -107,11 +137,12 @@ def weights_path(record_path: Path) -> Path:
 
 
 def plan(paths: list[Path], readings: tuple, missing_weights: str = "error",
-         say=print) -> list[Job]:
+         say=print, out_dir: str | Path | None = None) -> list[Job]:
     """The jobs of ``paths`` (training records) and ``readings``: diverged runs, sweeps
-    that exist and BN-only readings of a model without BN are skipped (``say`` tells
-    which); a record without its weights file is an error (FileNotFoundError naming
-    every such file) unless ``missing_weights`` is "skip"."""
+    that exist (beside the record, or in ``out_dir``) and BN-only readings of a model
+    without BN are skipped (``say`` tells which); a record without its weights file is
+    an error (FileNotFoundError naming every such file) unless ``missing_weights`` is
+    "skip"."""
     if missing_weights not in ("error", "skip"):
         raise ValueError(f"missing_weights={missing_weights!r}: 'error' or 'skip'")
     jobs, missing = [], []
@@ -121,8 +152,9 @@ def plan(paths: list[Path], readings: tuple, missing_weights: str = "error",
             say(f"skip {path.name}: status {rec.get('status')!r}, no model to sweep")
             continue
         bn = rec["config"].get("batch_norm", True)
+        target = path if out_dir is None else Path(out_dir) / path.name
         todo = tuple(m for m in readings if (bn or not _needs_bn(m))
-                     and not _sweep_path(path, m).exists())
+                     and not _sweep_path(target, m).exists())
         if not bn and any(_needs_bn(m) for m in readings):
             say(f"skip for {path.name} (no BN): "
                 + ", ".join(m.name for m in readings if _needs_bn(m)))
@@ -131,7 +163,7 @@ def plan(paths: list[Path], readings: tuple, missing_weights: str = "error",
         if not weights_path(path).exists():
             missing.append(weights_path(path))
             continue
-        jobs.append(Job(path, weights_path(path), todo))
+        jobs.append(Job(path, weights_path(path), todo, target))
     if missing and missing_weights == "error":
         raise FileNotFoundError(
             f"no weights file for {len(missing)} record(s): "
@@ -207,7 +239,7 @@ def sweep_record(job: Job, config, environment: dict, progress: bool = True,
             sweep["weights"] = {"file": job.weights.name, "sha256": sha256(job.weights)}
             sweep["created"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
             sweep["environment"] = environment
-            written.append(pcm.write_sweep(job.record_path, sweep, record["key"]))
+            written.append(pcm.write_sweep(job.target, sweep, record["key"]))
             if bar is not None:
                 bar.update(1)
             continue
@@ -220,7 +252,8 @@ def sweep_record(job: Job, config, environment: dict, progress: bool = True,
         out = {
             "sweep_version": breakage.SWEEP_VERSION,
             "key": record["key"], "record": job.record_path.name,
-            "reading": {"name": reading.name, "label": reading.label, "phrase": reading.phrase},
+            "reading": {"name": reading.name, "label": reading.label, "phrase": reading.phrase,
+                        **({"kind": own} if (own := kind_provenance(reading.kind)) else {})},
             "synthetic_data": record["synthetic_data"],
             "data": {k: (record.get("data") or {}).get(k) for k in ("label", "fingerprint")},
             "settings": {"etas": list(etas), "n_repeats": config.n_repeats, "seed": config.seed,
@@ -232,19 +265,24 @@ def sweep_record(job: Job, config, environment: dict, progress: bool = True,
             "noise": block,
             "environment": environment,
         }
-        written.append(results.write_record(results.sweep_path(job.record_path, reading), out))
+        written.append(results.write_record(results.sweep_path(job.target, reading), out))
         if bar is not None:
             bar.update(1)
     return written
 
 
 def resweep(paths, readings, data_dir=None, engine: str = "auto",
-            missing_weights: str = "error", progress: bool = True, say=print) -> list[Path]:
-    """Check everything, then sweep: the files written (see the module's docstring)."""
+            missing_weights: str = "error", progress: bool = True, say=print,
+            out_dir: str | Path | None = None) -> list[Path]:
+    """Check everything, then sweep: the files written (see the module's docstring);
+    ``out_dir``: write them there instead of beside the records (a reading of your own
+    then stays out of the project's results folders)."""
     readings = parse_readings(readings)
     if PCM in readings:
         pcm.require_aihwkit()     # the analog extra, before any work
-    jobs = plan(record_paths(paths), readings, missing_weights, say)
+    if out_dir is not None and Path(out_dir).exists() and not Path(out_dir).is_dir():
+        raise ValueError(f"out_dir={str(out_dir)!r} is a file; give a folder (made if missing)")
+    jobs = plan(record_paths(paths), readings, missing_weights, say, out_dir)
     fingerprints, configs = {}, []
     for job in jobs:  # every check before the first sweep
         rec = results.read_record(job.record_path)
@@ -267,18 +305,21 @@ def main(argv=None) -> int:
                                  description=__doc__.splitlines()[0])
     ap.add_argument("records", nargs="+", help="training records (<key>.json) or folders of them")
     ap.add_argument("--reading", action="append", default=None,
-                    help="a reading's name, or mechanism | ablation | every | pcm (repeatable; "
-                         "default: mechanism)")
+                    help="a reading's name (any scope/granularity/kind[/varfloor=<floor>]), or "
+                         "mechanism | ablation | every | pcm (repeatable; default: mechanism)")
     ap.add_argument("--data-dir", default=None,
                     help="the data the records were trained on (the file, or a folder holding "
                          "the file each record names); not needed for synthetic smoke records")
     ap.add_argument("--engine", default="auto", help="auto | fit | fast (JAX)")
     ap.add_argument("--missing-weights", default="error", choices=("error", "skip"))
+    ap.add_argument("--out-dir", default=None,
+                    help="write the sweep files to this folder (made if missing) instead of "
+                         "beside each record")
     ap.add_argument("--no-progress", action="store_true")
     args = ap.parse_args(argv)
     try:
         written = resweep(args.records, args.reading or ["mechanism"], args.data_dir, args.engine,
-                          args.missing_weights, not args.no_progress)
+                          args.missing_weights, not args.no_progress, out_dir=args.out_dir)
     except (ValueError, FileNotFoundError, pcm.MissingExtraError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
