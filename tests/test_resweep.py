@@ -401,3 +401,19 @@ def test_the_your_noise_page_runs_as_written(trained, tmp_path, monkeypatch, cap
     assert len(s["noise"]["draws"]) == 1 + 6 * rec["config"]["n_repeats"]
     out = capsys.readouterr().out
     assert f"folded/array/stuck_at_zero A_avr = {s['noise']['A_avr']}" in out
+    assert f"a0 = {rec['noise']['a0']:.4f} on " in out     # trained_model: the record's a0
+
+
+def test_trained_model_gives_the_records_accuracy_and_refuses_a_record_without_weights(
+        trained, tmp_path):
+    """``trained_model``: the rebuilt model with its weights scores the record's a0 on the
+    sweeps' test subset; a record without weights is refused, naming the file it lacks."""
+    model, x, y = resweep.trained_model(trained)
+    rec = results.read_record(trained)
+    assert len(y) == min(rec["config"]["noise_test_samples"] or len(y), len(y))
+    predicted = np.argmax(model.predict(x, verbose=0), axis=1)
+    assert float(np.mean(predicted == np.asarray(y).ravel())) == pytest.approx(
+        rec["noise"]["a0"], abs=1e-9)
+    shutil.copy(trained, tmp_path / trained.name)
+    with pytest.raises(FileNotFoundError, match=r"record_path=.*no trained model.*weights\.h5"):
+        resweep.trained_model(tmp_path / trained.name)

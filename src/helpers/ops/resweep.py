@@ -217,20 +217,44 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def _model_and_subset(config, weights: Path):
+    from ..experiment import noise, training   # imports Keras
+
+    data = data_mod.preprocess(training.load_data(config))
+    x, y = noise.test_subset(data.x_test, data.y_test, config.noise_test_samples)
+    model = training.build_model(config, data.num_classes)
+    with warnings.catch_warnings():  # older files also hold the optimizer's state: not needed
+        warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+        model.load_weights(weights)
+    return model, x, y
+
+
+def trained_model(record_path: str | Path, data_dir=None):
+    """A record's trained model and the test subset its sweeps use: ``(model, x, y)``,
+    the Keras model rebuilt from the record's config with its weights loaded, and the
+    images preprocessed as in training (x/255 minus the training images' per-pixel mean,
+    so the data is needed: ``data_dir`` as for ``resweep``, checked by fingerprint).
+    For a noise or device model that is not a ``NoiseModel``: apply it to ``model``,
+    then ``model.evaluate(x, y)``."""
+    path = record_paths([record_path])[0]
+    rec = results.read_record(path)
+    if rec.get("status") != "completed" or not weights_path(path).exists():
+        raise FileNotFoundError(f"record_path={str(path)!r}: no trained model (status "
+                                f"{rec.get('status')!r}; weights are {weights_path(path).name} "
+                                "beside the record)")
+    config = rebuild_config(rec, data_dir_for(rec, data_dir), path.parent, "auto", {})
+    return _model_and_subset(config, weights_path(path))
+
+
 def sweep_record(job: Job, config, environment: dict, progress: bool = True,
                  bar=None) -> list[Path]:
     """Re-sweep one record's readings over its weights; writes one file per reading.
     ``environment`` (``results.environment``) is taken when the command starts, so that a
     sweep names the code that ran, not the code its tree holds when it ends."""
-    from ..experiment import noise, sweeps, training   # import Keras
+    from ..experiment import sweeps   # imports Keras
 
     record = results.read_record(job.record_path)
-    data = data_mod.preprocess(training.load_data(config))
-    x, y = noise.test_subset(data.x_test, data.y_test, config.noise_test_samples)
-    model = training.build_model(config, data.num_classes)
-    with warnings.catch_warnings():  # the file also holds the optimizer's state: not needed
-        warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
-        model.load_weights(job.weights)
+    model, x, y = _model_and_subset(config, job.weights)
     etas = (record.get("noise") or {}).get("etas")
     written = []
     for reading in job.readings:
