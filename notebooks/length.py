@@ -89,4 +89,4 @@ display(tables.numbered(
     "per reading and training length: mean over the seed pairs, 95 % t-interval and exact "
     "two-sided sign-flip p-value.", "tbl-length-gap"))
 display(Markdown(length_page.sentence(gaps)))
-display(Markdown(length_page.across_lengths_sentence(cells, lr_low, lr_high)))
+display(Markdown(length_page.verdict_sentence(cells, gaps, lr_low, lr_high)))

@@ -119,6 +119,42 @@ def test_the_compared_pair_is_shown_and_the_longer_smaller_lr_is_set_against_the
     assert length_page.across_lengths_sentence(cells[cells["epochs"] == 20], 0.0005, 0.0015) == ""
 
 
+def test_the_paired_gap_across_lengths_says_narrowed_reversed_or_kept_per_reading():
+    """With both LRs at two lengths the verdict is the paired gap at the shortest against
+    the longest, per headline reading, and it is that verdict the page and the front page
+    give (not the smaller LR's longest against the larger's shortest)."""
+    from helpers.book import length_page
+
+    r = _records()          # BN folded and trainable: -6.0 pp at 20 epochs, -2.0 at 60
+    cells, gaps = tl.length_cells(r), tl.length_gaps(r)
+    text = length_page.paired_lengths_sentence(gaps)
+    assert "(3 seed pairs at 20 epochs, 2 seed pairs at 60;" in text
+    assert ("with BN folded into the convolutions, from -6.0 pp [-8.5, -3.5] at 20 epochs "
+            "to -2.0 pp [-14.7, +10.7] at 60 (narrowed)") in text
+    assert "Longer training narrows the LR effect with BN folded" in text
+    assert text.endswith("(indicative: 2 seed pairs at 60 epochs).")
+    assert length_page.verdict_sentence(cells, gaps, 0.0005, 0.0015) == text
+    # the smaller LR more resistant at 60 epochs under trainable only: reversed there
+    flip = r.copy()
+    at60 = (flip["epochs"] == 60) & (flip["lr"] == 0.0005)
+    flip.loc[at60, f"A_avr|{TRAINABLE}"] = 0.95
+    text = length_page.paired_lengths_sentence(tl.length_gaps(flip))
+    assert "to +13.0 pp [+0.3, +25.7] at 60 (reversed)" in text
+    assert ("Longer training reverses the LR effect with noise on the trainable arrays only "
+            "and narrows it with BN folded into the convolutions") in text
+    # a larger gap at 60 epochs: kept; one seed pair: no interval
+    wide = r[~((r["epochs"] == 60) & (r["seed"] == 1))].copy()
+    wide.loc[(wide["epochs"] == 60) & (wide["lr"] == 0.0005), [f"A_avr|{FOLDED}", f"A_avr|{TRAINABLE}"]] = 0.70
+    text = length_page.paired_lengths_sentence(tl.length_gaps(wide))
+    assert "to -11.0 pp at 60 (kept)" in text and "Longer training keeps the LR effect" in text
+    assert text.endswith("(indicative: 1 seed pair at 60 epochs, no interval).")
+    # one length only: no paired verdict, the page falls back on the cross-length sentence
+    only20 = tl.length_gaps(r[r["epochs"] == 20])
+    assert length_page.paired_lengths_sentence(only20) == ""
+    assert length_page.verdict_sentence(cells, only20, 0.0005, 0.0015).startswith(
+        "lr = 0.0005 at its longest training (60 epochs")
+
+
 def test_the_figure_without_lengths_is_the_placeholder_and_with_them_ends_its_panels():
     """Without an LR trained at two lengths the page shows plots.placeholder's figure; with
     them, plots.end_panels ends the row: y label on the first panel, legend on the last."""
@@ -189,10 +225,18 @@ def test_the_front_page_line_sets_the_pair_across_lengths_or_says_there_is_none(
 
     both = length_page.load(["results/cpu", "results/cpu-long"])
     line = length_page.front_sentence(both)
-    assert line.startswith("Training length (ResNet20 on CIFAR-10, BN, Adam): lr = 0.0005 at "
-                           "its longest training (60 epochs")
-    assert "lr = 0.0015 at its shortest (20 epochs" in line
-    # where the two cells come from: their records only (not the 30-epoch GPU record)
-    assert "From 4 run records" in line and "profile cpu, long;" in line and "device CPU" in line
+    # both LRs at 60 epochs on seed 0: the paired gap at 20 epochs against 60
+    assert line.startswith("Training length (ResNet20 on CIFAR-10, BN, Adam): $A_{avr}$(lr = "
+                           "0.0005) − $A_{avr}$(lr = 0.0015), paired within seed (3 seed pairs "
+                           "at 20 epochs, ")
+    assert "from -8.9 pp [-13.1, -4.7] at 20 epochs" in line
+    # where the cells come from: their records only (not the 30-epoch GPU record), and a
+    # 60-epoch cell counts apart from the 20-epoch cell of the same LR
+    n_long = len(tl.model_runs(both).query("epochs == 60 and lr in (0.0005, 0.0015)"))
+    assert f"From {6 + n_long} run records" in line and "profile cpu, long;" in line
+    assert "device CPU" in line and "1-3 training seeds per cell" in line
+    # the smaller LR alone trained longer: the cross-length sentence
+    low_only = both[~((both["profile"] == "long") & (both["lr"] == 0.0015))]
+    assert "lr = 0.0015 at its shortest (20 epochs" in length_page.front_sentence(low_only)
     assert length_page.front_sentence(length_page.load(["results/cpu"])) == (
         "Training length: no record yet trains the smaller learning rate longer than the larger.")

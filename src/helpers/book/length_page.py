@@ -95,8 +95,9 @@ def plot(cells: pd.DataFrame, synthetic: bool = False):
 
 
 def sentence(gaps: pd.DataFrame) -> str:
-    """What the paired LR gaps say per training length, under the reading that decides
-    the headline (BN folded) and the paper's, with the number of seed pairs and p."""
+    """What the paired LR gaps say per training length, under the two readings of the
+    headline (BN folded, trainable only) and the paper's, with the number of seed pairs
+    and p."""
     if gaps.empty:
         return ("No training length yet has both learning rates of the comparison on the "
                 "same seeds, so the gap cannot be paired.")
@@ -104,7 +105,7 @@ def sentence(gaps: pd.DataFrame) -> str:
     for (epochs, profile), g in gaps.groupby(["epochs", "profile"]):
         g = g.set_index("reading")
         said = []
-        for label in ("BN folded", "paper (all arrays)"):
+        for label in ("BN folded", "trainable only", "paper (all arrays)"):
             if label in g.index:
                 r = g.loc[label]
                 said.append(f"{100 * r['gap']:+.1f} pp {claims.READING_PHRASES[label]}"
@@ -147,20 +148,80 @@ def across_lengths_sentence(cells: pd.DataFrame, lr_low: float, lr_high: float) 
             + ("" if int(ra["n"]) >= 3 else " (indicative: fewer than 3 seeds)") + ".")
 
 
+def _gap_text(r) -> str:
+    return f"{100 * r['gap']:+.1f} pp" + ("" if np.isnan(r["gap_low"]) else
+                                          f" [{100 * r['gap_low']:+.1f}, {100 * r['gap_high']:+.1f}]")
+
+
+def paired_lengths_sentence(gaps: pd.DataFrame) -> str:
+    """Has longer training closed the LR gap, judged within seed? The paired gap
+    A_avr(lo) - A_avr(hi) (``length_gaps``) at the shortest length against the longest,
+    with BN folded and trainable only (the headline's readings): still negative and as
+    large (the larger LR resists better as before), smaller (narrowed) or of the other
+    sign (reversed). Marked indicative with fewer than 3 seed pairs at the longest
+    length. "" when fewer than two lengths have both LRs on a seed."""
+    if gaps.empty or gaps["epochs"].nunique() < 2:
+        return ""
+    first, last = sorted(gaps["epochs"].unique())[0], sorted(gaps["epochs"].unique())[-1]
+    g0 = gaps[gaps["epochs"] == first].set_index("reading")
+    g1 = gaps[gaps["epochs"] == last].set_index("reading")
+    readings = [r for r in ("BN folded", "trainable only") if r in g0.index and r in g1.index]
+    if not readings:
+        return ""
+    said, fates = [], {}
+    for label in readings:
+        a, b = g0.loc[label], g1.loc[label]
+        if np.sign(a["gap"]) != np.sign(b["gap"]):
+            fates[label] = "reversed"
+        elif abs(b["gap"]) < abs(a["gap"]):
+            fates[label] = "narrowed"
+        else:
+            fates[label] = "kept"
+        said.append(f"{claims.READING_PHRASES[label]}, from {_gap_text(a)} at {first} epochs "
+                    f"to {_gap_text(b)} at {last} ({fates[label]})")
+    n0, n1 = int(g0["n_pairs"].iloc[0]), int(g1["n_pairs"].iloc[0])
+    lo, hi = gaps["lr_low"].iloc[0], gaps["lr_high"].iloc[0]
+    verbs = {"reversed": "reverses", "narrowed": "narrows", "kept": "keeps"}
+    parts = [f"{verbs[fate]} {'the LR effect' if not k else 'it'} "
+             + claims.and_list(claims.READING_PHRASES[r] for r in readings if fates[r] == fate)
+             for k, fate in enumerate(f for f in verbs if f in fates.values())]
+    verdict = "Longer training " + claims.and_list(parts)
+    return (f"$A_{{avr}}$(lr = {lo:g}) − $A_{{avr}}$(lr = {hi:g}), paired within seed "
+            f"({plural(n0, 'seed pair')} at {first} epochs, {plural(n1, 'seed pair')} at "
+            f"{last}; a negative gap: the larger LR resists better): " + "; ".join(said)
+            + f". {verdict}" + ("" if n1 >= 3 else
+                                f" (indicative: {plural(n1, 'seed pair')} at {last} epochs"
+                                + (", no interval" if n1 < 2 else "") + ")") + ".")
+
+
+def verdict_sentence(cells: pd.DataFrame, gaps: pd.DataFrame, lr_low: float,
+                     lr_high: float) -> str:
+    """The page's and the front page's verdict on training length: the paired gap across
+    lengths (``paired_lengths_sentence``) once two lengths have both LRs on a seed, else
+    the smaller LR's longest training against the larger's shortest
+    (``across_lengths_sentence``)."""
+    return paired_lengths_sentence(gaps) or across_lengths_sentence(cells, lr_low, lr_high)
+
+
 def front_sentence(records: pd.DataFrame | None = None,
                    lr_pair=training_length.LR_PAIR) -> str:
-    """The front page's line on training length: ``across_lengths_sentence`` of the
+    """The front page's line on training length: ``verdict_sentence`` of the
     compared pair over ``records`` (by default every length folder, ``load``)."""
     records = load() if records is None else records
     cells = training_length.length_cells(records, always=lr_pair)
-    said = across_lengths_sentence(cells, *lr_pair)
+    gaps = training_length.length_gaps(records, *lr_pair)
+    said = verdict_sentence(cells, gaps, *lr_pair)
     if not said:
         return ("Training length: no record yet trains the smaller learning rate longer "
                 "than the larger.")
-    runs = training_length.model_runs(records)   # the two cells the sentence reads
+    runs = training_length.model_runs(records)   # the cells the sentence reads
     low, high = (runs[runs["lr"] == lr] for lr in lr_pair)
-    used = pd.concat([low[low["epochs"] == low["epochs"].max()],
-                      high[high["epochs"] == high["epochs"].min()]])
+    if paired_lengths_sentence(gaps):
+        ends = (gaps["epochs"].min(), gaps["epochs"].max())
+        used = runs[runs["lr"].isin(lr_pair) & runs["epochs"].isin(ends)]
+    else:
+        used = pd.concat([low[low["epochs"] == low["epochs"].max()],
+                          high[high["epochs"] == high["epochs"].min()]])
     return (f"Training length "
             f"({claims.model_name(recipe.REFERENCE_DATASET, recipe.REFERENCE_DEPTH)}, BN, "
             f"Adam): {said} {page.provenance(used)}")

@@ -22,7 +22,9 @@ def provenance(df: pd.DataFrame) -> str:
         return "**No run records found.**"
     def vals(col):
         return ", ".join(sorted({str(v) for v in df[col].dropna()})) or "n/a"
-    seeds = df.groupby(["dataset", "depth", "lr", "optimizer", "batch_norm"])["seed"].nunique()
+    cell = [c for c in ("dataset", "depth", "lr", "optimizer", "batch_norm", "profile")
+            if c in df]   # a cell trained under another profile is another cell
+    seeds = df.groupby(cell)["seed"].nunique()
     commits = sorted({str(c)[:8] for c in df["commit"].dropna()})
     text = (f"From {plural(len(df), 'run record')} ({int((df['status'] == 'completed').sum())} completed, "
             f"{int((df['status'] == 'diverged').sum())} diverged): profile {vals('profile')}; "
