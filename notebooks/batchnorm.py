@@ -8,7 +8,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -90,4 +90,5 @@ display(tables.numbered(shown, said +
 
 # %% tags=["hide-input"]
 readings = claims.across_readings(study.records, claims=(8,))
-display(tables.numbered(readings, "Claim 8 under each noise reading.", "tbl-bn-readings"))
+display(tables.numbered(readings, tables.readings_caption(study.records, 8),
+                          "tbl-bn-readings"))

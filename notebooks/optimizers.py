@@ -90,4 +90,5 @@ display(Markdown(study.say(claims.claim5(study.done))),
 
 # %% tags=["hide-input"]
 readings = claims.across_readings(study.records, claims=(5,))
-display(tables.numbered(readings, "Claim 5 under each noise reading.", "tbl-optimizer-readings"))
+display(tables.numbered(readings, tables.readings_caption(study.records, 5),
+                          "tbl-optimizer-readings"))

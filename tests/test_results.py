@@ -362,6 +362,13 @@ def test_a_verdict_sentence_gives_the_caveat_of_its_own_cells(tmp_path):
     said = study.say(held[1])
     assert said.endswith("*Indicative only: 2 training seeds per cell; a verdict needs >= 3.*")
     assert "see the top" in study.say(held[5])
+    # the table of a claim under each reading carries the same caveat in its caption
+    from helpers.book import tables
+    assert tables.readings_caption(study.records, 1) == (
+        "Claim 1 under each noise reading. Indicative only: 2 training seeds per cell; a "
+        "verdict needs >= 3.")
+    assert tables.readings_caption(study.records, 5).startswith(
+        "Claim 5 under each noise reading. Indicative only: 1 training seed")
     assert "Indicative" not in study.say(claims.claim6(study.means))   # not tested: no verdict
 
 

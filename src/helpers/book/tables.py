@@ -206,6 +206,15 @@ def reading_verdicts(readings: pd.DataFrame) -> pd.DataFrame:
     return t.assign(claim=[f"{c}. {claims.NAMES[c]}" for c in t["claim"]])[["claim", *order]]
 
 
+def readings_caption(records: pd.DataFrame, claim: int) -> str:
+    """The caption of one claim's table under each noise reading, with the caveat of the
+    cells its verdicts rest on (``claims.claim_caveat``; the same cells under every
+    reading), so that a verdict in the table reads as indicative where it is."""
+    why = claims.claim_caveat(records, claim)
+    return (f"Claim {claim} under each noise reading."
+            + (f" Indicative only: {why}." if why else ""))
+
+
 def batchnorm(means: pd.DataFrame) -> pd.DataFrame:
     """The seed means of the batchnorm study with their number of ``BN layers`` (0
     without BN), for its figure."""
