@@ -8,7 +8,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -19,7 +19,7 @@
 # # The same cells on a GPU: another backend, another schedule
 #
 # The CPU study trains with TensorFlow for 20 epochs; the GPU study
-# (`make gpu-study`, filled in call by call on a GPU) trains the same ResNet20 cells
+# (`make gpu-study`, resumable across time-limited GPU sessions) trains the same ResNet20 cells
 # with JAX's fast engine for 30 epochs of the same compressed step schedule, and
 # sweeps N = 5 draws per noise level on all 10,000 test images. Do the baseline
 # accuracy and the learning rate's effect on noise resistance come out the same?

@@ -181,8 +181,8 @@ else:
 
 
 # %% [markdown]
-# The study's CIFAR-10 records hold no weights (they were trained before the
-# re-sweep command existed), so for them the two mechanism readings are swept over
+# The first 27 CIFAR-10 records of the study were trained without keeping their
+# weights, so for them the two mechanism readings are swept over
 # the models retrained with their weights kept, cell for cell
 # ({numref}`tbl-mechanism`; the same seeds, a new training run). Models trained
 # since keep their weights, and their mechanism readings appear in the split above.

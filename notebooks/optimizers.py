@@ -37,6 +37,7 @@ from helpers.book import page, plots, tables
 
 study = page.load_study(results_dir, profile)
 display(Markdown(study.provenance))
+display(Markdown(tables.optimizers_run_sentence(study.done)))
 ran = studies.select(study.means, "optimizers")["optimizer"].nunique()
 if ran < 2:
     display(Markdown(f"**Not tested at this scale** ({study.scale}): the records hold "
@@ -83,8 +84,8 @@ display(Markdown(study.say(claims.claim5(study.done))),
 
 
 # %% [markdown]
-# The study sweeps these models under the paper's reading only; the other readings
-# are swept later over their saved weights (`python -m helpers.ops.resweep`).
+# Training sweeps these models under the paper's reading only; the other readings
+# are swept over their saved weights (`python -m helpers.ops.resweep`).
 # Claim 5 recomputed under each reading, over the optimizers that reading was swept
 # for ({numref}`tbl-optimizer-readings`):
 

@@ -206,7 +206,8 @@ def test_limitations_name_what_the_records_lack(study_dir, tmp_path):
             (tmp_path / path.name).write_text(json.dumps(rec))
     text = findings.limitations(page.load_study(tmp_path, "paper"))
     assert ("- **Training length:** 20 epochs instead of the paper's 200 (the same step "
-            "schedule, compressed).") in text
+            "schedule, compressed); the chapter \"Training length\" compares the cells "
+            "trained for longer.") in text
     assert ("- **Depths:** ResNet20 only, of the paper's 4 depths. With one depth, \"more "
             "steeply for deeper models\" (claim 3)") in text
     assert "- **Datasets:** no CIFAR-100, so claim 6 is not tested." in text

@@ -327,3 +327,26 @@ def test_breakage_display_gives_each_model_its_own_table_reference_first():
          "seed in every row (a verdict needs >= 3).*", ":name: tbl-split-cifar100-resnet20"]]
     assert all("| depth |" not in t.data for t in shown)
     assert all("| dataset |" not in t.data and "| seeds |" not in t.data for t in shown)
+
+
+def test_the_optimizers_page_names_the_optimizers_run_and_those_without_a_record():
+    """Figure 3 has six optimizers; the page says which have completed records (with their
+    seeds) and which have none, instead of a title that reads as if all six were run."""
+    from helpers.book import tables
+
+    def run(opt, seed, lr=0.00075, depth=20):
+        return {"dataset": "cifar10", "depth": depth, "lr": lr, "optimizer": opt,
+                "batch_norm": True, "seed": seed}
+
+    done = pd.DataFrame([run("adam", 0), run("adam", 1), run("sgd", 0),
+                         run("nadam", 0, lr=0.001),          # another LR: not Figure 3's cell
+                         run("adamax", 0, depth=56)])        # another depth: neither
+    assert tables.optimizers_run_sentence(done) == (
+        "Completed records at lr = 0.00075: Adam (2 seeds) and SGD (1 seed). Nadam, Adamax, "
+        "SGD with momentum and SGD with Nesterov momentum have none yet: the tables, the "
+        "figure and claim 5 leave them out.")
+    every = pd.DataFrame([run(o, 0) for o in ("adam", "nadam", "adamax", "sgd",
+                                               "sgd_momentum", "sgd_nesterov")])
+    assert tables.optimizers_run_sentence(every).endswith("and SGD with Nesterov momentum (1 seed).")
+    assert tables.optimizers_run_sentence(done.iloc[:0]) == (
+        "No optimizer of Figure 3 has a completed record at lr = 0.00075 yet.")

@@ -158,7 +158,8 @@ def limitations(study: Study) -> str:
     epochs = sorted(int(e) for e in done["epochs"].unique())
     if max(epochs) < 200:
         out.append(f"**Training length:** {claims.and_list(epochs, 'or')} epochs instead of the "
-                   "paper's 200 (the same step schedule, compressed)." + _length_gap(study))
+                   "paper's 200 (the same step schedule, compressed); the chapter \"Training "
+                   "length\" compares the cells trained for longer." + _length_gap(study))
     jpeg = [d for d in sorted(done["data"].dropna().unique()) if "JPEG" in d]
     if jpeg:
         out.append(f"**Data:** {claims.and_list(jpeg)}: a JPEG re-encoding of the original "

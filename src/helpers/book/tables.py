@@ -326,6 +326,23 @@ def optimizers(means: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return paper.beside(means, "figure3_a0"), paper.beside(means, "figure3_aavr")
 
 
+def optimizers_run_sentence(done: pd.DataFrame) -> str:
+    """Which of Figure 3's optimizers have completed records (with their seeds) and which
+    have none, so that the page never reads as if all six were run."""
+    design = studies.STUDIES["optimizers"]
+    runs = studies.select(done, "optimizers") if len(done) else done
+    seeds = runs.groupby("optimizer")["seed"].nunique() if len(runs) else pd.Series(dtype=int)
+    ran = [f"{recipe.name('optimizer', o)} ({plural(int(seeds[o]), 'seed')})"
+           for o in design.optimizers if o in seeds.index]
+    missing = [recipe.name("optimizer", o) for o in design.optimizers if o not in seeds.index]
+    if not ran:
+        return f"No optimizer of Figure 3 has a completed record at lr = {design.lrs[0]:g} yet."
+    return (f"Completed records at lr = {design.lrs[0]:g}: {claims.and_list(ran)}."
+            + (f" {claims.and_list(missing)} {'has' if len(missing) == 1 else 'have'} none "
+               "yet: the tables, the figure and claim 5 leave "
+               f"{'it' if len(missing) == 1 else 'them'} out." if missing else ""))
+
+
 def convergence_sentence(conv: pd.DataFrame) -> str:
     """What ``training_length.convergence`` says, as a sentence: which optimizers are far
     from converged after the profile's epochs (their final training accuracy against

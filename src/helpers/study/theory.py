@@ -403,7 +403,7 @@ def parallel_map_sentence(table: pd.DataFrame) -> str:
             "per-example gradient map 10 examples at a time. Measured that way on one model's "
             "saved weights, $C$ changed from one repeat to the next, by a little or by many "
             "orders of magnitude, while one example at a time gave the same value every time "
-            "(`benchmarks/c_repeatability.py`; the code now runs one at a time). Those $C$ "
+            "(`benchmarks/c_repeatability.py`), which is how the code measures it. Those $C$ "
             "values may be off without being flagged; models trained again since were measured "
             "one example at a time.")
 
