@@ -471,3 +471,25 @@ def test_a_resweep_of_an_ablation_reading_fills_the_row_as_if_trained_with_it(tm
     rec["noise_ablation"] = {TRAINABLE.name: results.noise_block(SWEEP_A)}
     results.write_record(path, rec)
     assert results.load_records(folder).iloc[0][f"A_avr|{TRAINABLE.name}"] == pytest.approx(0.7)
+
+
+def test_draw_spread_gives_the_median_and_largest_std_between_draws_per_large_eta(tmp_path):
+    """The method page sets the 2,000-image subset's sampling error against this spread:
+    per eta >= 0.2 over the records' own sweeps, the median and largest std of a^x."""
+    for key, stds in (("a", (0.01, 0.10, 0.20, 0.00)), ("b", (0.03, 0.30, 0.40, 0.00)),
+                      ("c", (0.05, 0.20, 0.90, 0.06))):
+        summary = [{"eta": eta, "n": 10, "a_x": 0.5, "a_x_std": s, "A_x": 0.6, "A_x_std": s}
+                   for eta, s in zip((0.1, 0.2, 0.3, 0.4), stds)]
+        results.write_record(tmp_path / f"{key}.json", {
+            "record_version": 1, "key": key, "status": "completed", "synthetic_data": False,
+            "created": "2026-01-01", "data": {"label": "CIFAR-10 (copy)"},
+            "config": {"dataset": "cifar10", "depth": 20, "lr": 0.001, "optimizer": "adam",
+                       "batch_norm": True, "seed": 0, "profile": "cpu", "epochs": 20},
+            "baseline_accuracy": 0.8, "noise": {"etas": [0.1, 0.2, 0.3, 0.4], "A_avr": 0.6,
+                                                "summary": summary},
+            "environment": {"keras_backend": "jax", "device": "cpu", "git": {"commit": None}}})
+    spread = results.draw_spread(results.load_records(tmp_path, dedupe=False))
+    assert list(spread["eta"]) == [0.2, 0.3, 0.4]            # eta 0.1 left out
+    assert list(spread["n"]) == [3, 3, 3]
+    assert spread["median"].round(6).tolist() == [0.2, 0.4, 0.0]
+    assert spread["largest"].round(6).tolist() == [0.3, 0.9, 0.06]

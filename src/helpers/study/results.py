@@ -415,6 +415,19 @@ def lr_drops(hist: pd.DataFrame) -> list[int]:
     return [int(e) - 1 for e in first["epoch"][first["epoch_lr"].diff() < 0]]
 
 
+def draw_spread(records: pd.DataFrame, min_eta: float = 0.2) -> pd.DataFrame:
+    """Per eta >= ``min_eta``: over the records' own sweeps, the number of records and the
+    median and largest standard deviation of a^x between their noise draws (fractions):
+    what a fixed test subset's sampling error is to be set against."""
+    rows = []
+    for path in records["path"]:
+        for s in (read_record(path).get("noise") or {}).get("summary") or []:
+            if s["eta"] >= min_eta - 1e-12 and s.get("a_x_std") is not None:
+                rows.append((s["eta"], s["a_x_std"]))
+    t = pd.DataFrame(rows, columns=["eta", "std"])
+    return t.groupby("eta")["std"].agg(n="size", median="median", largest="max").reset_index()
+
+
 def compute(records: pd.DataFrame) -> str:
     """The compute the records hold, in one sentence: the wall seconds of their epochs
     (time between epochs, such as a stop and resume, left out) and of their noise
