@@ -90,9 +90,16 @@ def test_a_second_dataset_leaves_the_reference_models_numbers_alone(folders):
     trends = [headline.headline_trends(s.records) for s in (alone, mixed)]
     pd.testing.assert_frame_equal(cells[0], cells[1])
     pd.testing.assert_frame_equal(trends[0], trends[1])
-    said = [findings.headline_sentence(c, t, claims.scale(headline.reference_runs(s.records)))
+    said = [findings.headline_sentence(c, t, claims.scale(headline.headline_runs(s.records)))
             for c, t, s in zip(cells, trends, (alone, mixed))]
     assert said[0] == said[1] and "ResNet20 on CIFAR-10" in said[0] and "3 seeds per cell" in said[0]
+    # a one-seed cell of another optimizer or without BN is not in the sentence's scale
+    first = alone.records[alone.records["status"] == "completed"].iloc[[0]]
+    extra = pd.concat([alone.records, first.assign(optimizer="sgd", lr=0.00075),
+                       first.assign(batch_norm=False)], ignore_index=True)
+    assert "1-3 seeds per cell" in claims.scale(headline.reference_runs(extra))
+    assert claims.scale(headline.headline_runs(extra)) == claims.scale(
+        headline.headline_runs(alone.records))
     assert "broke the model" in said[0]               # the hand-made breakage is in it
     # the summary's reference sentences, and the reference model's trend test
     assert findings.breakage_sentence(alone) == findings.breakage_sentence(mixed) != ""
