@@ -8,7 +8,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -109,7 +109,8 @@ if runs.empty:
     display(Markdown("No verdict: no PCM sweep in these records."))
 else:
     pcm_verdicts = pcm_sweeps.verdicts(runs, study.records)
-    display(*(Markdown(study.say(v)) for v in pcm_verdicts),
+    swept = pcm_sweeps.as_records(runs, study.records)   # the models these verdicts read
+    display(*(Markdown(study.say(v, swept)) for v in pcm_verdicts),
             tables.numbered(pcm_sweeps.per_time_claim3(runs, study.records),
                             "Claim 3 on $A^t$ at each time after programming alone.",
                             "tbl-pcm-times"),

@@ -122,6 +122,12 @@ def test_a_one_seed_cell_shows_its_chip_spread_and_a_seeded_cell_its_interval(tm
     assert shown.loc[0.0005, "1 s"] == f"80.0 ± {100 * math.sqrt(0.02):.1f}" == "80.0 ± 14.1"
     assert shown.loc[0.001, "1 s"].startswith("89.0 [") and "±" not in shown.loc[0.001, "1 s"]
     assert list(shown["n"]) == [1, 3]
+    # the page's sentence gives the same: the chip spread of one seed, the interval of three
+    said = pcm_page.lr_sentence(table)
+    assert said.startswith("ResNet20 on CIFAR-10: $A^t$ = 80.0 % (± 14.1 over chips) (lr = "
+                           "0.0005) against 89.0 % [")
+    assert said.endswith("(a cell of one training seed has no interval over training: its ± "
+                         "is the device's chip-to-chip spread).")
 
 
 def test_a_near_chance_run_gets_no_a_t(tmp_path):

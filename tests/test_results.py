@@ -362,6 +362,12 @@ def test_a_verdict_sentence_gives_the_caveat_of_its_own_cells(tmp_path):
     said = study.say(held[1])
     assert said.endswith("*Indicative only: 2 training seeds per cell; a verdict needs >= 3.*")
     assert "see the top" in study.say(held[5])
+    # a verdict drawn from fewer records (the PCM page's) takes the caveat of those
+    adam_only = study.records[study.records["optimizer"] == "adam"]
+    assert study.say(held[1], adam_only).endswith(
+        "*Indicative only: 2 training seeds per cell; a verdict needs >= 3.*")
+    assert study.say(held[5], adam_only).endswith(                 # not "see the top"
+        "*Indicative only: 2 training seeds per cell; a verdict needs >= 3.*")
     # the table of a claim under each reading carries the same caveat in its caption
     from helpers.book import tables
     assert tables.readings_caption(study.records, 1) == (

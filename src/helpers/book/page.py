@@ -57,11 +57,14 @@ class Study:
         """What a verdict sentence says of the caveat: the page's top states it once."""
         return "see the top of the page" if self.caveat else ""
 
-    def say(self, verdict) -> str:
+    def say(self, verdict, records: pd.DataFrame | None = None) -> str:
         """A claim's verdict as a sentence with the caveat of the cells it rests on
-        (``claims.claim_caveat``): none, the page's (stated once, at the top), or its own."""
+        (``claims.claim_caveat`` of ``records``, by default the page's: pass the records
+        a verdict was drawn from when it reads fewer, such as the PCM-swept models): none,
+        the page's (stated once, at the top), or its own."""
+        rows = self.records if records is None else records
         why = ("" if verdict.outcome in claims.UNTESTED
-               else claims.claim_caveat(self.records, verdict.claim))
+               else claims.claim_caveat(rows, verdict.claim))
         return claims.sentence(verdict, self.note if why and why == self.caveat else why)
 
     @cached_property

@@ -27,12 +27,21 @@ def lr_sentence(table: pd.DataFrame) -> str:
     ds, depth = reference if reference in models else models[0]
     t = studies.model_rows(t, ds, depth)
     lo, hi = t["lr"].min(), t["lr"].max()
+    def value(row) -> str:   # the seed mean with its interval, or one seed's chip spread
+        if row["n_seeds"] >= 2 and np.isfinite(row["low_pct"]):
+            return f"{row['A_t_pct']:.1f} % [{row['low_pct']:.1f}, {row['high_pct']:.1f}]"
+        return (f"{row['A_t_pct']:.1f} % (± {row['chip_std_pct']:.1f} over chips)"
+                if np.isfinite(row["chip_std_pct"]) else f"{row['A_t_pct']:.1f} %")
+
     parts = []
     for ts in (t["t_s"].min(), t["t_s"].max()):
-        at = t[t["t_s"] == ts].set_index("lr")["A_t_pct"]
-        parts.append(f"{at[lo]:.1f} % (lr = {lo:g}) against {at[hi]:.1f} % (lr = {hi:g}) "
-                     f"at t = {TIME_LABELS.get(ts, f'{ts:g} s')}")
-    return f"{model_name(ds, depth)}: $A^t$ = " + "; ".join(parts) + "."
+        at = t[t["t_s"] == ts].set_index("lr")
+        parts.append(f"{value(at.loc[lo])} (lr = {lo:g}) against {value(at.loc[hi])} "
+                     f"(lr = {hi:g}) at t = {TIME_LABELS.get(ts, f'{ts:g} s')}")
+    seeds = int(t["n_seeds"].min())
+    return (f"{model_name(ds, depth)}: $A^t$ = " + "; ".join(parts)
+            + (" (a cell of one training seed has no interval over training: its ± is "
+               "the device's chip-to-chip spread)" if seeds < 2 else "") + ".")
 
 
 def plot(table: pd.DataFrame, synthetic: bool = False):
