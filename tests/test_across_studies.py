@@ -5,6 +5,7 @@ records."""
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from helpers.book import page
 from helpers.experiment import recipe
@@ -100,3 +101,22 @@ def test_the_figure_draws_the_shared_cells_only():
     from helpers.study.results import SMOKE_NOTE
 
     assert [t.get_text() for t in plots.across_studies(shared, synthetic=True).texts] == [SMOKE_NOTE]
+
+
+def test_the_sentence_gives_the_a0_gap_with_its_t_interval_over_the_cells():
+    """Two studies on three shared cells, the second's a0 higher by 1, 2 and 3 pp: mean
+    +2.00 pp, t-interval 2 -+ t(0.975, 2) * 1 / sqrt(3) = [-0.48, +4.48]."""
+    from helpers.book import tables
+
+    def study(offsets):
+        return pd.DataFrame([{"dataset": "cifar10", "depth": 20, "optimizer": "adam",
+                              "batch_norm": True, "lr": lr, "baseline_accuracy": 0.8 + d}
+                             for lr, d in zip((0.0005, 0.001, 0.0015), offsets)])
+
+    records = {"CPU": study((0, 0, 0)), "GPU": study((0.01, 0.02, 0.03))}
+    verdicts = pd.DataFrame({"reading": ["paper (all arrays)"], "CPU": ["held"],
+                             "GPU": ["held"]})
+    said = tables.across_sentence(records, verdicts)
+    assert said.startswith("Over the 3 shared cells, $a_0$ of the GPU study is +2.00 pp from "
+                           "the CPU study's [-0.48, +4.48] (95 % t-interval over the cells, "
+                           "which differ in LR; from +1.00 to +3.00 pp by cell).")

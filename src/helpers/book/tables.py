@@ -483,16 +483,20 @@ def by_study(cells: pd.DataFrame) -> pd.DataFrame:
 
 def across_sentence(records: dict[str, pd.DataFrame], verdicts: pd.DataFrame) -> str:
     """``across_studies`` in a sentence: the mean a0 gap between the last study and the
-    first over their shared cells (pp, with its range over cells), and under which
+    first over their shared cells (pp, with its t-interval and range over the cells), and
+    under which
     readings claim 3 comes out the same in all of them."""
     (first, a), *_, (last, b) = shared_cells(records).items()
     ma, mb = (r.groupby(ROW_ORDER)["baseline_accuracy"].mean() for r in (a, b))
     gap = 100 * (mb - ma).dropna()
     same = [r for r, row in verdicts.set_index("reading").iterrows() if row.nunique() == 1]
     differ = [r for r in verdicts["reading"] if r not in same]
+    mean, lo, hi, n = stats.t_interval(gap)
+    spread = ("" if n < 2 else f" [{lo:+.2f}, {hi:+.2f}] (95 % t-interval over the cells,"
+              f" which differ in LR; from {gap.min():+.2f} to {gap.max():+.2f} pp by cell)")
     text = (f"Over the {claims.plural(len(gap), 'shared cell')}, $a_0$ of the {last} study is "
-            f"{gap.mean():+.2f} pp from the {first} study's (from {gap.min():+.2f} to "
-            f"{gap.max():+.2f} pp by cell). Claim 3 comes out the same in both ")
+            f"{mean:+.2f} pp from the {first} study's{spread}. Claim 3 comes out the same "
+            "in both ")
     if not differ:
         return text + f"under all {len(same)} noise readings ({claims.and_list(same)})."
     return text + (f"under the readings {claims.and_list(same)}, " if same else "under no reading, ") \
