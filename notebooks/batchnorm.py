@@ -18,8 +18,9 @@
 # %% [markdown]
 # # Batch normalization and noise resistance (the second paper)
 #
-# Every depth trained with and without batch normalization (Adam, lr = 0.001,
-# both datasets), then injected with the same noise. The BN paper's claim
+# The design: every depth trained with and without batch normalization (Adam,
+# lr = 0.001, both datasets), then injected with the same noise; the records below
+# say which of its models have been run. The BN paper's claim
 # (claim 8): BN lowers the noise resistance, the more BN layers the worse. A
 # ResNet v1 of depth $6n+2$ has $6n+1$ BN layers (one after the stem, two per
 # residual block), so depth and BN-layer count move together here.
@@ -37,6 +38,7 @@ from helpers.book import page, plots, tables
 
 study = page.load_study(results_dir, profile)
 display(Markdown(study.provenance))
+display(Markdown(tables.batchnorm_run_sentence(study.done)))
 bn = tables.batchnorm(study.means)
 
 

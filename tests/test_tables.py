@@ -350,3 +350,22 @@ def test_the_optimizers_page_names_the_optimizers_run_and_those_without_a_record
     assert tables.optimizers_run_sentence(every).endswith("and SGD with Nesterov momentum (1 seed).")
     assert tables.optimizers_run_sentence(done.iloc[:0]) == (
         "No optimizer of Figure 3 has a completed record at lr = 0.00075 yet.")
+
+
+def test_the_bn_page_names_the_models_run_on_each_side_and_counts_those_without_records():
+    from helpers.book import tables
+
+    def run(depth, bn, seed, dataset="cifar10", lr=0.001):
+        return {"dataset": dataset, "depth": depth, "lr": lr, "optimizer": "adam",
+                "batch_norm": bn, "seed": seed}
+
+    done = pd.DataFrame([run(20, True, 0), run(20, True, 1), run(20, False, 0),
+                         run(56, True, 0), run(20, True, 0, dataset="cifar100"),
+                         run(32, False, 0, lr=0.0005)])        # another LR: not the BN study
+    assert tables.batchnorm_run_sentence(done) == (
+        "Completed records at lr = 0.001: ResNet20 on CIFAR-10 (2 seeds with BN, 1 without), "
+        "ResNet56 on CIFAR-10 (1 seed with BN, none without) and ResNet20 on CIFAR-100 "
+        "(1 seed with BN, none without); 5 of the design's 8 models (depths 20, 32, 44 and 56 "
+        "on 2 datasets) have none yet. Only a model with records on both sides enters the "
+        "comparison below.")
+    assert tables.batchnorm_run_sentence(done.iloc[:0]).startswith("No model of the BN study")

@@ -343,6 +343,29 @@ def optimizers_run_sentence(done: pd.DataFrame) -> str:
                f"{'it' if len(missing) == 1 else 'them'} out." if missing else ""))
 
 
+def batchnorm_run_sentence(done: pd.DataFrame) -> str:
+    """Which models of the BN study (every depth and dataset, with and without BN, at its
+    one LR) have completed records, with their seeds on each side, so that the page never
+    reads as if every depth were run."""
+    design = studies.STUDIES["batchnorm"]
+    runs = studies.select(done, "batchnorm") if len(done) else done
+    if runs.empty:
+        return f"No model of the BN study has a completed record at lr = {design.lrs[0]:g} yet."
+    parts = []
+    for (ds, depth), g in runs.groupby(["dataset", "depth"]):
+        n = g.groupby(g["batch_norm"].astype(bool))["seed"].nunique()
+        with_bn, without = int(n.get(True, 0)), int(n.get(False, 0))
+        parts.append(f"{claims.model_name(ds, depth)} "
+                     f"({plural(with_bn, 'seed') if with_bn else 'none'} with BN, "
+                     f"{without or 'none'} without)")
+    have = {(d, n) for d, n in zip(runs["dataset"], runs["depth"])}
+    n_design = len(design.datasets) * len(design.depths)
+    return (f"Completed records at lr = {design.lrs[0]:g}: {claims.and_list(parts)}; "
+            f"{n_design - len(have)} of the design's {n_design} models (depths "
+            f"{claims.and_list(design.depths)} on {len(design.datasets)} datasets) have none "
+            "yet. Only a model with records on both sides enters the comparison below.")
+
+
 def convergence_sentence(conv: pd.DataFrame) -> str:
     """What ``training_length.convergence`` says, as a sentence: which optimizers are far
     from converged after the profile's epochs (their final training accuracy against
