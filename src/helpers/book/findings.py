@@ -34,10 +34,13 @@ def baseline_sentence(study: Study) -> str:
     if m.empty:
         return f"No {model} was trained at the paper's learning rates."
     v = claims.claim1(study.means)
+    why = "" if v.outcome in claims.UNTESTED else claims.claim_caveat(study.records, 1)
     return (f"**Baseline accuracy.** {model} reaches $a_0$ = "
             f"{100 * m['baseline_accuracy'].min():.1f} to {100 * m['baseline_accuracy'].max():.1f} % "
             f"over the paper's {len(m)} learning rates (claim 1, \"$a_0$ barely depends on the "
-            f"LR\": **{v.outcome}**). "
+            f"LR\": **{v.outcome}**; {v.ours}, against a threshold of "
+            f"{claims.BASELINE_RANGE_PP:g} pp" + (f"; indicative only: {why}" if why else "")
+            + "). "
             + paper.offset_sentence(studies.model_rows(study.table2, *REFERENCE), "$a_0$"))
 
 

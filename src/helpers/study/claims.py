@@ -182,9 +182,11 @@ def claim1(m):
     ranges = ranges[cells.groupby(["dataset", "depth"])["lr"].nunique() >= 2]
     p = table("table2").groupby(["dataset", "depth"])["baseline_accuracy_pct"].agg(lambda s: s.max() - s.min())
     worst = 100 * ranges.max() if len(ranges) else float("nan")
+    widest = f" ({model_name(*ranges.idxmax())})" if len(ranges) else ""
     return Verdict(1, STATEMENTS[1],
                    f"largest LR range of a0 over the 8 models: {p.max():.2f} points",
-                   f"largest LR range of the seed-mean a0 over {plural(len(ranges), 'model')}: {worst:.2f} points",
+                   f"largest LR range of the seed-mean a0 over {plural(len(ranges), 'model')}: "
+                   f"{worst:.2f} points{widest}",
                    f"max range = {worst:.2f} pp (threshold {BASELINE_RANGE_PP} pp, taken from the "
                    f"paper itself: its Table II spans up to {p.max():.2f} pp and it calls that "
                    "barely depending; fixed before any run)",
