@@ -94,8 +94,8 @@ def test_across_models_pools_a_one_seed_model_into_a_joint_test():
     paper = table.loc["paper (all arrays)"]
     assert paper["rho"] == pytest.approx((3 * -1.0 + 1.0) / 4)        # falls in 3, rises in 1
     text = findings.models_sentence(table.reset_index())
-    assert text.startswith("Pooled over the 2 models of the learning-rate grid and their 4 "
-                           "(model, seed) pairs")
+    assert text.startswith("Pooled over the 2 models of the learning-rate grid trained at two "
+                           "or more learning rates and their 4 (model, seed) pairs")
     assert "rises with BN folded into the convolutions ($\\rho$ +1.00, exact p = " in text
     assert "ResNet20 on CIFAR-10 (3 seeds) $\\rho$ -1.00 / " in text
     assert "ResNet20 on CIFAR-100 (1 seed, 3 LRs: its own test cannot reach p < 0.05) $\\rho$ +1.00 / " in text
