@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from helpers.book import page
-from helpers.study import claims, stats, training_length as tl
+from helpers.study import claims, headline, stats, training_length as tl
 
 TRAINABLE, FOLDED = claims.READINGS["trainable only"], claims.READINGS["BN folded"]
 
@@ -232,7 +232,7 @@ def test_the_front_page_line_sets_the_pair_across_lengths_or_says_there_is_none(
     assert "from -8.9 pp [-13.1, -4.7] at 20 epochs" in line
     # where the cells come from: their records only (not the 30-epoch GPU record), and a
     # 60-epoch cell counts apart from the 20-epoch cell of the same LR
-    n_long = len(tl.model_runs(both).query("epochs == 60 and lr in (0.0005, 0.0015)"))
+    n_long = len(headline.headline_runs(both).query("epochs == 60 and lr in (0.0005, 0.0015)"))
     assert f"From {6 + n_long} run records" in line and "profile cpu, long;" in line
     assert "device CPU" in line and "1-3 training seeds per cell" in line
     # the smaller LR alone trained longer: the cross-length sentence

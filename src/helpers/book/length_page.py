@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..experiment import recipe
-from ..study import claims, results, training_length
+from ..study import claims, headline, results, training_length
 from ..study.words import plural
 from . import page, plots
 
@@ -210,13 +210,14 @@ def front_sentence(records: pd.DataFrame | None = None,
     records = load() if records is None else records
     cells = training_length.length_cells(records, always=lr_pair)
     gaps = training_length.length_gaps(records, *lr_pair)
-    said = verdict_sentence(cells, gaps, *lr_pair)
+    paired = paired_lengths_sentence(gaps)
+    said = paired or across_lengths_sentence(cells, *lr_pair)   # verdict_sentence's choice
     if not said:
         return ("Training length: no record yet trains the smaller learning rate longer "
                 "than the larger.")
-    runs = training_length.model_runs(records)   # the cells the sentence reads
+    runs = headline.headline_runs(records)   # the cells the sentence reads
     low, high = (runs[runs["lr"] == lr] for lr in lr_pair)
-    if paired_lengths_sentence(gaps):
+    if paired:
         ends = (gaps["epochs"].min(), gaps["epochs"].max())
         used = runs[runs["lr"].isin(lr_pair) & runs["epochs"].isin(ends)]
     else:

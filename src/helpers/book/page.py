@@ -13,6 +13,7 @@ import pandas as pd
 
 from ..study import claims, paper, stats
 from ..study.results import SMOKE_NOTE, load_records
+from ..study.studies import CELL
 from ..study.words import plural, plural_range
 
 
@@ -22,8 +23,7 @@ def provenance(df: pd.DataFrame) -> str:
         return "**No run records found.**"
     def vals(col):
         return ", ".join(sorted({str(v) for v in df[col].dropna()})) or "n/a"
-    cell = [c for c in ("dataset", "depth", "lr", "optimizer", "batch_norm", "profile")
-            if c in df]   # a cell trained under another profile is another cell
+    cell = [c for c in (*CELL, "profile") if c in df]   # another profile: another cell
     seeds = df.groupby(cell)["seed"].nunique()
     commits = sorted({str(c)[:8] for c in df["commit"].dropna()})
     text = (f"From {plural(len(df), 'run record')} ({int((df['status'] == 'completed').sum())} completed, "

@@ -358,10 +358,9 @@ def batchnorm_run_sentence(done: pd.DataFrame) -> str:
         parts.append(f"{claims.model_name(ds, depth)} "
                      f"({plural(with_bn, 'seed') if with_bn else 'none'} with BN, "
                      f"{without or 'none'} without)")
-    have = {(d, n) for d, n in zip(runs["dataset"], runs["depth"])}
     n_design = len(design.datasets) * len(design.depths)
     return (f"Completed records at lr = {design.lrs[0]:g}: {claims.and_list(parts)}; "
-            f"{n_design - len(have)} of the design's {n_design} models (depths "
+            f"{n_design - len(parts)} of the design's {n_design} models (depths "
             f"{claims.and_list(design.depths)} on {len(design.datasets)} datasets) have none "
             "yet. Only a model with records on both sides enters the comparison below.")
 

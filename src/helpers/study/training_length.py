@@ -15,23 +15,13 @@ import pandas as pd
 
 from ..experiment.recipe import REFERENCE_DATASET, REFERENCE_DEPTH
 from . import claims, stats
-from .studies import model_rows, select
+from .headline import headline_runs
+from .studies import select
 
 COLUMNS = ["reading", "epochs", "profile", "lr", "n", "a0", "a0_low", "a0_high",
            "A_avr", "low", "high"]
 GAP_COLUMNS = ["reading", "epochs", "profile", "lr_low", "lr_high", "n_pairs", "gap",
                "gap_low", "gap_high", "p"]
-
-
-def model_runs(records: pd.DataFrame, dataset: str = REFERENCE_DATASET,
-               depth: int = REFERENCE_DEPTH) -> pd.DataFrame:
-    """The completed runs this comparison reads: one model (by default the reference),
-    with BN, Adam."""
-    runs = claims.completed(records)
-    if runs.empty:
-        return runs
-    runs = model_rows(runs, dataset, depth)
-    return runs[runs["batch_norm"].astype(bool) & (runs["optimizer"] == "adam")]
 
 
 def length_cells(records: pd.DataFrame, lrs=None, dataset: str = REFERENCE_DATASET,
@@ -42,7 +32,7 @@ def length_cells(records: pd.DataFrame, lrs=None, dataset: str = REFERENCE_DATAS
     compares): a0 and A_avr (fractions), seed means with t-intervals (NaN bounds with
     one seed), n the number of seeds. Repeats of one seed (a retrain) are averaged into
     one value, so that they never count as more seeds."""
-    runs = model_runs(records, dataset, depth)
+    runs = headline_runs(records, dataset, depth)
     if runs.empty:
         return pd.DataFrame(columns=COLUMNS)
     if lrs is None:
@@ -72,7 +62,7 @@ def length_gaps(records: pd.DataFrame, lr_low: float = LR_PAIR[0], lr_high: floa
     over the seeds that trained both LRs, its t-interval and its exact sign-flip p-value
     (``stats.sign_flip_p``; NaN below two pairs). A negative gap: the larger LR resists
     better."""
-    runs = model_runs(records, dataset, depth)
+    runs = headline_runs(records, dataset, depth)
     rows = []
     if runs.empty:
         return pd.DataFrame(columns=GAP_COLUMNS)
