@@ -232,6 +232,19 @@ def test_welch_interval_by_hand():
     assert hi - d == pytest.approx(3.0728 * 1.1547, rel=1e-3) and d - lo == pytest.approx(hi - d)
 
 
+def test_welch_p_agrees_with_its_interval_and_with_scipy():
+    """Welch's p is scipy's unequal-variance t-test, and is below 0.05 exactly when the
+    95 % interval leaves 0; NaN with one value in a group or no spread at all."""
+    from scipy.stats import ttest_ind
+    a, b = [1.0, 2.0, 3.0], [0.0, 0.0, 3.0]
+    assert stats.welch_p(a, b) == pytest.approx(ttest_ind(a, b, equal_var=False).pvalue)
+    assert stats.welch_p(a, b) == pytest.approx(0.4465, abs=1e-3)   # t = 0.866, 3.2 d.o.f.
+    far = [10.0, 10.5, 11.0]
+    _, lo, _ = stats.welch_interval(far, b)
+    assert lo > 0 and stats.welch_p(far, b) < 0.05
+    assert np.isnan(stats.welch_p([1.0], b)) and np.isnan(stats.welch_p([1.0, 1.0], [2.0, 2.0]))
+
+
 def test_pooled_spread_and_difference_by_hand():
     # groups [1, 2, 3] and [4, 6]: squared deviations 2 + 2 over 2 + 1 degrees of freedom;
     # a one-value group adds nothing
