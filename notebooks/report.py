@@ -46,11 +46,13 @@ stability = claims.stability(study.records, B=200)
 
 # %% [markdown]
 # Each verdict rests on one number (`value`; the `measure` column says what it is, in
-# the unit of the claim's statistic). Where it rests on a test (claims 3 and 7),
-# `p (exact)` is that test's two-sided p-value from an exact permutation test: every
+# the unit of the claim's statistic). Where it rests on a test, `p` is that test's
+# two-sided p-value. For claims 3 and 7 it comes from an exact permutation test: every
 # relabelling of the runs that "no effect" allows is enumerated (for claim 3, the
 # LR labels within each training seed; for claim 7, $A_{avr}$ across the seeds of each
-# LR), so it holds at 3 seeds. The bracketed interval and the share of bootstrap
+# LR), so it holds at 3 seeds. For claim 8 it is the largest Welch t-test p of the
+# models' BN gaps (their exact permutation p, which cannot go below 0.1 at 3 and 3
+# seeds, is in the statement below the table). The bracketed interval and the share of bootstrap
 # resamples giving the same verdict (`same verdict`) are a secondary check: they
 # resample the training seeds (one draw shared by every cell, so LRs stay paired)
 # and the noise draws inside each run, and with 3 seeds such a bootstrap sees only

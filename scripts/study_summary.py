@@ -35,7 +35,7 @@ def verdict_table(records: pd.DataFrame) -> pd.DataFrame:
     statistic and whether it is indicative only."""
     vs = claims.verdicts(records)
     return pd.DataFrame({"claim": [v.claim for v in vs], "verdict": [v.outcome for v in vs],
-                         "value": [v.value for v in vs], "p (exact)": [v.p_value for v in vs],
+                         "value": [v.value for v in vs], "p": [v.p_value for v in vs],
                          "rests on": [v.rests_on or "–" for v in vs],
                          "statistic": [v.statistic for v in vs],
                          "indicative only": [v.indicative or "no" for v in vs]})

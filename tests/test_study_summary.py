@@ -91,7 +91,7 @@ def test_verdict_table_gives_each_claims_own_caveat(summary):
         assert table.loc[v.claim, "verdict"] == v.outcome
         assert table.loc[v.claim, "indicative only"] == (v.indicative or "no")
         assert table.loc[v.claim, "rests on"] == (v.rests_on or "–")
-        assert table.loc[v.claim, "p (exact)"] == v.p_value or np.isnan(v.p_value)
+        assert table.loc[v.claim, "p"] == v.p_value or np.isnan(v.p_value)
     # smoke records are synthetic: every tested claim says so
     tested = table[~table["verdict"].isin(claims.UNTESTED)]
     assert len(tested) and tested["indicative only"].str.contains("synthetic").all()

@@ -977,7 +977,7 @@ def verdict_table(vs: list[Verdict], stab: pd.DataFrame | None = None) -> pd.Dat
 def display_table(table: pd.DataFrame) -> pd.DataFrame:
     """``verdict_table`` with ``stability`` as a compact table for the book: what each
     value is (``VALUES``), the value with its 95 % bootstrap interval in one column, the
-    exact permutation p-value of the test behind it, the bootstrap shares in %, what the
+    p-value of the test behind it (exact permutation; Welch for claim 8), the bootstrap shares in %, what the
     verdict rests on when that is one model or depth, and a dash where a claim is not
     tested (no value). An interval that every resample puts at one value on a verdict
     that is indicative only (it rests on one-seed cells, which a resample cannot vary)
@@ -999,7 +999,7 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
         "value [95 % bootstrap]": [
             value(*x) for x in zip(table["value"], table["ci_low"], table["ci_high"],
                                    table["indicative only"])],
-        "p (exact)": [num(p, "{:.3g}") for p in table["p_value"]],
+        "p": [num(p, "{:.3g}") for p in table["p_value"]],
         # "100 %", as the book writes percentages (a no-break space: it never wraps)
         "same verdict": [num(100 * x, "{:.0f}\u00a0%") for x in table["same_verdict"]],
         "defined": [num(100 * x, "{:.0f}\u00a0%") for x in table["defined"]],
