@@ -99,6 +99,11 @@ def test_conclusion_reads_the_sweep_and_the_papers_table3(setup):
     assert "At eta = 10 % the model keeps 90.0 % of it" in text
     ref = paper.lookup("table3", dataset="cifar10", depth=20, lr=0.001)
     assert f"Table III gives {ref['avg_normalized_accuracy_pct'].iloc[0]:.2f} %" in text
+    # one seed beside the paper's one run is no test, and the sentence says so
+    epochs = setup.config.epochs
+    assert (f"from one run of 200 epochs. This is one training seed"
+            + ("" if epochs == 200 else f" of {epochs} epoch" + ("" if epochs == 1 else "s"))
+            + ", so the two values are no test of the paper") in text
     assert "SMOKE RUN" in cell.conclusion(setup, _data(True), None, sweep)
     none = cell.Sweep(None, None, None, None, None, np.zeros(0), np.zeros(0), 0.0)
     diverged = SimpleNamespace(diverged_at_epoch=3)

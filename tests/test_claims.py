@@ -650,3 +650,39 @@ def test_claim3_is_not_tested_when_no_model_can_reach_significance():
     assert v.outcome == claims.NOT_TESTED
     assert "no model's trend test can reach p < 0.05" in v.statistic
     assert "ResNet20 on CIFAR-10 (falls, rho -1.00)" in v.ours.replace("−", "-")
+
+
+def test_claim7_is_indicative_when_its_c_was_measured_by_the_parallel_map():
+    """C measured with the per-example map 10 examples at a time can be corrupted: claim 7
+    names how many of its runs had C measured so, in its caveat (the report table's
+    "indicative only" column and the sentence), once, not in its evidence too; runs
+    measured one example at a time (or no commit known) leave it out."""
+    from helpers.study import theory
+    df = _paperlike()
+    assert "per-example map" not in _by_claim(df)[7].indicative
+    racy = df["seed"] == 0
+    df["commit"] = np.where(racy, theory.PARALLEL_MAP_COMMITS[1] + "d38713a54", "24c3fec169")
+    df["backend"] = "tensorflow"
+    v = _by_claim(df)[7]
+    used = claims.completed(claims.claim_records(df, 7)).dropna(subset=["C", "A_avr"])
+    k = int((used["seed"] == 0).sum())
+    assert k > 0 and v.indicative.endswith(
+        f"C of {k} of its {len(used)} runs was measured with the per-example map 10 examples "
+        "at a time, which can corrupt it (theory page)")
+    assert "per-example map" not in v.ours and claims.sentence(v).count("per-example map") == 1
+    assert "per-example map" not in _by_claim(df)[3].indicative   # claim 7's alone
+
+
+def test_the_summary_says_why_claim7_is_indicative_when_seeds_are_enough():
+    """With 3 seeds everywhere, the only indicative verdict is claim 7's, for its C
+    measurements: the summary says that, not that it rests on too few seeds."""
+    from types import SimpleNamespace
+
+    from helpers.book import findings
+    from helpers.study import theory
+    df = _paperlike()
+    df["commit"] = theory.PARALLEL_MAP_COMMITS[1] + "d38713a54"
+    df["backend"] = "tensorflow"
+    text = findings.verdicts_sentence(SimpleNamespace(records=df, synthetic=False))
+    assert text.endswith("*1 of these verdicts is indicative only: claim 7 on values of C "
+                         "measured by a per-example map that can corrupt them.*")

@@ -45,3 +45,19 @@ def test_page_hides_parameters_paths_and_stderr_and_names_the_run(tmp_path):
     note = nb.cells[1].source
     assert "84.05 %" in note and "2000 test images" in note and "`823e4d8d`" in note
     assert "results/cpu/k.json" in note and "52 min of training" in note
+
+
+def test_the_note_says_one_seed_beside_the_papers_run_is_no_test_and_is_replaced_when_made_again(tmp_path):
+    """A cpu run (20 epochs, one seed) ends with its A_avr beside the paper's Table III: the
+    note says that is no test. Made again from the page itself (to refresh the note), the
+    page keeps one note, the new one; a run of the paper's length gets no such sentence."""
+    page = example_page.make_page(_executed(tmp_path), tmp_path / "page.ipynb", RECORD)
+    note = nbformat.read(page, as_version=4).cells[1].source
+    assert ("one training seed of 20 epochs against the paper's one run of 200, which is no "
+            "test of the paper") in note
+    full = {**RECORD, "config": {**RECORD["config"], "epochs": 200, "profile": "paper"}}
+    again = example_page.make_page(page, tmp_path / "again.ipynb", full)
+    cells = nbformat.read(again, as_version=4).cells
+    notes = [c for c in cells if c.source.startswith(example_page.NOTE_HEAD)]
+    assert len(notes) == 1 and "no test" not in notes[0].source and "results/paper/k.json" in notes[0].source
+    assert len(cells) == len(nbformat.read(page, as_version=4).cells)

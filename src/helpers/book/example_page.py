@@ -7,7 +7,9 @@ is built). Only its presentation changes: the parameter cells (which hold this
 machine's paths; the run record holds the configuration) are removed from the page,
 code is folded, stderr (progress bars, library log lines) is dropped, machine paths
 in the parameter cells and the papermill metadata are shortened to their last part,
-and a note names the run, its record and its scale. Outputs are made readable, not
+and a note names the run, its record and its scale (made again from a page, the note is
+replaced: ``python -m helpers.book.example_page book/example_run.ipynb
+book/example_run.ipynb --record <key>.json`` refreshes it). Outputs are made readable, not
 changed (``readable``): a printed line longer than the page's output box wraps, and
 the plain-text maths of Markdown outputs and table headers is typeset.
 """
@@ -30,11 +32,17 @@ HEADERS = {"eta": "\u03b7", "a_x": "<i>a</i><sup>x</sup>", "A_x": "<i>A</i><sup>
            "a_x_std": "<i>a</i><sup>x</sup> std", "A_x_std": "<i>A</i><sup>x</sup> std"}
 
 
+NOTE_HEAD = "```{admonition} What this page is"
+PAPER_EPOCHS = 200   # the paper's recipe (profile ``paper``)
+
+
 def _note(record: dict) -> str:
     c, env = record["config"], record["environment"]
     last = record["history"][-1] if record.get("history") else {}
+    beside_paper = (c["optimizer"] == "adam" and c.get("batch_norm", True)
+                    and c["epochs"] != PAPER_EPOCHS)
     return (
-        "```{admonition} What this page is\n:class: note\n"
+        f"{NOTE_HEAD}\n:class: note\n"
         f"An executed copy of `notebooks/train.ipynb`, kept as the study's grid ran it (it is "
         f"not re-run when the book is built): ResNet{c['depth']} on "
         f"{record['data']['label']}, {c['optimizer']} at lr = {c['lr']:g}, batch "
@@ -46,7 +54,12 @@ def _note(record: dict) -> str:
         f"`{(env['git']['commit'] or 'unknown')[:8]}`. Record: `results/{c['profile']}/"
         f"{record['key']}.json`. Final test accuracy "
         f"{100 * last.get('test_accuracy', float('nan')):.2f} % after "
-        f"{record['timings']['train_seconds'] / 60:.0f} min of training.\n```")
+        f"{record['timings']['train_seconds'] / 60:.0f} min of training."
+        + (f" Its closing sentence sets A_avr beside the paper's Table III: one training seed "
+           f"of {c['epochs']} epochs against the paper's one run of {PAPER_EPOCHS}, which is no "
+           "test of the paper (the learning-rate page compares cells over seeds, with "
+           "intervals)." if beside_paper else "")
+        + "\n```")
 
 
 def _short(text: str) -> str:
@@ -97,7 +110,13 @@ def make_page(executed: Path, out: Path, record: dict) -> Path:
                             if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
         cell.metadata["tags"] = sorted(tags)
     readable(nb)
-    nb.cells.insert(1, nbformat.v4.new_markdown_cell(_note(record)))
+    note = nbformat.v4.new_markdown_cell(_note(record))
+    old = [i for i, c in enumerate(nb.cells)
+           if c.cell_type == "markdown" and c.source.startswith(NOTE_HEAD)]
+    if old:          # a page made before: its note is replaced, not doubled
+        nb.cells[old[0]] = note
+    else:
+        nb.cells.insert(1, note)
     nbformat.write(nb, out)
     return out
 

@@ -13,6 +13,7 @@ from ..experiment import recipe
 from ..study import claims, paper, studies
 from . import tables
 from ..study.results import compute
+from ..study.words import and_list
 from .page import Study
 
 
@@ -108,9 +109,18 @@ def verdicts_sentence(study: Study) -> str:
     if study.synthetic:
         return text + f" *Indicative only: {study.caveat}.*"
     if weak:
+        few = [v for v in weak if "training seed" in v.indicative]
+        racy = [v.claim for v in weak if "per-example map" in v.indicative]
+        why = []
+        if few:
+            who = ("it rests" if len(weak) == 1 else "they rest") if len(few) == len(weak) \
+                else f"{len(few)} rest"
+            why.append(f"{who} on cells with fewer than {claims.MIN_SEEDS} training seeds")
+        if racy:
+            why.append(f"claim {and_list(str(c) for c in racy)}{' also' if few else ''} on values of C measured by a "
+                       "per-example map that can corrupt them")
         text += (f" *{len(weak)} of these verdicts {'is' if len(weak) == 1 else 'are'} "
-                 f"indicative only: {'it rests' if len(weak) == 1 else 'they rest'} on cells "
-                 f"with fewer than {claims.MIN_SEEDS} training seeds.*")
+                 f"indicative only: {'; '.join(why)}.*")
     return text
 
 

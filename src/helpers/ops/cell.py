@@ -21,8 +21,10 @@ import pandas as pd
 from ..experiment import data as data_mod
 from ..experiment import metrics, models, noise, sweeps, training
 from ..study import paper, results, theory
+from ..study.words import plural
 from ..book import plots
 from ..experiment.config import PARAMETERS, TrainConfig, check_injected, make_config
+from ..experiment.profiles import PROFILES
 
 
 @dataclass(frozen=True)
@@ -202,8 +204,13 @@ def conclusion(setup: Setup, data, run, sweep: Sweep) -> str:
         row10 = s.loc[(s["eta"] - 0.10).abs() < 1e-9]
         at10 = f"{100 * row10['A_x'].iloc[0]:.1f} %" if len(row10) else "n/a"
         ref = paper.lookup("table3", dataset=c.dataset, depth=c.depth, lr=c.lr)
+        paper_epochs = PROFILES["paper"].epochs
         paper_txt = (f"; the paper's Table III gives "
-                     f"{ref['avg_normalized_accuracy_pct'].iloc[0]:.2f} % for this cell"
+                     f"{ref['avg_normalized_accuracy_pct'].iloc[0]:.2f} % for this cell, from "
+                     f"one run of {paper_epochs} epochs. This is one training seed"
+                     + (f" of {plural(c.epochs, 'epoch')}" if c.epochs != paper_epochs else "")
+                     + ", so the two values are no test of the paper: the study's pages "
+                     "compare cells over seeds, with intervals"
                      if len(ref) and c.optimizer == "adam" and c.batch_norm else "")
         text = (f"Baseline test accuracy a0 = {100 * sweep.a0:.2f} %. At eta = 10 % the model "
                 f"keeps {at10} of it; averaged over the {len(s)} noise levels, "

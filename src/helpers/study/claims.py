@@ -596,9 +596,7 @@ def claim7(runs):
                        "not testable here: no run with a measured C" + left_out, "", "no data")
     used = _used(cells, 7)   # a run neither test can use (one seed, one LR) is not counted
     cells = used if len(used) else cells
-    racy = int(parallel_map(cells).sum())
-    left_out += (f"; C of {racy} of these {len(cells)} runs was measured with the per-example "
-                 "map 10 examples at a time, which can corrupt it (theory page)" if racy else "")
+    # runs whose C the per-example map may have corrupted: in the caveat (claim_caveat)
     groups = cells[CELL].astype(str).agg("|".join, axis=1)
     within = within_rank_test(cells["C"], cells["A_avr"], groups)
     bound = noise_power_bound(cells["lr"], cells["C"], cells["batch_size"]) \
@@ -802,8 +800,19 @@ def _used(rows: pd.DataFrame, claim: int) -> pd.DataFrame:
 
 def claim_caveat(df: pd.DataFrame, claim: int) -> str:
     """Why the verdict on ``claim`` is indicative only ("" when it is a verdict): the
-    ``caveat`` of the records it rests on."""
-    return caveat(claim_records(df, claim))
+    ``caveat`` of the records it rests on; for claim 7, also how many of its runs had C
+    measured with the per-example map that can corrupt it (``theory.parallel_map``)."""
+    rows = claim_records(df, claim)
+    why = caveat(rows)
+    if claim == 7 and "C" in rows:
+        c = completed(rows).dropna(subset=["C", "A_avr"])
+        c = c[~nonphysical(c)] if len(c) else c
+        racy = int(parallel_map(c).sum())
+        if racy:
+            why = "; ".join(filter(None, [why, f"C of {racy} of its {len(c)} runs was measured "
+                                          "with the per-example map 10 examples at a time, "
+                                          "which can corrupt it (theory page)"]))
+    return why
 
 
 def verdicts(df: pd.DataFrame) -> list[Verdict]:
@@ -818,7 +827,7 @@ def verdicts(df: pd.DataFrame) -> list[Verdict]:
     for v in out:
         rows = claim_records(df, v.claim)
         n_div = int((rows["status"] == "diverged").sum())
-        v.indicative = "" if v.outcome in UNTESTED else caveat(rows)  # nothing to qualify
+        v.indicative = "" if v.outcome in UNTESTED else claim_caveat(df, v.claim)  # nothing to qualify
         v.rests_on = "" if v.outcome in UNTESTED else rests_on(claim_records(done, v.claim))
         v.scale = scale(rows) + (f"; {plural(n_div, 'diverged run')} left out of the means" if n_div else "")
     return out
