@@ -55,7 +55,7 @@ def _note(record: dict) -> str:
         f"{record['key']}.json`. Final test accuracy "
         f"{100 * last.get('test_accuracy', float('nan')):.2f} % after "
         f"{record['timings']['train_seconds'] / 60:.0f} min of training."
-        + (f" Its closing sentence sets A_avr beside the paper's Table III: one training seed "
+        + (f" Its closing sentence sets $A_{{avr}}$ beside the paper's Table III: one training seed "
            f"of {c['epochs']} epochs against the paper's one run of {PAPER_EPOCHS}, which is no "
            "test of the paper (the learning-rate page compares cells over seeds, with "
            "intervals)." if beside_paper else "")
