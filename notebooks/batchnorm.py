@@ -58,7 +58,7 @@ plots.show(plots.batchnorm(bn, study.synthetic), "fig-bn")
 # ```
 
 # %% tags=["hide-input"]
-display(Markdown(study.say(claims.claim8(study.means))))
+display(Markdown(study.say(claims.claim8(study.done))))
 
 
 # %% [markdown]
