@@ -73,8 +73,9 @@ basis = shown.drop(columns=first[1:]).assign(claim=[c.split(".")[0] for c in sho
 display(tables.numbered(
     shown[first],
     "The paper's eight claims at this scale: each verdict, the value it rests on (what it "
-    "measures, its estimate and 95 % bootstrap interval) and the exact permutation p-value "
-    "of its test. A dash: the records do not test the claim.", "tbl-verdicts"),
+    "measures, its estimate and 95 % bootstrap interval) and the p-value of its test (exact "
+    "permutation for claims 3 and 7, Welch's t-test for claim 8). A dash: the records do "
+    "not test the claim.", "tbl-verdicts"),
         tables.numbered(
     basis, "How firm each verdict of the table above is, by claim: the share of "
     "resamples that give the same verdict and in which the value is defined, what it rests "

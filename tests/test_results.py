@@ -375,6 +375,9 @@ def test_a_verdict_sentence_gives_the_caveat_of_its_own_cells(tmp_path):
         "verdict needs >= 3.")
     assert tables.readings_caption(study.records, 5).startswith(
         "Claim 5 under each noise reading. Indicative only: 1 training seed")
+    # and says which test its p column is where the claim has one (claim 8: Welch's)
+    assert tables.readings_caption(study.records, 8).startswith(
+        "Claim 8 under each noise reading. p: the largest Welch t-test p of the models' BN gaps")
     assert "Indicative" not in study.say(claims.claim6(study.means))   # not tested: no verdict
 
 

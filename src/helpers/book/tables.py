@@ -47,7 +47,7 @@ def _cell(x, fmt: str, column: str = "") -> str:
 HEADERS = {"ours_pct": "ours (%)", "std_pp": "std (pp)", "ci_low_pct": "95 % low",
            "ci_high_pct": "95 % high", "paper_pct": "paper (%)",
            "paper_in_ci": "paper in interval", "n": "seeds", "n_diverged": "diverged",
-           "p_positive": "P(>\u00a00)", "batch_norm": "BN", "p": "p (exact)"}
+           "p_positive": "P(>\u00a00)", "batch_norm": "BN"}
 
 
 def numbered(frame: pd.DataFrame, caption: str, name: str, precision: int = 2,
@@ -211,8 +211,15 @@ def readings_caption(records: pd.DataFrame, claim: int) -> str:
     cells its verdicts rest on (``claims.claim_caveat``; the same cells under every
     reading), so that a verdict in the table reads as indicative where it is."""
     why = claims.claim_caveat(records, claim)
-    return (f"Claim {claim} under each noise reading."
+    return (f"Claim {claim} under each noise reading." + P_TESTS.get(claim, "")
             + (f" Indicative only: {why}." if why else ""))
+
+
+# what the p column of a claim's verdicts is (``claims.across_readings``), for a caption
+P_TESTS = {3: " p: the exact permutation test of the trend (LR labels permuted within seeds).",
+           7: " p: the exact permutation test within an LR (A_avr permuted across its seeds).",
+           8: " p: the largest Welch t-test p of the models' BN gaps (each model's exact "
+              "permutation p is in the statistic)."}
 
 
 def batchnorm(means: pd.DataFrame) -> pd.DataFrame:
