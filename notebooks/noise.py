@@ -268,5 +268,7 @@ else:
                            "<i>A</i><sub>avr</sub> in %) as CSV"),
             tables.numbered(tables.reading_verdicts(readings),
                             "Claims 3, 5, 6, 7 and 8 recomputed under the three main noise "
-                            "readings.", "tbl-readings"),
+                            "readings; the p beside a verdict is that of its test (exact "
+                            "permutation for claims 3 and 7, Welch's t-test for claim 8).",
+                            "tbl-readings"),
             Markdown(claims.readings_sentence(readings, study.note)))

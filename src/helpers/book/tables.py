@@ -195,7 +195,8 @@ def ablation(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame] | None:
 def reading_verdicts(readings: pd.DataFrame) -> pd.DataFrame:
     """``claims.across_readings`` as a table: one row per claim (with its short name), one
     column per reading, the paper's first (``claims.READINGS``' order); a verdict that
-    rests on an exact permutation test carries its p-value."""
+    rests on a test carries its p-value (exact permutation for claims 3 and 7, Welch's
+    t-test for claim 8: ``P_TESTS``)."""
     if "p" in readings:
         readings = readings.assign(verdict=[
             v + (f" (p = {claims._p(p)})" if pd.notna(p) else "")
