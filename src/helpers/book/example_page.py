@@ -24,6 +24,7 @@ from pathlib import Path
 
 import nbformat
 
+from ..experiment.profiles import PROFILES
 from .typeset import typeset
 
 WRAP = 78   # characters of a printed line that fit the page's output box
@@ -33,7 +34,7 @@ HEADERS = {"eta": "\u03b7", "a_x": "<i>a</i><sup>x</sup>", "A_x": "<i>A</i><sup>
 
 
 NOTE_HEAD = "```{admonition} What this page is"
-PAPER_EPOCHS = 200   # the paper's recipe (profile ``paper``)
+PAPER_EPOCHS = PROFILES["paper"].epochs   # the paper's recipe
 
 
 def _note(record: dict) -> str:
