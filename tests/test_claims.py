@@ -671,6 +671,10 @@ def test_claim7_is_indicative_when_its_c_was_measured_by_the_parallel_map():
         "at a time, which can corrupt it (theory page)")
     assert "per-example map" not in v.ours and claims.sentence(v).count("per-example map") == 1
     assert "per-example map" not in _by_claim(df)[3].indicative   # claim 7's alone
+    # the reasons by name, which the summary reads (not the wording)
+    assert set(claims.claim_caveats(df, 7)) == {"C_map"}
+    assert claims.claim_caveats(df, 3) == {}
+    assert claims.claim_caveat(df, 7) == v.indicative
 
 
 def test_the_summary_says_why_claim7_is_indicative_when_seeds_are_enough():

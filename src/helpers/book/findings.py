@@ -109,8 +109,9 @@ def verdicts_sentence(study: Study) -> str:
     if study.synthetic:
         return text + f" *Indicative only: {study.caveat}.*"
     if weak:
-        few = [v for v in weak if "training seed" in v.indicative]
-        racy = [v.claim for v in weak if "per-example map" in v.indicative]
+        why_of = {v.claim: claims.claim_caveats(study.records, v.claim) for v in weak}
+        few = [v for v in weak if "seeds" in why_of[v.claim]]
+        racy = [v.claim for v in weak if "C_map" in why_of[v.claim]]
         why = []
         if few:
             who = ("it rests" if len(weak) == 1 else "they rest") if len(few) == len(weak) \

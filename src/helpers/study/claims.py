@@ -577,6 +577,17 @@ def partial_rank_correlation(runs: pd.DataFrame, x: str = "C", y: str = "A_avr")
     return float(np.corrcoef(rx, ry)[0, 1]), len(r)
 
 
+def claim7_runs(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The runs claim 7 tests (LR study, C and A_avr measured, C physical, and usable by
+    one of its two tests, ``_used``; all such runs when none is), and those left out as
+    non-physical (``theory.nonphysical``). Its verdict and its caveat both use these."""
+    cells = _lr_cells(runs).dropna(subset=["C", "A_avr"]) if "C" in runs else runs.iloc[:0]
+    flagged = nonphysical(cells) if len(cells) else pd.Series(False, index=cells.index)
+    cells, dropped = cells[~flagged], cells[flagged]
+    used = _used(cells, 7)   # a run neither test can use (one seed, one LR) is not counted
+    return (used if len(used) else cells), dropped
+
+
 def claim7(runs):
     """The mechanism tested twice on the runs (not the cell means), exact permutation tests:
     *across LRs*, within each model and seed, does a larger bound alpha^2 C/|B| go with a lower A_avr
@@ -584,19 +595,14 @@ def claim7(runs):
     seeds, does a larger C go with a lower A_avr (``stats.within_rank_test``, A_avr
     permuted within each LR)? Held when both are negative with p < ALPHA, partly when one
     is; a C flagged as non-physical (``theory.nonphysical``) is left out and named."""
-    cells = _lr_cells(runs).dropna(subset=["C", "A_avr"]) if "C" in runs else runs.iloc[:0]
-    flagged = nonphysical(cells) if len(cells) else pd.Series(False, index=cells.index)
-    dropped = cells[flagged]
-    cells = cells[~flagged]
+    cells, dropped = claim7_runs(runs)
     left_out = (f"; left out as non-physical: {plural(len(dropped), 'run')} ("
                 + ", ".join(f"lr {r.lr:g} seed {r.seed}: C = {r.C:.3g}" for r in dropped.itertuples())
                 + ")" if len(dropped) else "")
     if cells.empty:
         return Verdict(7, STATEMENTS[7], "argued from eq. 1-3, not measured",
                        "not testable here: no run with a measured C" + left_out, "", "no data")
-    used = _used(cells, 7)   # a run neither test can use (one seed, one LR) is not counted
-    cells = used if len(used) else cells
-    # runs whose C the per-example map may have corrupted: in the caveat (claim_caveat)
+    # runs whose C the per-example map may have corrupted: in the caveat (claim_caveats)
     groups = cells[CELL].astype(str).agg("|".join, axis=1)
     within = within_rank_test(cells["C"], cells["A_avr"], groups)
     bound = noise_power_bound(cells["lr"], cells["C"], cells["batch_size"]) \
@@ -694,27 +700,32 @@ def claim8(m):
                    p_value=float(p_value))
 
 
-def caveat(df: pd.DataFrame) -> str:
-    """Why verdicts from these records are indicative only ("" when they are verdicts):
-    synthetic data, or cells with fewer than ``MIN_SEEDS`` training seeds (when only some
-    cells have so few, how many and of which models, e.g. one CIFAR-100 cell beside
-    CIFAR-10 cells with 3 seeds)."""
+def caveats(df: pd.DataFrame) -> dict[str, str]:
+    """Why verdicts from these records are indicative only, by reason (empty when they are
+    verdicts): "synthetic" data, or too few "seeds", cells with fewer than ``MIN_SEEDS``
+    training seeds (when only some cells have so few, how many and of which models, e.g.
+    one CIFAR-100 cell beside CIFAR-10 cells with 3 seeds)."""
     df = completed(df)
     if df.empty:
-        return ""
-    reasons = []
+        return {}
+    reasons = {}
     if df["synthetic_data"].any():
-        reasons.append("smoke results on synthetic data, not a reproduction")
+        reasons["synthetic"] = "smoke results on synthetic data, not a reproduction"
     m = cell_means(df)
     few = m[m["n_seeds"] < MIN_SEEDS]
     if len(few) == len(m):
-        reasons.append(f"{plural(int(m['n_seeds'].min()), 'training seed')} per cell; a "
-                       f"verdict needs >= {MIN_SEEDS}")
+        reasons["seeds"] = (f"{plural(int(m['n_seeds'].min()), 'training seed')} per cell; a "
+                            f"verdict needs >= {MIN_SEEDS}")
     elif len(few):
         models = dict.fromkeys(model_name(d, n) for d, n in zip(few["dataset"], few["depth"]))
-        reasons.append(f"{plural_range(few['n_seeds'], 'training seed')} in {len(few)} of its "
-                       f"{len(m)} cells ({and_list(models)}); a verdict needs >= {MIN_SEEDS}")
-    return "; ".join(reasons)
+        reasons["seeds"] = (f"{plural_range(few['n_seeds'], 'training seed')} in {len(few)} of "
+                            f"its {len(m)} cells ({and_list(models)}); a verdict needs >= {MIN_SEEDS}")
+    return reasons
+
+
+def caveat(df: pd.DataFrame) -> str:
+    """``caveats`` as one phrase ("" when the records give verdicts)."""
+    return "; ".join(caveats(df).values())
 
 
 def seeds_note(seeds) -> str:
@@ -798,21 +809,25 @@ def _used(rows: pd.DataFrame, claim: int) -> pd.DataFrame:
     return rows
 
 
-def claim_caveat(df: pd.DataFrame, claim: int) -> str:
-    """Why the verdict on ``claim`` is indicative only ("" when it is a verdict): the
-    ``caveat`` of the records it rests on; for claim 7, also how many of its runs had C
-    measured with the per-example map that can corrupt it (``theory.parallel_map``)."""
-    rows = claim_records(df, claim)
-    why = caveat(rows)
-    if claim == 7 and "C" in rows:
-        c = completed(rows).dropna(subset=["C", "A_avr"])
-        c = c[~nonphysical(c)] if len(c) else c
+def claim_caveats(df: pd.DataFrame, claim: int) -> dict[str, str]:
+    """Why the verdict on ``claim`` is indicative only, by reason (empty when it is a
+    verdict): the ``caveats`` of the records it rests on; for claim 7, also "C_map": how
+    many of the runs it tests had C measured with the per-example map that can corrupt it
+    (``theory.parallel_map``)."""
+    reasons = caveats(claim_records(df, claim))
+    if claim == 7 and "C" in df:
+        c, _ = claim7_runs(completed(df))
         racy = int(parallel_map(c).sum())
         if racy:
-            why = "; ".join(filter(None, [why, f"C of {racy} of its {len(c)} runs was measured "
-                                          "with the per-example map 10 examples at a time, "
-                                          "which can corrupt it (theory page)"]))
-    return why
+            reasons["C_map"] = (f"C of {racy} of its {len(c)} runs was measured with the "
+                                "per-example map 10 examples at a time, which can corrupt it "
+                                "(theory page)")
+    return reasons
+
+
+def claim_caveat(df: pd.DataFrame, claim: int) -> str:
+    """``claim_caveats`` as one phrase ("" when the verdict is one)."""
+    return "; ".join(claim_caveats(df, claim).values())
 
 
 def verdicts(df: pd.DataFrame) -> list[Verdict]:
