@@ -321,7 +321,8 @@ def test_claim8_at_one_depth_says_the_layer_part_is_not_tested():
     df = _paperlike()
     v = _by_claim(df[df["depth"] == 20])[8]
     assert v.outcome == "held (one depth)" and "not tested at this scale" in v.statistic
-    assert "mean rho = n/a" in v.statistic and "nan" not in v.ours + v.statistic
+    assert "one depth only: 'the more BN layers the worse'" in v.statistic
+    assert "nan" not in v.ours + v.statistic
 
 
 def test_claim3_at_one_depth_says_the_depth_part_is_not_tested():
@@ -365,6 +366,65 @@ def test_claim6_partly_when_some_pairs_reverse():
     assert _by_claim(df)[6].outcome == "did not hold"
     df.loc[sel & (df["depth"] == 32), "A_avr"] -= 0.5   # 6 of 24 reverse -> 0.75
     assert _by_claim(df)[6].outcome == "partly"
+
+
+def _two_depths(slopes20, slopes56, lrs=(0.0005, 0.001, 0.0015)):
+    """LR-grid runs of ResNet20 and ResNet56 on CIFAR-10, one seed per slope given (A_avr
+    per 0.001 of LR), all falling significantly with 3 seeds."""
+    rows = []
+    for depth, slopes in ((20, slopes20), (56, slopes56)):
+        for seed, k in enumerate(slopes):
+            rows += [_row("cifar10", depth, lr, 0.9, 0.8 + k * lr * 1000, seed) for lr in lrs]
+    df = pd.DataFrame(rows)
+    return df
+
+
+def test_claim3_depth_half_compares_slopes_with_an_interval():
+    """"More steeply for deeper models": the per-seed slopes of the two depths over their
+    shared LRs, deeper minus shallower with its t-interval; held when it lies below 0,
+    partly when it reaches over 0 although the point difference is negative."""
+    df = _two_depths([-0.10, -0.11, -0.12], [-0.20, -0.22, -0.24])
+    pairs = claims.depth_slopes(df)
+    assert len(pairs) == 1 and (pairs.loc[0, "shallow"], pairs.loc[0, "deep"]) == (20, 56)
+    assert pairs.loc[0, "diff"] == pytest.approx(-0.22 - -0.11)
+    assert pairs.loc[0, "hi"] < 0 and (pairs.loc[0, "n_shallow"], pairs.loc[0, "n_deep"]) == (3, 3)
+    v = claims.claim3(df)
+    assert v.outcome == "held" and "ResNet56 on CIFAR-10 minus ResNet20 -11.00 [" in v.ours
+    wide = _two_depths([-0.10, -0.11, -0.12], [-0.02, -0.22, -0.42])   # same mean, wide spread
+    pw = claims.depth_slopes(wide)
+    assert pw.loc[0, "diff"] == pytest.approx(-0.11) and pw.loc[0, "lo"] < 0 < pw.loc[0, "hi"]
+    assert claims.claim3(wide).outcome == "partly"
+
+
+def test_claim3_depth_half_with_one_seed_counts_the_point_and_says_so():
+    """One seed of the deeper model: no interval, the point difference decides, and the
+    evidence says so; a deeper model sharing fewer than 3 LRs leaves the half untested."""
+    df = _two_depths([-0.10, -0.11, -0.12], [-0.30])
+    v = claims.claim3(df)
+    assert v.outcome == "held" and "(no interval: one seed a side) (3 and 1 seeds)" in v.ours
+    two_lrs = df[~((df["depth"] == 56) & (df["lr"] == 0.0015))]
+    v = claims.claim3(two_lrs)
+    assert claims.depth_slopes(two_lrs).empty and v.outcome == "held (one depth)"
+
+
+def test_claim8_depth_half_compares_bn_gaps_with_an_interval():
+    """"The more BN layers the worse": the BN gap of each depth (Welch over its seeds),
+    deeper minus shallower with its interval; models of two depths on different datasets
+    leave it untested."""
+    rows = []
+    for depth, gap in ((20, 0.05), (56, 0.15)):
+        for seed in range(3):
+            rows.append(_row("cifar10", depth, 0.001, 0.9, 0.70 + 0.01 * seed, seed))
+            rows.append(_row("cifar10", depth, 0.001, 0.9, 0.70 + gap + 0.005 * seed, seed, bn=False))
+    df = pd.DataFrame(rows)
+    pairs = claims.depth_bn_gaps(df)
+    assert len(pairs) == 1 and pairs.loc[0, "diff"] == pytest.approx(0.10)
+    assert pairs.loc[0, "lo"] > 0 and pairs.loc[0, "n_deep"] == "3/3"
+    v = claims.claim8(df)
+    assert v.outcome == "held" and "ResNet56 on CIFAR-10 minus ResNet20 +10.00 [" in v.ours
+    apart = df[(df["depth"] == 20)].assign(dataset="cifar100")
+    v = claims.claim8(pd.concat([df[df["depth"] == 56], apart]))
+    assert v.outcome == "held (one depth)" and "no dataset has two depths" in v.statistic
 
 
 def test_claim3_partly_when_resistance_falls_but_not_more_steeply_with_depth():

@@ -342,3 +342,20 @@ def test_stratified_trend_and_within_tests_match_brute_force_enumeration():
 def test_trend_test_refuses_a_stratum_too_large_to_enumerate():
     with pytest.raises(ValueError, match="at most 8 per stratum"):
         stats.trend_test(range(9), range(9))
+
+
+def test_contrast_of_two_group_means_is_welchs_test():
+    """The difference of two seed means through ``estimate`` and ``contrast`` is Welch's
+    interval and p; a difference of two such differences widens by its second part;
+    one seed a side gives the point without an interval."""
+    a, b = [1.0, 2.0, 3.0, 4.5], [0.0, 0.5, 3.0]
+    d, lo, hi, p = stats.contrast(stats.estimate(a), stats.estimate(b))
+    assert (d, lo, hi) == pytest.approx(stats.welch_interval(a, b))
+    assert p == pytest.approx(stats.welch_p(a, b))
+    x, y = stats.welch_estimate(a, b), stats.welch_estimate([5.0, 6.0, 7.5], [0.0, 1.0, 1.5])
+    d2, lo2, hi2, p2 = stats.contrast(x, y)
+    assert d2 == pytest.approx(x[0] - y[0]) and hi2 - lo2 > hi - lo and 0 < p2 < 1
+    assert lo2 < d2 < hi2 and (p2 < 0.05) == (hi2 < 0 or lo2 > 0)
+    d1, lo1, hi1, p1 = stats.contrast(stats.estimate([2.0]), stats.estimate(b))
+    assert d1 == pytest.approx(2.0 - np.mean(b)) and np.isnan(lo1) and np.isnan(p1)
+    assert stats.contrast(stats.estimate([1.0, 1.0]), stats.estimate([0.0, 0.0]))[:3] == (1.0, 1.0, 1.0)

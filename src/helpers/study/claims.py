@@ -33,6 +33,7 @@ from ..experiment.noise_model import VERDICT_READINGS
 from .paper import table
 from .stats import (percentile_interval, permutation_p, pooled_difference, pooled_spread,
                     resample, t_interval, trend_test, welch_interval, welch_p,
+                    contrast, estimate, welch_estimate,
                     within_rank_test)
 from .theory import noise_power_bound, nonphysical, parallel_map
 from .studies import (ADAPTIVE, CELL, LR_TOLERANCE, SGD_FAMILY,  # noqa: F401  (claims.model_name)
@@ -270,6 +271,94 @@ def lr_trends(runs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, columns=cols)
 
 
+def _neighbours(depths) -> list[tuple[int, int]]:
+    """Pairs of neighbouring depths, shallower first."""
+    depths = sorted(set(int(d) for d in depths))
+    return list(zip(depths, depths[1:]))
+
+
+def _lr_key(lr) -> pd.Series:
+    return pd.Series(lr).astype(float).round(12)
+
+
+DEPTH_COLS = ["dataset", "shallow", "deep", "n_lrs", "n_shallow", "n_deep", "shallow_value",
+              "deep_value", "diff", "lo", "hi", "p"]
+
+
+def _depth_row(ds, a, b, n_lrs, ea, eb, na, nb) -> dict:
+    d, lo, hi, p = contrast(eb, ea)
+    return {"dataset": ds, "shallow": a, "deep": b, "n_lrs": n_lrs, "n_shallow": na,
+            "n_deep": nb, "shallow_value": ea[0], "deep_value": eb[0], "diff": d, "lo": lo,
+            "hi": hi, "p": p}
+
+
+def depth_slopes(runs: pd.DataFrame) -> pd.DataFrame:
+    """Claim 3's second half, "more steeply for deeper models": per dataset, each pair of
+    neighbouring depths of the LR grid that share >= MIN_TREND_LRS LRs: the least-squares
+    slope of A_avr against the LR (per 0.001 of LR) fitted per seed over those LRs (a seed
+    counts when it has all of them; without a ``seed`` column the cell means give one
+    slope), its mean per depth (``shallow_value``, ``deep_value``), and deeper minus
+    shallower with its 95 % t-interval (Welch-Satterthwaite) and p (``stats.contrast``):
+    below 0, the deeper model's A_avr falls more steeply. With one seed a side, no interval."""
+    cells = _lr_cells(runs).dropna(subset=["A_avr"])
+    out = []
+    for ds, g in cells.groupby("dataset"):
+        g = g.assign(lr_key=_lr_key(g["lr"]).to_numpy())
+        for a, b in _neighbours(g["depth"]):
+            lrs = set(g.loc[g["depth"] == a, "lr_key"]) & set(g.loc[g["depth"] == b, "lr_key"])
+            if len(lrs) < MIN_TREND_LRS:
+                continue
+            ests, ns = [], []
+            for depth in (a, b):
+                h = g[(g["depth"] == depth) & g["lr_key"].isin(lrs)]
+                per_seed = h.groupby("seed") if "seed" in h else [(None, h)]
+                slopes = []
+                for _, k in per_seed:
+                    k = k.groupby("lr_key")["A_avr"].mean()
+                    if len(k) == len(lrs):
+                        slopes.append(float(np.polyfit(k.index * 1000, k.to_numpy(), 1)[0]))
+                ests.append(estimate(slopes))
+                ns.append(len(slopes))
+            out.append(_depth_row(ds, a, b, len(lrs), *ests, *ns))
+    return pd.DataFrame(out, columns=DEPTH_COLS)
+
+
+def depth_bn_gaps(runs: pd.DataFrame) -> pd.DataFrame:
+    """Claim 8's second half, "the more BN layers the worse": per dataset, each pair of
+    neighbouring depths trained both with and without BN (the BN study): the gap A_avr
+    without minus with BN per depth (``stats.welch_estimate`` over its two groups of seeds;
+    without a ``seed`` column, the cell means), and deeper minus shallower with its 95 %
+    t-interval and p (``stats.contrast``): above 0, the model with more BN layers loses more
+    of its noise resistance to BN. No interval when a group has one seed."""
+    rows = select(runs, "batchnorm").dropna(subset=["A_avr"])
+    out = []
+    for ds, g in rows.groupby("dataset"):
+        both = g.groupby("depth")["batch_norm"].nunique()
+        for a, b in _neighbours(both.index[both == 2]):
+            ests, ns = [], []
+            for depth in (a, b):
+                h = g[g["depth"] == depth]
+                bn = h["batch_norm"].astype(bool)
+                ests.append(welch_estimate(h.loc[~bn, "A_avr"], h.loc[bn, "A_avr"]))
+                ns.append(f"{int((~bn).sum())}/{int(bn.sum())}")
+            out.append(_depth_row(ds, a, b, 1, *ests, *ns))
+    return pd.DataFrame(out, columns=DEPTH_COLS)
+
+
+def _depth_test(pairs: pd.DataFrame, sign: int) -> tuple[bool, str]:
+    """Whether every depth pair's difference has the ``sign`` the claim needs (its 95 %
+    interval on that side of 0; a pair without an interval by its point value alone), and
+    the pairs as text, in percentage points."""
+    has = pairs["lo"].notna()
+    bound = np.where(sign > 0, pairs["lo"], pairs["hi"])
+    ok = np.where(has, sign * bound > 0, sign * pairs["diff"] > 0)
+    parts = [f"{model_name(r.dataset, r.deep)} minus ResNet{r.shallow} {100 * r.diff:+.2f} "
+             + (f"[{100 * r.lo:+.2f}, {100 * r.hi:+.2f}], p = {_p(r.p)}" if np.isfinite(r.lo)
+                else "(no interval: one seed a side)")
+             + f" ({r.n_shallow} and {r.n_deep} seeds)" for r in pairs.itertuples()]
+    return bool(len(pairs) and ok.all()), "; ".join(parts)
+
+
 def _p(p) -> str:
     return "n/a" if p is None or not np.isfinite(p) else f"{p:.3f}" if p >= 0.001 else f"{p:.1e}"
 
@@ -328,11 +417,13 @@ def claim3(runs, trends: pd.DataFrame | None = None):
                        f"reach p < {ALPHA} with its seeds and LRs", NOT_TESTED,
                        value=float(s["rho"].median()), p_value=float(s["p"].max()))
     neg = float(sig_fall[testable].mean())
-    depth_rho = [_spearman(g["depth"], g["slope"], 2) for _, g in s.groupby("dataset")]
-    steeper = bool(_nanmean(depth_rho) < 0) if np.isfinite(_nanmean(depth_rho)) else False
+    pairs = depth_slopes(runs)
+    steeper, pair_text = _depth_test(pairs, -1)
     falls = neg >= 0.75
     outcome = "held" if falls and steeper else ("partly" if falls or steeper else "did not hold")
-    if s["depth"].nunique() < 2:  # one depth: "more steeply for deeper models" is untested
+    untested = ("" if len(pairs) else "one depth only: " if s["depth"].nunique() < 2 else
+                f"no two depths of a dataset share {MIN_TREND_LRS} LRs: ")
+    if untested:  # "more steeply for deeper models" is untested
         outcome = _one_depth(falls)
     permuted = ("LR labels permuted within each seed" if "seed" in runs
                 else "LR labels permuted over the cell means")
@@ -349,22 +440,25 @@ def claim3(runs, trends: pd.DataFrame | None = None):
                    f"{_p(r.p_broken)}")
         if r.rho_broken > 0 and r.p_broken < ALPHA:
             broken += ": here the LR sets how often the model breaks, and A_avr mostly measures that"
+    slopes = ("slope of A_avr per 0.001 of LR, fitted per seed over the LRs both depths "
+              "share, deeper minus shallower, points with its 95 % t-interval: " + pair_text
+              if len(pairs) else "")
     return Verdict(3, STATEMENTS[3],
                    f"Spearman rho(LR, A_avr) < 0 for {int((p['rho'] < 0).sum())} of {len(p)} models; "
                    f"rho(depth, slope) per dataset: "
                    + ", ".join(f"{_spearman(g['depth'], g['slope'], 2):+.2f}" for _, g in p.groupby('dataset')),
                    f"A_avr falls significantly with the LR for {int(sig_fall.sum())} and rises "
                    f"significantly for {int(sig_rise.sum())} of {plural(len(s), 'model')} "
-                   f"({per_model}; exact two-sided permutation tests, {permuted}); "
-                   "rho(depth, slope) per dataset: " + ", ".join(_signed(r) for r in depth_rho)
-                   + broken,
+                   f"({per_model}; exact two-sided permutation tests, {permuted})"
+                   + (f"; {slopes}" if slopes else "") + broken,
                    f"fraction falling with p < {ALPHA} = {neg:.2f} of the "
                    f"{plural(int(testable.sum()), 'model')} whose test can reach it (needs >= 0.75)"
                    + ("; not counted: " + _untestable_models(s) if not testable.all() else "")
-                   + "; mean "
-                   f"rho(depth, slope) = {_signed(_nanmean(depth_rho))} (needs < 0)"
-                   + ("; one depth only: 'more steeply for deeper models' is not tested at this "
-                      "scale" if s["depth"].nunique() < 2 else ""), outcome,
+                   + ("; deeper falls more steeply in every pair of depths (needs its interval "
+                      f"below 0, or its difference without one): {'yes' if steeper else 'no'}"
+                      if len(pairs) else "")
+                   + (f"; {untested}'more steeply for deeper models' is not tested at this "
+                      "scale" if untested else ""), outcome,
                    value=float(s.loc[testable, "rho"].median()),
                    p_value=float(s.loc[testable, "p"].max()))
 
@@ -668,8 +762,10 @@ def claim8(m):
     counts = [lo > 0 if ok else gap > 0
               for (lo, _), ok, gap in zip(lows, has, diff["gap"])] if lows else list(diff["gap"] > 0)
     frac = float(np.mean(counts))
-    grows = [_spearman(g["depth"].map(bn_layers), g["gap"], 2) for _, g in diff.groupby("dataset")]
-    grows_ok = bool(_nanmean(grows) > 0) if np.isfinite(_nanmean(grows)) else False
+    pairs = depth_bn_gaps(runs if runs is not None else select(m, "batchnorm"))
+    grows_ok, pair_text = _depth_test(pairs, +1)
+    untested = ("" if len(pairs) else "one depth only: " if diff["depth"].nunique() < 2 else
+                "no dataset has two depths trained with and without BN: ")
     lower = frac >= 0.9
     names = [model_name(d, n) for d, n in zip(diff["dataset"], diff["depth"])]
     if lows:
@@ -686,15 +782,18 @@ def claim8(m):
     else:
         test_text, counted = "", "counted by the gap of the cell means"
     p_value = max((p for p, ok in zip(welch, has) if ok), default=float("nan"))
+    grows_text = ("; the gap of the model with more BN layers minus the other's (BN layers: "
+                  "depth - 1), points with its 95 % t-interval: " + pair_text if len(pairs) else "")
     return Verdict(8, STATEMENTS[8], "abstract only: no numbers",
                    f"A_avr higher without BN in {int((diff['gap'] > 0).sum())} of {plural(len(diff), 'model')} "
-                   f"(mean gap {100 * diff['gap'].mean():+.2f} points); rho(BN layers, gap) per dataset: "
-                   + ", ".join(_signed(r) for r in grows),
-                   f"fraction = {frac:.2f} ({counted}; needs >= 0.9); mean rho = "
-                   f"{_signed(_nanmean(grows))} (needs > 0)"
-                   + test_text + ("; one depth only: 'the more BN layers the worse' is not tested at this "
-                      "scale" if diff["depth"].nunique() < 2 else ""),
-                   _one_depth(lower) if diff["depth"].nunique() < 2 else
+                   f"(mean gap {100 * diff['gap'].mean():+.2f} points)" + grows_text,
+                   f"fraction = {frac:.2f} ({counted}; needs >= 0.9)"
+                   + ("; the gap grows with the BN layers in every pair of depths (needs its "
+                      f"interval above 0, or its difference without one): {'yes' if grows_ok else 'no'}"
+                      if len(pairs) else "")
+                   + test_text + (f"; {untested}'the more BN layers the worse' is not tested at "
+                                  "this scale" if untested else ""),
+                   _one_depth(lower) if untested else
                    "held" if lower and grows_ok else ("partly" if lower or grows_ok else "did not hold"),
                    value=100 * float(diff["gap"].mean()),
                    p_value=float(p_value))

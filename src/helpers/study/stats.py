@@ -168,6 +168,13 @@ def _welch(a, b) -> tuple[float, float, float]:
     return d, se, (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
 
 
+def welch_estimate(a, b) -> tuple[float, float, float]:
+    """(mean(a) - mean(b), its standard error, Welch's degrees of freedom) of two
+    independent groups of seeds: an estimate for ``contrast``; NaN standard error with
+    fewer than two values in a group."""
+    return _welch(a, b)
+
+
 def welch_interval(a, b, level: float = LEVEL) -> tuple[float, float, float]:
     """(mean(a) - mean(b), lo, hi): Welch's t-interval of a difference of two independent
     groups of seeds; NaN bounds when a group has fewer than two values."""
@@ -188,6 +195,38 @@ def welch_p(a, b) -> float:
     if not (np.isfinite(se) and se > 0):
         return float("nan")
     return float(2 * sps.t.sf(abs(d) / se, dof))
+
+
+def estimate(values) -> tuple[float, float, float]:
+    """(mean, standard error, degrees of freedom) of one group of seed values (finite ones);
+    NaN standard error and degrees of freedom with fewer than two. ``contrast`` takes it,
+    as it takes ``_welch``'s difference of two groups."""
+    v = np.asarray(values, float)
+    v = v[np.isfinite(v)]
+    if not len(v):
+        return float("nan"), float("nan"), float("nan")
+    if len(v) < 2:
+        return float(v.mean()), float("nan"), float("nan")
+    return float(v.mean()), float(v.std(ddof=1) / math.sqrt(len(v))), float(len(v) - 1)
+
+
+def contrast(x: tuple[float, float, float], y: tuple[float, float, float],
+             level: float = LEVEL) -> tuple[float, float, float, float]:
+    """x - y of two independent estimates, each (value, standard error, degrees of freedom)
+    (``estimate``, or ``_welch`` for a difference of two groups): the difference, its
+    t-interval with Welch-Satterthwaite degrees of freedom, and its two-sided p. NaN bounds
+    and p when either has no standard error (one seed); with no spread at all, the interval
+    is the point and p is NaN. E.g. the slope of a deeper model minus a shallower one's."""
+    d = float(x[0] - y[0])
+    se2 = [float(e[1]) ** 2 for e in (x, y)]
+    if not all(np.isfinite(se2)):
+        return d, float("nan"), float("nan"), float("nan")
+    se = math.sqrt(sum(se2))
+    if se == 0:
+        return d, d, d, float("nan")
+    dof = sum(se2) ** 2 / sum(v ** 2 / float(e[2]) for v, e in zip(se2, (x, y)) if v > 0)
+    half = float(sps.t.ppf((1 + level) / 2, dof) * se)
+    return d, d - half, d + half, float(2 * sps.t.sf(abs(d) / se, dof))
 
 
 # --------------------------------------------------------------------------
