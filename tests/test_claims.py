@@ -405,6 +405,10 @@ def test_claim3_depth_half_with_one_seed_counts_the_point_and_says_so():
     two_lrs = df[~((df["depth"] == 56) & (df["lr"] == 0.0015))]
     v = claims.claim3(two_lrs)
     assert claims.depth_slopes(two_lrs).empty and v.outcome == "held (one depth)"
+    means = claims.depth_slopes(df.drop(columns="seed"))   # cell means: one slope a depth
+    assert means.loc[0, "n_deep"] is None and np.isnan(means.loc[0, "lo"])
+    assert claims._depth_test(means, -1) == (True, "ResNet56 on CIFAR-10 minus ResNet20 "
+                                             f"{100 * means.loc[0, 'diff']:+.2f} (no interval) (cell means)")
 
 
 def test_claim8_depth_half_compares_bn_gaps_with_an_interval():

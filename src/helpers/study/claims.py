@@ -318,7 +318,7 @@ def depth_slopes(runs: pd.DataFrame) -> pd.DataFrame:
                     if len(k) == len(lrs):
                         slopes.append(float(np.polyfit(k.index * 1000, k.to_numpy(), 1)[0]))
                 ests.append(estimate(slopes))
-                ns.append(len(slopes))
+                ns.append(len(slopes) if "seed" in h else None)   # None: cell means
             out.append(_depth_row(ds, a, b, len(lrs), *ests, *ns))
     return pd.DataFrame(out, columns=DEPTH_COLS)
 
@@ -340,7 +340,7 @@ def depth_bn_gaps(runs: pd.DataFrame) -> pd.DataFrame:
                 h = g[g["depth"] == depth]
                 bn = h["batch_norm"].astype(bool)
                 ests.append(welch_estimate(h.loc[~bn, "A_avr"], h.loc[bn, "A_avr"]))
-                ns.append(f"{int((~bn).sum())}/{int(bn.sum())}")
+                ns.append(f"{int((~bn).sum())}/{int(bn.sum())}" if "seed" in h else None)
             out.append(_depth_row(ds, a, b, 1, *ests, *ns))
     return pd.DataFrame(out, columns=DEPTH_COLS)
 
@@ -354,8 +354,10 @@ def _depth_test(pairs: pd.DataFrame, sign: int) -> tuple[bool, str]:
     ok = np.where(has, sign * bound > 0, sign * pairs["diff"] > 0)
     parts = [f"{model_name(r.dataset, r.deep)} minus ResNet{r.shallow} {100 * r.diff:+.2f} "
              + (f"[{100 * r.lo:+.2f}, {100 * r.hi:+.2f}], p = {_p(r.p)}" if np.isfinite(r.lo)
-                else "(no interval: one seed a side)")
-             + f" ({r.n_shallow} and {r.n_deep} seeds)" for r in pairs.itertuples()]
+                else "(no interval: one seed a side)" if r.n_shallow is not None
+                else "(no interval)")
+             + (f" ({r.n_shallow} and {r.n_deep} seeds)" if r.n_shallow is not None
+                else " (cell means)") for r in pairs.itertuples()]
     return bool(len(pairs) and ok.all()), "; ".join(parts)
 
 
