@@ -314,3 +314,31 @@ def test_the_page_figure_is_a_placeholder_without_sweeps_and_panels_with_them(tm
     (ax,) = fig.axes
     assert ax.get_ylabel() == "$A^t$ (%)" and ax.get_legend() is not None
     assert plots.axis_problems(plots.axis_facts(fig)) == []
+
+
+def test_pcm_verdicts_test_over_seeds_and_count_a_retrained_seed_once(tmp_path):
+    """Claim 8 under the PCM reading gets the Welch interval over seeds, as under the other
+    readings (not the gap of two cell means); a seed trained twice counts once, with the
+    mean of its two models."""
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    keys, rows = [], []
+    for bn, base in ((True, 0.80), (False, 0.90)):
+        for seed in range(3):
+            key = f"{'bn' if bn else 'nobn'}{seed}"
+            _sweep_file(tmp_path / "a", key, 0.8, (base + 0.01 * seed,) * 4)
+            rows.append((key, bn, seed))
+    _sweep_file(tmp_path / "b", "bn0-retrain", 0.8, (0.70,) * 4)   # seed 0 again: 0.80, 0.70
+    rows.append(("bn0-retrain", True, 0))
+    records = pd.DataFrame({"key": [r[0] for r in rows], "batch_norm": [r[1] for r in rows],
+                            "seed": [r[2] for r in rows], "dataset": "cifar10", "depth": 20,
+                            "lr": 0.001, "optimizer": "adam", "status": "completed",
+                            "near_chance": False, "synthetic_data": False})
+    runs = pcm_sweeps.with_records(pcm_sweeps.load_sweeps([tmp_path / "a", tmp_path / "b"]), records)
+    done = pcm_sweeps.one_per_seed(pcm_sweeps.as_records(runs, records))
+    on = done[done["batch_norm"]].sort_values("seed")["A_avr"].to_numpy()
+    assert len(done) == 6 and on == pytest.approx([0.75, 0.81, 0.82])
+    _, c8 = pcm_sweeps.verdicts(runs, records)
+    off = np.array([0.90, 0.91, 0.92])
+    from helpers.study import stats
+    d, lo, hi = stats.welch_interval(off, on)
+    assert f"ResNet20 on CIFAR-10 {100 * d:+.2f} [{100 * lo:+.2f}, {100 * hi:+.2f}]" in c8.statistic

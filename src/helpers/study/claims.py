@@ -780,7 +780,8 @@ def claim8(m):
                      "(3 and 3 seeds cannot go below 0.1): " + ", ".join(_p(p) for p in perm))
         by_gap = sum(1 for ok in has if not ok)
         counted = (f"counted by the interval in {plural(sum(has), 'model')}"
-                   + (f", by the gap alone in {by_gap}" if by_gap else ""))
+                   + (f", by the gap alone in {by_gap}" if by_gap else "")
+                   if any(has) else f"counted by the gap alone in {plural(by_gap, 'model')}")
     else:
         test_text, counted = "", "counted by the gap of the cell means"
     p_value = max((p for p, ok in zip(welch, has) if ok), default=float("nan"))
