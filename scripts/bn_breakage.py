@@ -39,7 +39,8 @@ def breakage(results_dir: Path, weights_dir: Path) -> pd.DataFrame:
         for eta, p in noise.p_broken(model, record["noise"]["etas"]).items():
             d = draws[(draws["eta"] - eta).abs() < 1e-9]
             rows.append({"key": key, "dataset": config["dataset"], "depth": config["depth"],
-                         "lr": config["lr"], "seed": config["seed"], "eta": eta,
+                         "optimizer": config["optimizer"], "lr": config["lr"],
+                         "seed": config["seed"], "eta": eta,
                          "p_predicted": p, "broken_observed": float((d["nonfinite"] > 0).mean()),
                          "n_draws": len(d)})
     return pd.DataFrame(rows)
@@ -59,6 +60,28 @@ def merge(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
             .sort_values(["key", "eta"], kind="stable").reset_index(drop=True))
 
 
+def with_optimizer(table: pd.DataFrame, results_dir: Path) -> pd.DataFrame:
+    """``table`` with each row's optimizer, taken from its record in ``results_dir`` where
+    the row lacks it (rows kept from a table written before the column existed), so that
+    a cell of the LR grid and another optimizer at the same LR stay apart."""
+    if "optimizer" in table and table["optimizer"].notna().all():
+        return table
+    by_key = {}
+    for path in results_dir.glob("*.json"):
+        if ".sweep-" not in path.name and not path.name.endswith(".pcm.json"):
+            record = results.read_record(path)
+            by_key[record.get("key", path.stem)] = record.get("config", {}).get("optimizer")
+    known = table["optimizer"] if "optimizer" in table else pd.Series(None, index=table.index)
+    out = table.assign(optimizer=known.fillna(table["key"].map(by_key)))
+    missing = out.loc[out["optimizer"].isna(), "key"].unique()
+    if len(missing):
+        raise ValueError(f"{results_dir}: no record for {', '.join(missing)} (bn-breakage.csv "
+                         "rows need their record's optimizer)")
+    cols = list(out.columns)
+    cols.insert(cols.index("lr"), cols.pop(cols.index("optimizer")))
+    return out[cols]
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--results-dir", type=Path, required=True, help="folder of run records")
@@ -75,7 +98,7 @@ def main(argv=None) -> None:
         ap.error(f"no completed BN record of {args.results_dir} has its weights in {args.weights_dir}")
     out = args.results_dir / "bn-breakage.csv"
     old = pd.read_csv(out) if out.exists() else pd.DataFrame()
-    table = merge(old, new)
+    table = with_optimizer(merge(old, new), args.results_dir)
     table.to_csv(out, index=False, float_format="%.6g")
     print(f"{len(table)} rows ({table['key'].nunique()} models, {new['key'].nunique()} "
           f"recomputed from their weights) -> {out}")

@@ -51,10 +51,11 @@ def test_the_script_recomputes_a_model_from_its_weights_and_keeps_a_gone_models_
              for e in (0.1, 0.4) for d in range(4)]
     record = {"key": key, "status": "completed",
               "config": {"dataset": "cifar10", "depth": 20, "batch_norm": True,
-                         "lr": 0.001, "seed": 0},
+                         "optimizer": "adam", "lr": 0.001, "seed": 0},
               "noise": {"etas": [0.1, 0.4], "draws": draws}}
     (tmp_path / f"{key}.json").write_text(json.dumps(record))
-    _rows("gone-model", [0.1], 0.25).to_csv(tmp_path / "bn-breakage.csv", index=False)
+    _rows("gone-model", [0.1], 0.25).assign(optimizer="nadam").to_csv(
+        tmp_path / "bn-breakage.csv", index=False)
 
     (tmp_path / f"{key}.sweep-bn_means-array-additive.json").write_text("{}")  # not a record
     script.main(["--results-dir", str(tmp_path)])   # the weights beside the records
@@ -70,3 +71,19 @@ def test_the_script_recomputes_a_model_from_its_weights_and_keeps_a_gone_models_
         expected = 1 - 0.5 * (1 + erf(eps / (eta * s) / sqrt(2)))
         assert ours.loc[eta, "p_predicted"] == pytest.approx(expected, abs=1e-4)
     assert ours.loc[0.4, "p_predicted"] > ours.loc[0.1, "p_predicted"]
+    assert table.groupby("key")["optimizer"].first().to_dict() == {key: "adam", "gone-model": "nadam"}
+
+
+def test_rows_without_an_optimizer_take_their_records_and_a_row_without_one_is_named(
+        script, tmp_path):
+    """A table written before the optimizer column gets it from each row's record, so that
+    another optimizer at an LR of the grid is not averaged into the grid's cell; a row
+    whose record is missing is refused by key."""
+    for key, opt in (("a", "adam"), ("n", "nadam")):
+        (tmp_path / f"{key}.json").write_text(json.dumps({"key": key, "config": {"optimizer": opt}}))
+    old = pd.concat([_rows("a", [0.1], 0.5), _rows("n", [0.1], 0.5)])
+    out = script.with_optimizer(old, tmp_path)
+    assert list(out["optimizer"]) == ["adam", "nadam"]
+    assert list(out.columns).index("optimizer") == list(out.columns).index("lr") - 1
+    with pytest.raises(ValueError, match="no record for x"):
+        script.with_optimizer(pd.concat([old, _rows("x", [0.1], 0.5)]), tmp_path)

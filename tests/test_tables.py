@@ -69,11 +69,16 @@ def test_paired_differences_in_percentage_points():
 
 
 def test_nonfinite_share_in_percent_by_eta():
-    runs = pd.DataFrame({"dataset": ["cifar10"] * 2, "depth": [20, 20], "batch_norm": [True] * 2,
-                         "lr": [0.001] * 2, "nonfinite_0.4": [0.5, 0.25], "nonfinite_0.1": [0.0, 0.1]})
+    """Seed means per cell; another optimizer at the same LR is a row of its own (it was
+    once averaged into Adam's row at lr 0.00075)."""
+    runs = pd.DataFrame({"dataset": ["cifar10"] * 3, "depth": [20] * 3, "batch_norm": [True] * 3,
+                         "optimizer": ["adam", "adam", "sgd"], "lr": [0.001] * 3,
+                         "nonfinite_0.4": [0.5, 0.25, 1.0], "nonfinite_0.1": [0.0, 0.1, 1.0]})
     nf = tables.nonfinite(runs)
     assert list(nf.columns) == ["eta = 0.1", "eta = 0.4"]
-    assert nf.iloc[0].tolist() == [5.0, 37.5]
+    assert nf.loc[("cifar10", 20, "adam", True, 0.001)].tolist() == [5.0, 37.5]
+    assert nf.loc[("cifar10", 20, "sgd", True, 0.001)].tolist() == [100.0, 100.0]
+    assert "ResNet20 (SGD) with BN at lr = 0.001 (eta = 0.1: 100 %)" in tables.nonfinite_sentence(nf)
     assert tables.nonfinite(runs.drop(columns=["nonfinite_0.4", "nonfinite_0.1"])) is None
 
 
@@ -160,14 +165,14 @@ def test_theory_tables_pivot_c_and_rename_for_the_csv():
 
 def test_nonfinite_is_per_lr_in_percent_and_its_sentence_names_the_broken_models():
     runs = pd.DataFrame([
-        {"dataset": "cifar10", "depth": 20, "batch_norm": True, "lr": lr, "seed": seed,
-         "nonfinite_0.01": f01, "nonfinite_0.1": f1}
+        {"dataset": "cifar10", "depth": 20, "optimizer": "adam", "batch_norm": True, "lr": lr,
+         "seed": seed, "nonfinite_0.01": f01, "nonfinite_0.1": f1}
         for lr, seed, f01, f1 in [(0.001, 0, 0.0, 0.0), (0.001, 1, 0.0, 0.2),
                                   (0.00125, 0, 0.6, 1.0), (0.00125, 1, 0.4, 1.0)]])
     t = tables.nonfinite(runs)
     assert list(t.columns) == ["eta = 0.01", "eta = 0.1"] and len(t) == 2
-    assert t.loc[("cifar10", 20, True, 0.001)].tolist() == [0.0, 10.0]
-    assert t.loc[("cifar10", 20, True, 0.00125)].tolist() == [50.0, 100.0]
+    assert t.loc[("cifar10", 20, "adam", True, 0.001)].tolist() == [0.0, 10.0]
+    assert t.loc[("cifar10", 20, "adam", True, 0.00125)].tolist() == [50.0, 100.0]
     text = tables.nonfinite_sentence(t)
     assert text.startswith("2 of 2 models") and "lr = 0.00125 (eta = 0.1: 100 %)" in text
     quiet = tables.nonfinite(runs.assign(**{"nonfinite_0.01": 0.0, "nonfinite_0.1": 0.0}))

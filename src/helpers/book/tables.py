@@ -147,12 +147,13 @@ def paired_pp(paired: pd.DataFrame) -> pd.DataFrame:
 
 
 def nonfinite(runs: pd.DataFrame) -> pd.DataFrame | None:
-    """Mean share (%) of test images with a non-finite output, per (dataset, depth, BN,
-    LR) and noise level, over the seeds; None when no record holds the fractions."""
+    """Mean share (%) of test images with a non-finite output, per (dataset, depth,
+    optimizer, BN, LR) and noise level, over the seeds; None when no record holds the
+    fractions. (Another optimizer at an LR of the grid is a cell of its own.)"""
     cols = sorted((c for c in runs if c.startswith("nonfinite_")), key=lambda c: float(c[10:]))
     if not cols:
         return None
-    nf = runs.groupby(["dataset", "depth", "batch_norm", "lr"])[cols].mean()
+    nf = runs.groupby(["dataset", "depth", "optimizer", "batch_norm", "lr"])[cols].mean()
     nf.columns = [f"eta = {c[10:]}" for c in cols]
     return (100 * nf).round(2)
 
@@ -433,9 +434,10 @@ def nonfinite_sentence(table: pd.DataFrame | None) -> str:
 
     def model(ds, depth):
         return claims.model_name(ds, depth) if several else f"ResNet{depth}"
-    parts = [f"{model(ds, depth)} {'with' if bn else 'without'} BN at lr = {lr:g} "
-             f"({table.loc[(ds, depth, bn, lr)].idxmax()}: {broken[(ds, depth, bn, lr)]:.0f} %)"
-             for ds, depth, bn, lr in broken.index]
+    parts = [f"{model(ds, depth)}{'' if opt == 'adam' else ' (' + recipe.name('optimizer', opt) + ')'} "
+             f"{'with' if bn else 'without'} BN at lr = {lr:g} "
+             f"({table.loc[(ds, depth, opt, bn, lr)].idxmax()}: {broken[(ds, depth, opt, bn, lr)]:.0f} %)"
+             for ds, depth, opt, bn, lr in broken.index]
     return (f"{len(broken)} of {len(table)} models had non-finite outputs (the level where "
             "they were most frequent in brackets): " + "; ".join(parts) + ".")
 
@@ -447,7 +449,7 @@ def breakage(frame: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     "predicted / observed" (a column per eta: every level fits the page), and a sentence
     comparing the expected and observed counts of broken draws."""
     t = frame.assign(predicted=100 * frame["p_predicted"], observed=100 * frame["broken_observed"])
-    keys = [c for c in ("dataset", "depth") if c in t] + ["lr"]
+    keys = [c for c in ("dataset", "depth", "optimizer") if c in t] + ["lr"]
     m = t.pivot_table(index=keys, columns="eta", values=["predicted", "observed"]).round(1)
     etas = sorted(frame["eta"].unique())
     index = m.index.to_frame(index=False).assign(lr=lambda f: [f"{lr:g}" for lr in f["lr"]])
