@@ -93,7 +93,9 @@ if not runs.empty:
 #
 # Normalized accuracy $A^t$ on aihwkit's PCM model against the time after programming
 # (log axis), one panel per dataset, depth and BN, one colour and marker per learning
-# rate (seed mean; error bars: 95 % t-interval over the training seeds).
+# rate and one line style per optimizer (seed mean; error bars: 95 % t-interval over
+# the training seeds, drawn only for a cell of two or more seeds; {numref}`tbl-pcm` gives a
+# one-seed cell's chip-to-chip spread).
 # ```
 
 # %% [markdown]

@@ -45,8 +45,9 @@ def lr_sentence(table: pd.DataFrame) -> str:
 
 
 def plot(table: pd.DataFrame, synthetic: bool = False):
-    """A^t (%) against t (log axis) per LR, one panel per dataset, depth and BN; error
-    bars: the t-interval over seeds."""
+    """A^t (%) against t (log axis) per LR (colour) and optimizer (line style), one panel
+    per dataset, depth and BN; error bars: the t-interval over seeds (none for a cell of
+    one seed)."""
     import matplotlib.pyplot as plt
 
     if table.empty:     # a page without sweeps still has its (empty, labelled) figure
@@ -63,7 +64,9 @@ def plot(table: pd.DataFrame, synthetic: bool = False):
             err = np.vstack([h["A_t_pct"] - h["low_pct"], h["high_pct"] - h["A_t_pct"]])
             ax.errorbar(h["t_s"], h["A_t_pct"], yerr=np.nan_to_num(err), capsize=2,
                         color=plots.lr_colour(lr), marker=plots.lr_marker(lr),
-                        label=f"lr {lr:g}" + ("" if opt == "adam" else f" ({opt})"))
+                        linestyle=plots.OPTIMIZER_LINES.get(opt, "-"),
+                        label=f"lr {lr:g}" + ("" if opt == "adam" else
+                                              f" ({recipe.name('optimizer', opt)})"))
         ax.set_xscale("log")
         ax.set_xticks(list(TIMES), [TIME_LABELS[t] for t in TIMES])
         ax.set_title(f"ResNet{depth} {'' if bn else 'no BN '}{recipe.name('dataset', ds)}",

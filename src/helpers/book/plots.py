@@ -75,6 +75,11 @@ def lr_colour(lr: float):
     return UNKNOWN_LR_COLOUR
 
 
+# line style per optimizer where lines of several optimizers share a panel (colour: LR)
+OPTIMIZER_LINES = {"adam": "-", "nadam": "--", "adamax": "-.", "sgd": ":",
+                   "sgd_momentum": (0, (5, 1)), "sgd_nesterov": (0, (3, 1, 1, 1))}
+
+
 def lr_marker(lr: float) -> str:
     for known, marker in LR_MARKERS.items():
         if same_lr(known, lr):
@@ -697,7 +702,12 @@ def end_panels(fig, axes, ylabel: str, synthetic: bool = False):
     """The end of a row of panels sharing their y axis: ``ylabel`` on the first, the legend
     on the last, the stamp of a figure of synthetic data (``stamp``), a tight layout."""
     axes[0].set_ylabel(ylabel)
-    axes[-1].legend(fontsize=7)
+    seen = {}   # every line of every panel, once: a panel may lack a line another has
+    for ax in axes:
+        for handle, text in zip(*ax.get_legend_handles_labels()):
+            seen.setdefault(text, handle)
+    if seen:
+        axes[-1].legend(list(seen.values()), list(seen), fontsize=7)
     stamp(fig, synthetic)
     fig.tight_layout()
     return fig
