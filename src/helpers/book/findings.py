@@ -120,6 +120,10 @@ def verdicts_sentence(study: Study) -> str:
         if racy:
             why.append(f"claim {and_list(str(c) for c in racy)}{' also' if few else ''} on values of C measured by a "
                        "per-example map that can corrupt them")
+        partial = [v.claim for v in weak if "optimizers" in why_of[v.claim]]
+        if partial:
+            why.append(f"claim {and_list(str(c) for c in partial)}{' also' if few else ''} on "
+                       "some of the paper's six optimizers only")
         text += (f" *{len(weak)} of these verdicts {'is' if len(weak) == 1 else 'are'} "
                  f"indicative only: {'; '.join(why)}.*")
     return text
