@@ -7,12 +7,16 @@ so the summary cannot disagree with the pages it points to.
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
+import numpy as np
 import pandas as pd
 
 from ..experiment import recipe
 from ..study import claims, paper, studies
 from . import tables
-from ..study.results import compute
+from ..study.results import compute, read_record
 from ..study.words import and_list
 from .page import Study
 
@@ -293,3 +297,46 @@ def _bound_words(table: pd.DataFrame) -> str:
             f"A_avr is {rho('bound', 'A_avr'):+.2f}. "
             + ("Across LRs the bound thus mostly follows the LR, which claim 3 already tests."
                if follows else "The bound is thus more than the LR in disguise."))
+
+
+def _present(value):
+    """``value`` where a record holds one (not None or NaN), else None."""
+    return None if value is None or (isinstance(value, float) and np.isnan(value)) else value
+
+
+def images_per_second(records: pd.DataFrame, dataset: str = "cifar10", depth: int = 20) -> float:
+    """Median training speed of the ResNet``depth`` runs on ``dataset`` in ``records``:
+    images per epoch (the training split, ``recipe.TRAIN_IMAGES``, or the run's subset or
+    steps) over the wall seconds of the run's median epoch. NaN without such a run."""
+    runs = records[(records["dataset"] == dataset) & (records["depth"] == depth)]
+    speeds = []
+    for r in runs.itertuples():
+        seconds = [h.get("seconds") for h in read_record(r.path).get("history") or []]
+        seconds = [x for x in seconds if x]
+        images = _present(r.train_samples) or recipe.TRAIN_IMAGES[dataset]
+        if _present(r.steps_per_epoch):
+            images = min(images, int(r.steps_per_epoch) * int(r.batch_size))
+        if seconds:
+            speeds.append(images / float(np.median(seconds)))
+    return float(np.median(speeds)) if speeds else float("nan")
+
+
+def gpu_sentence(bench: str | Path, records: pd.DataFrame, shown: str) -> str:
+    """The GPU benchmark's training speed and its projection of the paper's grid, read from
+    its committed output ``bench`` (``benchmarks/engine_speed.py``; ``shown``: the path to
+    name), beside the CPU study's own speed (``images_per_second`` of ``records``)."""
+    text = Path(bench).read_text()
+    device = re.search(r"device='GPU: ([^']+?)(?: x1)?'", text)
+    speed = re.search(r"ResNet20 batch 32, .*?: fast (\d+) images/s", text)
+    grid = re.search(r"fast: training .*?=\s*([\d.]+) h", text)
+    bn = re.search(r"\+BN study training ([\d.]+) h", text)
+    if not (device and speed and grid):
+        raise ValueError(f"{bench}: not an engine_speed.py output (no device, speed or projection line)")
+    gpu, cpu = float(speed.group(1)), images_per_second(records)
+    ratio = (f", {gpu / cpu:.0f} times the median {cpu:.0f} images/s of a ResNet20 run of the "
+             "CPU study (its records)" if np.isfinite(cpu) else "")
+    extra = f", and {float(bn.group(1)):.1f} h more for the BN study's models without BN" if bn else ""
+    return (f"Measured on one {device.group(1)} (`{shown}`): ResNet20 trains at about "
+            f"{gpu:,.0f} images/s{ratio}; the paper's full grid (200 epochs, its 48 "
+            f"learning-rate and 6 optimizer models) projects to about {float(grid.group(1)):.1f} h "
+            f"there{extra}.")

@@ -17,12 +17,14 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class DatasetSpec:
     """One dataset of the study: its name in configs and records, its label as the paper
-    writes it, its number of classes, and the paper's figure of A^x against eta for it.
+    writes it, its number of classes, the paper's figure of A^x against eta for it, and
+    the size of its official training split (an epoch's images when a run uses all).
     Its files are read by ``helpers.experiment.cifar_files``."""
     name: str
     label: str
     num_classes: int
     noise_figure: int
+    train_images: int = 50_000
 
 
 # paper II-A: CIFAR-10 and CIFAR-100 (its 100 fine labels); Fig. 1 and 2: A^x against eta.
@@ -31,6 +33,7 @@ DATASET_SPECS = (DatasetSpec("cifar10", "CIFAR-10", 10, 1),
                  DatasetSpec("cifar100", "CIFAR-100", 100, 2))
 DATASETS = tuple(d.name for d in DATASET_SPECS)
 DATASET_NAMES = {d.name: d.label for d in DATASET_SPECS}
+TRAIN_IMAGES = {d.name: d.train_images for d in DATASET_SPECS}
 NUM_CLASSES = {d.name: d.num_classes for d in DATASET_SPECS}
 PAPER_NOISE_FIGURE = {d.name: d.noise_figure for d in DATASET_SPECS}
 # claim 6 (paper III-6) compares the datasets by their number of classes, fewest first
