@@ -124,9 +124,15 @@ display(tables.numbered(
 # %% tags=["hide-input"]
 nonfinite = tables.nonfinite(study.done)
 shown, said = (None, "") if nonfinite is None else tables.fixed(nonfinite.reset_index())
+if shown is not None:   # the noise levels by their value alone; BN beside the optimizer
+    shown = shown.rename(columns=lambda c: c.removeprefix("eta = "))
+    if {"optimizer", "batch_norm"} <= set(shown):
+        shown = shown.assign(optimizer=[recipe.name("optimizer", o) + ("" if bn else ", no BN")
+                                        for o, bn in zip(shown["optimizer"], shown["batch_norm"])]
+                             ).drop(columns="batch_norm")
 display(*([] if nonfinite is None else [tables.numbered(
     shown, said + "mean share (%) of test images with a non-finite output, "
-    "per model and noise level $\\eta$, the paper's noise reading.", "tbl-nonfinite",
+    "per model (rows) and noise level $\\eta$ (columns), the paper's noise reading.", "tbl-nonfinite",
     precision=1)]),
         Markdown(tables.nonfinite_sentence(nonfinite)))
 
