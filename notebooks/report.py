@@ -52,8 +52,9 @@ stability = claims.stability(study.records, B=200)
 # LR labels within each training seed; for claim 7, $A_{avr}$ across the seeds of each
 # LR), so it holds at 3 seeds. For claim 8 it is the largest Welch t-test p of the
 # models' BN gaps (their exact permutation p, which cannot go below 0.1 at 3 and 3
-# seeds, is in the statement below the table). The bracketed interval and the share of bootstrap
-# resamples giving the same verdict (`same verdict`) are a secondary check: they
+# seeds, is in the statement below the table). The second table is a secondary check:
+# the value's bootstrap interval and the share of bootstrap resamples giving the same
+# verdict (`same verdict`). They
 # resample the training seeds (one draw shared by every cell, so LRs stay paired)
 # and the noise draws inside each run, and with 3 seeds such a bootstrap sees only
 # 10 distinct seed sets, so it is too narrow to decide on. `defined` is the share
@@ -73,13 +74,14 @@ basis = shown.drop(columns=first[1:]).assign(claim=[c.split(".")[0] for c in sho
 display(tables.numbered(
     shown[first],
     "The paper's eight claims at this scale: each verdict, the value it rests on (what it "
-    "measures, its estimate and 95 % bootstrap interval) and the p-value of its test (exact "
-    "permutation for claims 3 and 7, Welch's t-test for claim 8). A dash: the records do "
-    "not test the claim.", "tbl-verdicts"),
+    "measures and its estimate) and the p-value of its test (exact permutation for claims "
+    "3 and 7, Welch's t-test for claim 8). The intervals that fit the seeds are in each "
+    "claim's statement below. A dash: the records do not test the claim.", "tbl-verdicts"),
         tables.numbered(
-    basis, "How firm each verdict of the table above is, by claim: the share of "
-    "resamples that give the same verdict and in which the value is defined, what it rests "
-    "on when that is one model or depth, and why a verdict is indicative only.",
+    basis, "How firm each verdict of the table above is, by claim (a secondary check, "
+    "narrower than a t-interval at 3 seeds): the value's 95 % bootstrap interval, the "
+    "share of resamples that give the same verdict and in which the value is defined, "
+    "what it rests on when that is one model or depth, and why a verdict is indicative only.",
     "tbl-verdicts-basis"))
 
 # %% tags=["hide-input"]

@@ -488,6 +488,13 @@ def test_settled_sentence_names_the_verdicts_the_bootstrap_does_not_settle():
     t["defined"] = [1.0, 1.0, 1.0, 0.5]
     assert "claims 2 (38 %) and 7 (52 %; its statistic is defined in 50 % of them) come out" in (
         claims.settled_sentence(t))
+    # a settled verdict that rests on one-seed cells: its stability says little, and the
+    # sentence says so
+    t["indicative only"] = ["1 training seed in 3 of its 9 cells", "no", "no", "no"]
+    assert claims.settled_sentence(t).endswith(
+        "The other tested claim comes out the same in every resample. For claim 1 that says "
+        "little: it rests partly on cells of too few seeds, and a resample cannot vary a cell "
+        "of one seed.")
 
 
 def test_an_untested_claim_has_no_stability_and_shows_dashes():
@@ -502,12 +509,14 @@ def test_an_untested_claim_has_no_stability_and_shows_dashes():
     assert shown["claim"].tolist()[:2] == ["1. a0 barely depends on the LR",
                                            "2. graceful fall with eta"]
     shown.index = range(1, 9)
-    assert shown.loc[5, "value [95 % bootstrap]"] == "–" and shown.loc[5, "same verdict"] == "–"
+    assert shown.loc[5, "bootstrap 95 %"] == "–" and shown.loc[5, "same verdict"] == "–"
+    assert shown.loc[5, "value"] == "–"
     assert shown.loc[1, "same verdict"] == "100\u00a0%" and shown.loc[1, "defined"] == "100\u00a0%"
     lo, hi = st.set_index("claim").loc[1, ["ci_low", "ci_high"]]
     # two seeds are indicative only: an interval at one value is shown as none
-    assert shown.loc[1, "value [95 % bootstrap]"].endswith(
-        f"[{lo:.3g}, {hi:.3g}]" if f"{lo:.3g}" != f"{hi:.3g}" else "(no interval: too few seeds)")
+    assert shown.loc[1, "bootstrap 95 %"] == (
+        f"[{lo:.3g}, {hi:.3g}]" if f"{lo:.3g}" != f"{hi:.3g}" else "none: too few seeds")
+    assert list(shown.columns[:5]) == ["claim", "verdict", "measure", "value", "p"]
     assert "nan" not in shown.to_string()
     # each value says what it is, in the unit of its statistic (claim 1: pp, as "max range")
     assert shown.loc[1, "measure"] == "largest range of a0 over the LRs (pp)"
@@ -672,8 +681,9 @@ def test_a_degenerate_interval_on_an_indicative_verdict_is_shown_as_none():
                           "indicative only": ["1 seed per cell (CIFAR-100)", "no"],
                           "value": [1.62, 0.5], "ci_low": [1.62, 0.5], "ci_high": [1.62, 0.5],
                           "same_verdict": [1.0, 1.0], "defined": [1.0, 1.0]})
-    shown = claims.display_table(table)["value [95 % bootstrap]"].tolist()
-    assert shown == ["1.62 (no interval: too few seeds)", "0.5 [0.5, 0.5]"]
+    shown = claims.display_table(table)
+    assert shown["bootstrap 95 %"].tolist() == ["none: too few seeds", "[0.5, 0.5]"]
+    assert shown["value"].tolist() == ["1.62", "0.5"]
 
 
 def test_a_trend_test_that_cannot_be_significant_says_so():

@@ -108,7 +108,7 @@ def verdicts_sentence(study: Study) -> str:
     """How the eight claims come out, and how many of the verdicts are indicative only, why."""
     vs = claims.verdicts(study.records)
     text = ("**The paper's eight claims** at this scale: " + claims.outcome_counts(vs)
-            + " (the {doc}`notebooks/report` gives each with its bootstrap interval).")
+            + " (the {doc}`notebooks/report` gives each with its statistic and test).")
     weak = [v for v in vs if v.indicative]
     if study.synthetic:
         return text + f" *Indicative only: {study.caveat}.*"

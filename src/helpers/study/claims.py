@@ -1097,19 +1097,31 @@ def stability(df: pd.DataFrame, B: int = 200, seed: int = 0, level: float = 0.95
 
 def settled_sentence(table: pd.DataFrame) -> str:
     """Which tested verdicts of ``verdict_table`` (with ``stability``) are settled: the
-    same outcome in at least ``SETTLED`` of the bootstrap resamples."""
+    same outcome in at least ``SETTLED`` of the bootstrap resamples; and which of the
+    settled ones are indicative only (an ``indicative only`` column), for which being the
+    same in every resample says little: a resample cannot vary a cell of one seed."""
     tested = table[table["value"].notna() & table["same_verdict"].notna()]
     if tested.empty:
         return "No claim could be tested on these records."
     weak = tested[tested["same_verdict"] < SETTLED]
+    rest = tested.drop(weak.index)
+    why = (rest["indicative only"].fillna("no").astype(str).str.strip()
+           if "indicative only" in rest else pd.Series("no", index=rest.index))
+    flagged = ~why.isin(["", "no"])
+    caution = ""
+    if flagged.any():
+        claims_ = rest.loc[flagged, "claim"].tolist()
+        caution = (f" For claim{'s' if len(claims_) > 1 else ''} {and_list(claims_)} that says "
+                   f"little: {'they rest' if len(claims_) > 1 else 'it rests'} partly on cells of "
+                   "too few seeds, and a resample cannot vary a cell of one seed.")
     if weak.empty:
         return (f"Every tested claim comes out the same in at least {100 * SETTLED:.0f} % of the "
-                f"bootstrap resamples (lowest: {100 * tested['same_verdict'].min():.0f} %).")
+                f"bootstrap resamples (lowest: {100 * tested['same_verdict'].min():.0f} %)."
+                + caution)
     defined = weak["defined"] if "defined" in weak else pd.Series(1.0, index=weak.index)
     names = and_list(f"{c} ({100 * s:.0f} %" + (f"; its statistic is defined in {100 * d:.0f} "
                                                 "% of them)" if d < 1 else ")")
                      for c, s, d in zip(weak["claim"], weak["same_verdict"], defined))
-    rest = tested.drop(weak.index)
     lowest = rest["same_verdict"].min() if len(rest) else None
     others = ("The other tested claim comes" if len(rest) == 1 else "The other tested claims come")
     return (f"Not settled at this scale: claim{'s' if len(weak) > 1 else ''} {names} "
@@ -1117,7 +1129,8 @@ def settled_sentence(table: pd.DataFrame) -> str:
             f"{100 * SETTLED:.0f} % of the bootstrap resamples, so more seeds could change "
             f"{'them' if len(weak) > 1 else 'it'}."
             + ("" if lowest is None else f" {others} out the same in every resample."
-               if lowest == 1 else f" {others} out the same in at least {100 * lowest:.0f} %."))
+               if lowest == 1 else f" {others} out the same in at least {100 * lowest:.0f} %.")
+            + caution)
 
 
 def sentence(v: Verdict, caveat: str | None = None) -> str:
@@ -1142,30 +1155,32 @@ def verdict_table(vs: list[Verdict], stab: pd.DataFrame | None = None) -> pd.Dat
 
 def display_table(table: pd.DataFrame) -> pd.DataFrame:
     """``verdict_table`` with ``stability`` as a compact table for the book: what each
-    value is (``VALUES``), the value with its 95 % bootstrap interval in one column, the
-    p-value of the test behind it (exact permutation; Welch for claim 8), the bootstrap shares in %, what the
-    verdict rests on when that is one model or depth, and a dash where a claim is not
-    tested (no value). An interval that every resample puts at one value on a verdict
-    that is indicative only (it rests on one-seed cells, which a resample cannot vary)
-    is no interval, and says so. The statements and statistics are given below it."""
+    value is (``VALUES``), the value, the p-value of the test behind it (exact permutation;
+    Welch for claim 8), then the secondary check: the value's 95 % bootstrap interval and
+    the bootstrap shares in %, what the verdict rests on when that is one model or depth,
+    and a dash where a claim is not tested (no value). An interval that every resample
+    puts at one value on a verdict that is indicative only (it rests on one-seed cells,
+    which a resample cannot vary) is no interval, and says so. The statements and
+    statistics are given below it."""
     def num(x, fmt):
         return "–" if pd.isna(x) else fmt.format(x)
 
-    def value(v, lo, hi, weak):
+    def interval(v, lo, hi, weak):
         if pd.isna(v):
             return "–"
         if weak not in ("no", "", None) and pd.notna(lo) and pd.notna(hi) and \
                 f"{lo:.3g}" == f"{hi:.3g}":
-            return f"{v:.3g} (no interval: too few seeds)"
-        return f"{v:.3g} [{num(lo, '{:.3g}')}, {num(hi, '{:.3g}')}]"
+            return "none: too few seeds"
+        return f"[{num(lo, '{:.3g}')}, {num(hi, '{:.3g}')}]"
     return pd.DataFrame({
         "claim": [f"{c}. {NAMES[c]}" for c in table["claim"]],
         "verdict": table["verdict"],
         "measure": [VALUES[c] for c in table["claim"]],
-        "value [95 % bootstrap]": [
-            value(*x) for x in zip(table["value"], table["ci_low"], table["ci_high"],
-                                   table["indicative only"])],
+        "value": [num(v, "{:.3g}") for v in table["value"]],
         "p": [num(p, "{:.3g}") for p in table["p_value"]],
+        "bootstrap 95 %": [
+            interval(*x) for x in zip(table["value"], table["ci_low"], table["ci_high"],
+                                      table["indicative only"])],
         # "100 %", as the book writes percentages (a no-break space: it never wraps)
         "same verdict": [num(100 * x, "{:.0f}\u00a0%") for x in table["same_verdict"]],
         "defined": [num(100 * x, "{:.0f}\u00a0%") for x in table["defined"]],
