@@ -726,44 +726,41 @@ def test_claim3_is_not_tested_when_no_model_can_reach_significance():
     assert "ResNet20 on CIFAR-10 (falls, rho -1.00)" in v.ours.replace("−", "-")
 
 
-def test_claim7_is_indicative_when_its_c_was_measured_by_the_parallel_map():
-    """C measured with the per-example map 10 examples at a time can be corrupted: claim 7
-    names how many of its runs had C measured so, in its caveat (the report table's
-    "indicative only" column and the sentence), once, not in its evidence too; runs
-    measured one example at a time (or no commit known) leave it out."""
+def test_claim7_leaves_out_c_measured_by_the_parallel_map():
+    """C measured with the per-example map 10 examples at a time can be off by orders of
+    magnitude: claim 7 tests the other runs and says how many it left out; when all of a
+    seed's runs are out the within-LR test loses that seed; when every run is out, the
+    claim is not tested (not "did not hold")."""
     from helpers.study import theory
     df = _paperlike()
-    assert "per-example map" not in _by_claim(df)[7].indicative
+    clean = _by_claim(df)[7]
+    assert clean.outcome == "held" and "left out" not in clean.ours
     racy = df["seed"] == 0
     df["commit"] = np.where(racy, theory.PARALLEL_MAP_COMMITS[1] + "d38713a54", "24c3fec169")
     df["backend"] = "tensorflow"
     v = _by_claim(df)[7]
-    used = claims.completed(claims.claim_records(df, 7)).dropna(subset=["C", "A_avr"])
-    k = int((used["seed"] == 0).sum())
-    assert k > 0 and v.indicative.endswith(
-        f"C of {k} of its {len(used)} runs was measured with the per-example map 10 examples "
-        "at a time, which can corrupt it (theory page)")
-    assert "per-example map" not in v.ours and claims.sentence(v).count("per-example map") == 1
-    assert "per-example map" not in _by_claim(df)[3].indicative   # claim 7's alone
-    # the reasons by name, which the summary reads (not the wording)
-    assert set(claims.claim_caveats(df, 7)) == {"C_map"}
-    assert claims.claim_caveats(df, 3) == {}
-    assert claims.claim_caveat(df, 7) == v.indicative
-
-
-def test_the_summary_says_why_claim7_is_indicative_when_seeds_are_enough():
-    """With 3 seeds everywhere, the only indicative verdict is claim 7's, for its C
-    measurements: the summary says that, not that it rests on too few seeds."""
-    from types import SimpleNamespace
-
-    from helpers.book import findings
-    from helpers.study import theory
-    df = _paperlike()
+    cells, _, corrupt = claims.claim7_runs(claims.completed(df))
+    assert len(corrupt) > 0 and set(corrupt["seed"]) == {0} and 0 not in set(cells["seed"])
+    assert v.ours.endswith(f"left out: {len(corrupt)} runs whose C was measured with the "
+                           "per-example map 10 examples at a time, which can corrupt it "
+                           "(theory page)")
+    assert f"over {len(cells)} runs" in v.ours and v.outcome == "held"
+    assert "per-example map" not in v.indicative and claims.claim_caveats(df, 7) == {}
     df["commit"] = theory.PARALLEL_MAP_COMMITS[1] + "d38713a54"
-    df["backend"] = "tensorflow"
-    text = findings.verdicts_sentence(SimpleNamespace(records=df, synthetic=False))
-    assert text.endswith("*1 of these verdicts is indicative only: claim 7 on values of C "
-                         "measured by a per-example map that can corrupt them.*")
+    none_left = _by_claim(df)[7]
+    assert none_left.outcome == claims.NOT_TESTED
+    assert "no run with a C measured one example at a time" in none_left.ours
+
+
+def test_claim7_is_not_tested_when_neither_test_can_reach_significance():
+    """One seed at 3 LRs: the across-LR test's smallest p is 2/3! = 0.33 and there is no
+    within-LR test, so the claim is not tested, whatever the correlation."""
+    df = _paperlike(seeds=(0,))
+    df = df[(df["depth"] == 20) & (df["dataset"] == "cifar100")]
+    df = df[df["lr"].isin([0.0005, 0.001, 0.0015]) | ~df["batch_norm"]]
+    v = claims.claim7(claims.completed(df))
+    assert v.outcome == claims.NOT_TESTED
+    assert v.statistic == "neither test can reach p < 0.05 with these runs (smallest attainable p: 0.333)"
 
 
 def test_claim5_names_the_optimizers_not_run_and_the_papers_margin_over_those_run():

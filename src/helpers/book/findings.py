@@ -115,15 +115,11 @@ def verdicts_sentence(study: Study) -> str:
     if weak:
         why_of = {v.claim: claims.claim_caveats(study.records, v.claim) for v in weak}
         few = [v for v in weak if "seeds" in why_of[v.claim]]
-        racy = [v.claim for v in weak if "C_map" in why_of[v.claim]]
         why = []
         if few:
             who = ("it rests" if len(weak) == 1 else "they rest") if len(few) == len(weak) \
                 else f"{len(few)} rest"
             why.append(f"{who} on cells with fewer than {claims.MIN_SEEDS} training seeds")
-        if racy:
-            why.append(f"claim {and_list(str(c) for c in racy)}{' also' if few else ''} on values of C measured by a "
-                       "per-example map that can corrupt them")
         partial = [v.claim for v in weak if "optimizers" in why_of[v.claim]]
         if partial:
             why.append(f"claim {and_list(str(c) for c in partial)}{' also' if few else ''} on "

@@ -708,15 +708,29 @@ def partial_rank_correlation(runs: pd.DataFrame, x: str = "C", y: str = "A_avr")
     return float(np.corrcoef(rx, ry)[0, 1]), len(r)
 
 
-def claim7_runs(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The runs claim 7 tests (LR study, C and A_avr measured, C physical, and usable by
-    one of its two tests, ``_used``; all such runs when none is), and those left out as
-    non-physical (``theory.nonphysical``). Its verdict and its caveat both use these."""
+def claim7_runs(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The runs claim 7 tests (LR study, C and A_avr measured, C physical and measured one
+    example at a time, and usable by one of its two tests, ``_used``; all such runs when
+    none is); those left out as non-physical (``theory.nonphysical``); and those left out
+    because their C was measured with the per-example map 10 examples at a time
+    (``theory.parallel_map``), which can change it by orders of magnitude from one repeat
+    to the next: a test on such values is no evidence either way."""
     cells = _lr_cells(runs).dropna(subset=["C", "A_avr"]) if "C" in runs else runs.iloc[:0]
     flagged = nonphysical(cells) if len(cells) else pd.Series(False, index=cells.index)
     cells, dropped = cells[~flagged], cells[flagged]
+    racy = parallel_map(cells) if len(cells) else pd.Series(False, index=cells.index)
+    cells, corrupt = cells[~racy], cells[racy]
     used = _used(cells, 7)   # a run neither test can use (one seed, one LR) is not counted
-    return (used if len(used) else cells), dropped
+    return (used if len(used) else cells), dropped, corrupt
+
+
+def _min_p(sizes) -> float:
+    """The smallest two-sided p of an exact permutation test whose values are permuted
+    within groups of these sizes: 2 / prod(size!) (capped at 1)."""
+    n = 1
+    for k in sizes:
+        n *= math.factorial(int(k))
+    return min(1.0, 2.0 / n)
 
 
 def claim7(runs):
@@ -726,14 +740,17 @@ def claim7(runs):
     seeds, does a larger C go with a lower A_avr (``stats.within_rank_test``, A_avr
     permuted within each LR)? Held when both are negative with p < ALPHA, partly when one
     is; a C flagged as non-physical (``theory.nonphysical``) is left out and named."""
-    cells, dropped = claim7_runs(runs)
+    cells, dropped, corrupt = claim7_runs(runs)
     left_out = (f"; left out as non-physical: {plural(len(dropped), 'run')} ("
                 + ", ".join(f"lr {r.lr:g} seed {r.seed}: C = {r.C:.3g}" for r in dropped.itertuples())
                 + ")" if len(dropped) else "")
+    if len(corrupt):
+        left_out += (f"; left out: {plural(len(corrupt), 'run')} whose C was measured with the "
+                     "per-example map 10 examples at a time, which can corrupt it (theory page)")
     if cells.empty:
         return Verdict(7, STATEMENTS[7], "argued from eq. 1-3, not measured",
-                       "not testable here: no run with a measured C" + left_out, "", "no data")
-    # runs whose C the per-example map may have corrupted: in the caveat (claim_caveats)
+                       "not testable here: no run with a C measured one example at a time"
+                       + left_out, "", NOT_TESTED if len(corrupt) else "no data")
     groups = cells[CELL].astype(str).agg("|".join, axis=1)
     within = within_rank_test(cells["C"], cells["A_avr"], groups)
     bound = noise_power_bound(cells["lr"], cells["C"], cells["batch_size"]) \
@@ -744,7 +761,18 @@ def claim7(runs):
     if not tested:
         return Verdict(7, STATEMENTS[7], "argued from eq. 1-3, not measured",
                        f"not testable here: needs >= 2 seeds per LR with a measured C or >= 3 "
-                       f"LRs ({len(cells)} runs)" + left_out, "", "no data")
+                       f"LRs ({len(cells)} runs)" + left_out, "",
+                       NOT_TESTED if len(corrupt) else "no data")
+    # the smallest p each exact test can give: 2 / prod(group size!) over its groups
+    reach = {id(within): _min_p(groups.value_counts()),
+             id(across): _min_p(cells.groupby(per)["lr"].nunique())}
+    if all(reach[id(t)] >= ALPHA for t in tested):
+        return Verdict(7, STATEMENTS[7], "argued from eq. 1-3, not measured",
+                       f"across LRs rho {_signed(across['rho'])}, within an LR rho "
+                       f"{_signed(within['rho'])} (over {len(cells)} runs)" + left_out,
+                       f"neither test can reach p < {ALPHA} with these runs (smallest "
+                       f"attainable p: {min(reach.values()):.3g})", NOT_TESTED,
+                       value=within["rho"], p_value=within["p"])
     support = [t["rho"] < 0 and t["p"] < ALPHA for t in tested]
     outcome = ("held" if len(tested) == 2 and all(support) else
                "partly" if any(support) else "did not hold")
@@ -948,9 +976,8 @@ def _used(rows: pd.DataFrame, claim: int) -> pd.DataFrame:
 
 def claim_caveats(df: pd.DataFrame, claim: int) -> dict[str, str]:
     """Why the verdict on ``claim`` is indicative only, by reason (empty when it is a
-    verdict): the ``caveats`` of the records it rests on; for claim 7, also "C_map": how
-    many of the runs it tests had C measured with the per-example map that can corrupt it
-    (``theory.parallel_map``)."""
+    verdict): the ``caveats`` of the records it rests on; for claim 5, also "optimizers":
+    those of the paper's six without a value."""
     reasons = caveats(claim_records(df, claim))
     if claim == 5:
         ran = set(completed(select(df, "optimizers")).dropna(subset=["A_avr"])["optimizer"]) \
@@ -959,13 +986,6 @@ def claim_caveats(df: pd.DataFrame, claim: int) -> dict[str, str]:
         if ran & set(SGD_FAMILY) and missing:
             reasons["optimizers"] = (f"{and_list(recipe.name('optimizer', o) for o in missing)} "
                                      f"not run, of the paper's six optimizers")
-    if claim == 7 and "C" in df:
-        c, _ = claim7_runs(completed(df))
-        racy = int(parallel_map(c).sum())
-        if racy:
-            reasons["C_map"] = (f"C of {racy} of its {len(c)} runs was measured with the "
-                                "per-example map 10 examples at a time, which can corrupt it "
-                                "(theory page)")
     return reasons
 
 
