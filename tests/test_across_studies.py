@@ -50,6 +50,13 @@ def test_only_shared_cells_each_studys_numbers_and_claim3_per_reading():
                  & cpu["dataset"].isin(set(gpu["dataset"]))]
     expect = claims.across_readings(shared, claims=(3,)).set_index("reading")["verdict"]
     assert list(verdicts["CPU"]) == [expect[r] for r in claims.READINGS]
+    # the page's table: each verdict with its rho and p, the same verdicts
+    shown = tables.across_claim3({"CPU": cpu, "GPU": gpu}).set_index("reading")
+    full = claims.across_readings(shared, claims=(3,)).set_index("reading")
+    for r in claims.READINGS:
+        assert shown.loc[r, "CPU"] == (f"{expect[r]} (rho {full.loc[r, 'value']:+.2f}, "
+                                       f"p = {full.loc[r, 'p']:.2g})")
+        assert shown.loc[r, "GPU"].startswith(verdicts.set_index("reading").loc[r, "GPU"] + " (rho ")
 
 
 def test_studies_without_a_shared_cell_are_refused_by_name():

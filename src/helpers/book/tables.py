@@ -500,6 +500,21 @@ def across_studies(records: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.D
     return cells[ROW_ORDER + order], v.reset_index()
 
 
+def across_claim3(records: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Claim 3 per reading (rows) and study (columns) on the studies' shared cells, each
+    verdict with its trend test's rho and exact p, so that a verdict that differs between
+    the studies shows whether the trend or only the power differs (a study of one seed
+    reaches p < 0.05 less easily)."""
+    rows = []
+    for name, r in shared_cells(records).items():
+        for x in claims.across_readings(r, claims=(3,)).itertuples():
+            said = ("" if pd.isna(x.value) else f" (rho {x.value:+.2f}"
+                    + ("" if pd.isna(x.p) else f", p = {x.p:.2g}") + ")")
+            rows.append({"reading": x.reading, "study": name, "claim 3": x.verdict + said})
+    v = pd.DataFrame(rows).pivot(index="reading", columns="study", values="claim 3")
+    return v.loc[[r for r in claims.READINGS if r in v.index], list(records)].reset_index()
+
+
 def by_study(cells: pd.DataFrame) -> pd.DataFrame:
     """``across_studies``' cells with one row per LR and study (columns "<what> | <study>"
     stacked into a ``study`` column), so that the studies' numbers sit one above the other
