@@ -139,12 +139,6 @@ def pareto_front(points: pd.DataFrame, x: str, y: str) -> pd.DataFrame:
     return points.loc[np.array(keep, dtype=bool)]
 
 
-def _nanmean(values) -> float:
-    v = np.asarray(values, float)
-    v = v[np.isfinite(v)]
-    return float(v.mean()) if len(v) else float("nan")
-
-
 def _fraction_outcome(frac: float, n: int) -> str:
     if n == 0 or not np.isfinite(frac):
         return "no data"
@@ -849,7 +843,8 @@ def claim8(m):
         test_text, counted = "", "counted by the gap of the cell means"
     p_value = max((p for p, ok in zip(welch, has) if ok), default=float("nan"))
     grows_text = ("; the gap of the model with more BN layers minus the other's (BN layers: "
-                  "depth - 1), points with its 95 % t-interval: " + pair_text if len(pairs) else "")
+                  "depth - 1; seeds without/with BN), points with its 95 % t-interval: "
+                  + pair_text if len(pairs) else "")
     return Verdict(8, STATEMENTS[8], "abstract only: no numbers",
                    f"A_avr higher without BN in {int((diff['gap'] > 0).sum())} of {plural(len(diff), 'model')} "
                    f"(mean gap {100 * diff['gap'].mean():+.2f} points)" + grows_text,
