@@ -394,6 +394,22 @@ def _untestable_models(trends: pd.DataFrame) -> str:
                      f"rho {_signed(r.rho)})" for r in rows.itertuples())
 
 
+def _broken_text(trends: pd.DataFrame) -> str:
+    """Claim 3's evidence on breakage: per model whose draws broke it, the share of broken
+    draws per LR and its trend test; where the LR sets that share significantly, said."""
+    out = ""
+    for r in trends.itertuples():
+        if r.broken_by_lr is None:
+            continue
+        shares = ", ".join(f"{v:.2f}" for v in r.broken_by_lr.to_numpy())
+        out += (f"; {model_name(r.dataset, r.depth)}: share of draws that broke the model (non-finite "
+                f"outputs) per LR {shares}, rho(LR, share) {_signed(r.rho_broken)}, p = "
+                f"{_p(r.p_broken)}")
+        if r.rho_broken > 0 and r.p_broken < ALPHA:
+            out += ": here the LR sets how often the model breaks, and A_avr mostly measures that"
+    return out
+
+
 def claim3(runs, trends: pd.DataFrame | None = None):
     """Per model, an exact permutation test of the trend of A_avr with the LR (``lr_trends``
     of ``runs``, or ``trends`` where the caller has computed it);
@@ -426,16 +442,7 @@ def claim3(runs, trends: pd.DataFrame | None = None):
     per_model = "; ".join(
         f"{model_name(r.dataset, r.depth)}: rho {_signed(r.rho)}, "
         f"p = {_p(r.p)}" + _unreachable(r.n_lrs, r.n_seeds) for r in s.itertuples())
-    broken = ""
-    for r in s.itertuples():
-        if r.broken_by_lr is None:
-            continue
-        shares = ", ".join(f"{v:.2f}" for v in r.broken_by_lr.to_numpy())
-        broken += (f"; {model_name(r.dataset, r.depth)}: share of draws that broke the model (non-finite "
-                   f"outputs) per LR {shares}, rho(LR, share) {_signed(r.rho_broken)}, p = "
-                   f"{_p(r.p_broken)}")
-        if r.rho_broken > 0 and r.p_broken < ALPHA:
-            broken += ": here the LR sets how often the model breaks, and A_avr mostly measures that"
+    broken = _broken_text(s)
     slopes = ("slope of A_avr per 0.001 of LR, fitted per seed over the LRs both depths "
               "share, deeper minus shallower, points with its 95 % t-interval: " + pair_text
               if len(pairs) else "")
@@ -792,6 +799,20 @@ def bn_layers(depth: int) -> int:
     return depth - 1
 
 
+def _bn_gap_tests(runs: pd.DataFrame, diff: pd.DataFrame) -> tuple[list, list, list]:
+    """Per model of ``diff`` (dataset, depth): its BN gap's 95 % Welch interval (lo, hi),
+    Welch p and exact permutation p over the seeds without and with BN."""
+    lows, welch, perm = [], [], []
+    for ds, depth in zip(diff["dataset"], diff["depth"]):
+        g = model_rows(runs, ds, depth)
+        off = g.loc[~g["batch_norm"].astype(bool), "A_avr"]
+        on = g.loc[g["batch_norm"].astype(bool), "A_avr"]
+        lows.append(welch_interval(off, on)[1:])
+        welch.append(welch_p(off, on))
+        perm.append(permutation_p(off, on))
+    return lows, welch, perm
+
+
 def claim8(m):
     """From the cell means; given the runs (a ``seed`` column), each model's gap (A_avr
     without BN minus with BN) gets its 95 % Welch t-interval over the two groups of seeds
@@ -808,15 +829,7 @@ def claim8(m):
     if not {True, False} <= set(c.columns) or c.empty:
         return Verdict(8, STATEMENTS[8], "abstract only: no numbers", "", "", "no data")
     diff = (c[False] - c[True]).rename("gap").reset_index()
-    lows, welch, perm = [], [], []
-    if runs is not None:
-        for ds, depth in zip(diff["dataset"], diff["depth"]):
-            g = model_rows(runs, ds, depth)
-            off = g.loc[~g["batch_norm"].astype(bool), "A_avr"]
-            on = g.loc[g["batch_norm"].astype(bool), "A_avr"]
-            lows.append(welch_interval(off, on)[1:])
-            welch.append(welch_p(off, on))
-            perm.append(permutation_p(off, on))
+    lows, welch, perm = _bn_gap_tests(runs, diff) if runs is not None else ([], [], [])
     has = [bool(np.isfinite(lo)) for lo, _ in lows]
     counts = [lo > 0 if ok else gap > 0
               for (lo, _), ok, gap in zip(lows, has, diff["gap"])] if lows else list(diff["gap"] > 0)
