@@ -784,3 +784,16 @@ def test_claim5_names_the_optimizers_not_run_and_the_papers_margin_over_those_ru
                       "paper's six optimizers"}
     full = _by_claim(_paperlike())[5]
     assert "none for" not in full.ours and full.indicative == ""
+
+
+def test_claim3_rests_only_on_the_models_its_test_can_decide():
+    """A one-seed model at 3 LRs cannot reach p < 0.05 and is not counted: claim 3 then
+    rests on the other model alone (one model, not indicative with its 3 seeds), and the
+    one-seed model does not make it indicative."""
+    df = _paperlike()
+    ref = (df["dataset"] == "cifar10") & (df["depth"] == 20)
+    few = (df["dataset"] == "cifar100") & (df["depth"] == 20) & (df["seed"] == 0) \
+        & df["lr"].isin([0.0005, 0.001, 0.0015])
+    v = _by_claim(df[ref | few])[3]
+    assert "not counted: ResNet20 on CIFAR-100" in v.statistic
+    assert v.rests_on == "one model (ResNet20 on CIFAR-10)" and v.indicative == ""

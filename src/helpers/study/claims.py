@@ -957,6 +957,11 @@ def _in(rows: pd.DataFrame, columns: list, keys) -> pd.Series:
 def _used(rows: pd.DataFrame, claim: int) -> pd.DataFrame:
     """The rows of a claim's studies that its statistic uses (see ``claim_records``)."""
     done = completed(rows) if "status" in rows else rows
+    if claim == 3 and "A_avr" in done:   # the models whose trend test can decide it
+        t = lr_trends(done)
+        t = t[_testable(t)] if len(t) else t
+        if len(t):
+            return rows[_in(rows, _MODEL, pd.MultiIndex.from_frame(t[_MODEL]))]
     if claim in (1, 3):   # the models with 2 (claim 1) or 3 (claim 3) LRs measured
         metric, need = ("baseline_accuracy", 2) if claim == 1 else ("A_avr", 3)
         n = done.dropna(subset=[metric]).groupby(_MODEL)["lr"].nunique()
