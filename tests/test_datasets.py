@@ -130,13 +130,19 @@ def test_a_one_seed_cell_beside_the_reference_qualifies_only_the_verdicts_that_u
     # claim 4 reads the reference model only: no caveat, the same model it rests on
     assert after[4].indicative == "" and after[4].rests_on == before[4].rests_on \
         == "one model (ResNet20 on CIFAR-10)"
-    # claims 1 (two LRs a model) and 3 (three) use the CIFAR-100 cells only when they have so many
-    for claim, need in ((1, 2), (3, 3)):
-        if len(lrs) < need:
-            assert claims.sentence(after[claim]) == claims.sentence(before[claim])
+    # claim 1 uses the CIFAR-100 cells when they have two LRs; claim 3 only when their trend
+    # test can reach p < 0.05 (one seed: 5 LRs or more), else it names the model as not counted
+    for claim, used in ((1, len(lrs) >= 2), (3, claims.can_decide(len(lrs), 1))):
+        if not used:
+            assert after[claim].indicative == before[claim].indicative == ""
+            assert after[claim].rests_on == before[claim].rests_on
+            if claim == 1:   # a model at one LR adds nothing to claim 1
+                assert claims.sentence(after[1]) == claims.sentence(before[1])
         else:
             assert "ResNet20 on CIFAR-100" in after[claim].indicative
             assert after[claim].rests_on == "one depth (ResNet20)"
+    if len(lrs) >= 3:
+        assert "not counted: ResNet20 on CIFAR-100" in after[3].statistic
     # the page says once that some cells have too few seeds, and which
     assert alone.caveat == "" and "indicative only" not in alone.provenance
     n = len(mixed.means)
