@@ -295,11 +295,6 @@ def _bound_words(table: pd.DataFrame) -> str:
                if follows else "The bound is thus more than the LR in disguise."))
 
 
-def _present(value):
-    """``value`` where a record holds one (not None or NaN), else None."""
-    return None if value is None or (isinstance(value, float) and np.isnan(value)) else value
-
-
 def images_per_second(records: pd.DataFrame, dataset: str = "cifar10", depth: int = 20) -> float:
     """Median training speed of the ResNet``depth`` runs on ``dataset`` in ``records``:
     images per epoch (the training split, ``recipe.TRAIN_IMAGES``, or the run's subset or
@@ -309,8 +304,8 @@ def images_per_second(records: pd.DataFrame, dataset: str = "cifar10", depth: in
     for r in runs.itertuples():
         seconds = [h.get("seconds") for h in read_record(r.path).get("history") or []]
         seconds = [x for x in seconds if x]
-        images = _present(r.train_samples) or recipe.TRAIN_IMAGES[dataset]
-        if _present(r.steps_per_epoch):
+        images = int(r.train_samples) if pd.notna(r.train_samples) else recipe.TRAIN_IMAGES[dataset]
+        if pd.notna(r.steps_per_epoch):
             images = min(images, int(r.steps_per_epoch) * int(r.batch_size))
         if seconds:
             speeds.append(images / float(np.median(seconds)))
