@@ -4,6 +4,7 @@ import dataclasses
 import json
 import math
 import os
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -394,6 +395,28 @@ def test_code_sha256_names_the_code_not_its_caches(tmp_path):
     (tmp_path / "src/helpers/engine.py").write_text("x = 2\n")
     assert results.code_sha256(tmp_path) != h
     assert results.git_commit()["code_sha256"] == results.code_sha256()
+
+
+def test_git_dirty_means_the_code_changed_not_the_results_beside_it(tmp_path):
+    """A grid appends to a tracked log in results/ while it runs: that is no code change."""
+    def git(*args):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+    (tmp_path / "src/helpers").mkdir(parents=True)
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "results").mkdir()
+    (tmp_path / "src/helpers/engine.py").write_text("x = 1\n")
+    (tmp_path / "notebooks/train.ipynb").write_text("{}")
+    (tmp_path / "results/grid-log.jsonl").write_text("{}\n")
+    git("init", "-q")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "c")
+    clean = results.git_commit(tmp_path)
+    assert clean["dirty"] is False and len(clean["commit"]) == 40
+    (tmp_path / "results/grid-log.jsonl").write_text("{}\n{}\n")
+    assert results.git_commit(tmp_path)["dirty"] is False
+    (tmp_path / "notebooks/train.ipynb").write_text('{"cells": []}')
+    assert results.git_commit(tmp_path)["dirty"] is True
+    assert results.git_commit(tmp_path)["code_sha256"] == results.code_sha256(tmp_path)
 
 
 REPO = Path(__file__).resolve().parents[1]

@@ -55,13 +55,17 @@ def run_key(config: dict, data_fingerprint: str) -> str:
             f"-lr{config['lr']:g}-s{config['seed']}-{config['profile']}-{digest}")
 
 
+ROOT = Path(__file__).resolve().parents[3]   # the repository (src/helpers/study/ -> root)
+CODE_PATHS = ("src/helpers", "notebooks/train.ipynb")   # the code a run executes
+
+
 def code_sha256(root: Path | None = None) -> str:
     """SHA-256 of the code a run executes (``src/helpers/**/*.py`` and the training
     notebook, by path and bytes): where a copy's git metadata lags its files (a device
     machine's copy kept its session's first commit, ``dirty``), the commit whose code
     hashes the same identifies what ran."""
-    root = Path(root) if root else Path(__file__).resolve().parents[3]
-    files = sorted((root / "src" / "helpers").rglob("*.py")) + [root / "notebooks" / "train.ipynb"]
+    root = Path(root) if root else ROOT
+    files = sorted((root / CODE_PATHS[0]).rglob("*.py")) + [root / CODE_PATHS[1]]
     h = hashlib.sha256()
     for f in files:
         if f.exists() and "__pycache__" not in f.parts:
@@ -69,16 +73,19 @@ def code_sha256(root: Path | None = None) -> str:
     return h.hexdigest()
 
 
-def git_commit() -> dict:
-    """The commit of the code that ran, whether the tree had local changes, and the
-    hash of the code itself (``code_sha256``)."""
-    here = Path(__file__).resolve().parent
-    code = {"code_sha256": code_sha256()}
+def git_commit(root: Path | None = None) -> dict:
+    """The commit of the code that ran, whether that code had local changes (``dirty``:
+    the files ``code_sha256`` hashes, so a results folder written beside the code does not
+    count), and the hash of the code itself (``code_sha256``)."""
+    where = Path(root) if root else Path(__file__).resolve().parent
+    code = {"code_sha256": code_sha256(root)}
+    code_paths = [f":(top){c}" for c in CODE_PATHS]
     try:
-        rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True,
+        rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=where, capture_output=True,
                              text=True, timeout=10)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=here, capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--",
+                                *code_paths], cwd=where, capture_output=True, text=True,
+                               timeout=10)
     except (OSError, subprocess.SubprocessError):
         return {"commit": None, "dirty": None, **code}
     if rev.returncode != 0:
