@@ -218,10 +218,13 @@ def readings_caption(records: pd.DataFrame, claim: int) -> str:
 
 
 # what the p column of a claim's verdicts is (``claims.across_readings``), for a caption
-P_TESTS = {3: " p: the exact permutation test of the trend (LR labels permuted within seeds).",
+P_TESTS = {3: " p: the largest p of the models' exact permutation tests of the trend (LR "
+              "labels permuted within seeds), the test behind the value; where two depths are "
+              "compared, their t-intervals decide the depth half (in the statement).",
            7: " p: the exact permutation test within an LR (A_avr permuted across its seeds).",
            8: " p: the largest Welch t-test p of the models' BN gaps (each model's exact "
-              "permutation p is in the statistic)."}
+              "permutation p is in the statistic); where two depths are compared, their "
+              "t-intervals decide the depth half (in the statement)."}
 
 
 def batchnorm(means: pd.DataFrame) -> pd.DataFrame:
