@@ -80,7 +80,12 @@ def test_across_models_pools_a_one_seed_model_into_a_joint_test():
     first = _records(paper_slope=-0.3, folded_slope=0.1, noise=0.0002)
     second = _records(paper_slope=0.3, folded_slope=0.1, seeds=(0,), noise=0.0002)
     second = second[second["lr"].isin(sorted(PAPER_LRS)[:3])].assign(dataset="cifar100")
+    # a third model at two LRs only has no trend to test: it is left out of the pool
+    third = first[first["lr"].isin(sorted(PAPER_LRS)[:2])].assign(depth=56)
+    with_third = headline.across_models(pd.concat([first, second, third], ignore_index=True))
     table = headline.across_models(pd.concat([first, second], ignore_index=True)).set_index("reading")
+    assert with_third.set_index("reading")[["rho", "p", "n_models", "n_strata"]].equals(
+        table[["rho", "p", "n_models", "n_strata"]])
     folded = table.loc["BN folded"]
     assert (folded["n_models"], folded["n_strata"]) == (2, 4)
     both = pd.concat([first, second], ignore_index=True)
@@ -94,7 +99,7 @@ def test_across_models_pools_a_one_seed_model_into_a_joint_test():
     paper = table.loc["paper (all arrays)"]
     assert paper["rho"] == pytest.approx((3 * -1.0 + 1.0) / 4)        # falls in 3, rises in 1
     text = findings.models_sentence(table.reset_index())
-    assert text.startswith("Pooled over the 2 models of the learning-rate grid trained at two "
+    assert text.startswith("Pooled over the 2 models of the learning-rate grid trained at 3 "
                            "or more learning rates and their 4 (model, seed) pairs")
     assert "rises with BN folded into the convolutions ($\\rho$ +1.00, exact p = " in text
     assert "ResNet20 on CIFAR-10 (3 seeds) $\\rho$ -1.00 / " in text

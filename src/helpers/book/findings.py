@@ -253,7 +253,7 @@ def models_sentence(table: pd.DataFrame) -> str:
                     + (" (p = " + " / ".join(claims._p(x) for x in g["p"]) + ")" if testable else ""))
     readings = " / ".join(table["reading"])
     return (f"Pooled over the {table['n_models'].max()} models of the learning-rate grid "
-            "trained at two or more learning rates and "
+            f"trained at {claims.MIN_TREND_LRS} or more learning rates and "
             f"their {table['n_strata'].max()} (model, seed) pairs ($\\rho$ within each pair, "
             "averaged; the learning rates permuted within each pair), $A_{avr}$ " + pooled
             + f". Per model, under the readings {readings}: " + "; ".join(each) + ".")
