@@ -42,8 +42,8 @@ from helpers.experiment import recipe
 from helpers.study import claims, training_length
 
 records = length_page.load(results_dirs)
-display(Markdown(page.provenance(records)))
 cells = training_length.length_cells(records, always=(lr_low, lr_high))
+display(Markdown(page.provenance(length_page.used_records(records, cells))))
 gaps = training_length.length_gaps(records, lr_low, lr_high)
 synthetic = bool(records["synthetic_data"].any())
 

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.book import page
+from helpers.book import length_page, page
 from helpers.study import claims, headline, stats, training_length as tl
 
 TRAINABLE, FOLDED = claims.READINGS["trainable only"], claims.READINGS["BN folded"]
@@ -75,6 +75,26 @@ def test_the_committed_records_give_the_20_epoch_gap_of_the_headline():
     d = wide[0.0005] - wide[0.0015]
     assert gaps.loc["BN folded", "gap"] == pytest.approx(d.mean())
     assert gaps.loc["BN folded", "n_pairs"] == 3 and np.isfinite(gaps.loc["BN folded", "p"])
+
+
+def test_the_page_provenance_names_the_records_of_its_cells_only():
+    """The page reads folders that also hold other models, datasets and optimizers: its
+    provenance counts the runs behind its table, a diverged one included."""
+    records = _records()
+    extra = pd.concat([
+        records.head(1).assign(dataset="cifar100"), records.head(1).assign(depth=56),
+        records.head(1).assign(optimizer="nadam"), records.head(1).assign(batch_norm=False),
+        records.head(1).assign(status="diverged")], ignore_index=True)
+    both = pd.concat([records, extra], ignore_index=True)
+    cells = tl.length_cells(both, always=(0.0005, 0.0015))
+    used = length_page.used_records(both, cells)
+    assert sorted(cells["lr"].unique()) == [0.0005, 0.0015]
+    # 6 + 4 runs at the two LRs, and the diverged twin of the first: not the LR 0.003 ones
+    assert len(used) == 11 and set(used["lr"]) == {0.0005, 0.0015}
+    assert (used["status"] == "diverged").sum() == 1
+    assert set(used["dataset"]) == {"cifar10"} and set(used["depth"]) == {20}
+    assert set(used["optimizer"]) == {"adam"} and used["batch_norm"].all()
+    assert length_page.used_records(both, cells.iloc[0:0]).empty
 
 
 def test_the_page_table_sentence_and_figure_carry_the_helpers_numbers():

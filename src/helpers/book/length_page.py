@@ -30,6 +30,18 @@ def load(results_dirs=LENGTH_DIRS) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
+def used_records(records: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
+    """The records behind ``cells`` (``training_length.length_cells``), diverged runs
+    included: the reference model's BN runs with Adam at the cells' LRs and profiles,
+    so that a page's provenance names these, not every record of its folders."""
+    if records.empty or cells.empty:
+        return records.iloc[0:0]
+    rows = headline.reference_runs(records)
+    return rows[rows["batch_norm"].astype(bool) & (rows["optimizer"] == "adam")
+                & rows["lr"].isin(cells["lr"].unique())
+                & rows["profile"].isin(cells["profile"].unique())]
+
+
 def _value(mean, lo, hi, digits=1) -> str | None:
     if mean is None or np.isnan(mean):
         return None
