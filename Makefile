@@ -95,12 +95,14 @@ cpu-study: setup
 	$(BIN)/python -m helpers.ops.grid $(CPU_STUDY) --seeds 0 1 2
 	$(BIN)/python -m helpers.ops.grid $(CPU_GRID) --studies lr optimizers --lrs 0.00075 --seeds 0
 
-# The book's example run: one executed notebook of the cpu study (its grid keeps them in
-# $(CPU_STUDY_DIR)/notebooks/), made readable by helpers.book.example_page.
-EXAMPLE_KEY ?= cifar10-resnet20-bn-adam-lr0.001-s0-cpu-916907a170
+# The book's example run: one executed notebook of a study (its grid keeps them, uncommitted,
+# in <results dir>/notebooks/ on the machine that trained it), made readable by
+# helpers.book.example_page: ResNet20, Adam, lr 0.0005, seed 1, `long` profile.
+EXAMPLE_DIR ?= results/cpu-long
+EXAMPLE_KEY ?= cifar10-resnet20-bn-adam-lr0.0005-s1-long-90f765628f
 example: setup
-	$(BIN)/python -m helpers.book.example_page $(CPU_STUDY_DIR)/notebooks/$(EXAMPLE_KEY).out.ipynb \
-	    book/example_run.ipynb --record $(CPU_STUDY_DIR)/$(EXAMPLE_KEY).json
+	$(BIN)/python -m helpers.book.example_page $(EXAMPLE_DIR)/notebooks/$(EXAMPLE_KEY).out.ipynb \
+	    book/example_run.ipynb --record $(EXAMPLE_DIR)/$(EXAMPLE_KEY).json
 
 wheelhouse: setup
 	$(BIN)/python -m pip download --no-deps --only-binary=:all: --implementation cp \

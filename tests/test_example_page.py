@@ -61,3 +61,30 @@ def test_the_note_says_one_seed_beside_the_papers_run_is_no_test_and_is_replaced
     notes = [c for c in cells if c.source.startswith(example_page.NOTE_HEAD)]
     assert len(notes) == 1 and "no test" not in notes[0].source and "results/paper/k.json" in notes[0].source
     assert len(cells) == len(nbformat.read(page, as_version=4).cells)
+
+
+def test_a_resumed_run_of_another_folder_names_its_record_and_says_it_was_resumed(tmp_path):
+    """A `long` run lives in results/cpu-long/, not results/<profile>/; one resumed from its
+    checkpoint shows only the last execution's outputs, which the note says."""
+    long = {**RECORD, "config": {**RECORD["config"], "profile": "long", "epochs": 60},
+            "history": [{"test_accuracy": 0.87}] * 60,
+            "timings": {"train_seconds": 14400.0, "resumed_from_epoch": 38}}
+    page = example_page.make_page(_executed(tmp_path), tmp_path / "page.ipynb", long,
+                                  "results/cpu-long/k.json")
+    note = nbformat.read(page, as_version=4).cells[1].source
+    assert "Record: `results/cpu-long/k.json`" in note and "results/long/" not in note
+    assert "240 min of training over all 60 epochs" in note
+    assert "last resumed from its checkpoint after epoch 38" in note
+    straight = example_page.make_page(_executed(tmp_path), tmp_path / "p2.ipynb", RECORD)
+    assert "resumed" not in nbformat.read(straight, as_version=4).cells[1].source
+
+
+def test_the_command_names_the_record_by_its_path_in_the_repository(tmp_path, monkeypatch):
+    (tmp_path / "results/cpu-long").mkdir(parents=True)
+    record = tmp_path / "results/cpu-long/k.json"
+    record.write_text(json.dumps(RECORD))
+    monkeypatch.chdir(tmp_path)
+    assert example_page.main([str(_executed(tmp_path)), "page.ipynb",
+                              "--record", str(record)]) == 0
+    note = nbformat.read(tmp_path / "page.ipynb", as_version=4).cells[1].source
+    assert "Record: `results/cpu-long/k.json`" in note

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import textwrap
 from pathlib import Path
@@ -37,8 +38,13 @@ NOTE_HEAD = "```{admonition} What this page is"
 PAPER_EPOCHS = PROFILES["paper"].epochs   # the paper's recipe
 
 
-def _note(record: dict) -> str:
+def _note(record: dict, record_path: str | None = None) -> str:
+    """The page's note: the run, its record (``record_path``, repository-relative; by
+    default ``results/<profile>/<key>.json``), its scale, and, for a run resumed from its
+    checkpoint, that the outputs are those of the last execution."""
     c, env = record["config"], record["environment"]
+    record_path = record_path or f"results/{c['profile']}/{record['key']}.json"
+    resumed = int(record.get("timings", {}).get("resumed_from_epoch") or 0)
     last = record["history"][-1] if record.get("history") else {}
     beside_paper = (c["optimizer"] == "adam" and c.get("batch_norm", True)
                     and c["epochs"] != PAPER_EPOCHS)
@@ -52,10 +58,13 @@ def _note(record: dict) -> str:
         + (f" on a fixed subset of {c['noise_test_samples']} test images"
            if c.get("noise_test_samples") else "")
         + f"; {env['keras_backend']} on {env['device']}, code commit "
-        f"`{(env['git']['commit'] or 'unknown')[:8]}`. Record: `results/{c['profile']}/"
-        f"{record['key']}.json`. Final test accuracy "
-        f"{100 * last.get('test_accuracy', float('nan')):.2f} % after "
-        f"{record['timings']['train_seconds'] / 60:.0f} min of training."
+        f"`{(env['git']['commit'] or 'unknown')[:8]}`. Record: `{record_path}`. Final test "
+        f"accuracy {100 * last.get('test_accuracy', float('nan')):.2f} % after "
+        f"{record['timings']['train_seconds'] / 60:.0f} min of training"
+        + (f" over all {len(record.get('history', []))} epochs. The run was interrupted and last "
+           f"resumed from its checkpoint after epoch {resumed}: the page shows the resumed "
+           f"execution, whose training history and figures cover every epoch."
+           if resumed and resumed < c["epochs"] else ".")
         + (f" Its closing sentence sets $A_{{avr}}$ beside the paper's Table III: one training seed "
            f"of {c['epochs']} epochs against the paper's one run of {PAPER_EPOCHS}, which is no "
            "test of the paper (the learning-rate page compares cells over seeds, with "
@@ -90,7 +99,7 @@ def readable(nb) -> None:
                     "".join(data["text/html"]))
 
 
-def make_page(executed: Path, out: Path, record: dict) -> Path:
+def make_page(executed: Path, out: Path, record: dict, record_path: str | None = None) -> Path:
     nb = nbformat.read(executed, as_version=4)
     pm = nb.metadata.get("papermill", {})
     for k in ("input_path", "output_path"):
@@ -111,7 +120,7 @@ def make_page(executed: Path, out: Path, record: dict) -> Path:
                             if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
         cell.metadata["tags"] = sorted(tags)
     readable(nb)
-    note = nbformat.v4.new_markdown_cell(_note(record))
+    note = nbformat.v4.new_markdown_cell(_note(record, record_path))
     old = [i for i, c in enumerate(nb.cells)
            if c.cell_type == "markdown" and c.source.startswith(NOTE_HEAD)]
     if old:          # a page made before: its note is replaced, not doubled
@@ -133,7 +142,8 @@ def main(argv=None) -> int:
     record = args.record or args.executed.parent.parent / f"{key}.json"
     if not record.exists():
         ap.error(f"record={str(record)!r} does not exist; pass --record <key>.json")
-    make_page(args.executed, args.out, json.loads(record.read_text()))
+    make_page(args.executed, args.out, json.loads(record.read_text()),
+              os.path.relpath(record.resolve(), Path.cwd()))
     print(f"wrote {args.out}")
     return 0
 
