@@ -36,9 +36,8 @@ def used_records(records: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
     so that a page's provenance names these, not every record of its folders."""
     if records.empty or cells.empty:
         return records.iloc[0:0]
-    rows = headline.reference_runs(records)
-    return rows[rows["batch_norm"].astype(bool) & (rows["optimizer"] == "adam")
-                & rows["lr"].isin(cells["lr"].unique())
+    rows = headline.headline_rows(records)
+    return rows[rows["lr"].isin(cells["lr"].unique())
                 & rows["profile"].isin(cells["profile"].unique())]
 
 

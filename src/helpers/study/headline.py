@@ -32,10 +32,15 @@ def headline_runs(records: pd.DataFrame, dataset: str = REFERENCE_DATASET,
     comparison, read: one model's BN models trained with Adam (not its no-BN or
     other-optimizer cells, whose seeds would otherwise enter a sentence's scale)."""
     runs = claims.completed(records)
-    if runs.empty:
-        return runs
-    runs = reference_runs(runs, dataset, depth)
-    return runs[runs["batch_norm"].astype(bool) & (runs["optimizer"] == "adam")]
+    return runs if runs.empty else headline_rows(runs, dataset, depth)
+
+
+def headline_rows(records: pd.DataFrame, dataset: str = REFERENCE_DATASET,
+                  depth: int = REFERENCE_DEPTH) -> pd.DataFrame:
+    """``headline_runs`` whatever their status (a diverged run included), for a page's
+    provenance."""
+    rows = reference_runs(records, dataset, depth)
+    return rows[rows["batch_norm"].astype(bool) & (rows["optimizer"] == "adam")]
 
 
 def headline_cells(records: pd.DataFrame, dataset: str = REFERENCE_DATASET,
